@@ -1,0 +1,47 @@
+namespace LabelSphere.Data;
+
+/// <summary>Opens and reads annotation files of every supported format.</summary>
+public static class AnnotationReader
+{
+    /// <summary>Opens <paramref name="path"/> for chunked reading, detecting the format unless options name it.</summary>
+    public static AnnotationStream Open(string path, ReaderOptions? options = null)
+    {
+        options ??= new ReaderOptions();
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
+        var format = options.Format ?? FormatDetector.Detect(path);
+        return format switch
+        {
+            AnnotationFormat.ExtremeText => new ExtremeTextReader(path, options),
+            AnnotationFormat.MulanArff => new MulanArffReader(path, options),
+            AnnotationFormat.WideCsv => new WideCsvReader(path, options),
+            AnnotationFormat.LongCsv => new LongCsvReader(path, options),
+            AnnotationFormat.CocoInstances => new CocoInstancesReader(path, options),
+            AnnotationFormat.CocoCaptions => new CocoCaptionsReader(path, options),
+            _ => throw new ArgumentOutOfRangeException(nameof(options), format, "unknown annotation format"),
+        };
+    }
+
+    /// <summary>Reads the whole file into memory.</summary>
+    public static AnnotationSet Read(string path, ReaderOptions? options = null)
+    {
+        using var stream = Open(path, options);
+        var labels = new LabelMatrixBuilder();
+        FeatureMatrixBuilder? features = stream.FeatureCount > 0 ? new FeatureMatrixBuilder() : null;
+        List<string>? ids = null;
+        foreach (var chunk in stream.ReadChunks())
+        {
+            for (int r = 0; r < chunk.Labels.Rows; r++) labels.AddSortedRow(chunk.Labels.Row(r));
+            if (features is not null && chunk.Features is { } f)
+            {
+                for (int r = 0; r < f.Rows; r++)
+                {
+                    for (long k = f.Offsets[r]; k < f.Offsets[r + 1]; k++) features.Add(f.Indices[(int)k], f.Values[(int)k]);
+                    features.EndRow();
+                }
+            }
+            if (chunk.InstanceIds is { } chunkIds) (ids ??= []).AddRange(chunkIds);
+        }
+        return new AnnotationSet(stream.Vocabulary, labels.Build(stream.Vocabulary.Count), stream.Report,
+            features?.Build(stream.FeatureCount), ids);
+    }
+}

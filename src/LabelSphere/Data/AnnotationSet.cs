@@ -1,0 +1,112 @@
+namespace LabelSphere.Data;
+
+/// <summary>The formats LabelSphere reads annotations from.</summary>
+public enum AnnotationFormat
+{
+    /// <summary>Extreme Classification Repository text: <c>N F L</c> header, then <c>l1,l2 f:v ...</c> lines.</summary>
+    ExtremeText,
+    /// <summary>Mulan ARFF (dense or sparse rows) with its label XML.</summary>
+    MulanArff,
+    /// <summary>Wide 0/1 CSV: header <c>image,&lt;label&gt;...</c>, optionally gzip-compressed.</summary>
+    WideCsv,
+    /// <summary>Long CSV: header <c>image,label</c>, one row per pair.</summary>
+    LongCsv,
+    /// <summary>COCO instances JSON: category names per image.</summary>
+    CocoInstances,
+    /// <summary>COCO captions JSON: the words of an image's captions as its labels.</summary>
+    CocoCaptions,
+}
+
+/// <summary>
+/// Instances read from one annotation file: their label sets (CSR), the label vocabulary, features where the
+/// format has them, and what the reader found wrong or empty.
+/// </summary>
+public sealed class AnnotationSet
+{
+    /// <summary>Bundles the parts; the label matrix's columns must match the vocabulary.</summary>
+    public AnnotationSet(LabelVocabulary vocabulary, LabelMatrix labels, ReadReport report,
+                         FeatureMatrix? features = null, IReadOnlyList<string>? instanceIds = null)
+    {
+        if (labels.Columns != vocabulary.Count)
+            throw new ArgumentException($"label matrix has {labels.Columns} columns but the vocabulary {vocabulary.Count} labels");
+        if (features is not null && features.Rows != labels.Rows)
+            throw new ArgumentException($"features have {features.Rows} rows but labels {labels.Rows}");
+        if (instanceIds is not null && instanceIds.Count != labels.Rows)
+            throw new ArgumentException($"{instanceIds.Count} instance ids for {labels.Rows} instances");
+        Vocabulary = vocabulary;
+        Labels = labels;
+        Report = report;
+        Features = features;
+        InstanceIds = instanceIds;
+    }
+
+    /// <summary>Label names in id order.</summary>
+    public LabelVocabulary Vocabulary { get; }
+
+    /// <summary>Label sets, one row per instance.</summary>
+    public LabelMatrix Labels { get; }
+
+    /// <summary>Features, one row per instance, or null when the format has none.</summary>
+    public FeatureMatrix? Features { get; }
+
+    /// <summary>Instance names (image file, row key) where the format has them.</summary>
+    public IReadOnlyList<string>? InstanceIds { get; }
+
+    /// <summary>What the reader counted: instances, empty instances, skipped lines.</summary>
+    public ReadReport Report { get; }
+
+    /// <summary>Number of instances.</summary>
+    public int Count => Labels.Rows;
+}
+
+/// <summary>What a reader saw besides the data: where it came from, empty instances, lines skipped as invalid.</summary>
+public sealed record ReadReport(
+    string Path,
+    AnnotationFormat Format,
+    int Instances,
+    int EmptyInstances,
+    int SkippedInvalid,
+    IReadOnlyList<AnnotationError> FirstErrors)
+{
+    /// <summary>How many of <see cref="FirstErrors"/> are kept at most.</summary>
+    public const int MaxKeptErrors = 20;
+}
+
+/// <summary>One defect of an annotation file: where it is and what is wrong.</summary>
+public sealed record AnnotationError(string Path, long Line, string Field, string Problem)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"{Path}:{Line}: {Field}: {Problem}";
+}
+
+/// <summary>A defect in an annotation file, naming the file, the line (1-based) and the field.</summary>
+public sealed class AnnotationFormatException(AnnotationError error) : Exception(error.ToString())
+{
+    /// <summary>The defect.</summary>
+    public AnnotationError Error { get; } = error;
+}
+
+/// <summary>How readers treat their input.</summary>
+public sealed record ReaderOptions
+{
+    /// <summary>The format, or null to detect it from the file's name and first bytes.</summary>
+    public AnnotationFormat? Format { get; init; }
+
+    /// <summary>Skip and count invalid instances instead of stopping at the first.</summary>
+    public bool SkipInvalid { get; init; }
+
+    /// <summary>Mulan: the label XML; by default the one XML file in the ARFF's folder whose name starts like it.</summary>
+    public string? LabelXmlPath { get; init; }
+
+    /// <summary>Extreme text: label names, one per line; by default <c>*_labels.txt</c> beside the data file.</summary>
+    public string? LabelNamesPath { get; init; }
+
+    /// <summary>COCO captions: words dropped from captions (one per line), or null for the built-in English list.</summary>
+    public string? StopWordsPath { get; init; }
+
+    /// <summary>COCO captions: use the built-in English stop-word list when no file is given.</summary>
+    public bool UseStopWords { get; init; } = true;
+
+    /// <summary>COCO captions: words on fewer images than this are dropped.</summary>
+    public int MinWordCount { get; init; } = 5;
+}

@@ -1,0 +1,87 @@
+namespace LabelSphere.Data;
+
+/// <summary>One run of consecutive instances from an <see cref="AnnotationStream"/>.</summary>
+/// <param name="Labels">[instances, labels] label sets.</param>
+/// <param name="Features">[instances, features] or null when the format has none.</param>
+/// <param name="InstanceIds">Instance names, or null when the format has none.</param>
+public sealed record AnnotationChunk(LabelMatrix Labels, FeatureMatrix? Features, IReadOnlyList<string>? InstanceIds);
+
+/// <summary>
+/// An annotation file opened for reading in chunks, so that counting never needs the whole file in memory.
+/// The vocabulary is known once the stream is open; <see cref="Report"/> is complete once the chunks are consumed.
+/// </summary>
+public abstract class AnnotationStream : IDisposable
+{
+    readonly List<AnnotationError> errors = [];
+    int instances;
+    int empty;
+    int skipped;
+
+    /// <summary>Opens the stream state for <paramref name="path"/>.</summary>
+    protected AnnotationStream(string path, AnnotationFormat format, ReaderOptions options)
+    {
+        Path = path;
+        Format = format;
+        Options = options;
+    }
+
+    /// <summary>The file read.</summary>
+    public string Path { get; }
+
+    /// <summary>Its format.</summary>
+    public AnnotationFormat Format { get; }
+
+    /// <summary>The reader options in force.</summary>
+    public ReaderOptions Options { get; }
+
+    /// <summary>Label names in id order.</summary>
+    public abstract LabelVocabulary Vocabulary { get; }
+
+    /// <summary>Number of features, or 0 when the format has none.</summary>
+    public virtual int FeatureCount => 0;
+
+    /// <summary>Bytes of the file consumed so far, for progress; never more than <see cref="TotalBytes"/>.</summary>
+    public virtual long BytesRead => 0;
+
+    /// <summary>Size of the file in bytes.</summary>
+    public long TotalBytes => new FileInfo(Path).Length;
+
+    /// <summary>What was read so far: instances, empty instances, skipped invalid lines, the first errors.</summary>
+    public ReadReport Report => new(Path, Format, instances, empty, skipped, errors.ToArray());
+
+    /// <summary>Reads the instances in runs of at most <paramref name="chunkSize"/>; enumerate once.</summary>
+    public abstract IEnumerable<AnnotationChunk> ReadChunks(int chunkSize = 65536);
+
+    /// <summary>
+    /// Reports a defect: throws <see cref="AnnotationFormatException"/>, or with
+    /// <see cref="ReaderOptions.SkipInvalid"/> counts it and returns so that the caller skips the instance.
+    /// </summary>
+    protected void Invalid(long line, string field, string problem)
+    {
+        var error = new AnnotationError(Path, line, field, problem);
+        if (!Options.SkipInvalid) throw new AnnotationFormatException(error);
+        skipped++;
+        if (errors.Count < ReadReport.MaxKeptErrors) errors.Add(error);
+    }
+
+    /// <summary>Stops at a defect that makes the whole file unreadable (a bad header), whatever the options.</summary>
+    protected AnnotationFormatException Fatal(long line, string field, string problem) =>
+        new(new AnnotationError(Path, line, field, problem));
+
+    /// <summary>Counts an accepted instance; call once per instance a chunk carries.</summary>
+    protected void Accepted(int labelCount)
+    {
+        instances++;
+        if (labelCount == 0) empty++;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the file.</summary>
+    protected virtual void Dispose(bool disposing) { }
+}

@@ -1,0 +1,117 @@
+namespace LabelSphere.Data;
+
+/// <summary>
+/// The label sets of a run of instances in compressed sparse row form: row i holds the sorted, distinct label ids
+/// <c>Indices[Offsets[i]..Offsets[i+1]]</c>.
+/// </summary>
+public sealed class LabelMatrix
+{
+    readonly long[] offsets;
+    readonly int[] indices;
+
+    /// <summary>Wraps CSR arrays; rows must be sorted, distinct and below <paramref name="columns"/>.</summary>
+    public LabelMatrix(long[] offsets, int[] indices, int columns)
+    {
+        ArgumentNullException.ThrowIfNull(offsets);
+        ArgumentNullException.ThrowIfNull(indices);
+        ArgumentOutOfRangeException.ThrowIfNegative(columns);
+        if (offsets.Length == 0 || offsets[0] != 0 || offsets[^1] != indices.Length)
+            throw new ArgumentException("offsets must start at 0 and end at the number of indices", nameof(offsets));
+        for (int r = 0; r + 1 < offsets.Length; r++)
+        {
+            if (offsets[r + 1] < offsets[r]) throw new ArgumentException($"offsets decrease at row {r}", nameof(offsets));
+            for (long k = offsets[r]; k < offsets[r + 1]; k++)
+            {
+                int id = indices[k];
+                if ((uint)id >= (uint)columns)
+                    throw new ArgumentException($"row {r} holds label id {id}, outside 0..{columns - 1}", nameof(indices));
+                if (k > offsets[r] && indices[k - 1] >= id)
+                    throw new ArgumentException($"row {r} is not sorted and distinct", nameof(indices));
+            }
+        }
+        this.offsets = offsets;
+        this.indices = indices;
+        Columns = columns;
+    }
+
+    /// <summary>Number of instances.</summary>
+    public int Rows => offsets.Length - 1;
+
+    /// <summary>Number of labels the ids refer to.</summary>
+    public int Columns { get; }
+
+    /// <summary>Number of (instance, label) pairs.</summary>
+    public long NonZeros => indices.Length;
+
+    /// <summary>Row starts, length Rows + 1.</summary>
+    public ReadOnlySpan<long> Offsets => offsets;
+
+    /// <summary>Label ids of all rows, concatenated.</summary>
+    public ReadOnlySpan<int> Indices => indices;
+
+    /// <summary>The sorted label ids of instance <paramref name="row"/>.</summary>
+    public ReadOnlySpan<int> Row(int row) => indices.AsSpan((int)offsets[row], (int)(offsets[row + 1] - offsets[row]));
+
+    /// <summary>How many instances carry each label, length Columns.</summary>
+    public long[] LabelCounts()
+    {
+        var counts = new long[Columns];
+        foreach (var id in indices) counts[id]++;
+        return counts;
+    }
+
+    /// <summary>The same rows with <paramref name="columns"/> columns (at least the current number).</summary>
+    public LabelMatrix WithColumns(int columns)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(columns, Columns);
+        return new LabelMatrix(offsets, indices, columns);
+    }
+
+    /// <summary>The rows listed, in that order.</summary>
+    public LabelMatrix SelectRows(ReadOnlySpan<int> rows)
+    {
+        var builder = new LabelMatrixBuilder();
+        foreach (var r in rows) builder.AddSortedRow(Row(r));
+        return builder.Build(Columns);
+    }
+}
+
+/// <summary>Collects label sets row by row into a <see cref="LabelMatrix"/>.</summary>
+public sealed class LabelMatrixBuilder
+{
+    readonly List<long> offsets = [0];
+    readonly List<int> indices = [];
+    int maxId = -1;
+
+    /// <summary>Rows added so far.</summary>
+    public int Rows => offsets.Count - 1;
+
+    /// <summary>Adds a row given in any order, possibly with repeats; it is stored sorted and distinct.</summary>
+    public void AddRow(ReadOnlySpan<int> labels)
+    {
+        Span<int> buffer = labels.Length <= 256 ? stackalloc int[labels.Length] : new int[labels.Length];
+        labels.CopyTo(buffer);
+        buffer.Sort();
+        int previous = -1;
+        foreach (var id in buffer)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(id);
+            if (id == previous) continue;
+            indices.Add(id);
+            previous = id;
+        }
+        if (previous > maxId) maxId = previous;
+        offsets.Add(indices.Count);
+    }
+
+    /// <summary>Adds a row already sorted and distinct.</summary>
+    internal void AddSortedRow(ReadOnlySpan<int> labels)
+    {
+        foreach (var id in labels) indices.Add(id);
+        if (labels.Length > 0 && labels[^1] > maxId) maxId = labels[^1];
+        offsets.Add(indices.Count);
+    }
+
+    /// <summary>The matrix; <paramref name="columns"/> defaults to one past the largest id seen.</summary>
+    public LabelMatrix Build(int? columns = null) => new([.. offsets], [.. indices], columns ?? maxId + 1);
+}
