@@ -1,0 +1,68 @@
+namespace LabelSphere.Embedding;
+
+/// <summary>What √Σ does with negative eigenvalues, which PMI matrices generally have.</summary>
+public enum NegativeEigenvalues
+{
+    /// <summary>
+    /// Keep the k largest eigenvalues by value and give negative ones a zero column: E·Eᵀ is then the closest
+    /// positive semi-definite matrix of rank k, and cosine proximity keeps its meaning. The default.
+    /// </summary>
+    Zero,
+    /// <summary>Keep the k largest by magnitude and use √|λ|: more of the matrix's energy, but E·Eᵀ flips the sign of the negative part.</summary>
+    Absolute,
+}
+
+/// <summary>How to fit a <see cref="LabelEmbedding"/>: the PMI choices, the dimension and the eigensolver.</summary>
+public sealed record EmbeddingOptions
+{
+    /// <summary>Default dimension k when none is given (capped at the number of labels).</summary>
+    public const int DefaultDimension = 256;
+
+    /// <summary>k, the number of columns kept; between 1 and the number of labels.</summary>
+    public int Dimension { get; init; } = DefaultDimension;
+
+    /// <summary>How counts become PMI.</summary>
+    public PmiOptions Pmi { get; init; } = new();
+
+    /// <summary>Policy for negative eigenvalues.</summary>
+    public NegativeEigenvalues Negative { get; init; } = NegativeEigenvalues.Zero;
+
+    /// <summary>Eigensolver; Auto picks by size.</summary>
+    public EigenSolver Solver { get; init; } = EigenSolver.Auto;
+
+    /// <summary>Randomized solver: extra columns beyond k in the sketch.</summary>
+    public int Oversampling { get; init; } = 16;
+
+    /// <summary>Randomized solver: subspace iterations after the first product.</summary>
+    public int PowerIterations { get; init; } = 8;
+
+    /// <summary>Seed of the randomized solver's Gaussian sketch.</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Throws when a value is outside its range for <paramref name="labels"/> labels.</summary>
+    public void Validate(int labels)
+    {
+        if (Dimension < 1 || Dimension > labels)
+            throw new ArgumentOutOfRangeException(nameof(Dimension), Dimension,
+                $"dimension must be between 1 and the number of labels ({labels}), got {Dimension}");
+        ArgumentOutOfRangeException.ThrowIfNegative(Oversampling);
+        ArgumentOutOfRangeException.ThrowIfNegative(PowerIterations);
+        if (!Enum.IsDefined(Negative)) throw new ArgumentOutOfRangeException(nameof(Negative));
+        if (!Enum.IsDefined(Solver)) throw new ArgumentOutOfRangeException(nameof(Solver));
+        Pmi.Validate();
+    }
+}
+
+/// <summary>
+/// How much of the PMI matrix the kept eigenpairs explain, as shares of its energy ‖PMI‖²_F = Σλ² (exact for
+/// either solver, since the Frobenius norm needs no eigenvalues).
+/// </summary>
+/// <param name="TotalEnergy">‖PMI‖²_F.</param>
+/// <param name="Explained">[k] share of the energy that E_k·E_kᵀ reproduces with the first 1..k columns.</param>
+/// <param name="NegativeShare">Share of the energy in negative eigenvalues: all of them for the exact solver,
+/// those among the computed ones for the randomized solver (a lower bound).</param>
+/// <param name="NegativeCount">Number of negative eigenvalues (among the computed ones for the randomized solver).</param>
+/// <param name="ZeroedColumns">Columns of E_k that are zero because their eigenvalue was negative.</param>
+/// <param name="NegativeShareIsExact">Whether every eigenvalue was computed.</param>
+public sealed record SpectrumReport(double TotalEnergy, double[] Explained, double NegativeShare, int NegativeCount,
+                                    int ZeroedColumns, bool NegativeShareIsExact);

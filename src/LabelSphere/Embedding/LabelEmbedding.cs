@@ -1,0 +1,201 @@
+using System.Numerics.Tensors;
+using LabelSphere.Data;
+
+namespace LabelSphere.Embedding;
+
+/// <summary>A label and how close it is to a query, by cosine proximity in the embedding.</summary>
+public readonly record struct ScoredLabel(int Id, string Name, float Score);
+
+/// <summary>What fitting reports as it goes.</summary>
+public enum FitStage
+{
+    /// <summary>Turning counts into the PMI matrix.</summary>
+    Pmi,
+    /// <summary>Eigendecomposition.</summary>
+    Eigen,
+    /// <summary>Done.</summary>
+    Done,
+}
+
+/// <summary>
+/// Label embeddings from a factorised PMI matrix: PMI ≈ U Σ Uᵀ, E_k = U_k √Σ_k. Row i is label i's position;
+/// proximity is the cosine. Eigenvalues are in descending order, as are the columns of E_k. Immutable: adding a
+/// label zero-shot returns a new embedding.
+/// </summary>
+public sealed partial class LabelEmbedding
+{
+    readonly float[] vectors;   // [labels, dimension] row-major
+    readonly float[] units;     // the rows scaled to unit length; all-zero rows stay zero
+    readonly long[] labelCounts;
+    readonly bool[] zeroShot;
+    readonly double[] eigenvalues;
+
+    internal LabelEmbedding(LabelVocabulary vocabulary, long[] labelCounts, bool[] zeroShot, long instances,
+                            long emptyInstances, float[] vectors, double[] eigenvalues, EmbeddingOptions options,
+                            PmiMarginals marginals, SpectrumReport spectrum, EigenSolver solver)
+    {
+        int n = vocabulary.Count, k = eigenvalues.Length;
+        if (labelCounts.Length != n || zeroShot.Length != n || vectors.Length != (long)n * k)
+            throw new ArgumentException($"inconsistent shapes: {n} labels, {labelCounts.Length} counts, {vectors.Length} values for dimension {k}");
+        Vocabulary = vocabulary;
+        this.labelCounts = labelCounts;
+        this.zeroShot = zeroShot;
+        Instances = instances;
+        EmptyInstances = emptyInstances;
+        this.vectors = vectors;
+        this.eigenvalues = eigenvalues;
+        Options = options;
+        Marginals = marginals;
+        Spectrum = spectrum;
+        Solver = solver;
+        units = new float[vectors.Length];
+        for (int i = 0; i < n; i++)
+        {
+            var row = vectors.AsSpan(i * k, k);
+            float norm = TensorPrimitives.Norm(row);
+            if (norm > 0) TensorPrimitives.Divide(row, norm, units.AsSpan(i * k, k));
+        }
+    }
+
+    /// <summary>The labels, in row order.</summary>
+    public LabelVocabulary Vocabulary { get; }
+
+    /// <summary>Number of labels (rows).</summary>
+    public int Labels => Vocabulary.Count;
+
+    /// <summary>k, the number of columns.</summary>
+    public int Dimension => eigenvalues.Length;
+
+    /// <summary>Instances the counts came from.</summary>
+    public long Instances { get; }
+
+    /// <summary>Instances among them that had no label.</summary>
+    public long EmptyInstances { get; }
+
+    /// <summary>Instances carrying each label.</summary>
+    public ReadOnlySpan<long> LabelCounts => labelCounts;
+
+    /// <summary>Whether label i was placed zero-shot after the fit.</summary>
+    public bool IsZeroShot(int label) => zeroShot[label];
+
+    /// <summary>E_k, [labels, dimension] row-major.</summary>
+    public ReadOnlySpan<float> Vectors => vectors;
+
+    /// <summary>The rows of E_k scaled to unit length, [labels, dimension] row-major.</summary>
+    public ReadOnlySpan<float> UnitVectors => units;
+
+    /// <summary>The k eigenvalues kept, descending (negative ones included, as computed).</summary>
+    public ReadOnlySpan<double> Eigenvalues => eigenvalues;
+
+    /// <summary>The options it was fitted with.</summary>
+    public EmbeddingOptions Options { get; }
+
+    /// <summary>The marginals of the PMI matrix, kept so that zero-shot labels are measured the same way.</summary>
+    public PmiMarginals Marginals { get; }
+
+    /// <summary>How much of the PMI matrix E_k explains.</summary>
+    public SpectrumReport Spectrum { get; }
+
+    /// <summary>The eigensolver that ran.</summary>
+    public EigenSolver Solver { get; }
+
+    /// <summary>Row <paramref name="label"/> of E_k.</summary>
+    public ReadOnlySpan<float> Vector(int label) => vectors.AsSpan(label * Dimension, Dimension);
+
+    /// <summary>Row <paramref name="label"/> of E_k at unit length (zero for a label without information).</summary>
+    public ReadOnlySpan<float> UnitVector(int label) => units.AsSpan(label * Dimension, Dimension);
+
+    /// <summary>
+    /// Fits the embedding: PMI from <paramref name="counts"/>, then its k leading eigenpairs.
+    /// </summary>
+    public static LabelEmbedding Fit(CooccurrenceCounts counts, EmbeddingOptions options, IProgress<FitStage>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(counts.Labels);
+        progress?.Report(FitStage.Pmi);
+        var pmi = Pmi.Compute(counts, options.Pmi);
+        progress?.Report(FitStage.Eigen);
+        var embedding = FromPmi(pmi, counts.Vocabulary, counts.LabelCounts.ToArray(), counts.Instances, counts.EmptyInstances, options);
+        progress?.Report(FitStage.Done);
+        return embedding;
+    }
+
+    /// <summary>Factorises an already computed PMI matrix.</summary>
+    internal static LabelEmbedding FromPmi(PmiMatrix pmi, LabelVocabulary vocabulary, long[] labelCounts, long instances,
+                                           long emptyInstances, EmbeddingOptions options)
+    {
+        int n = pmi.Labels, k = options.Dimension;
+        var ranking = options.Negative == NegativeEigenvalues.Zero ? EigenRanking.Algebraic : EigenRanking.Magnitude;
+        var eigen = SymmetricEigensolver.Decompose(pmi.Values, n, k, ranking, options.Solver, options.Oversampling,
+            options.PowerIterations, options.Seed);
+
+        var scale = new double[k];
+        for (int c = 0; c < k; c++)
+            scale[c] = options.Negative == NegativeEigenvalues.Zero ? Math.Sqrt(Math.Max(eigen.Values[c], 0)) : Math.Sqrt(Math.Abs(eigen.Values[c]));
+        var vectors = new float[(long)n * k];
+        Parallel.For(0, n, i =>
+        {
+            for (int c = 0; c < k; c++) vectors[(long)i * k + c] = (float)(eigen.Vectors[(long)i * k + c] * scale[c]);
+        });
+        var spectrum = Measure(pmi.Values, eigen, options.Negative);
+        return new LabelEmbedding(vocabulary, labelCounts, new bool[n], instances, emptyInstances, vectors, eigen.Values,
+            options, pmi.Marginals, spectrum, eigen.Solver);
+    }
+
+    static SpectrumReport Measure(double[] matrix, EigenDecomposition eigen, NegativeEigenvalues policy)
+    {
+        double total = TensorPrimitives.SumOfSquares<double>(matrix);
+        int k = eigen.Values.Length;
+        var explained = new double[k];
+        double running = 0;
+        int zeroed = 0;
+        for (int c = 0; c < k; c++)
+        {
+            double v = eigen.Values[c];
+            if (v < 0 && policy == NegativeEigenvalues.Zero) zeroed++;
+            else running += v * v;
+            explained[c] = total > 0 ? running / total : 0;
+        }
+        var all = eigen.AllValues ?? eigen.Values;
+        double negative = 0;
+        int negativeCount = 0;
+        foreach (var v in all)
+            if (v < 0) { negative += v * v; negativeCount++; }
+        return new SpectrumReport(total, explained, total > 0 ? negative / total : 0, negativeCount, zeroed, eigen.AllValues is not null);
+    }
+
+    /// <summary>
+    /// e = E_k·v / ‖E_k·v‖ for the label set v: the target a network learns for an instance. An empty set, or one
+    /// whose vectors cancel, gives the zero vector.
+    /// </summary>
+    public float[] Encode(ReadOnlySpan<int> labels)
+    {
+        var e = new float[Dimension];
+        EncodeInto(labels, e);
+        return e;
+    }
+
+    /// <summary>Writes the unit encoding of <paramref name="labels"/> into <paramref name="destination"/> (length k).</summary>
+    public void EncodeInto(ReadOnlySpan<int> labels, Span<float> destination)
+    {
+        if (destination.Length != Dimension) throw new ArgumentException($"destination has length {destination.Length}, the dimension is {Dimension}");
+        destination.Clear();
+        foreach (var id in labels)
+        {
+            if ((uint)id >= (uint)Labels) throw new ArgumentOutOfRangeException(nameof(labels), id, $"label id must be below {Labels}");
+            TensorPrimitives.Add(destination, Vector(id), destination);
+        }
+        float norm = TensorPrimitives.Norm<float>(destination);
+        if (norm > 0) TensorPrimitives.Divide(destination, norm, destination);
+    }
+
+    /// <summary>The unit encodings of every row of <paramref name="labels"/>, [rows, dimension] row-major.</summary>
+    public float[] EncodeAll(LabelMatrix labels)
+    {
+        if (labels.Columns > Labels) throw new ArgumentException($"label matrix has {labels.Columns} columns, the embedding {Labels} labels");
+        var result = new float[(long)labels.Rows * Dimension];
+        Parallel.For(0, labels.Rows, r => EncodeInto(labels.Row(r), result.AsSpan(r * Dimension, Dimension)));
+        return result;
+    }
+}

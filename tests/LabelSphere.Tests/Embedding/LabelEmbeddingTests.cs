@@ -1,0 +1,320 @@
+using System.Text.Json;
+using LabelSphere.Data;
+using LabelSphere.Decoding;
+using LabelSphere.Embedding;
+
+namespace LabelSphere.Tests.Embedding;
+
+[Collection(TorchCollection.Name)]
+public sealed class LabelEmbeddingTests
+{
+    static LabelEmbedding FitTopics(EmbeddingOptions options, int labels = 120, int seed = 3)
+    {
+        var (vocabulary, matrix) = Fixtures.Topics(labels, 6000, 12, seed);
+        return LabelEmbedding.Fit(CooccurrenceCounts.Count(vocabulary, matrix), options);
+    }
+
+    [Fact]
+    public void At_full_rank_a_positive_semidefinite_matrix_is_reconstructed_by_E_Et()
+    {
+        // Given a positive semi-definite matrix A = B·Bᵀ of size 30 and rank 30
+        var random = new Random(1);
+        int n = 30;
+        var b = new double[n * n];
+        for (int i = 0; i < b.Length; i++) b[i] = random.NextDouble() - 0.5;
+        var a = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                for (int c = 0; c < n; c++) a[i * n + j] += b[i * n + c] * b[j * n + c];
+        var vocabulary = new LabelVocabulary(Enumerable.Range(0, n).Select(i => $"l{i}"));
+
+        // When it is factorised at full rank
+        var e = LabelEmbedding.FromPmi(new PmiMatrix(a, n, new PmiMarginals(1, 1, 1, 0)), vocabulary, new long[n], 1, 0,
+            new EmbeddingOptions { Dimension = n, Solver = EigenSolver.Exact });
+
+        // Then E·Eᵀ equals A to float precision, and no eigenvalue is negative
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double dot = 0;
+                for (int c = 0; c < n; c++) dot += (double)e.Vector(i)[c] * e.Vector(j)[c];
+                Assert.True(Math.Abs(dot - a[i * n + j]) < 1e-4 * (1 + Math.Abs(a[i * n + j])), $"(E·Eᵀ)[{i},{j}] = {dot}, A = {a[i * n + j]}");
+            }
+        Assert.Equal(0, e.Spectrum.NegativeCount);
+        Assert.Equal(1.0, e.Spectrum.Explained[^1], 6);
+    }
+
+    [Theory]
+    [InlineData(EigenSolver.Exact)]
+    [InlineData(EigenSolver.Randomized)]
+    public void Eigenvalues_come_in_descending_order(EigenSolver solver)
+    {
+        var e = FitTopics(new EmbeddingOptions { Dimension = 40, Solver = solver });
+        for (int c = 1; c < e.Dimension; c++) Assert.True(e.Eigenvalues[c] <= e.Eigenvalues[c - 1]);
+        Assert.Equal(solver, e.Solver);
+    }
+
+    [Fact]
+    public void Exact_and_randomized_solvers_agree_on_the_leading_eigenvalues()
+    {
+        // Given the PMI matrix of a structured set of 400 labels
+        var (vocabulary, matrix) = Fixtures.Topics(400, 20000, 30, seed: 9);
+        var counts = CooccurrenceCounts.Count(vocabulary, matrix);
+
+        // When its 20 leading eigenvalues are computed exactly and by randomized subspace iteration
+        var exact = LabelEmbedding.Fit(counts, new EmbeddingOptions { Dimension = 20, Solver = EigenSolver.Exact });
+        var randomized = LabelEmbedding.Fit(counts, new EmbeddingOptions { Dimension = 20, Solver = EigenSolver.Randomized, Seed = 4 });
+
+        // Then they agree to 1e-4 of the largest, and the explained shares to 1e-4
+        for (int c = 0; c < 20; c++)
+            Assert.True(Math.Abs(exact.Eigenvalues[c] - randomized.Eigenvalues[c]) <= 1e-4 * Math.Abs(exact.Eigenvalues[0]),
+                $"eigenvalue {c}: exact {exact.Eigenvalues[c]}, randomized {randomized.Eigenvalues[c]}");
+        Assert.True(Math.Abs(exact.Spectrum.Explained[^1] - randomized.Spectrum.Explained[^1]) < 1e-4);
+    }
+
+    [Fact]
+    public void Eigenvalues_match_numpy_on_the_tiny_set()
+    {
+        // Given numpy's eigenvalues of the default PMI matrix (TestData/make_pmi_golden.py)
+        using var golden = JsonDocument.Parse(File.ReadAllBytes(Fixtures.TestData("pmi_golden.json")));
+        var expected = golden.RootElement.GetProperty("cases")[0].GetProperty("eigenvalues").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        var (vocabulary, labels) = Fixtures.Tiny();
+
+        // When the embedding keeps every column, negative ones included by magnitude
+        var e = LabelEmbedding.Fit(CooccurrenceCounts.Count(vocabulary, labels),
+            new EmbeddingOptions { Dimension = 8, Negative = NegativeEigenvalues.Absolute });
+
+        // Then its eigenvalues are numpy's
+        for (int c = 0; c < 8; c++) Assert.Equal(expected[c], e.Eigenvalues[c], 10);
+        Assert.True(e.Spectrum.NegativeShareIsExact);
+    }
+
+    [Fact]
+    public void Permuting_label_ids_permutes_the_rows()
+    {
+        // Given a set and the same set with its label ids permuted
+        var (vocabulary, matrix) = Fixtures.Topics(50, 3000, 6, seed: 11);
+        var permutation = Enumerable.Range(0, 50).OrderBy(i => (i * 37) % 50).ToArray();   // new id of old label i
+        var names = new string[50];
+        for (int i = 0; i < 50; i++) names[permutation[i]] = vocabulary[i];
+        var builder = new LabelMatrixBuilder();
+        for (int r = 0; r < matrix.Rows; r++) builder.AddRow(matrix.Row(r).ToArray().Select(i => permutation[i]).ToArray());
+        var options = new EmbeddingOptions { Dimension = 10 };
+
+        // When both are embedded
+        var original = LabelEmbedding.Fit(CooccurrenceCounts.Count(vocabulary, matrix), options);
+        var permuted = LabelEmbedding.Fit(CooccurrenceCounts.Count(new LabelVocabulary(names), builder.Build(50)), options);
+
+        // Then proximities between labels are the same (rows are permuted; each column's sign is arbitrary)
+        for (int c = 0; c < 10; c++) Assert.Equal(original.Eigenvalues[c], permuted.Eigenvalues[c], 8);
+        for (int i = 0; i < 50; i++)
+            for (int j = 0; j < 50; j++)
+                Assert.Equal(Fixtures.Cosine(original.Vector(i), original.Vector(j)),
+                             Fixtures.Cosine(permuted.Vector(permutation[i]), permuted.Vector(permutation[j])), 4);
+    }
+
+    [Fact]
+    public void With_a_zero_diagonal_a_label_folded_in_from_its_own_row_lands_on_its_own_row()
+    {
+        // Given an embedding whose PMI diagonal is zero, so a label's row is all the fold-in needs
+        var e = FitTopics(new EmbeddingOptions { Dimension = 30, Pmi = new PmiOptions { Diagonal = DiagonalMode.Zero } });
+        var (vocabulary, matrix) = Fixtures.Topics(120, 6000, 12, 3);
+        var pmi = Pmi.Compute(CooccurrenceCounts.Count(vocabulary, matrix), e.Options.Pmi);
+
+        foreach (var label in new[] { 0, 5, 17 })
+        {
+            // When label i is folded in from its PMI row (its own cell is zero anyway)
+            var row = Enumerable.Range(0, 120).Select(j => pmi[label, j]).ToArray();
+            var folded = e.FoldIn(row);
+
+            // Then the result is its own row of E_k
+            for (int c = 0; c < 30; c++) Assert.Equal(e.Vector(label)[c], folded[c], 3);
+        }
+    }
+
+    [Fact]
+    public void A_label_removed_and_folded_back_in_from_its_cooccurrences_lands_close_to_its_own_row()
+    {
+        // Given a set whose embedding is fitted once with every label and once without label 0
+        var (vocabulary, matrix) = Fixtures.Topics(120, 6000, 12, 3);
+        var options = new EmbeddingOptions { Dimension = 30 };
+        var full = LabelEmbedding.Fit(CooccurrenceCounts.Count(vocabulary, matrix), options);
+        var keep = Enumerable.Range(1, 119).ToArray();
+        var builder = new LabelMatrixBuilder();
+        var carries = new bool[matrix.Rows];
+        for (int r = 0; r < matrix.Rows; r++)
+        {
+            var row = matrix.Row(r);
+            carries[r] = row.Contains(0);
+            builder.AddRow(row.ToArray().Where(i => i != 0).Select(i => i - 1).ToArray());
+        }
+        var without = builder.Build(119);
+        var reduced = LabelEmbedding.Fit(CooccurrenceCounts.Count(new LabelVocabulary(keep.Select(i => vocabulary[i])), without), options);
+
+        // When label 0 is placed zero-shot from its co-occurrences
+        var (count, co) = reduced.CountWith(without, carries);
+        var placed = reduced.AddLabel("label0", count, co);
+
+        // Then its proximities to the other labels follow those it has in the full fit (Pearson r > 0.95),
+        // and its nearest label is the same
+        var a = keep.Select(j => Fixtures.Cosine(full.Vector(0), full.Vector(j))).ToArray();
+        var b = keep.Select(j => Fixtures.Cosine(placed.Vector(119), placed.Vector(j - 1))).ToArray();
+        Assert.True(Pearson(a, b) > 0.95, $"r = {Pearson(a, b)}");
+        Assert.Equal(full.Nearest("label0", 1)[0].Name, placed.Nearest("label0", 1)[0].Name);
+        Assert.True(placed.IsZeroShot(119));
+        Assert.Equal(reduced.Vectors.ToArray(), placed.Vectors[..(119 * 30)].ToArray());
+    }
+
+    static double Pearson(double[] x, double[] y)
+    {
+        double mx = x.Average(), my = y.Average(), sxy = 0, sxx = 0, syy = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            sxy += (x[i] - mx) * (y[i] - my);
+            sxx += (x[i] - mx) * (x[i] - mx);
+            syy += (y[i] - my) * (y[i] - my);
+        }
+        return sxy / Math.Sqrt(sxx * syy);
+    }
+
+    [Fact]
+    public void Save_then_load_round_trips_bit_for_bit()
+    {
+        // Given an embedding with a zero-shot label
+        var e = FitTopics(new EmbeddingOptions { Dimension = 12, Pmi = new PmiOptions { Alpha = 0.75, Unseen = UnseenPairs.MinObserved } });
+        var co = new long[e.Labels];
+        co[3] = 10;
+        co[4] = 7;
+        e = e.AddLabel("new one", 20, co);
+        var folder = Path.Combine(Path.GetTempPath(), "labelsphere-test-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            // When it is saved and loaded
+            e.Save(folder);
+            var loaded = LabelEmbedding.Load(folder);
+
+            // Then every array and setting is identical
+            Assert.Equal(e.Vectors.ToArray(), loaded.Vectors.ToArray());
+            Assert.Equal(e.Eigenvalues.ToArray(), loaded.Eigenvalues.ToArray());
+            Assert.Equal(e.LabelCounts.ToArray(), loaded.LabelCounts.ToArray());
+            Assert.Equal(e.Vocabulary.Names, loaded.Vocabulary.Names);
+            Assert.Equal(e.Options, loaded.Options with { Pmi = loaded.Options.Pmi });
+            Assert.Equal(e.Options.Pmi, loaded.Options.Pmi);
+            Assert.Equal(e.Marginals, loaded.Marginals);
+            Assert.Equal(e.Spectrum.Explained, loaded.Spectrum.Explained);
+            Assert.True(loaded.IsZeroShot(e.Labels - 1));
+            Assert.Equal(e.Instances, loaded.Instances);
+            Assert.Empty(Directory.GetDirectories(Path.GetDirectoryName(folder)!, "." + Path.GetFileName(folder) + ".tmp-*"));
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, true);
+        }
+    }
+
+    [Fact]
+    public void Loading_a_damaged_folder_names_the_file_and_the_problem()
+    {
+        var e = FitTopics(new EmbeddingOptions { Dimension = 5 }, labels: 30);
+        var folder = Path.Combine(Path.GetTempPath(), "labelsphere-test-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            e.Save(folder);
+            var manifest = Path.Combine(folder, "manifest.json");
+            File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"formatVersion\": 1", "\"formatVersion\": 99"));
+            var error = Assert.Throws<EmbeddingFormatException>(() => LabelEmbedding.Load(folder));
+            Assert.Contains("manifest.json", error.Message);
+            Assert.Contains("formatVersion", error.Message);
+
+            e.Save(folder);
+            var npy = Path.Combine(folder, "embedding.npy");
+            var bytes = File.ReadAllBytes(npy);
+            File.WriteAllBytes(npy, bytes[..^8]);
+            error = Assert.Throws<EmbeddingFormatException>(() => LabelEmbedding.Load(folder));
+            Assert.Contains("embedding.npy", error.Message);
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, true);
+        }
+    }
+
+    [Fact]
+    public void Dimension_beyond_the_label_count_is_refused_with_the_rule()
+    {
+        var (vocabulary, labels) = Fixtures.Tiny();
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            LabelEmbedding.Fit(CooccurrenceCounts.Count(vocabulary, labels), new EmbeddingOptions { Dimension = 400 }));
+        Assert.Contains("between 1 and the number of labels (8), got 400", error.Message);
+    }
+
+    [Fact]
+    public void Encoding_gives_unit_vectors_and_the_zero_vector_for_an_empty_set()
+    {
+        var e = FitTopics(new EmbeddingOptions { Dimension = 16 });
+        var v = e.Encode([1, 2, 30]);
+        Assert.Equal(1.0, Math.Sqrt(v.Sum(x => (double)x * x)), 5);
+        Assert.All(e.Encode([]), x => Assert.Equal(0f, x));
+        Assert.Equal(1.0, Fixtures.Cosine(e.Encode([7]), e.Vector(7)), 5);
+    }
+
+    [Fact]
+    public void Decoding_returns_the_same_top_labels_as_a_full_sort()
+    {
+        // Given an embedding and 50 predicted vectors (encodings of random label sets plus noise)
+        var e = FitTopics(new EmbeddingOptions { Dimension = 24 });
+        var random = new Random(2);
+        var predictions = new float[50 * 24];
+        for (int r = 0; r < 50; r++)
+        {
+            e.Encode([random.Next(120), random.Next(120)]).CopyTo(predictions, r * 24);
+            for (int c = 0; c < 24; c++) predictions[r * 24 + c] += (float)(random.NextDouble() - 0.5) * 0.1f;
+        }
+
+        // When the top 5 are decoded in batches of 16
+        var decoded = TopKDecoder.Decode(e, predictions, top: 5, batch: 16);
+
+        // Then each row's labels are those a full sort of every cosine ranks first
+        for (int r = 0; r < 50; r++)
+        {
+            var row = predictions.AsSpan(r * 24, 24).ToArray();
+            var expected = Enumerable.Range(0, 120).OrderByDescending(i => Fixtures.Cosine(row, e.Vector(i))).Take(5).ToArray();
+            Assert.Equal(expected, decoded[r].Select(s => s.Id).ToArray());
+            Assert.Equal(Fixtures.Cosine(row, e.Vector(expected[0])), decoded[r][0].Score, 4);
+        }
+    }
+
+    [Fact]
+    public void Nearest_labels_and_arithmetic_exclude_the_query_and_rank_by_cosine()
+    {
+        var e = FitTopics(new EmbeddingOptions { Dimension = 24 });
+        var near = e.Nearest("label5", 4);
+        Assert.DoesNotContain(near, s => s.Name == "label5");
+        Assert.True(near.Zip(near.Skip(1)).All(p => p.First.Score >= p.Second.Score));
+        // Labels of one topic share i mod 12: label5's neighbours are its topic mates
+        Assert.All(near, s => Assert.Equal(5, s.Id % 12));
+
+        var sum = e.Arithmetic("label5 + label6", 3);
+        Assert.DoesNotContain(sum.Nearest, s => s.Name is "label5" or "label6");
+        Assert.Equal([(1f, "label5"), (1f, "label6")], sum.Terms);
+    }
+
+    [Theory]
+    [InlineData("man + horse", "+man|+horse")]
+    [InlineData("king - man + woman", "+king|-man|+woman")]
+    [InlineData("blue-square + red-heart", "+blue-square|+red-heart")]
+    [InlineData("woody plant - tree", "+woody plant|-tree")]
+    public void Arithmetic_expressions_split_on_spaced_operators_only(string expression, string expected)
+    {
+        var terms = LabelEmbedding.ParseExpression(expression);
+        Assert.Equal(expected, string.Join("|", terms.Select(t => (t.Sign > 0 ? "+" : "-") + t.Label)));
+    }
+
+    [Fact]
+    public void An_unknown_label_suggests_close_names()
+    {
+        var e = FitTopics(new EmbeddingOptions { Dimension = 8 });
+        var error = Assert.Throws<UnknownLabelException>(() => e.Nearest("labl5"));
+        Assert.Contains("label5", error.Suggestions);
+    }
+}
