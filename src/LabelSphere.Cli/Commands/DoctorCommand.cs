@@ -1,0 +1,30 @@
+using System.CommandLine;
+using LabelSphere.Native;
+using TorchSharp;
+
+namespace LabelSphere.Cli.Commands;
+
+/// <summary><c>labelsphere doctor</c>: checks that libtorch loads here and says how.</summary>
+internal static class DoctorCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("doctor", "Check that libtorch (TorchSharp) loads on this machine, and how") { Cli.Json };
+        command.SetAction((parse, ct) => Cli.Run(parse, () =>
+        {
+            TorchRuntime.EnsureLoaded();
+            var patched = TorchRuntime.PatchedShimPath;
+            if (parse.GetValue(Cli.Json))
+                Cli.WriteJson(new { torchLoaded = true, threads = torch.get_num_threads(), patchedShim = patched });
+            else
+            {
+                Console.WriteLine($"libtorch loads; {torch.get_num_threads()} threads.");
+                Console.WriteLine(patched is null
+                    ? "TorchSharp's native shim loaded as shipped."
+                    : $"This libstdc++ lacks GLIBCXX_3.4.32; a copy of the shim with that unused requirement marked weak was loaded from {patched}.");
+            }
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,155 @@
+using System.CommandLine;
+using System.Diagnostics;
+using LabelSphere.Data;
+using LabelSphere.Embedding;
+using Spectre.Console;
+
+namespace LabelSphere.Cli.Commands;
+
+/// <summary><c>labelsphere embed</c>: annotations → co-occurrence → PMI → eigendecomposition → an embedding folder.</summary>
+internal static class EmbedCommand
+{
+    public static Command Create()
+    {
+        var annotations = new Argument<string>("annotations") { Description = "Annotation file (Extreme Classification text, Mulan ARFF, wide or long CSV, COCO instances or captions JSON)" };
+        var dim = new Option<int?>("--dim") { Description = $"Embedding dimension k, between 1 and the number of labels (default {EmbeddingOptions.DefaultDimension}, or the number of labels if fewer)" };
+        var output = new Option<string>("--out") { Description = "Folder to write the embedding to", Required = true };
+        var format = new Option<AnnotationFormat?>("--format")
+        {
+            Description = "Annotation format (extreme-text, mulan-arff, wide-csv, long-csv, coco-instances, coco-captions); detected from the file when omitted",
+            CustomParser = r =>
+            {
+                var token = r.Tokens[0].Value;
+                foreach (var f in Enum.GetValues<AnnotationFormat>()) if (Cli.Kebab(f.ToString()) == token.ToLowerInvariant()) return f;
+                r.AddError($"--format: '{token}' is not one of {string.Join(", ", Enum.GetValues<AnnotationFormat>().Select(f => Cli.Kebab(f.ToString())))}");
+                return null;
+            },
+        };
+        var skipInvalid = new Option<bool>("--skip-invalid") { Description = "Skip and count invalid instances instead of stopping at the first" };
+        var labelsXml = new Option<string?>("--labels-xml") { Description = "Mulan: the label XML file (found beside the ARFF by default)" };
+        var labelNames = new Option<string?>("--label-names") { Description = "Extreme text: label names, one per line (<prefix>_labels.txt beside the data by default)" };
+        var minCount = new Option<int>("--min-count") { Description = "COCO captions: keep words on at least this many images", DefaultValueFactory = _ => 5 };
+        var stopWords = new Option<string?>("--stop-words") { Description = "COCO captions: stop-word file (one per line), or 'none' to keep every word; built-in English list by default" };
+        var measure = Cli.EnumOption("--measure", "Association measure", PmiMeasure.Pmi);
+        var unseen = Cli.EnumOption("--unseen", "PMI of pairs never seen together", UnseenPairs.Zero);
+        var diagonal = Cli.EnumOption("--diagonal", "What the PMI diagonal holds", DiagonalMode.SelfInformation);
+        var positive = new Option<bool>("--positive") { Description = "Clip negative PMI to 0 (positive PMI)" };
+        var shift = new Option<double>("--shift") { Description = "Subtract log(shift) from PMI (shifted PMI; 1 = none)", DefaultValueFactory = _ => 1.0 };
+        var alpha = new Option<double>("--alpha") { Description = "Context-distribution smoothing exponent in (0, 1] (1 = none)", DefaultValueFactory = _ => 1.0 };
+        var negative = Cli.EnumOption("--negative", "Negative eigenvalues", NegativeEigenvalues.Zero);
+        var solver = Cli.EnumOption("--solver", "Eigensolver", EigenSolver.Auto);
+        var seed = new Option<long>("--seed") { Description = "Seed of the randomized eigensolver", DefaultValueFactory = _ => 0 };
+
+        var command = new Command("embed", "Build a label embedding from ground-truth annotations")
+        {
+            annotations, dim, output, format, skipInvalid, labelsXml, labelNames, minCount, stopWords,
+            measure, unseen, diagonal, positive, shift, alpha, negative, solver, seed, Cli.Json,
+        };
+        command.SetAction((parse, ct) => Cli.Run(parse, () =>
+        {
+            var stopWordsValue = parse.GetValue(stopWords);
+            var readerOptions = new ReaderOptions
+            {
+                Format = parse.GetValue(format),
+                SkipInvalid = parse.GetValue(skipInvalid),
+                LabelXmlPath = parse.GetValue(labelsXml),
+                LabelNamesPath = parse.GetValue(labelNames),
+                MinWordCount = parse.GetValue(minCount),
+                UseStopWords = stopWordsValue != "none",
+                StopWordsPath = stopWordsValue is null or "none" ? null : stopWordsValue,
+            };
+            var pmiOptions = new PmiOptions
+            {
+                Measure = parse.GetValue(measure),
+                Unseen = parse.GetValue(unseen),
+                Diagonal = parse.GetValue(diagonal),
+                Positive = parse.GetValue(positive),
+                Shift = parse.GetValue(shift),
+                Alpha = parse.GetValue(alpha),
+            };
+            pmiOptions.Validate();
+            var options = new EmbeddingOptions
+            {
+                Pmi = pmiOptions,
+                Negative = parse.GetValue(negative),
+                Solver = parse.GetValue(solver),
+                Seed = parse.GetValue(seed),
+            };
+            var result = Run(parse.GetValue(annotations)!, readerOptions, options, parse.GetValue(dim), parse.GetValue(output)!, ct);
+            if (parse.GetValue(Cli.Json)) Cli.WriteJson(result);
+            else PrintSummary(result);
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    internal sealed record Summary(
+        string Annotations, string Format, string Output, int Labels, long Instances, long EmptyInstances, int SkippedInvalid,
+        IReadOnlyList<string> FirstErrors, long DistinctPairs, int Dimension, string Solver, double ExplainedAtK,
+        IReadOnlyList<KeyValuePair<int, double>> ExplainedByK, double NegativeShare, bool NegativeShareIsExact, int NegativeEigenvalues,
+        int ZeroedColumns, double CountSeconds, double FitSeconds);
+
+    static Summary Run(string path, ReaderOptions readerOptions, EmbeddingOptions options, int? dim, string output, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        CooccurrenceCounts? counts = null;
+        LabelEmbedding? embedding = null;
+        ReadReport? report = null;
+        double countSeconds = 0;
+        using var stream = AnnotationReader.Open(path, readerOptions);
+        var labels = stream.Vocabulary.Count;
+        options = options with { Dimension = dim ?? Math.Min(EmbeddingOptions.DefaultDimension, labels) };
+        options.Validate(labels);
+
+        Cli.Err.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+            .Start(context =>
+            {
+                var reading = context.AddTask($"counting {Path.GetFileName(path)}", maxValue: Math.Max(1, stream.TotalBytes));
+                var counter = new CooccurrenceCounter(stream.Vocabulary);
+                foreach (var chunk in stream.ReadChunks())
+                {
+                    ct.ThrowIfCancellationRequested();
+                    counter.Add(chunk.Labels);
+                    reading.Value = stream.BytesRead;
+                }
+                reading.Value = reading.MaxValue;
+                counts = counter.Build();
+                report = stream.Report;
+                countSeconds = clock.Elapsed.TotalSeconds;
+
+                var pmi = context.AddTask("PMI", maxValue: 1);
+                var eigen = context.AddTask($"eigendecomposition (k = {options.Dimension})", maxValue: 1, autoStart: false);
+                pmi.IsIndeterminate = true;
+                embedding = LabelEmbedding.Fit(counts, options, new Progress<FitStage>(_ => { }));
+                pmi.Value = 1;
+                eigen.StartTask();
+                eigen.Value = 1;
+            });
+        embedding!.Save(output);
+        var spectrum = embedding.Spectrum;
+        var checkpoints = new[] { 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096 }
+            .Where(k => k < embedding.Dimension).Append(embedding.Dimension)
+            .Select(k => new KeyValuePair<int, double>(k, spectrum.Explained[k - 1])).ToArray();
+        return new Summary(path, report!.Format.ToString(), Path.GetFullPath(output), embedding.Labels, counts!.Instances,
+            counts.EmptyInstances, report.SkippedInvalid, report.FirstErrors.Select(e => e.ToString()).ToArray(), counts.DistinctPairs(),
+            embedding.Dimension, embedding.Solver.ToString(), spectrum.Explained[^1], checkpoints, spectrum.NegativeShare,
+            spectrum.NegativeShareIsExact, spectrum.NegativeCount, spectrum.ZeroedColumns, countSeconds, clock.Elapsed.TotalSeconds - countSeconds);
+    }
+
+    static void PrintSummary(Summary s)
+    {
+        var grid = new Grid().AddColumn().AddColumn();
+        grid.AddRow("annotations", $"{Markup.Escape(s.Annotations)} ({Cli.Kebab(s.Format)})");
+        grid.AddRow("labels", $"{s.Labels:N0}");
+        grid.AddRow("instances", $"{s.Instances:N0} ({s.EmptyInstances:N0} without labels, {(s.Instances == 0 ? 0 : 100.0 * s.EmptyInstances / s.Instances):F1}%)");
+        if (s.SkippedInvalid > 0) grid.AddRow("skipped", $"{s.SkippedInvalid:N0} invalid instances; first: {Markup.Escape(s.FirstErrors[0])}");
+        grid.AddRow("label pairs", $"{s.DistinctPairs:N0} seen together, of {(long)s.Labels * (s.Labels - 1) / 2:N0} possible");
+        grid.AddRow("dimension", $"{s.Dimension} ({s.Solver.ToLowerInvariant()} eigensolver)");
+        grid.AddRow("explained", string.Join("  ", s.ExplainedByK.Select(p => $"k={p.Key}: {p.Value:P1}")));
+        grid.AddRow("negative", $"{s.NegativeShare:P1} of the spectrum's energy in {s.NegativeEigenvalues:N0} negative eigenvalues{(s.NegativeShareIsExact ? "" : " (among those computed)")}; {s.ZeroedColumns} of the k columns zeroed");
+        grid.AddRow("time", $"{s.CountSeconds:F1} s counting, {s.FitSeconds:F1} s PMI and eigendecomposition");
+        grid.AddRow("written", Markup.Escape(s.Output));
+        Cli.Out.Write(new Panel(grid).Header("labelsphere embed").Border(BoxBorder.Rounded));
+    }
+}
