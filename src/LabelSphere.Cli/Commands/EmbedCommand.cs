@@ -127,6 +127,7 @@ internal static class EmbedCommand
                 eigen.Value = 1;
             });
         embedding!.Save(output);
+        SpectrumPlot.Save(embedding, Path.Combine(output, "spectrum.png"));
         var spectrum = embedding.Spectrum;
         var checkpoints = new[] { 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096 }
             .Where(k => k < embedding.Dimension).Append(embedding.Dimension)

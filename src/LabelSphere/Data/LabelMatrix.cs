@@ -104,8 +104,8 @@ public sealed class LabelMatrixBuilder
         offsets.Add(indices.Count);
     }
 
-    /// <summary>Adds a row already sorted and distinct.</summary>
-    internal void AddSortedRow(ReadOnlySpan<int> labels)
+    /// <summary>Adds a row already sorted and distinct (not checked here; <see cref="Build"/> checks every row).</summary>
+    public void AddSortedRow(ReadOnlySpan<int> labels)
     {
         foreach (var id in labels) indices.Add(id);
         if (labels.Length > 0 && labels[^1] > maxId) maxId = labels[^1];

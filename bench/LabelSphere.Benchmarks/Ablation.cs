@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using LabelSphere.Data;
+using LabelSphere.Decoding;
+using LabelSphere.Embedding;
+
+namespace LabelSphere.Benchmarks;
+
+/// <summary>
+/// Measures what each open PMI choice does on a real annotation set: how much of the spectrum is negative, how
+/// much E_k explains, how well the encoded ground truth decodes back to its own labels, and how faithfully
+/// held-out labels are placed zero-shot. Prints a Markdown table; docs/embedding.md quotes it.
+/// </summary>
+public static class Ablation
+{
+    static readonly (string Name, EmbeddingOptions Options)[] Configurations =
+    [
+        ("default (unseen 0, diagonal −log p, λ<0 zeroed)", new()),
+        ("unseen: half count", new() { Pmi = new() { Unseen = UnseenPairs.HalfCount } }),
+        ("unseen: min observed", new() { Pmi = new() { Unseen = UnseenPairs.MinObserved } }),
+        ("diagonal: zero", new() { Pmi = new() { Diagonal = DiagonalMode.Zero } }),
+        ("diagonal: row max", new() { Pmi = new() { Diagonal = DiagonalMode.RowMax } }),
+        ("positive PMI", new() { Pmi = new() { Positive = true } }),
+        ("shifted positive PMI (shift 5)", new() { Pmi = new() { Positive = true, Shift = 5 } }),
+        ("smoothing α = 0.75", new() { Pmi = new() { Alpha = 0.75 } }),
+        ("normalised PMI", new() { Pmi = new() { Measure = PmiMeasure.Normalized } }),
+        ("negative eigenvalues: |λ|", new() { Negative = NegativeEigenvalues.Absolute }),
+    ];
+
+    public static int Run(string[] args)
+    {
+        if (args.Length == 0)
+        {
+            Console.Error.WriteLine("usage: ablation <annotations> [--dim K] [--held-out N]");
+            return 1;
+        }
+        var path = args[0];
+        int dim = Option(args, "--dim", 64);
+        int heldOut = Option(args, "--held-out", 20);
+        var data = AnnotationReader.Read(path, new ReaderOptions { SkipInvalid = true });
+        var counts = CooccurrenceCounts.Count(data.Vocabulary, data.Labels);
+        dim = Math.Min(dim, data.Vocabulary.Count);
+        var held = PickHeldOut(counts, heldOut);
+
+        Console.WriteLine($"`{Path.GetFileName(path)}`: {data.Vocabulary.Count} labels, {data.Count} instances, k = {dim}; " +
+                          $"zero-shot over {held.Length} held-out labels (the most frequent labels ranked 10, 20, 30, ...)");
+        Console.WriteLine();
+        Console.WriteLine("| choice | negative energy | explained at k | round-trip P@|y| | zero-shot r | zero-shot top-5 overlap | seconds |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        foreach (var (name, baseOptions) in Configurations)
+        {
+            var clock = Stopwatch.StartNew();
+            var options = baseOptions with { Dimension = dim, Solver = EigenSolver.Exact };
+            var embedding = LabelEmbedding.Fit(counts, options);
+            double roundTrip = RoundTrip(embedding, data.Labels);
+            var (r, overlap) = ZeroShot(data, counts, options, held, embedding);
+            Console.WriteLine($"| {name} | {embedding.Spectrum.NegativeShare:P1} | {embedding.Spectrum.Explained[^1]:P1} | {roundTrip:F3} | {r:F3} | {overlap:F2} | {clock.Elapsed.TotalSeconds:F1} |");
+        }
+        return 0;
+    }
+
+    static int Option(string[] args, string name, int fallback)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : fallback;
+    }
+
+    static int[] PickHeldOut(CooccurrenceCounts counts, int n)
+    {
+        var byFrequency = Enumerable.Range(0, counts.Labels).OrderByDescending(i => counts.LabelCounts[i]).ToArray();
+        return byFrequency.Where((_, rank) => rank % 10 == 9).Take(n).ToArray();
+    }
+
+    /// <summary>Mean over instances with labels of the share of their labels among the top |y| decoded from E_k·y.</summary>
+    static double RoundTrip(LabelEmbedding embedding, LabelMatrix labels)
+    {
+        var targets = embedding.EncodeAll(labels);
+        int maxTop = 0;
+        for (int r = 0; r < labels.Rows; r++) maxTop = Math.Max(maxTop, labels.Row(r).Length);
+        var decoded = TopKDecoder.Decode(embedding, targets, Math.Min(maxTop, embedding.Labels));
+        double sum = 0;
+        int n = 0;
+        for (int r = 0; r < labels.Rows; r++)
+        {
+            var truth = labels.Row(r);
+            if (truth.Length == 0) continue;
+            int hits = 0;
+            for (int t = 0; t < truth.Length; t++) if (truth.Contains(decoded[r][t].Id)) hits++;
+            sum += (double)hits / truth.Length;
+            n++;
+        }
+        return sum / n;
+    }
+
+    /// <summary>
+    /// Each held-out label is removed, the embedding refitted without it, and the label placed from its
+    /// co-occurrences; compares its proximities to the others with those it has in the full fit.
+    /// </summary>
+    static (double R, double Overlap) ZeroShot(AnnotationSet data, CooccurrenceCounts counts, EmbeddingOptions options, int[] held, LabelEmbedding full)
+    {
+        double rSum = 0, overlapSum = 0;
+        int n = data.Vocabulary.Count;
+        foreach (var label in held)
+        {
+            var keep = Enumerable.Range(0, n).Where(i => i != label).ToArray();
+            var newId = new int[n];
+            for (int i = 0, j = 0; i < n; i++) newId[i] = i == label ? -1 : j++;
+            var builder = new LabelMatrixBuilder();
+            var carries = new bool[data.Count];
+            var row = new List<int>();
+            for (int r = 0; r < data.Count; r++)
+            {
+                row.Clear();
+                foreach (var id in data.Labels.Row(r))
+                    if (id == label) carries[r] = true;
+                    else row.Add(newId[id]);
+                builder.AddSortedRow(row.ToArray());
+            }
+            var without = builder.Build(n - 1);
+            var vocabulary = new LabelVocabulary(keep.Select(i => data.Vocabulary[i]));
+            var reduced = LabelEmbedding.Fit(CooccurrenceCounts.Count(vocabulary, without), options);
+            var (count, co) = reduced.CountWith(without, carries);
+            var placed = reduced.AddLabel(data.Vocabulary[label] + " (zero-shot)", count, co);
+            var a = keep.Select(j => Cosine(full.Vector(label), full.Vector(j))).ToArray();
+            var b = keep.Select(j => Cosine(placed.Vector(n - 1), placed.Vector(newId[j]))).ToArray();
+            rSum += Pearson(a, b);
+            var topFull = full.Nearest(full.Vocabulary[label], 5).Select(s => s.Name).ToHashSet();
+            var topPlaced = placed.Nearest(placed.Vocabulary[n - 1], 5).Select(s => s.Name);
+            overlapSum += topPlaced.Count(topFull.Contains) / 5.0;
+        }
+        return (rSum / held.Length, overlapSum / held.Length);
+    }
+
+    static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            dot += (double)a[i] * b[i];
+            na += (double)a[i] * a[i];
+            nb += (double)b[i] * b[i];
+        }
+        return na == 0 || nb == 0 ? 0 : dot / Math.Sqrt(na * nb);
+    }
+
+    static double Pearson(double[] x, double[] y)
+    {
+        double mx = x.Average(), my = y.Average(), sxy = 0, sxx = 0, syy = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            sxy += (x[i] - mx) * (y[i] - my);
+            sxx += (x[i] - mx) * (x[i] - mx);
+            syy += (y[i] - my) * (y[i] - my);
+        }
+        return sxx == 0 || syy == 0 ? 0 : sxy / Math.Sqrt(sxx * syy);
+    }
+}

@@ -1,0 +1,33 @@
+using LabelSphere.Embedding;
+using LabelSphere.IO;
+
+namespace LabelSphere.Cli;
+
+/// <summary>Draws an embedding's spectrum: the kept eigenvalues and the share of PMI energy explained up to each k.</summary>
+internal static class SpectrumPlot
+{
+    public static void Save(LabelEmbedding embedding, string path)
+    {
+        int k = embedding.Dimension;
+        var xs = Enumerable.Range(1, k).Select(i => (double)i).ToArray();
+        var plot = new ScottPlot.Plot();
+        var explained = plot.Add.Scatter(xs, embedding.Spectrum.Explained.Select(v => 100 * v).ToArray());
+        explained.LegendText = "energy explained by the first k columns (%)";
+        explained.MarkerSize = 0;
+        explained.LineWidth = 2;
+        var eigen = plot.Add.Scatter(xs, embedding.Eigenvalues.ToArray());
+        eigen.LegendText = "eigenvalue λ_k";
+        eigen.MarkerSize = k > 200 ? 0 : 4;
+        eigen.Axes.YAxis = plot.Axes.Right;
+        plot.Axes.Left.Label.Text = "explained (%)";
+        plot.Axes.Right.Label.Text = "eigenvalue";
+        plot.Axes.Bottom.Label.Text = "k";
+        plot.Title($"PMI spectrum: {embedding.Labels:N0} labels, k = {k}, {embedding.Spectrum.NegativeShare:P1} of the energy negative");
+        plot.ShowLegend(ScottPlot.Alignment.MiddleRight);
+        AtomicFolder.WriteFile(path, stream =>
+        {
+            var bytes = plot.GetImageBytes(900, 520, ScottPlot.ImageFormat.Png);
+            stream.Write(bytes);
+        });
+    }
+}
