@@ -54,29 +54,31 @@ internal sealed class CocoCaptionsReader : AnnotationStream
         var perImage = new List<int>?[images.Count];
         var buffer = new char[256];
         var words = new List<int>();
+        CaptionWords.WordAction addWord = w =>
+        {
+            if (stopWords.Contains(w)) return;
+            if (!wordLookup.TryGetValue(w, out int id))
+            {
+                id = wordIds.Count;
+                wordLookup[w] = id;
+                imageCounts.Add(0);
+            }
+            words.Add(id);
+        };
         for (int i = 0; i < images.Count; i++)
         {
             if (bad[i] || captions[i] is not { } list) continue;
             words.Clear();
-            foreach (var caption in list)
-            {
-                CaptionWords.Split(caption, ref buffer, w =>
-                {
-                    if (stopWords.Contains(w)) return;
-                    if (!wordLookup.TryGetValue(w, out int id))
-                    {
-                        id = wordIds.Count;
-                        wordLookup[w] = id;
-                        imageCounts.Add(0);
-                    }
-                    words.Add(id);
-                });
-            }
+            foreach (var caption in list) CaptionWords.Split(caption, ref buffer, addWord);
             var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(words);
             int distinct = ChunkBuilder.SortDistinct(span);
-            var row = span[..distinct].ToArray();
-            foreach (var id in row) imageCounts[id]++;
-            perImage[i] = [.. row];
+            var row = new List<int>(distinct);
+            foreach (var id in span[..distinct])
+            {
+                imageCounts[id]++;
+                row.Add(id);
+            }
+            perImage[i] = row;
         }
 
         var allWords = new string[wordIds.Count];

@@ -168,9 +168,9 @@ internal sealed class MulanArffReader : AnnotationStream
             count++;
             rest = rest.TrimStart();
             if (rest.IsEmpty) break;
-            if (rest[0] == '{') break; // an instance weight "{w}" after the values; not used
             if (rest[0] != ',') return ("row", $"unexpected text after value {count}: '{Shorten(rest)}'");
-            rest = rest[1..];
+            rest = rest[1..].TrimStart();
+            if (rest.Length > 0 && rest[0] == '{') break; // an instance weight ",{w}" after the values; not used
         }
         if (count != attributes.Length)
             return ("row", $"expected {attributes.Length} values (one per attribute), found {count}" + (count < attributes.Length ? " (truncated line?)" : ""));

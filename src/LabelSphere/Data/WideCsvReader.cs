@@ -61,11 +61,15 @@ internal sealed class WideCsvReader : AnnotationStream
         int expected = vocabulary.Count + 1;
         while (csv.Read())
         {
+            if (csv.Unterminated)
+            {
+                Invalid(csv.Line, "row", "the row ends inside a quoted field (truncated file?)");
+                continue;
+            }
             if (csv.FieldCount != expected)
             {
-                Invalid(csv.Line, "row", csv.Unterminated
-                    ? "the row ends inside a quoted field (truncated file?)"
-                    : $"expected {expected} cells ({idColumn} and {vocabulary.Count} labels), found {csv.FieldCount}" + (csv.FieldCount < expected ? " (truncated line?)" : ""));
+                Invalid(csv.Line, "row", $"expected {expected} cells ({idColumn} and {vocabulary.Count} labels), found {csv.FieldCount}"
+                    + (csv.FieldCount < expected ? " (truncated line?)" : ""));
                 continue;
             }
             var id = csv[0].Trim();

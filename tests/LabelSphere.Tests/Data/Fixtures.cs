@@ -7,8 +7,10 @@ namespace LabelSphere.Tests.Data;
 /// <summary>A temporary folder for the fixture files a test writes; deleted with its contents on dispose.</summary>
 internal sealed class TempFolder : IDisposable
 {
+    /// <summary>Creates a new, empty folder under the system's temporary folder.</summary>
     public TempFolder() => Path = Directory.CreateTempSubdirectory("labelsphere-tests-").FullName;
 
+    /// <summary>The folder's full path.</summary>
     public string Path { get; }
 
     /// <summary>Writes <paramref name="text"/> (UTF-8, no byte-order mark) to a file of the folder and returns its path.</summary>
@@ -29,6 +31,7 @@ internal sealed class TempFolder : IDisposable
         return path;
     }
 
+    /// <summary>Deletes the folder and everything in it.</summary>
     public void Dispose() => Directory.Delete(Path, recursive: true);
 }
 

@@ -105,6 +105,49 @@ public sealed class MulanArffReaderTests
         Assert.Equal(0.646467f, row[0]);
     }
 
+    [Theory]
+    [InlineData("bibtex/bibtex-test.arff", 2515, 159, 1836, 6146)]
+    [InlineData("corel5k/Corel5k-test-sparse.arff", 500, 374, 499, 1763)]
+    [InlineData("delicious/delicious-test.arff", 3185, 983, 500, 60229)]
+    [InlineData("emotions/emotions-train.arff", 391, 6, 72, 709)]
+    [InlineData("emotions/emotions-test.arff", 202, 6, 72, 399)]
+    [InlineData("enron/enron-train.arff", 1123, 53, 1001, 3803)]
+    [InlineData("enron/enron-test.arff", 579, 53, 1001, 1947)]
+    [InlineData("medical/medical-train.arff", 333, 45, 1449, 418)]
+    [InlineData("medical/medical-test.arff", 645, 45, 1449, 800)]
+    [InlineData("scene/scene-test.arff", 1196, 6, 294, 1299)]
+    [InlineData("yeast/yeast-train.arff", 1500, 14, 103, 6342)]
+    [InlineData("yeast/yeast-test.arff", 917, 14, 103, 3899)]
+    public void Every_shared_mulan_file_has_the_shape_an_independent_count_gives(string file, int instances, int labels,
+                                                                                   int features, int pairs)
+    {
+        // Given one of the shared Mulan files (expected numbers from a python script that splits the rows itself)
+        var path = DatasetPaths.Get(["mulan", .. file.Split('/')]);
+        if (path is null) Assert.Skip(DatasetPaths.Missing);
+
+        // When it is read with its XML detected
+        var set = AnnotationReader.Read(path);
+
+        // Then its shape is the counted one and nothing was skipped
+        Assert.Equal((instances, labels, features, (long)pairs), (set.Count, set.Vocabulary.Count, set.Features!.Columns, set.Labels.NonZeros));
+        Assert.Equal(0, set.Report.SkippedInvalid);
+    }
+
+    [Fact]
+    public void An_instance_weight_after_the_values_is_ignored()
+    {
+        // Given a dense and a sparse row, each followed by an ARFF instance weight
+        using var folder = new TempFolder();
+        folder.Write("tiny.xml", Xml);
+        var path = folder.Write("tiny-train.arff", Arff("green,1,0,2.5,1,{3}", "{2 1},{0.5}"));
+
+        // When it is read
+        var set = AnnotationReader.Read(path);
+
+        // Then the weights are not values
+        Assert.Equal([["beach", "sky"], ["sea side"]], Sets.LabelNames(set));
+    }
+
     [Fact]
     public void Dense_and_sparse_rows_give_their_exact_labels_and_features()
     {
