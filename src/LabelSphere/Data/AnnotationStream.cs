@@ -16,6 +16,7 @@ public abstract class AnnotationStream : IDisposable
     int instances;
     int empty;
     int skipped;
+    bool reading;
 
     /// <summary>Opens the stream state for <paramref name="path"/>.</summary>
     protected AnnotationStream(string path, AnnotationFormat format, ReaderOptions options)
@@ -51,6 +52,17 @@ public abstract class AnnotationStream : IDisposable
 
     /// <summary>Reads the instances in runs of at most <paramref name="chunkSize"/>; enumerate once.</summary>
     public abstract IEnumerable<AnnotationChunk> ReadChunks(int chunkSize = 65536);
+
+    /// <summary>
+    /// Called by <see cref="ReadChunks"/> before it returns: checks <paramref name="chunkSize"/> and that the
+    /// instances are read only once, since a second pass would count them twice in <see cref="Report"/>.
+    /// </summary>
+    protected void BeginReading(int chunkSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkSize);
+        if (reading) throw new InvalidOperationException($"{Path}: ReadChunks can be called once per opened stream; open the file again to reread it");
+        reading = true;
+    }
 
     /// <summary>
     /// Reports a defect: throws <see cref="AnnotationFormatException"/>, or with

@@ -1,0 +1,93 @@
+using LabelSphere.Data;
+
+namespace LabelSphere.Tests.Data;
+
+public sealed class FormatDetectorTests
+{
+    [Theory]
+    [InlineData("a.arff", "@relation x\n", AnnotationFormat.MulanArff)]
+    [InlineData("a.ARFF", "@relation x\n", AnnotationFormat.MulanArff)]
+    [InlineData("captions.json", "{\"images\": [], \"annotations\": [{\"image_id\": 1, \"caption\": \"a dog\"}]}", AnnotationFormat.CocoCaptions)]
+    [InlineData("instances.json", "{\"images\": [], \"annotations\": [{\"image_id\": 1, \"category_id\": 3}], \"categories\": []}", AnnotationFormat.CocoInstances)]
+    [InlineData("empty.json", "{\"images\": [], \"annotations\": [], \"categories\": []}", AnnotationFormat.CocoInstances)]
+    [InlineData("long.csv", "image,label\na,cat\n", AnnotationFormat.LongCsv)]
+    [InlineData("wide.csv", "image,cat,dog\na,1,0\n", AnnotationFormat.WideCsv)]
+    [InlineData("one.csv", "image,labels\na,1\n", AnnotationFormat.WideCsv)]
+    [InlineData("data.txt", "10 5 3\n0 1:1\n", AnnotationFormat.ExtremeText)]
+    public void The_format_follows_the_extension_and_first_bytes(string name, string text, AnnotationFormat expected)
+    {
+        // Given a file of that name and content
+        using var folder = new TempFolder();
+        var path = folder.Write(name, text);
+
+        // When its format is detected
+        var format = FormatDetector.Detect(path);
+
+        // Then it is the expected one
+        Assert.Equal(expected, format);
+    }
+
+    [Fact]
+    public void A_gzipped_csv_is_read_through_the_compression()
+    {
+        // Given gzip-compressed long and wide CSV files
+        using var folder = new TempFolder();
+        var longCsv = folder.WriteGzip("long.csv.gz", "image,label\na,cat\n");
+        var wideCsv = folder.WriteGzip("wide.csv.gz", "image,cat\na,1\n");
+
+        // When their formats are detected
+        // Then the header inside decides
+        Assert.Equal(AnnotationFormat.LongCsv, FormatDetector.Detect(longCsv));
+        Assert.Equal(AnnotationFormat.WideCsv, FormatDetector.Detect(wideCsv));
+    }
+
+    [Fact]
+    public void A_caption_key_split_across_two_reads_is_still_found()
+    {
+        // Given a JSON file whose "caption" key straddles the 1 MiB read boundary
+        using var folder = new TempFolder();
+        var prefix = "{\"info\": \"" + new string('x', (1 << 20) - 14) + "\", \"annotations\": [{";
+        var path = folder.Write("big.json", prefix + "\"caption\": \"a\", \"image_id\": 1}], \"images\": []}");
+
+        // When its format is detected
+        // Then it is captions
+        Assert.Equal(AnnotationFormat.CocoCaptions, FormatDetector.Detect(path));
+    }
+
+    [Theory]
+    [InlineData("notes.md", "hello\n")]
+    [InlineData("words.txt", "hello world\n")]
+    [InlineData("other.json", "{\"a\": 1}")]
+    public void An_unknown_format_names_file_line_and_field_and_suggests_the_option(string name, string text)
+    {
+        // Given a file LabelSphere cannot place
+        using var folder = new TempFolder();
+        var path = folder.Write(name, text);
+
+        // When its format is detected
+        var error = Assert.Throws<AnnotationFormatException>(() => FormatDetector.Detect(path)).Error;
+
+        // Then the error names the file, line 1 and the field "format", lists the formats and suggests --format
+        Assert.Equal((path, 1L, "format"), (error.Path, error.Line, error.Field));
+        Assert.Contains("MulanArff", error.Problem);
+        Assert.Contains("--format", error.Problem);
+    }
+
+    [Theory]
+    [InlineData("mulan/bibtex/bibtex-train.arff", AnnotationFormat.MulanArff)]
+    [InlineData("xc/stackex_cooking_data.txt", AnnotationFormat.ExtremeText)]
+    [InlineData("nuswide/nuswide-train.csv.gz", AnnotationFormat.WideCsv)]
+    [InlineData("emoji/labels.csv", AnnotationFormat.LongCsv)]
+    [InlineData("coco/tiny/annotations/instances_val2017.json", AnnotationFormat.CocoInstances)]
+    [InlineData("coco/captions_val2017.json", AnnotationFormat.CocoCaptions)]
+    public void The_shared_datasets_are_detected(string relative, AnnotationFormat expected)
+    {
+        // Given a file of the shared datasets
+        var path = DatasetPaths.Get(relative.Split('/'));
+        if (path is null) Assert.Skip(DatasetPaths.Missing);
+
+        // When its format is detected
+        // Then it is the format the datasets README gives
+        Assert.Equal(expected, FormatDetector.Detect(path));
+    }
+}
