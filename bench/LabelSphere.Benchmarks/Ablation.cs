@@ -44,7 +44,7 @@ public static class Ablation
         Console.WriteLine($"`{Path.GetFileName(path)}`: {data.Vocabulary.Count} labels, {data.Count} instances, k = {dim}; " +
                           $"zero-shot over {held.Length} held-out labels (the most frequent labels ranked 10, 20, 30, ...)");
         Console.WriteLine();
-        Console.WriteLine("| choice | negative energy | explained at k | round-trip P@|y| | zero-shot r | zero-shot top-5 overlap | seconds |");
+        Console.WriteLine("| choice | negative energy | explained at k | round-trip precision | zero-shot r | zero-shot top-5 overlap | seconds |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
         foreach (var (name, baseOptions) in Configurations)
         {

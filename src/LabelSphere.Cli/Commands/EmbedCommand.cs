@@ -119,11 +119,17 @@ internal static class EmbedCommand
                 countSeconds = clock.Elapsed.TotalSeconds;
 
                 var pmi = context.AddTask("PMI", maxValue: 1);
-                var eigen = context.AddTask($"eigendecomposition (k = {options.Dimension})", maxValue: 1, autoStart: false);
+                var eigen = context.AddTask($"eigenpairs (k = {options.Dimension})", maxValue: 1, autoStart: false);
                 pmi.IsIndeterminate = true;
-                embedding = LabelEmbedding.Fit(counts, options, new Progress<FitStage>(_ => { }));
-                pmi.Value = 1;
-                eigen.StartTask();
+                embedding = LabelEmbedding.Fit(counts, options, new SynchronousProgress<FitStage>(stage =>
+                {
+                    if (stage != FitStage.Eigen) return;
+                    pmi.IsIndeterminate = false;
+                    pmi.Value = 1;
+                    eigen.StartTask();
+                    eigen.IsIndeterminate = true;
+                }));
+                eigen.IsIndeterminate = false;
                 eigen.Value = 1;
             });
         embedding!.Save(output);

@@ -53,8 +53,8 @@ public static class TorchRuntime
             if (verified) return;
             try
             {
-                using var probe = torch.ones(2, 2);
-                if (probe.sum().item<float>() != 4f) throw new InvalidOperationException("libtorch returned a wrong sum");
+                using var scope = torch.NewDisposeScope();
+                if (torch.ones(2, 2).sum().item<float>() != 4f) throw new InvalidOperationException("libtorch returned a wrong sum");
                 verified = true;
             }
             catch (Exception e) when (e is TypeInitializationException or NotSupportedException or DllNotFoundException

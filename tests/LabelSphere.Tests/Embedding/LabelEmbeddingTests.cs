@@ -6,6 +6,7 @@ using LabelSphere.Embedding;
 namespace LabelSphere.Tests.Embedding;
 
 [Collection(TorchCollection.Name)]
+[NoTensorLeaks]
 public sealed class LabelEmbeddingTests
 {
     static LabelEmbedding FitTopics(EmbeddingOptions options, int labels = 120, int seed = 3)

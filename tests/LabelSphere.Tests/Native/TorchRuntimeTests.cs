@@ -4,6 +4,7 @@ using TorchSharp;
 namespace LabelSphere.Tests.Native;
 
 [Collection(TorchCollection.Name)]
+[NoTensorLeaks]
 public sealed class TorchRuntimeTests
 {
     [Fact]
