@@ -1,0 +1,42 @@
+using LabelSphere.Data;
+
+namespace LabelSphere.Training;
+
+/// <summary>One mini-batch of network inputs, as managed memory so that it can be prepared on any thread.</summary>
+/// <param name="Inputs">[Indices.Length, ..InputShape] float32, row-major.</param>
+/// <param name="Shape">The batch's shape: [Indices.Length, ..InputShape].</param>
+/// <param name="Indices">Which instances of the source, in batch order.</param>
+public sealed record InstanceBatch(float[] Inputs, long[] Shape, int[] Indices);
+
+/// <summary>
+/// Instances a network learns from: their inputs, made batch by batch (features densified one batch at a time,
+/// images decoded on worker threads), and their label sets over a vocabulary.
+/// </summary>
+public interface IInstanceSource
+{
+    /// <summary>Number of instances.</summary>
+    int Count { get; }
+
+    /// <summary>The labels the label sets refer to.</summary>
+    LabelVocabulary Vocabulary { get; }
+
+    /// <summary>[instances, labels] label sets.</summary>
+    LabelMatrix Labels { get; }
+
+    /// <summary>Shape of one instance's input: [features] or [channels, height, width].</summary>
+    long[] InputShape { get; }
+
+    /// <summary>
+    /// The instances listed in <paramref name="order"/>, in batches of at most <paramref name="batchSize"/>;
+    /// with <paramref name="augment"/>, random flips and crops where the source has them, drawn from
+    /// <paramref name="seed"/> so that a run is repeatable. Sources may prepare batches ahead on other threads.
+    /// </summary>
+    IEnumerable<InstanceBatch> Batches(int[] order, int batchSize, bool augment, int seed, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A network body: an input batch in, features [batch, <see cref="OutputSize"/>] out. Heads go on top.</summary>
+public interface IBackbone
+{
+    /// <summary>Width of the features the backbone produces.</summary>
+    int OutputSize { get; }
+}
