@@ -23,7 +23,7 @@ public static class Ablation
         ("shifted positive PMI (shift 5)", new() { Pmi = new() { Positive = true, Shift = 5 } }),
         ("smoothing α = 0.75", new() { Pmi = new() { Alpha = 0.75 } }),
         ("normalised PMI", new() { Pmi = new() { Measure = PmiMeasure.Normalized } }),
-        ("negative eigenvalues: |λ|", new() { Negative = NegativeEigenvalues.Absolute }),
+        ("negative eigenvalues: absolute", new() { Negative = NegativeEigenvalues.Absolute }),
     ];
 
     public static int Run(string[] args)
