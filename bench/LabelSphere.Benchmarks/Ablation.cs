@@ -2,6 +2,7 @@ using System.Diagnostics;
 using LabelSphere.Data;
 using LabelSphere.Decoding;
 using LabelSphere.Embedding;
+using LabelSphere.Evaluation;
 
 namespace LabelSphere.Benchmarks;
 
@@ -52,7 +53,7 @@ public static class Ablation
             var options = baseOptions with { Dimension = dim, Solver = EigenSolver.Exact };
             var embedding = LabelEmbedding.Fit(counts, options);
             double roundTrip = RoundTrip(embedding, data.Labels);
-            var (r, overlap) = ZeroShot(data, counts, options, held, embedding);
+            var (r, overlap) = ZeroShot(data, held, embedding);
             Console.WriteLine($"| {name} | {embedding.Spectrum.NegativeShare:P1} | {embedding.Spectrum.Explained[^1]:P1} | {roundTrip:F3} | {r:F3} | {overlap:F2} | {clock.Elapsed.TotalSeconds:F1} |");
         }
         return 0;
@@ -91,66 +92,10 @@ public static class Ablation
         return sum / n;
     }
 
-    /// <summary>
-    /// Each held-out label is removed, the embedding refitted without it, and the label placed from its
-    /// co-occurrences; compares its proximities to the others with those it has in the full fit.
-    /// </summary>
-    static (double R, double Overlap) ZeroShot(AnnotationSet data, CooccurrenceCounts counts, EmbeddingOptions options, int[] held, LabelEmbedding full)
+    /// <summary>Mean zero-shot fidelity over the held-out labels (see <see cref="ZeroShotFidelity"/>).</summary>
+    static (double R, double Overlap) ZeroShot(AnnotationSet data, int[] held, LabelEmbedding full)
     {
-        double rSum = 0, overlapSum = 0;
-        int n = data.Vocabulary.Count;
-        foreach (var label in held)
-        {
-            var keep = Enumerable.Range(0, n).Where(i => i != label).ToArray();
-            var newId = new int[n];
-            for (int i = 0, j = 0; i < n; i++) newId[i] = i == label ? -1 : j++;
-            var builder = new LabelMatrixBuilder();
-            var carries = new bool[data.Count];
-            var row = new List<int>();
-            for (int r = 0; r < data.Count; r++)
-            {
-                row.Clear();
-                foreach (var id in data.Labels.Row(r))
-                    if (id == label) carries[r] = true;
-                    else row.Add(newId[id]);
-                builder.AddSortedRow(row.ToArray());
-            }
-            var without = builder.Build(n - 1);
-            var vocabulary = new LabelVocabulary(keep.Select(i => data.Vocabulary[i]));
-            var reduced = LabelEmbedding.Fit(CooccurrenceCounts.Count(vocabulary, without), options);
-            var (count, co) = reduced.CountWith(without, carries);
-            var placed = reduced.AddLabel(data.Vocabulary[label] + " (zero-shot)", count, co);
-            var a = keep.Select(j => Cosine(full.Vector(label), full.Vector(j))).ToArray();
-            var b = keep.Select(j => Cosine(placed.Vector(n - 1), placed.Vector(newId[j]))).ToArray();
-            rSum += Pearson(a, b);
-            var topFull = full.Nearest(full.Vocabulary[label], 5).Select(s => s.Name).ToHashSet();
-            var topPlaced = placed.Nearest(placed.Vocabulary[n - 1], 5).Select(s => s.Name);
-            overlapSum += topPlaced.Count(topFull.Contains) / 5.0;
-        }
-        return (rSum / held.Length, overlapSum / held.Length);
-    }
-
-    static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            dot += (double)a[i] * b[i];
-            na += (double)a[i] * a[i];
-            nb += (double)b[i] * b[i];
-        }
-        return na == 0 || nb == 0 ? 0 : dot / Math.Sqrt(na * nb);
-    }
-
-    static double Pearson(double[] x, double[] y)
-    {
-        double mx = x.Average(), my = y.Average(), sxy = 0, sxx = 0, syy = 0;
-        for (int i = 0; i < x.Length; i++)
-        {
-            sxy += (x[i] - mx) * (y[i] - my);
-            sxx += (x[i] - mx) * (x[i] - mx);
-            syy += (y[i] - my) * (y[i] - my);
-        }
-        return sxx == 0 || syy == 0 ? 0 : sxy / Math.Sqrt(sxx * syy);
+        var results = held.Select(label => ZeroShotFidelity.Measure(data.Vocabulary, data.Labels, full, label)).ToArray();
+        return (results.Average(r => r.ProximityCorrelation), results.Average(r => r.NeighbourOverlap));
     }
 }

@@ -23,6 +23,9 @@ public sealed partial class LabelEmbedding
         return id >= 0 ? id : throw new UnknownLabelException(name, Vocabulary.Suggest(name));
     }
 
+    /// <summary>The cosine proximity of labels <paramref name="i"/> and <paramref name="j"/> (0 when either row is zero).</summary>
+    public double Proximity(int i, int j) => TensorPrimitives.Dot(UnitVector(i), UnitVector(j));
+
     /// <summary>The <paramref name="top"/> labels closest to label <paramref name="name"/>, itself excluded.</summary>
     public IReadOnlyList<ScoredLabel> Nearest(string name, int top = 10)
     {
