@@ -8,5 +8,6 @@ root.Subcommands.Add(EmbedCommand.Create());
 root.Subcommands.Add(NeighborsCommand.Create());
 root.Subcommands.Add(ArithmeticCommand.Create());
 root.Subcommands.Add(AddLabelCommand.Create());
+root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
 return await root.Parse(args).InvokeAsync();
