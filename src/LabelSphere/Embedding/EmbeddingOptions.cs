@@ -36,6 +36,12 @@ public sealed record EmbeddingOptions
     /// <summary>Randomized solver: subspace iterations after the first product.</summary>
     public int PowerIterations { get; init; } = 8;
 
+    /// <summary>
+    /// Above this many labels PMI is kept sparse (seen pairs and the diagonal) and factorised by the randomized
+    /// solver alone: a dense n × n float64 matrix at 20,000 labels already takes 3.2 GB.
+    /// </summary>
+    public int SparseAbove { get; init; } = 20_000;
+
     /// <summary>Seed of the randomized solver's Gaussian sketch.</summary>
     public long Seed { get; init; }
 
@@ -46,6 +52,7 @@ public sealed record EmbeddingOptions
             throw new ArgumentOutOfRangeException(nameof(Dimension), Dimension,
                 $"dimension must be between 1 and the number of labels ({labels}), got {Dimension}");
         ArgumentOutOfRangeException.ThrowIfNegative(Oversampling);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(SparseAbove);
         ArgumentOutOfRangeException.ThrowIfNegative(PowerIterations);
         if (!Enum.IsDefined(Negative)) throw new ArgumentOutOfRangeException(nameof(Negative));
         if (!Enum.IsDefined(Solver)) throw new ArgumentOutOfRangeException(nameof(Solver));

@@ -114,11 +114,37 @@ public sealed partial class LabelEmbedding
         ArgumentNullException.ThrowIfNull(options);
         options.Validate(counts.Labels);
         progress?.Report(FitStage.Pmi);
-        var pmi = Pmi.Compute(counts, options.Pmi);
-        progress?.Report(FitStage.Eigen);
-        var embedding = FromPmi(pmi, counts.Vocabulary, counts.LabelCounts.ToArray(), counts.Instances, counts.EmptyInstances, options);
+        LabelEmbedding embedding;
+        if (counts.Labels > options.SparseAbove)
+        {
+            if (!Pmi.KeepsUnseenAtZero(options.Pmi))
+                throw new ArgumentException($"{counts.Labels:N0} labels are above {options.SparseAbove:N0}, where PMI is kept sparse; that needs unseen pairs at 0 " +
+                                            "(--unseen zero, and no --shift unless --positive)");
+            if (options.Solver == EigenSolver.Exact)
+                throw new ArgumentException($"the exact eigensolver needs the dense matrix; {counts.Labels:N0} labels are above {options.SparseAbove:N0}, where only the randomized solver runs");
+            var sparse = Pmi.ComputeSparse(counts, options.Pmi);
+            progress?.Report(FitStage.Eigen);
+            embedding = FromSparsePmi(sparse, counts.Vocabulary, counts.LabelCounts.ToArray(), counts.Instances, counts.EmptyInstances, options);
+        }
+        else
+        {
+            var pmi = Pmi.Compute(counts, options.Pmi);
+            progress?.Report(FitStage.Eigen);
+            embedding = FromPmi(pmi, counts.Vocabulary, counts.LabelCounts.ToArray(), counts.Instances, counts.EmptyInstances, options);
+        }
         progress?.Report(FitStage.Done);
         return embedding;
+    }
+
+    /// <summary>Factorises a sparse PMI matrix with the randomized solver.</summary>
+    internal static LabelEmbedding FromSparsePmi(SparsePmiMatrix pmi, LabelVocabulary vocabulary, long[] labelCounts, long instances,
+                                                 long emptyInstances, EmbeddingOptions options)
+    {
+        var ranking = options.Negative == NegativeEigenvalues.Zero ? EigenRanking.Algebraic : EigenRanking.Magnitude;
+        var eigen = SymmetricEigensolver.DecomposeSparse(pmi.Rows, pmi.Columns, pmi.Values, pmi.Labels, options.Dimension, ranking,
+            options.Oversampling, options.PowerIterations, options.Seed);
+        return Assemble(eigen, TensorPrimitives.SumOfSquares<double>(pmi.Values), pmi.Labels, pmi.Marginals, vocabulary, labelCounts,
+            instances, emptyInstances, options);
     }
 
     /// <summary>Factorises an already computed PMI matrix.</summary>
@@ -129,7 +155,14 @@ public sealed partial class LabelEmbedding
         var ranking = options.Negative == NegativeEigenvalues.Zero ? EigenRanking.Algebraic : EigenRanking.Magnitude;
         var eigen = SymmetricEigensolver.Decompose(pmi.Values, n, k, ranking, options.Solver, options.Oversampling,
             options.PowerIterations, options.Seed);
+        return Assemble(eigen, TensorPrimitives.SumOfSquares<double>(pmi.Values), n, pmi.Marginals, vocabulary, labelCounts,
+            instances, emptyInstances, options);
+    }
 
+    static LabelEmbedding Assemble(EigenDecomposition eigen, double totalEnergy, int n, PmiMarginals marginals, LabelVocabulary vocabulary,
+                                   long[] labelCounts, long instances, long emptyInstances, EmbeddingOptions options)
+    {
+        int k = options.Dimension;
         var scale = new double[k];
         for (int c = 0; c < k; c++)
             scale[c] = options.Negative == NegativeEigenvalues.Zero ? Math.Sqrt(Math.Max(eigen.Values[c], 0)) : Math.Sqrt(Math.Abs(eigen.Values[c]));
@@ -138,14 +171,13 @@ public sealed partial class LabelEmbedding
         {
             for (int c = 0; c < k; c++) vectors[(long)i * k + c] = (float)(eigen.Vectors[(long)i * k + c] * scale[c]);
         });
-        var spectrum = Measure(pmi.Values, eigen, options.Negative);
+        var spectrum = Measure(totalEnergy, eigen, options.Negative);
         return new LabelEmbedding(vocabulary, labelCounts, new bool[n], instances, emptyInstances, vectors, eigen.Values,
-            options, pmi.Marginals, spectrum, eigen.Solver);
+            options, marginals, spectrum, eigen.Solver);
     }
 
-    static SpectrumReport Measure(double[] matrix, EigenDecomposition eigen, NegativeEigenvalues policy)
+    static SpectrumReport Measure(double total, EigenDecomposition eigen, NegativeEigenvalues policy)
     {
-        double total = TensorPrimitives.SumOfSquares<double>(matrix);
         int k = eigen.Values.Length;
         var explained = new double[k];
         double running = 0;

@@ -22,9 +22,88 @@ public sealed record PmiMatrix(double[] Values, int Labels, PmiMarginals Margina
     public double this[int i, int j] => Values[(long)i * Labels + j];
 }
 
+/// <summary>
+/// A symmetric PMI matrix holding only the pairs seen together and the diagonal, every other cell 0: what PMI is
+/// with unseen pairs at 0 and no shift of them, kept in memory that grows with the pairs seen rather than n².
+/// </summary>
+/// <param name="Rows">[entries] row of each stored cell (both (i, j) and (j, i) are stored).</param>
+/// <param name="Columns">[entries] column of each stored cell.</param>
+/// <param name="Values">[entries] the PMI of each stored cell.</param>
+/// <param name="Labels">Number of labels n.</param>
+/// <param name="Marginals">How it was normalised.</param>
+public sealed record SparsePmiMatrix(long[] Rows, long[] Columns, double[] Values, int Labels, PmiMarginals Marginals);
+
 /// <summary>Pointwise mutual information from co-occurrence counts, one pure function per step.</summary>
 public static class Pmi
 {
+    /// <summary>Whether <paramref name="options"/> leave unseen pairs at exactly 0, so that PMI can be stored sparse.</summary>
+    public static bool KeepsUnseenAtZero(PmiOptions options) =>
+        options.Unseen == UnseenPairs.Zero && (options.Shift == 1.0 || options.Positive);
+
+    /// <summary>
+    /// The PMI matrix as its seen pairs and diagonal (see <see cref="SparsePmiMatrix"/>); the options must keep
+    /// unseen pairs at 0 (<see cref="KeepsUnseenAtZero"/>). Equal, cell for cell, to <see cref="Compute"/>.
+    /// </summary>
+    public static SparsePmiMatrix ComputeSparse(CooccurrenceCounts counts, PmiOptions options)
+    {
+        options.Validate();
+        if (!KeepsUnseenAtZero(options))
+            throw new ArgumentException("a sparse PMI matrix needs unseen pairs at 0: --unseen zero, and no --shift unless --positive");
+        int n = counts.Labels;
+        var labelCounts = counts.LabelCounts.ToArray();
+        var marginals = Marginals(labelCounts, counts.Instances, options);
+        var p = new double[n];
+        for (int i = 0; i < n; i++) p[i] = marginals.P(labelCounts[i]);
+        double shift = Math.Log(options.Shift);
+        var pairs = new List<(int I, int J, double V)>();
+        var gate = new Lock();
+        counts.ForEachPair((i, j, c) =>
+        {
+            double v = Measure(c, p[i], p[j], counts.Instances, options.Measure) - shift;
+            if (options.Positive) v = Math.Max(0, v);
+            lock (gate) pairs.Add((i, j, v));
+        });
+        // Row maxima over the off-diagonal cells, unseen zeros included, for DiagonalMode.RowMax.
+        var rowMax = new double[n];
+        var seenInRow = new int[n];
+        Array.Fill(rowMax, double.NegativeInfinity);
+        foreach (var (i, j, v) in pairs)
+        {
+            rowMax[i] = Math.Max(rowMax[i], v);
+            rowMax[j] = Math.Max(rowMax[j], v);
+            seenInRow[i]++;
+            seenInRow[j]++;
+        }
+        int entries = 2 * pairs.Count + n;
+        var rows = new long[entries];
+        var columns = new long[entries];
+        var values = new double[entries];
+        int k = 0;
+        foreach (var (i, j, v) in pairs)
+        {
+            rows[k] = i; columns[k] = j; values[k++] = v;
+            rows[k] = j; columns[k] = i; values[k++] = v;
+        }
+        for (int i = 0; i < n; i++)
+        {
+            double diagonal = 0;
+            if (labelCounts[i] > 0)
+            {
+                bool hasUnseen = seenInRow[i] < n - 1;   // unstored cells are 0, as in the dense matrix
+                double max = hasUnseen ? Math.Max(rowMax[i], 0) : rowMax[i];
+                diagonal = options.Diagonal switch
+                {
+                    DiagonalMode.SelfInformation => options.Measure == PmiMeasure.Normalized ? 1.0 : -Math.Log(Math.Min(p[i], 1.0)),
+                    DiagonalMode.Zero => 0.0,
+                    DiagonalMode.RowMax => double.IsNegativeInfinity(max) ? 0.0 : max,
+                    _ => throw new ArgumentOutOfRangeException(nameof(options)),
+                };
+            }
+            rows[k] = i; columns[k] = i; values[k++] = diagonal;
+        }
+        return new SparsePmiMatrix(rows, columns, values, n, marginals);
+    }
+
     /// <summary>
     /// The symmetric PMI matrix of the counts under <paramref name="options"/>. Labels never seen have an all-zero
     /// row and column: there is nothing to say about them.

@@ -73,9 +73,27 @@ public static class SymmetricEigensolver
         return new EigenDecomposition(picked, order, EigenSolver.Exact, all.data<double>().ToArray());
     }
 
-    static EigenDecomposition Randomized(Tensor a, int k, EigenRanking ranking, int oversampling, int powerIterations, long seed)
+    /// <summary>
+    /// The <paramref name="k"/> leading eigenpairs of a sparse symmetric matrix given as coordinate lists, by the
+    /// randomized solver: only products of the matrix with n × (k + oversampling) blocks are formed.
+    /// </summary>
+    public static EigenDecomposition DecomposeSparse(long[] rows, long[] columns, double[] values, int n, int k, EigenRanking ranking,
+                                                     int oversampling = 16, int powerIterations = 8, long seed = 0)
     {
-        long n = a.shape[0];
+        if (k < 1 || k > n) throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be between 1 and the matrix size ({n}), got {k}");
+        TorchRuntime.EnsureLoaded();
+        using var scope = NewDisposeScope();
+        var indices = stack([tensor(rows), tensor(columns)]);
+        using var a = sparse_coo_tensor(indices, tensor(values), [n, n]);
+        return Randomized(a, n, k, ranking, oversampling, powerIterations, seed);
+    }
+
+    static EigenDecomposition Randomized(Tensor a, int k, EigenRanking ranking, int oversampling, int powerIterations, long seed) =>
+        Randomized(a, a.shape[0], k, ranking, oversampling, powerIterations, seed);
+
+    // `a` may be dense or sparse: it is only ever multiplied from the left onto a dense block.
+    static EigenDecomposition Randomized(Tensor a, long n, int k, EigenRanking ranking, int oversampling, int powerIterations, long seed)
+    {
         int l = (int)Math.Min(n, k + oversampling);
         using var generator = new Generator((ulong)seed);
         var omega = randn([n, l], ScalarType.Float64, generator: generator);
@@ -83,7 +101,7 @@ public static class SymmetricEigensolver
         // Each pass multiplies by A once (A is symmetric, so Aᵀ = A) and re-orthonormalises to keep the small
         // eigenvalues of the block from drowning in rounding.
         for (int i = 0; i < powerIterations; i++) (q, _) = linalg.qr(a.matmul(q));
-        var b = q.T.matmul(a).matmul(q);
+        var b = q.T.matmul(a.matmul(q));
         b = (b + b.T) / 2;                                // symmetric to rounding before eigh
         var (theta, v) = linalg.eigh(b);
         var (picked, vectors) = Pick(theta, q.matmul(v), k, ranking);
