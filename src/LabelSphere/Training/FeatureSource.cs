@@ -200,5 +200,5 @@ internal static class TrainingJson
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    public static readonly JsonSerializerOptions Line = new(Options) { WriteIndented = false };
+    public static readonly JsonSerializerOptions Line = new(Options) { WriteIndented = false, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 }

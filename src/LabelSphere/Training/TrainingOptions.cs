@@ -119,7 +119,7 @@ public sealed record TrainingOptions
     public FeatureScaling Features { get; init; } = FeatureScaling.TfIdf;
 
     /// <summary>Evaluate on the validation instances every this many steps (0 = only at the end).</summary>
-    public int EvalEvery { get; init; } = 500;
+    public int EvalEvery { get; init; } = 200;
 
     /// <summary>Write a log line every this many steps.</summary>
     public int LogEvery { get; init; } = 50;
@@ -203,8 +203,8 @@ public sealed record TrainingOptions
         var names = expected.EnumerateObject().Select(p => p.Name).Union(actual.EnumerateObject().Select(p => p.Name));
         foreach (var name in names)
         {
-            var a = expected.TryGetProperty(name, out var x) ? x.GetRawText() : "(absent)";
-            var b = actual.TryGetProperty(name, out var y) ? y.GetRawText() : "(absent)";
+            var a = expected.TryGetProperty(name, out var x) ? JsonSerializer.Serialize(x) : "(absent)";
+            var b = actual.TryGetProperty(name, out var y) ? JsonSerializer.Serialize(y) : "(absent)";
             if (a != b) result.Add($"{name}: {a} then, {b} now");
         }
         return result;
