@@ -40,6 +40,7 @@ internal static class TrainCommand
         var evalEvery = new Option<int>("--eval-every") { Description = $"Measure validation loss and precision@k every this many steps (default {defaults.EvalEvery}; 0 = at the end only)", DefaultValueFactory = _ => defaults.EvalEvery };
         var logEvery = new Option<int>("--log-every") { Description = $"Write a line to train.jsonl every this many steps (default {defaults.LogEvery})", DefaultValueFactory = _ => defaults.LogEvery };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = $"Checkpoint every this many steps (default {defaults.CheckpointEvery}; 0 = only when stopped)", DefaultValueFactory = _ => defaults.CheckpointEvery };
+        var priorBias = new Option<bool>("--prior-bias") { Description = "Sigmoid head: start each label's bias at the log-odds of its training frequency (default true)", DefaultValueFactory = _ => defaults.PriorBias };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint (same data and options)" };
         var threads = new Option<int?>("--threads") { Description = "CPU threads libtorch uses (its default otherwise)" };
         var reader = new ReaderArguments();
@@ -48,7 +49,7 @@ internal static class TrainCommand
         {
             data, embeddingFolder, loss, model, output, test, fraction, epochs, steps, batchSize, lr, optimizer, momentum,
             weightDecay, schedule, warmup, seed, device, hidden, dropout, cnnWidth, features, evalEvery, logEvery,
-            checkpointEvery, resume, threads, Cli.Json,
+            checkpointEvery, priorBias, resume, threads, Cli.Json,
         };
         reader.AddTo(command);
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
@@ -71,6 +72,7 @@ internal static class TrainCommand
                 Dropout = parse.GetValue(dropout),
                 CnnWidth = parse.GetValue(cnnWidth),
                 Features = parse.GetValue(features),
+                PriorBias = parse.GetValue(priorBias),
                 EvalEvery = parse.GetValue(evalEvery),
                 LogEvery = parse.GetValue(logEvery),
                 CheckpointEvery = parse.GetValue(checkpointEvery),

@@ -38,7 +38,8 @@ public sealed class LabelModel : nn.Module<Tensor, Tensor>
     /// rows of <paramref name="embedding"/> (later rows are labels added zero-shot after training).
     /// Weights come from torch's global generator, so seed it first.
     /// </summary>
-    public static LabelModel Create(BackboneConfig config, LossKind loss, int labels, LabelEmbedding? embedding)
+    /// <param name="priors">Sigmoid head: [labels] training label frequencies to start its biases at (see <see cref="SigmoidHead"/>).</param>
+    public static LabelModel Create(BackboneConfig config, LossKind loss, int labels, LabelEmbedding? embedding, IReadOnlyList<double>? priors = null)
     {
         var body = Backbones.Create(config);
         try
@@ -51,7 +52,7 @@ public sealed class LabelModel : nn.Module<Tensor, Tensor>
                     : embedding.Labels < labels
                         ? throw new ArgumentException($"the embedding has {embedding.Labels} labels, the model {labels}")
                         : new EmbeddingHead(features, embedding.Vectors[..(labels * embedding.Dimension)].ToArray(), labels, embedding.Dimension),
-                LossKind.Sigmoid => new SigmoidHead(features, labels),
+                LossKind.Sigmoid => new SigmoidHead(features, labels, priors),
                 _ => throw new ArgumentOutOfRangeException(nameof(loss), loss, "unknown loss"),
             };
             return new LabelModel(body, top);

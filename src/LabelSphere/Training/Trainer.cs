@@ -163,7 +163,8 @@ public static class Trainer
 
         torch.random.manual_seed(options.Seed).Dispose();
         if (device.type == DeviceType.CUDA) torch.cuda.manual_seed_all(options.Seed);
-        using var model = LabelModel.Create(BackboneConfig.From(options, train.InputShape), options.Loss, labels, run.Embedding);
+        using var model = LabelModel.Create(BackboneConfig.From(options, train.InputShape), options.Loss, labels, run.Embedding,
+            options.Loss == LossKind.Sigmoid && options.PriorBias ? Priors(train.Labels) : null);
         model.to(device);
         using var optimizer = CreateOptimizer(model, options);
         var parameters = model.CountParameters(run.Embedding?.Dimension);
@@ -335,6 +336,15 @@ public static class Trainer
         {
             model.train(training);
         }
+    }
+
+    /// <summary>Each label's share of the instances of <paramref name="labels"/>.</summary>
+    public static double[] Priors(Data.LabelMatrix labels)
+    {
+        var counts = labels.LabelCounts();
+        var priors = new double[counts.Length];
+        for (int j = 0; j < counts.Length; j++) priors[j] = labels.Rows == 0 ? 0 : (double)counts[j] / labels.Rows;
+        return priors;
     }
 
     static int Labelled(IInstanceSource source, int[] indices)

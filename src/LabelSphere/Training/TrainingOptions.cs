@@ -115,6 +115,9 @@ public sealed record TrainingOptions
     /// <summary>CNN: channels of the first convolution (doubled at each of the next two).</summary>
     public int CnnWidth { get; init; } = 32;
 
+    /// <summary>Sigmoid head: start each label's bias at the log-odds of its training frequency (else at 0).</summary>
+    public bool PriorBias { get; init; } = true;
+
     /// <summary>How feature vectors are scaled before the network sees them.</summary>
     public FeatureScaling Features { get; init; } = FeatureScaling.TfIdf;
 
