@@ -8,6 +8,9 @@ root.Subcommands.Add(EmbedCommand.Create());
 root.Subcommands.Add(NeighborsCommand.Create());
 root.Subcommands.Add(ArithmeticCommand.Create());
 root.Subcommands.Add(AddLabelCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
-return await root.Parse(args).InvokeAsync();
+// Ctrl-C cancels the verb's token; train then checkpoints before it exits, which may take longer than the default wait.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(5) });

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using LabelSphere.Embedding;
+using LabelSphere.Training;
 
 namespace LabelSphere.Cli.Commands;
 
@@ -8,10 +9,10 @@ internal static class AddLabelCommand
 {
     public static Command Create()
     {
-        var folder = new Argument<string>("embedding") { Description = "Embedding folder written by 'labelsphere embed'" };
+        var folder = new Argument<string>("embedding") { Description = "Embedding folder written by 'labelsphere embed', or a model folder written by 'labelsphere train' (its embedding is extended, so the model can predict the new label)" };
         var name = new Option<string>("--name") { Description = "Name of the new label", Required = true };
         var counts = new Option<string>("--counts") { Description = "CSV 'label,count': the new label's own count on the row with its name, its co-occurrence with known labels on the others (docs/formats.md)", Required = true };
-        var output = new Option<string>("--out") { Description = "Folder to write the extended embedding to (may be the input folder)", Required = true };
+        var output = new Option<string>("--out") { Description = "Folder to write the extended embedding (or model) to (may be the input folder)", Required = true };
         var top = Cli.TopOption();
         var command = new Command("add-label", "Place a new label in the embedding from its co-occurrence counts, without refitting (zero-shot)")
         {
@@ -19,16 +20,27 @@ internal static class AddLabelCommand
         };
         command.SetAction((parse, ct) => Cli.Run(parse, () =>
         {
-            var embedding = LabelEmbedding.Load(parse.GetValue(folder)!);
+            var input = parse.GetValue(folder)!;
+            var modelFolder = ModelFolder.Find(input);
+            ModelManifest? manifest = modelFolder is null ? null : ModelFolder.ReadManifest(modelFolder);
+            var embedding = modelFolder is null ? LabelEmbedding.Load(input)
+                : ModelFolder.ReadEmbedding(modelFolder, manifest!) ?? throw new ArgumentException($"{modelFolder}: the model has no embedding to extend");
             var label = parse.GetValue(name)!.Trim();
             if (label.Length == 0) throw new ArgumentException("--name must not be empty");
             if (embedding.Vocabulary.Contains(label)) throw new ArgumentException($"label '{label}' is already in the embedding");
             var (count, co) = CooccurrenceFile.Read(parse.GetValue(counts)!, label, embedding);
             var extended = embedding.AddLabel(label, count, co);
-            extended.Save(parse.GetValue(output)!);
+            var target = parse.GetValue(output)!;
+            if (modelFolder is null) extended.Save(target);
+            else
+            {
+                // A train --out folder names its model/ subfolder; writing "to the input folder" means to that model.
+                if (Path.GetFullPath(target).TrimEnd(Path.DirectorySeparatorChar) == Path.GetFullPath(input).TrimEnd(Path.DirectorySeparatorChar)) target = modelFolder;
+                ModelFolder.ReplaceEmbedding(modelFolder, extended, target);
+            }
             var nearest = extended.Nearest(label, Math.Min(parse.GetValue(top), extended.Labels - 1));
             if (parse.GetValue(Cli.Json))
-                Cli.WriteJson(new { label, count, output = Path.GetFullPath(parse.GetValue(output)!), neighbors = Cli.ScoresJson(nearest) });
+                Cli.WriteJson(new { label, count, output = Path.GetFullPath(target), neighbors = Cli.ScoresJson(nearest) });
             else Cli.PrintScores($"'{label}' placed from {count:N0} instances; its closest labels", nearest);
             return Task.FromResult(0);
         }));

@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using LabelSphere.Data;
+using LabelSphere.Evaluation;
+using LabelSphere.Training;
+
+namespace LabelSphere.Cli.Commands;
+
+/// <summary><c>labelsphere predict</c>: the top-P labels of every instance, from a model written by <c>train</c>.</summary>
+internal static class PredictCommand
+{
+    public static Command Create()
+    {
+        var modelFolder = new Argument<string>("model") { Description = "Model folder written by 'labelsphere train' (its --out folder, or the model/ folder inside it)" };
+        var data = new Argument<string>("data") { Description = "Instances to label, in a format with features (Mulan ARFF, Extreme Classification text)" };
+        var top = new Option<int>("--top")
+        {
+            Description = "How many labels to give each instance (default 5)",
+            DefaultValueFactory = _ => 5,
+            Validators = { r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--top must be at least 1"); } },
+        };
+        var embedding = new Option<string?>("--embedding") { Description = "Decode with this embedding instead of the model's: an extension of it whose first rows are the model's labels (labels added zero-shot after training)" };
+        var device = NamedOptions.Create("--device", "Where to run the network", DeviceKind.Cpu);
+        var reader = new ReaderArguments();
+        var command = new Command("predict", "Rank labels for instances with a trained model: TSV (instance, rank, label, score) or --json")
+        {
+            modelFolder, data, top, embedding, device, Cli.Json,
+        };
+        reader.AddTo(command);
+        command.SetAction((parse, ct) => Cli.Run(parse, () =>
+        {
+            using var predictor = Predictor.Load(parse.GetValue(modelFolder)!, parse.GetValue(embedding), parse.GetValue(device));
+            var dataPath = parse.GetValue(data)!;
+            var dataSet = AnnotationReader.Read(dataPath, reader.Get(parse));
+            var (source, mapping) = predictor.FeatureSource(dataSet);
+            int p = parse.GetValue(top);
+            if (p > predictor.Labels.Count) throw new ArgumentException($"--top must be between 1 and the number of labels ({predictor.Labels.Count}), got {p}");
+            var ranked = predictor.Predict(source, p, ct);
+            string Instance(int i) => dataSet.InstanceIds is { } ids ? ids[i] : i.ToString(CultureInfo.InvariantCulture);
+
+            if (parse.GetValue(Cli.Json))
+            {
+                using var stdout = Console.OpenStandardOutput();
+                using var json = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true });
+                json.WriteStartArray();
+                for (int i = 0; i < ranked.Length; i++)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("instance", Instance(i));
+                    json.WriteStartArray("labels");
+                    foreach (var label in ranked[i])
+                    {
+                        json.WriteStartObject();
+                        json.WriteString("label", label.Name);
+                        json.WriteNumber("score", label.Score);
+                        json.WriteEndObject();
+                    }
+                    json.WriteEndArray();
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+                json.Flush();
+                stdout.WriteByte((byte)'\n');
+            }
+            else
+            {
+                var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false };
+                stdout.WriteLine("instance\trank\tlabel\tscore");
+                for (int i = 0; i < ranked.Length; i++)
+                    for (int r = 0; r < ranked[i].Length; r++)
+                        stdout.WriteLine($"{Instance(i)}\t{r + 1}\t{ranked[i][r].Name}\t{ranked[i][r].Score.ToString(CultureInfo.InvariantCulture)}");
+                stdout.Flush();
+            }
+
+            var scoreKind = predictor.Manifest.Loss == LossKind.Cosine ? "cosine proximity" : "probability";
+            Console.Error.WriteLine($"{ranked.Length:N0} instances ranked over {predictor.Labels.Count:N0} labels by {scoreKind}");
+            if (dataSet.Labels.NonZeros > 0)
+            {
+                var precision = RankingMetrics.Evaluate(ranked.Select(r => r.Select(l => l.Id).ToArray()).ToArray(), source.Labels);
+                Console.Error.WriteLine($"against the labels in {dataPath}: P@1 {precision.At1:F4}" +
+                    (p >= 3 ? $", P@3 {precision.At3:F4}" : "") + (p >= 5 ? $", P@5 {precision.At5:F4}" : "") +
+                    (mapping.MissingLabels.Count > 0 ? $" ({mapping.MissingLabels.Count:N0} of its labels are unknown to the model)" : ""));
+            }
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,269 @@
+using System.CommandLine;
+using System.Diagnostics;
+using LabelSphere.Data;
+using LabelSphere.Embedding;
+using LabelSphere.Evaluation;
+using LabelSphere.Training;
+using Spectre.Console;
+using TorchSharp;
+
+namespace LabelSphere.Cli.Commands;
+
+/// <summary><c>labelsphere train</c>: a network that predicts label embeddings (cosine loss) or the sigmoid baseline.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var defaults = new TrainingOptions();
+        var data = new Argument<string>("data") { Description = "Training data with features (Mulan ARFF, Extreme Classification text)" };
+        var embeddingFolder = new Option<string?>("--embedding") { Description = "Embedding folder written by 'labelsphere embed'; required for --loss cosine; for --loss sigmoid it fixes the label vocabulary (the data's own labels otherwise)" };
+        var loss = NamedOptions.Create("--loss", "What the network predicts: the label embedding (cosine proximity loss) or one sigmoid per label (binary cross-entropy)", defaults.Loss);
+        var model = NamedOptions.Create("--model", "Network body", defaults.Backbone, Backbones.Name);
+        var output = new Option<string>("--out") { Description = "Output folder: model/ (the trained model), train.jsonl (the log), checkpoint/ while running", Required = true };
+        var test = new Option<string?>("--test") { Description = "Held-out data measured during training and at the end (instead of a validation split)" };
+        var fraction = new Option<double?>("--validation-fraction") { Description = "Share of the training data held out for validation when --test is not given (default 0.1; 0 = none)" };
+        var epochs = new Option<int>("--epochs") { Description = $"Passes over the training data (default {defaults.Epochs})", DefaultValueFactory = _ => defaults.Epochs };
+        var steps = new Option<int?>("--steps") { Description = "Optimizer steps (overrides --epochs)" };
+        var batchSize = new Option<int>("--batch-size") { Description = $"Instances per mini-batch (default {defaults.BatchSize})", DefaultValueFactory = _ => defaults.BatchSize };
+        var lr = new Option<double?>("--lr") { Description = "Peak learning rate (default 1e-3 for rmsprop and adam, 0.05 for sgd)" };
+        var optimizer = NamedOptions.Create("--optimizer", "Optimizer", defaults.Optimizer, OptimizerName);
+        var momentum = new Option<double>("--momentum") { Description = $"SGD momentum (default {defaults.Momentum})", DefaultValueFactory = _ => defaults.Momentum };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "L2 weight decay (default 0)", DefaultValueFactory = _ => defaults.WeightDecay };
+        var schedule = NamedOptions.Create("--schedule", "Learning-rate schedule", defaults.Schedule);
+        var warmup = new Option<int>("--warmup") { Description = "Steps of linear learning-rate warm-up (default 0)", DefaultValueFactory = _ => defaults.WarmupSteps };
+        var seed = new Option<int>("--seed") { Description = "Seed of initialisation, dropout and shuffling; one seed gives identical runs (default 0)", DefaultValueFactory = _ => defaults.Seed };
+        var device = NamedOptions.Create("--device", "Where to train (cuda needs a CUDA build of TorchSharp)", defaults.Device);
+        var hidden = new Option<string>("--hidden") { Description = $"MLP hidden layer widths, comma-separated, or 'none' for a linear model (default {string.Join(",", defaults.Hidden)})", DefaultValueFactory = _ => string.Join(",", defaults.Hidden) };
+        var dropout = new Option<double>("--dropout") { Description = $"Dropout probability in the body (default {defaults.Dropout})", DefaultValueFactory = _ => defaults.Dropout };
+        var cnnWidth = new Option<int>("--cnn-width") { Description = $"CNN: channels of the first convolution (default {defaults.CnnWidth})", DefaultValueFactory = _ => defaults.CnnWidth };
+        var features = NamedOptions.Create("--features", "Feature scaling", defaults.Features);
+        var evalEvery = new Option<int>("--eval-every") { Description = $"Measure validation loss and precision@k every this many steps (default {defaults.EvalEvery}; 0 = at the end only)", DefaultValueFactory = _ => defaults.EvalEvery };
+        var logEvery = new Option<int>("--log-every") { Description = $"Write a line to train.jsonl every this many steps (default {defaults.LogEvery})", DefaultValueFactory = _ => defaults.LogEvery };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = $"Checkpoint every this many steps (default {defaults.CheckpointEvery}; 0 = only when stopped)", DefaultValueFactory = _ => defaults.CheckpointEvery };
+        var priorBias = new Option<bool>("--prior-bias") { Description = "Sigmoid head: start each label's bias at the log-odds of its training frequency (default true)", DefaultValueFactory = _ => defaults.PriorBias };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint (same data and options)" };
+        var threads = new Option<int?>("--threads") { Description = "CPU threads libtorch uses (its default otherwise)" };
+        var reader = new ReaderArguments();
+
+        var command = new Command("train", "Train a network to predict label embeddings (or the sigmoid baseline) from instance features")
+        {
+            data, embeddingFolder, loss, model, output, test, fraction, epochs, steps, batchSize, lr, optimizer, momentum,
+            weightDecay, schedule, warmup, seed, device, hidden, dropout, cnnWidth, features, evalEvery, logEvery,
+            checkpointEvery, priorBias, resume, threads, Cli.Json,
+        };
+        reader.AddTo(command);
+        command.SetAction((parse, ct) => Cli.Run(parse, async () =>
+        {
+            var options = new TrainingOptions
+            {
+                Backbone = parse.GetValue(model),
+                Loss = parse.GetValue(loss),
+                Optimizer = parse.GetValue(optimizer),
+                LearningRate = parse.GetValue(lr),
+                Momentum = parse.GetValue(momentum),
+                WeightDecay = parse.GetValue(weightDecay),
+                Schedule = parse.GetValue(schedule),
+                WarmupSteps = parse.GetValue(warmup),
+                BatchSize = parse.GetValue(batchSize),
+                Epochs = parse.GetValue(epochs),
+                Steps = parse.GetValue(steps),
+                Seed = parse.GetValue(seed),
+                Hidden = ParseHidden(parse.GetValue(hidden)!),
+                Dropout = parse.GetValue(dropout),
+                CnnWidth = parse.GetValue(cnnWidth),
+                Features = parse.GetValue(features),
+                PriorBias = parse.GetValue(priorBias),
+                EvalEvery = parse.GetValue(evalEvery),
+                LogEvery = parse.GetValue(logEvery),
+                CheckpointEvery = parse.GetValue(checkpointEvery),
+                Device = parse.GetValue(device),
+            };
+            options.Validate();
+            var testPath = parse.GetValue(test);
+            var share = parse.GetValue(fraction);
+            if (testPath is not null && share is not null) throw new ArgumentException("--test and --validation-fraction exclude each other: held-out data is either a file or a share of the training data");
+            double validationShare = share ?? (testPath is null ? 0.1 : 0);
+            if (!(validationShare >= 0 && validationShare < 1)) throw new ArgumentException($"--validation-fraction must be in [0, 1), got {validationShare}");
+            if (parse.GetValue(threads) is { } t)
+            {
+                if (t < 1) throw new ArgumentException($"--threads must be at least 1, got {t}");
+                Native.TorchRuntime.EnsureLoaded();
+                torch.set_num_threads(t);
+            }
+
+            var setup = Prepare(parse.GetValue(data)!, testPath, validationShare, parse.GetValue(embeddingFolder), reader.Get(parse), options);
+            var run = new TrainingRun
+            {
+                Train = setup.Train,
+                Validation = setup.Validation,
+                Options = options,
+                Embedding = setup.Embedding,
+                Features = setup.Features,
+                Output = parse.GetValue(output)!,
+                Resume = parse.GetValue(resume),
+            };
+            bool json = parse.GetValue(Cli.Json);
+            if (!json) PrintSetup(setup, options);
+            var result = await Task.Run(() => TrainWithProgress(run, ct), CancellationToken.None);
+            var summary = Summarize(setup, options, result);
+            if (json) Cli.WriteJson(summary);
+            else PrintSummary(summary);
+            return result.Completed ? 0 : 130;
+        }));
+        return command;
+    }
+
+    static string OptimizerName(OptimizerKind kind) => kind switch
+    {
+        OptimizerKind.RmsProp => "rmsprop",
+        OptimizerKind.Adam => "adam",
+        OptimizerKind.Sgd => "sgd",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown optimizer"),
+    };
+
+    static int[] ParseHidden(string text)
+    {
+        if (text.Trim().Equals("none", StringComparison.OrdinalIgnoreCase)) return [];
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var widths = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], out widths[i]) || widths[i] < 1)
+                throw new ArgumentException($"--hidden: '{parts[i]}' is not a positive layer width; give widths like 1024 or 1024,512, or 'none'");
+        return widths;
+    }
+
+    /// <summary>The data of a run, its vocabulary and what mapping labels onto it lost.</summary>
+    internal sealed record Setup(
+        string DataPath, string? TestPath, AnnotationSet Data, LabelEmbedding? Embedding, LabelVocabulary Vocabulary,
+        FeatureSource Train, FeatureSource? Validation, FeatureTransform Features, LabelMappingReport TrainMapping,
+        LabelMappingReport? TestMapping, string VocabularySource, int[] MostFrequent);
+
+    internal static Setup Prepare(string dataPath, string? testPath, double validationShare, string? embeddingPath, ReaderOptions readerOptions, TrainingOptions options)
+    {
+        var embedding = embeddingPath is null ? null : LabelEmbedding.Load(embeddingPath);
+        if (options.Loss == LossKind.Cosine && embedding is null)
+            throw new ArgumentException("--loss cosine needs --embedding: the network learns to predict points of a label embedding (make one with 'labelsphere embed')");
+        var dataSet = AnnotationReader.Read(dataPath, readerOptions);
+        if (dataSet.Features is null)
+            throw new ArgumentException($"{dataPath}: has no features; the {Backbones.Name(options.Backbone)} backbone trains on feature vectors (Mulan ARFF or Extreme Classification text; image data arrives with the image pipeline)");
+        var vocabulary = embedding?.Vocabulary ?? dataSet.Vocabulary;
+        var (labels, mapping) = LabelMapping.Map(dataSet.Vocabulary, dataSet.Labels, vocabulary);
+
+        int n = dataSet.Count;
+        int[] trainRows, validationRows;
+        if (testPath is null && validationShare > 0)
+        {
+            var order = Enumerable.Range(0, n).ToArray();
+            new Random(Trainer.Mix(options.Seed, -1)).Shuffle(order);
+            int held = (int)Math.Round(n * validationShare);
+            if (held == 0 || held == n) throw new ArgumentException($"--validation-fraction {validationShare} of {n} instances leaves {(held == 0 ? "no validation" : "no training")} instances");
+            validationRows = order[(n - held)..];
+            trainRows = order[..(n - held)];
+            Array.Sort(trainRows);
+            Array.Sort(validationRows);
+        }
+        else
+        {
+            trainRows = Enumerable.Range(0, n).ToArray();
+            validationRows = [];
+        }
+        var transform = FeatureTransform.Fit(dataSet.Features, options.Features, trainRows);
+        var train = new FeatureSource(dataSet.Features, labels, vocabulary, transform, trainRows);
+        FeatureSource? validation = validationRows.Length > 0 ? new FeatureSource(dataSet.Features, labels, vocabulary, transform, validationRows) : null;
+        LabelMappingReport? testMapping = null;
+        if (testPath is not null)
+        {
+            var testSet = AnnotationReader.Read(testPath, readerOptions);
+            if (testSet.Features is null) throw new ArgumentException($"{testPath}: has no features");
+            if (testSet.Features.Columns > transform.Columns)
+                throw new ArgumentException($"{testPath}: has {testSet.Features.Columns} features, the training data {transform.Columns}");
+            (var testLabels, testMapping) = LabelMapping.Map(testSet.Vocabulary, testSet.Labels, vocabulary);
+            validation = new FeatureSource(testSet.Features, testLabels, vocabulary, transform);
+        }
+        var source = embedding is not null ? $"embedding {Path.GetFullPath(embeddingPath!)}" : $"the labels of {dataPath}";
+        return new Setup(dataPath, testPath, dataSet, embedding, vocabulary, train, validation, transform, mapping, testMapping, source,
+            RankingMetrics.MostFrequent(train.Labels, 5));
+    }
+
+    static TrainingResult TrainWithProgress(TrainingRun run, CancellationToken ct)
+    {
+        TrainingResult? result = null;
+        Cli.Err.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                     new RemainingTimeColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("starting", maxValue: 1);
+                result = Trainer.Train(run, new SynchronousProgress<TrainingProgress>(p =>
+                {
+                    task.MaxValue = p.TotalSteps;
+                    task.Value = p.Step;
+                    var phase = p.Phase switch
+                    {
+                        TrainingPhase.Training => "",
+                        TrainingPhase.Evaluating => " · evaluating",
+                        TrainingPhase.Checkpointing => " · checkpoint",
+                        TrainingPhase.Saving => " · saving",
+                        _ => "",
+                    };
+                    var validation = p.Validation is { } v ? $" · val P@1 {v.PrecisionAt1:F3}" : "";
+                    task.Description = Markup.Escape($"step {p.Step}/{p.TotalSteps} · loss {p.Loss:F4} · lr {p.LearningRate:G3} · {p.ExamplesPerSecond:N0} ex/s{validation}{phase}");
+                }), ct);
+                task.Value = task.MaxValue;
+            });
+        return result!;
+    }
+
+    internal sealed record Summary(
+        string Data, string? Test, string Vocabulary, int Labels, int TrainingInstances, int ValidationInstances,
+        int EmptyTrainingInstances, int MissingLabels, IReadOnlyList<string> FirstMissingLabels, long DroppedAssignments,
+        int? TestMissingLabels, string Model, string Loss, int Outputs, long BackboneParameters, long HeadParameters,
+        long? EmbeddingHeadParameters, long SigmoidHeadParameters, bool Completed, bool Resumed, int Steps, int TotalSteps,
+        double ExamplesPerSecond, double TrainingSeconds, ValidationMetrics? Validation, PrecisionAtK? MostFrequentBaseline,
+        string Output, string? ModelFolder, string Log, string? Checkpoint);
+
+    static Summary Summarize(Setup setup, TrainingOptions options, TrainingResult result)
+    {
+        var baseline = setup.Validation is { } v ? RankingMetrics.EvaluateConstant(setup.MostFrequent, v.Labels) : null;
+        return new Summary(
+            Path.GetFullPath(setup.DataPath), setup.TestPath is null ? null : Path.GetFullPath(setup.TestPath), setup.VocabularySource,
+            setup.Vocabulary.Count, setup.Train.Count, setup.Validation?.Count ?? 0, result.EmptyTrainingInstances,
+            setup.TrainMapping.MissingLabels.Count, setup.TrainMapping.MissingLabels.Take(10).ToArray(), setup.TrainMapping.DroppedAssignments,
+            setup.TestMapping?.MissingLabels.Count, Backbones.Name(options.Backbone), Cli.Kebab(options.Loss.ToString()),
+            options.Loss == LossKind.Cosine ? setup.Embedding!.Dimension : setup.Vocabulary.Count,
+            result.Parameters.Backbone, result.Parameters.Head, result.Parameters.EmbeddingHead, result.Parameters.SigmoidHead,
+            result.Completed, result.Resumed, result.Step, result.TotalSteps, result.ExamplesPerSecond, result.TrainingSeconds,
+            result.Validation, baseline, Path.GetDirectoryName(result.LogFile)!, result.ModelFolder, result.LogFile,
+            result.Completed ? null : result.CheckpointFolder);
+    }
+
+    static void PrintSetup(Setup setup, TrainingOptions options)
+    {
+        var m = setup.TrainMapping;
+        Cli.Err.MarkupLine($"[grey]training on {setup.Train.Count:N0} instances of {Markup.Escape(setup.DataPath)} ({setup.Train.InputShape[0]:N0} features, {Cli.Kebab(options.Features.ToString())}); {setup.Vocabulary.Count:N0} labels from {Markup.Escape(setup.VocabularySource)}[/]");
+        if (m.MissingLabels.Count > 0)
+            Cli.Err.MarkupLine($"[yellow]{m.MissingLabels.Count:N0} labels of the data are not in the embedding ({m.DroppedAssignments:N0} assignments dropped), e.g. {Markup.Escape(string.Join(", ", m.MissingLabels.Take(5)))}[/]");
+        if (setup.TestMapping is { MissingLabels.Count: > 0 } t)
+            Cli.Err.MarkupLine($"[yellow]{t.MissingLabels.Count:N0} labels of the test data are not in the vocabulary ({t.DroppedAssignments:N0} assignments dropped)[/]");
+    }
+
+    static void PrintSummary(Summary s)
+    {
+        var grid = new Grid().AddColumn().AddColumn();
+        grid.AddRow("data", Markup.Escape(s.Data) + (s.Test is null ? "" : $" (test: {Markup.Escape(s.Test)})"));
+        grid.AddRow("labels", $"{s.Labels:N0} from {Markup.Escape(s.Vocabulary)}" + (s.MissingLabels > 0 ? $"; {s.MissingLabels:N0} labels of the data missing ({s.DroppedAssignments:N0} assignments dropped)" : ""));
+        grid.AddRow("instances", $"{s.TrainingInstances:N0} training ({s.EmptyTrainingInstances:N0} without labels), {s.ValidationInstances:N0} {(s.Test is null ? "validation" : "test")}");
+        grid.AddRow("model", $"{s.Model} + {s.Loss} head ({s.Outputs:N0} outputs)");
+        grid.AddRow("parameters", $"body {s.BackboneParameters:N0}; head {s.HeadParameters:N0}" +
+            (s.EmbeddingHeadParameters is { } e ? $" (embedding head {e:N0}, sigmoid head {s.SigmoidHeadParameters:N0})" : $" (sigmoid head {s.SigmoidHeadParameters:N0})"));
+        grid.AddRow("steps", $"{s.Steps:N0} of {s.TotalSteps:N0}{(s.Resumed ? " (resumed)" : "")}; {s.ExamplesPerSecond:N0} examples/s over {s.TrainingSeconds:F1} s of training");
+        if (s.Validation is { } v)
+            grid.AddRow(s.Test is null ? "validation" : "test", $"P@1 {v.PrecisionAt1:F4}  P@3 {v.PrecisionAt3:F4}  P@5 {v.PrecisionAt5:F4}  loss {v.Loss:F4}" +
+                (s.MostFrequentBaseline is { } b ? $"  (most frequent labels: P@1 {b.At1:F4})" : ""));
+        grid.AddRow("log", Markup.Escape(s.Log));
+        if (s.Completed) grid.AddRow("model folder", Markup.Escape(s.ModelFolder!));
+        else grid.AddRow("[yellow]stopped[/]", $"checkpoint in {Markup.Escape(s.Checkpoint!)}; run the same command with --resume to continue");
+        Cli.Out.Write(new Panel(grid).Header("labelsphere train").Border(BoxBorder.Rounded));
+    }
+}

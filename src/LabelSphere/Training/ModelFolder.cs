@@ -1,0 +1,228 @@
+using System.Text.Json;
+using LabelSphere.Data;
+using LabelSphere.Embedding;
+using LabelSphere.IO;
+
+namespace LabelSphere.Training;
+
+/// <summary>A saved model that cannot be loaded: what is wrong and in which file.</summary>
+public sealed class ModelFormatException(string message) : Exception(message);
+
+/// <summary>How a saved model was trained and how well it did.</summary>
+/// <param name="Steps">Optimizer steps.</param>
+/// <param name="TrainingInstances">Instances it trained on.</param>
+/// <param name="EmptyTrainingInstances">Training instances without labels (zero target, no gradient under the cosine loss).</param>
+/// <param name="ExamplesPerSecond">Training throughput, over the time spent in training steps.</param>
+/// <param name="TrainingSeconds">Time spent in training steps.</param>
+/// <param name="Validation">The last measurement on the validation or test instances, if there were any.</param>
+/// <param name="Parameters">Parameter counts of the body and of both heads.</param>
+/// <param name="Data">Fingerprint of the training instances.</param>
+public sealed record TrainingSummary(int Steps, int TrainingInstances, int EmptyTrainingInstances, double ExamplesPerSecond,
+                                     double TrainingSeconds, ValidationMetrics? Validation, ParameterCounts Parameters, string Data);
+
+/// <summary>The manifest of a saved model: everything needed to rebuild the network and decode its outputs.</summary>
+/// <param name="Format">Always <c>labelsphere.model</c>.</param>
+/// <param name="FormatVersion">The version of this layout.</param>
+/// <param name="Loss">The head: cosine (embedding) or sigmoid (baseline).</param>
+/// <param name="Backbone">The body.</param>
+/// <param name="Outputs">k or N.</param>
+/// <param name="Labels">The N labels it was trained on, in id order (the first N rows of its embedding).</param>
+/// <param name="Features">Feature scaling of the input, or null for inputs that are not feature vectors.</param>
+/// <param name="Options">The training options.</param>
+/// <param name="Training">How training went.</param>
+public sealed record ModelManifest(string Format, int FormatVersion, LossKind Loss, BackboneConfig Backbone, int Outputs,
+                                   string[] Labels, FeatureScaling? Features, TrainingOptions Options, TrainingSummary Training);
+
+/// <summary>
+/// A model folder: <c>manifest.json</c> (<see cref="ModelManifest"/>), <c>weights/*.npy</c> (one float32 or int64
+/// array per parameter or buffer), <c>idf.npy</c> (TF-IDF features only) and <c>embedding/</c> (the label embedding,
+/// whose rows beyond the trained labels are labels added zero-shot since). Written beside its target and renamed
+/// into place.
+/// </summary>
+public static class ModelFolder
+{
+    /// <summary>The format version written by this build; loading accepts exactly this version.</summary>
+    public const int FormatVersion = 1;
+
+    /// <summary>The value of the manifest's <c>format</c> field.</summary>
+    public const string Format = "labelsphere.model";
+
+    const string ManifestFile = "manifest.json";
+    const string WeightsFolder = "weights";
+    const string IdfFile = "idf.npy";
+    const string EmbeddingFolder = "embedding";
+
+    /// <summary>The subfolder of a training output folder that holds the model.</summary>
+    public const string ModelSubfolder = "model";
+
+    /// <summary>
+    /// The model folder <paramref name="path"/> names: the folder itself when it holds a model manifest, or its
+    /// <c>model</c> subfolder (a <c>labelsphere train --out</c> folder); null when neither does.
+    /// </summary>
+    public static string? Find(string path)
+    {
+        if (IsModel(path)) return Path.GetFullPath(path);
+        var inner = Path.Combine(path, ModelSubfolder);
+        return IsModel(inner) ? Path.GetFullPath(inner) : null;
+    }
+
+    static bool IsModel(string folder)
+    {
+        var manifest = Path.Combine(folder, ManifestFile);
+        if (!File.Exists(manifest)) return false;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(manifest));
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("format", out var f) && f.ValueKind == JsonValueKind.String && f.GetString() == Format;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Writes <paramref name="model"/> with its manifest, embedding and feature scaling to <paramref name="folder"/>.</summary>
+    public static void Save(string folder, LabelModel model, ModelManifest manifest, LabelEmbedding? embedding, FeatureTransform? features)
+    {
+        if (manifest.Loss == LossKind.Cosine && embedding is null) throw new ArgumentException("a cosine model needs its embedding saved with it");
+        AtomicFolder.Write(folder, temp =>
+        {
+            ModuleState.Save(model, Path.Combine(temp, WeightsFolder));
+            if (features is { Scaling: FeatureScaling.TfIdf }) Npy.Write<float>(Path.Combine(temp, IdfFile), features.Idf, features.Columns);
+            embedding?.Save(Path.Combine(temp, EmbeddingFolder));
+            File.WriteAllBytes(Path.Combine(temp, ManifestFile), JsonSerializer.SerializeToUtf8Bytes(manifest, TrainingJson.Options));
+        });
+    }
+
+    /// <summary>Reads and checks the manifest of the model folder <paramref name="folder"/>.</summary>
+    public static ModelManifest ReadManifest(string folder)
+    {
+        var path = Path.Combine(folder, ManifestFile);
+        if (!File.Exists(path)) throw new ModelFormatException($"{folder}: no {ManifestFile}; is this a model folder written by 'labelsphere train'?");
+        ModelManifest manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllBytes(path), TrainingJson.Options)
+                ?? throw new ModelFormatException($"{path}: empty manifest");
+        }
+        catch (JsonException e)
+        {
+            throw new ModelFormatException($"{path}: line {e.LineNumber + 1}: {e.Message}");
+        }
+        if (manifest.Format != Format) throw new ModelFormatException($"{path}: field format: '{manifest.Format}' is not a LabelSphere model");
+        if (manifest.FormatVersion != FormatVersion)
+            throw new ModelFormatException($"{path}: field formatVersion: version {manifest.FormatVersion} is not supported (this build reads version {FormatVersion})");
+        if (manifest.Labels is null || manifest.Labels.Length == 0) throw new ModelFormatException($"{path}: field labels: no labels");
+        if (manifest.Backbone?.InputShape is null) throw new ModelFormatException($"{path}: field backbone: missing or without an input shape");
+        if (manifest.Options is null || manifest.Training is null) throw new ModelFormatException($"{path}: options or training missing");
+        int expected = manifest.Loss == LossKind.Sigmoid ? manifest.Labels.Length : manifest.Outputs;
+        if (manifest.Outputs != expected || manifest.Outputs < 1)
+            throw new ModelFormatException($"{path}: field outputs: {manifest.Outputs} outputs do not fit a {manifest.Loss} head over {manifest.Labels.Length} labels");
+        return manifest;
+    }
+
+    /// <summary>
+    /// Loads the embedding saved in a model folder (with any zero-shot labels added since), or null when the
+    /// model has none; checks that its first rows are the trained labels.
+    /// </summary>
+    public static LabelEmbedding? ReadEmbedding(string folder, ModelManifest manifest)
+    {
+        var path = Path.Combine(folder, EmbeddingFolder);
+        if (!Directory.Exists(path))
+        {
+            if (manifest.Loss == LossKind.Cosine) throw new ModelFormatException($"{folder}: the {EmbeddingFolder} folder is missing; a cosine model decodes with it");
+            return null;
+        }
+        var embedding = LabelEmbedding.Load(path);
+        CheckExtends(embedding, manifest, path);
+        return embedding;
+    }
+
+    /// <summary>Throws unless the first rows of <paramref name="embedding"/> are the model's trained labels, in order.</summary>
+    public static void CheckExtends(LabelEmbedding embedding, ModelManifest manifest, string where)
+    {
+        int n = manifest.Labels.Length;
+        if (embedding.Labels < n) throw new ModelFormatException($"{where}: has {embedding.Labels} labels; the model was trained on {n}");
+        if (manifest.Loss == LossKind.Cosine && embedding.Dimension != manifest.Outputs)
+            throw new ModelFormatException($"{where}: has dimension {embedding.Dimension}; the model predicts {manifest.Outputs}-dimensional points");
+        for (int i = 0; i < n; i++)
+            if (embedding.Vocabulary[i] != manifest.Labels[i])
+                throw new ModelFormatException($"{where}: label {i} is '{embedding.Vocabulary[i]}'; the model's label {i} is '{manifest.Labels[i]}' (the model's labels must come first, in order)");
+    }
+
+    /// <summary>The feature scaling saved in a model folder, or null for a model whose input is not feature vectors.</summary>
+    public static FeatureTransform? ReadFeatures(string folder, ModelManifest manifest)
+    {
+        if (manifest.Features is not { } scaling) return null;
+        if (manifest.Backbone.InputShape.Length != 1) throw new ModelFormatException($"{folder}: feature scaling is set, but the input shape is not [features]");
+        int columns = (int)manifest.Backbone.InputShape[0];
+        float[]? idf = null;
+        if (scaling == FeatureScaling.TfIdf)
+        {
+            var path = Path.Combine(folder, IdfFile);
+            if (!File.Exists(path)) throw new ModelFormatException($"{path}: missing (TF-IDF scaling needs its idf weights)");
+            try
+            {
+                var (data, shape) = Npy.Read<float>(path);
+                if (shape.Length != 1 || shape[0] != columns) throw new ModelFormatException($"{path}: shape ({string.Join(", ", shape)}) is not ({columns},)");
+                idf = data;
+            }
+            catch (InvalidDataException e)
+            {
+                throw new ModelFormatException(e.Message);
+            }
+        }
+        return FeatureTransform.FromParts(scaling, columns, idf);
+    }
+
+    /// <summary>
+    /// Builds the network a model folder describes and loads its weights. The embedding head's label rows are
+    /// the first N rows of <paramref name="embedding"/>.
+    /// </summary>
+    public static LabelModel LoadNetwork(string folder, ModelManifest manifest, LabelEmbedding? embedding)
+    {
+        var model = LabelModel.Create(manifest.Backbone, manifest.Loss, manifest.Labels.Length, embedding);
+        try
+        {
+            ModuleState.Load(model, Path.Combine(folder, WeightsFolder));
+            model.eval();
+            return model;
+        }
+        catch (InvalidDataException e)
+        {
+            model.Dispose();
+            throw new ModelFormatException(e.Message);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes a copy of the model folder <paramref name="folder"/> to <paramref name="output"/> (which may be the
+    /// same folder) with <paramref name="embedding"/>, an extension of its embedding, in place of its own: how a label
+    /// added zero-shot after training becomes one the model can predict.
+    /// </summary>
+    public static void ReplaceEmbedding(string folder, LabelEmbedding embedding, string output)
+    {
+        var manifest = ReadManifest(folder);
+        if (manifest.Loss != LossKind.Cosine)
+            throw new ArgumentException("the sigmoid baseline has one output per training label and cannot rank a label added after training; zero-shot labels need a model trained with --loss cosine");
+        CheckExtends(embedding, manifest, "the new embedding");
+        var source = Path.GetFullPath(folder);
+        AtomicFolder.Write(output, temp =>
+        {
+            foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+            {
+                var relative = Path.GetRelativePath(source, file);
+                if (relative.StartsWith(EmbeddingFolder + Path.DirectorySeparatorChar, StringComparison.Ordinal)) continue;
+                var target = Path.Combine(temp, relative);
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(file, target);
+            }
+            embedding.Save(Path.Combine(temp, EmbeddingFolder));
+        });
+    }
+}

@@ -1,0 +1,68 @@
+using LabelSphere.IO;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LabelSphere.Training;
+
+/// <summary>
+/// A module's state dictionary (parameters and buffers) as one .npy file per entry, named after the entry
+/// (<c>backbone.layers.linear0.weight.npy</c>), so that numpy reads the weights directly.
+/// </summary>
+internal static class ModuleState
+{
+    /// <summary>Writes every state entry of <paramref name="module"/> into <paramref name="folder"/> (created).</summary>
+    public static void Save(nn.Module module, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        using var scope = NewDisposeScope();
+        foreach (var (name, value) in module.state_dict())
+        {
+            var path = Path.Combine(folder, name + ".npy");
+            var cpu = value.detach().cpu().contiguous();
+            switch (cpu.dtype)
+            {
+                case ScalarType.Float32:
+                    Npy.Write<float>(path, cpu.data<float>().ToArray(), cpu.shape);
+                    break;
+                case ScalarType.Int64:
+                    Npy.Write<long>(path, cpu.data<long>().ToArray(), cpu.shape);
+                    break;
+                default:
+                    throw new NotSupportedException($"state entry {name} has type {cpu.dtype}; only float32 and int64 are saved");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Copies the arrays in <paramref name="folder"/> into <paramref name="module"/>'s state entries, checking
+    /// that every entry has its file, of its shape.
+    /// </summary>
+    public static void Load(nn.Module module, string folder)
+    {
+        using var scope = NewDisposeScope();
+        using var guard = no_grad();
+        foreach (var (name, value) in module.state_dict())
+        {
+            var path = Path.Combine(folder, name + ".npy");
+            if (!File.Exists(path)) throw new InvalidDataException($"{path}: missing (the model expects its {name})");
+            Tensor source;
+            long[] shape;
+            switch (value.dtype)
+            {
+                case ScalarType.Float32:
+                    var (floats, fShape) = Npy.Read<float>(path);
+                    (source, shape) = (tensor(floats, fShape), fShape);
+                    break;
+                case ScalarType.Int64:
+                    var (longs, lShape) = Npy.Read<long>(path);
+                    (source, shape) = (tensor(longs, lShape), lShape);
+                    break;
+                default:
+                    throw new NotSupportedException($"state entry {name} has type {value.dtype}; only float32 and int64 are loaded");
+            }
+            if (!shape.SequenceEqual(value.shape))
+                throw new InvalidDataException($"{path}: shape ({string.Join(", ", shape)}) does not match the model's ({string.Join(", ", value.shape)})");
+            value.copy_(source);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+using LabelSphere.Data;
+using LabelSphere.Decoding;
+using LabelSphere.Embedding;
+using LabelSphere.Native;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LabelSphere.Training;
+
+/// <summary>
+/// A saved model ready to rank labels: the network, its embedding (with labels added zero-shot since training)
+/// and its feature scaling. Scores are cosine proximity for the embedding model and probability for the baseline.
+/// </summary>
+public sealed class Predictor : IDisposable
+{
+    readonly LabelModel model;
+    readonly Device device;
+
+    Predictor(string folder, ModelManifest manifest, LabelModel model, LabelEmbedding? embedding, FeatureTransform? features, Device device)
+    {
+        Folder = folder;
+        Manifest = manifest;
+        this.model = model;
+        Embedding = embedding;
+        Features = features;
+        this.device = device;
+        Labels = manifest.Loss switch
+        {
+            LossKind.Cosine => embedding!.Vocabulary,
+            LossKind.Sigmoid => new LabelVocabulary(manifest.Labels),
+            _ => throw new ModelFormatException($"{folder}: unknown loss {manifest.Loss}"),
+        };
+    }
+
+    /// <summary>
+    /// Loads the model in <paramref name="path"/> (a model folder or a <c>train --out</c> folder). With
+    /// <paramref name="embeddingFolder"/>, decodes with that embedding instead of the saved one; its first rows must
+    /// be the model's labels, in order, and later rows are labels added zero-shot.
+    /// </summary>
+    public static Predictor Load(string path, string? embeddingFolder = null, DeviceKind device = DeviceKind.Cpu)
+    {
+        var folder = ModelFolder.Find(path)
+            ?? throw new ModelFormatException($"{path}: no model here (expected a manifest.json written by 'labelsphere train', or a model/ folder holding one)");
+        var manifest = ModelFolder.ReadManifest(folder);
+        var embedding = ModelFolder.ReadEmbedding(folder, manifest);
+        if (embeddingFolder is not null)
+        {
+            if (manifest.Loss != LossKind.Cosine)
+                throw new ArgumentException("--embedding: the sigmoid baseline ranks its training labels only; another embedding changes nothing for it");
+            var replacement = LabelEmbedding.Load(embeddingFolder);
+            ModelFolder.CheckExtends(replacement, manifest, embeddingFolder);
+            if (embedding is not null)
+            {
+                int n = manifest.Labels.Length, k = embedding.Dimension;
+                if (!replacement.Vectors[..(n * k)].SequenceEqual(embedding.Vectors[..(n * k)]))
+                    throw new ArgumentException($"--embedding: the vectors of the model's {n} labels in {embeddingFolder} differ from those the model was trained with; a zero-shot extension keeps them unchanged");
+            }
+            embedding = replacement;
+        }
+        var features = ModelFolder.ReadFeatures(folder, manifest);
+        TorchRuntime.EnsureLoaded();
+        var target = Devices.Resolve(device);
+        var model = ModelFolder.LoadNetwork(folder, manifest, embedding);
+        model.to(target);
+        return new Predictor(folder, manifest, model, embedding, features, target);
+    }
+
+    /// <summary>The model folder.</summary>
+    public string Folder { get; }
+
+    /// <summary>The model's manifest.</summary>
+    public ModelManifest Manifest { get; }
+
+    /// <summary>The labels it ranks: the embedding's (trained and zero-shot) or, for the baseline, the trained ones.</summary>
+    public LabelVocabulary Labels { get; }
+
+    /// <summary>The embedding it decodes with, or null for a baseline saved without one.</summary>
+    public LabelEmbedding? Embedding { get; }
+
+    /// <summary>The feature scaling of its input, or null when its input is not feature vectors.</summary>
+    public FeatureTransform? Features { get; }
+
+    /// <summary>
+    /// Feature data as this model's input: scaled as in training, labels mapped by name onto <see cref="Labels"/>
+    /// (what is missing is reported).
+    /// </summary>
+    public (FeatureSource Source, LabelMappingReport Mapping) FeatureSource(AnnotationSet data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (Features is null) throw new ArgumentException($"the model takes input of shape [{string.Join(", ", Manifest.Backbone.InputShape)}], not feature vectors");
+        if (data.Features is null) throw new ArgumentException($"{data.Report.Path}: has no features; the model was trained on {Features.Columns} features per instance");
+        if (data.Features.Columns > Features.Columns)
+            throw new ArgumentException($"{data.Report.Path}: has {data.Features.Columns} features; the model was trained on {Features.Columns}");
+        var (labels, mapping) = LabelMapping.Map(data.Vocabulary, data.Labels, Labels);
+        return (new FeatureSource(data.Features, labels, Labels, Features), mapping);
+    }
+
+    /// <summary>The top <paramref name="top"/> labels of every instance of <paramref name="source"/>, best first.</summary>
+    public ScoredLabel[][] Predict(IInstanceSource source, int top, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (top < 1 || top > Labels.Count) throw new ArgumentOutOfRangeException(nameof(top), top, $"top must be between 1 and the number of labels ({Labels.Count}), got {top}");
+        if (!source.InputShape.SequenceEqual(Manifest.Backbone.InputShape))
+            throw new ArgumentException($"the data gives inputs of shape [{string.Join(", ", source.InputShape)}]; the model takes [{string.Join(", ", Manifest.Backbone.InputShape)}]");
+        var order = Enumerable.Range(0, source.Count).ToArray();
+        using var guard = no_grad();
+        switch (Manifest.Loss)
+        {
+            case LossKind.Cosine:
+                int k = Manifest.Outputs;
+                var points = new float[(long)source.Count * k];
+                foreach (var batch in source.Batches(order, Trainer.EvaluationBatchSize, augment: false, seed: 0, cancellationToken))
+                {
+                    using var scope = NewDisposeScope();
+                    var output = model.forward(tensor(batch.Inputs, batch.Shape).to(device)).cpu();
+                    var values = output.data<float>().ToArray();
+                    for (int i = 0; i < batch.Indices.Length; i++)
+                        values.AsSpan(i * k, k).CopyTo(points.AsSpan(batch.Indices[i] * k, k));
+                }
+                return TopKDecoder.Decode(Embedding!, points, top);
+            case LossKind.Sigmoid:
+                var result = new ScoredLabel[source.Count][];
+                foreach (var batch in source.Batches(order, Trainer.EvaluationBatchSize, augment: false, seed: 0, cancellationToken))
+                {
+                    using var scope = NewDisposeScope();
+                    var logits = model.forward(tensor(batch.Inputs, batch.Shape).to(device));
+                    var (values, indexes) = model.Head.Scores(logits).topk(top, dim: 1);
+                    var v = values.cpu().data<float>().ToArray();
+                    var ix = indexes.cpu().data<long>().ToArray();
+                    for (int i = 0; i < batch.Indices.Length; i++)
+                    {
+                        var row = new ScoredLabel[top];
+                        for (int t = 0; t < top; t++)
+                        {
+                            int id = (int)ix[i * top + t];
+                            row[t] = new ScoredLabel(id, Labels[id], v[i * top + t]);
+                        }
+                        result[batch.Indices[i]] = row;
+                    }
+                }
+                return result;
+            default:
+                throw new InvalidOperationException($"unknown loss {Manifest.Loss}");
+        }
+    }
+
+    /// <summary>Frees the network's tensors.</summary>
+    public void Dispose() => model.Dispose();
+}

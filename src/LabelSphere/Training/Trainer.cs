@@ -1,0 +1,443 @@
+using System.Diagnostics;
+using System.Text.Json;
+using LabelSphere.Embedding;
+using LabelSphere.Evaluation;
+using LabelSphere.IO;
+using LabelSphere.Native;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LabelSphere.Training;
+
+/// <summary>Loss and precision@k on validation (or test) instances.</summary>
+/// <param name="Loss">Mean loss: over labelled instances for the cosine loss, over all for the sigmoid loss.</param>
+/// <param name="PrecisionAt1">Precision@1 over all instances.</param>
+/// <param name="PrecisionAt3">Precision@3 over all instances.</param>
+/// <param name="PrecisionAt5">Precision@5 over all instances.</param>
+/// <param name="Instances">Instances measured.</param>
+public sealed record ValidationMetrics(double Loss, double PrecisionAt1, double PrecisionAt3, double PrecisionAt5, int Instances);
+
+/// <summary>What the trainer is doing.</summary>
+public enum TrainingPhase
+{
+    /// <summary>Optimizer steps.</summary>
+    Training,
+    /// <summary>Measuring the validation instances.</summary>
+    Evaluating,
+    /// <summary>Writing a checkpoint.</summary>
+    Checkpointing,
+    /// <summary>Writing the model.</summary>
+    Saving,
+}
+
+/// <summary>A progress report, sent after every step and at each phase change.</summary>
+/// <param name="Phase">What the trainer is doing.</param>
+/// <param name="Step">Steps completed.</param>
+/// <param name="TotalSteps">Steps of the whole run.</param>
+/// <param name="Epoch">0-based epoch of the last step.</param>
+/// <param name="Loss">Mean training loss since the last log line (the last step's before any).</param>
+/// <param name="LearningRate">Learning rate of the last step.</param>
+/// <param name="ExamplesPerSecond">Training throughput of this process so far.</param>
+/// <param name="Validation">The last validation measurement.</param>
+public sealed record TrainingProgress(TrainingPhase Phase, int Step, int TotalSteps, int Epoch, double Loss, double LearningRate,
+                                      double ExamplesPerSecond, ValidationMetrics? Validation);
+
+/// <summary>One line of the JSONL training log.</summary>
+/// <param name="Step">Steps completed.</param>
+/// <param name="Epoch">0-based epoch of the last step.</param>
+/// <param name="Loss">Mean training loss over the steps since the previous line.</param>
+/// <param name="LearningRate">Learning rate of the last step.</param>
+/// <param name="ExamplesPerSecond">Training throughput of this process so far.</param>
+/// <param name="Validation">Validation metrics, on the lines where they were measured.</param>
+public sealed record TrainingLogEntry(int Step, int Epoch, double Loss, double LearningRate, double ExamplesPerSecond, ValidationMetrics? Validation);
+
+/// <summary>What a training call did.</summary>
+/// <param name="Completed">Whether the run reached its last step (false when it was stopped and checkpointed).</param>
+/// <param name="Resumed">Whether it continued from a checkpoint.</param>
+/// <param name="FirstStep">The step this call started from.</param>
+/// <param name="Step">Steps completed when it returned.</param>
+/// <param name="TotalSteps">Steps of the whole run.</param>
+/// <param name="Losses">The training loss of every step this call ran, in order (steps FirstStep+1 … Step).</param>
+/// <param name="ExamplesPerSecond">Training throughput over the whole run (time in training steps only).</param>
+/// <param name="TrainingSeconds">Time spent in training steps over the whole run.</param>
+/// <param name="Validation">The last validation measurement (the final one when completed).</param>
+/// <param name="Parameters">Parameter counts of the body and of both heads.</param>
+/// <param name="EmptyTrainingInstances">Training instances without labels.</param>
+/// <param name="ModelFolder">Where the model was saved, when completed.</param>
+/// <param name="CheckpointFolder">Where the checkpoint is (written when stopped).</param>
+/// <param name="LogFile">The JSONL log.</param>
+public sealed record TrainingResult(bool Completed, bool Resumed, int FirstStep, int Step, int TotalSteps, float[] Losses,
+                                    double ExamplesPerSecond, double TrainingSeconds, ValidationMetrics? Validation,
+                                    ParameterCounts Parameters, int EmptyTrainingInstances, string? ModelFolder,
+                                    string CheckpointFolder, string LogFile);
+
+/// <summary>A training run: its data, options and where it writes.</summary>
+public sealed record TrainingRun
+{
+    /// <summary>Instances to learn from; their labels define the model's vocabulary.</summary>
+    public required IInstanceSource Train { get; init; }
+
+    /// <summary>Instances measured every <see cref="TrainingOptions.EvalEvery"/> steps and at the end (same vocabulary), or null.</summary>
+    public IInstanceSource? Validation { get; init; }
+
+    /// <summary>How to train.</summary>
+    public required TrainingOptions Options { get; init; }
+
+    /// <summary>The label embedding: required for the cosine loss, whose targets it defines; saved with the model.</summary>
+    public LabelEmbedding? Embedding { get; init; }
+
+    /// <summary>The feature scaling the sources apply, saved with the model so that prediction applies it too.</summary>
+    public FeatureTransform? Features { get; init; }
+
+    /// <summary>
+    /// The output folder: the model goes to <c>model/</c>, checkpoints to <c>checkpoint/</c>, the log to
+    /// <c>train.jsonl</c>.
+    /// </summary>
+    public required string Output { get; init; }
+
+    /// <summary>Continue from the checkpoint in <see cref="Output"/> (a fresh start when there is none).</summary>
+    public bool Resume { get; init; }
+}
+
+/// <summary>
+/// Trains a label model by mini-batch gradient descent: shuffled batches (the permutation of epoch t drawn from
+/// (seed, t), so resuming needs no shuffle state), the learning rate a function of the step, periodic validation,
+/// a JSONL log and atomic checkpoints; a cancelled run stops after checkpointing, and a resumed run ends exactly
+/// where an uninterrupted one would.
+/// </summary>
+public static class Trainer
+{
+    /// <summary>RMSprop's decay of the squared-gradient average (Keras's default, which the paper used).</summary>
+    public const double RmsPropRho = 0.9;
+
+    /// <summary>Batch size used to evaluate and predict.</summary>
+    public const int EvaluationBatchSize = 512;
+
+    /// <summary>The log file inside the output folder.</summary>
+    public const string LogFileName = "train.jsonl";
+
+    /// <summary>The checkpoint folder inside the output folder.</summary>
+    public const string CheckpointFolderName = "checkpoint";
+
+    /// <summary>Runs (or resumes) <paramref name="run"/>; returns when it completes or, after a checkpoint, when cancelled.</summary>
+    public static TrainingResult Train(TrainingRun run, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var options = run.Options;
+        options.Validate();
+        var train = run.Train;
+        if (train.Count == 0) throw new ArgumentException("there are no training instances");
+        int labels = train.Vocabulary.Count;
+        if (labels == 0) throw new ArgumentException("the training data has no labels");
+        if (options.Loss == LossKind.Cosine)
+        {
+            if (run.Embedding is null) throw new ArgumentException("the cosine loss needs a label embedding (--embedding)");
+            if (!SameNames(run.Embedding.Vocabulary, train.Vocabulary))
+                throw new ArgumentException("the training labels must be the embedding's labels, in its order; map them with LabelMapping first");
+        }
+        if (run.Validation is { } v && !SameNames(v.Vocabulary, train.Vocabulary))
+            throw new ArgumentException("the validation instances must use the training vocabulary");
+        if (run.Validation is { } v2 && !v2.InputShape.SequenceEqual(train.InputShape))
+            throw new ArgumentException($"validation inputs are [{string.Join(", ", v2.InputShape)}], training inputs [{string.Join(", ", train.InputShape)}]");
+
+        TorchRuntime.EnsureLoaded();
+        var device = Devices.Resolve(options.Device);
+        var output = Path.GetFullPath(run.Output);
+        var modelFolder = Path.Combine(output, ModelFolder.ModelSubfolder);
+        var checkpointFolder = Path.Combine(output, CheckpointFolderName);
+        var logPath = Path.Combine(output, LogFileName);
+        bool hasCheckpoint = Checkpoint.Exists(checkpointFolder);
+        if (!run.Resume && (hasCheckpoint || Directory.Exists(modelFolder)))
+            throw new IOException($"{output} already holds a training run; continue it with --resume or choose another output folder");
+        if (run.Resume && !hasCheckpoint && Directory.Exists(modelFolder))
+            throw new IOException($"the run in {output} is already complete; its model is in {modelFolder}");
+        Directory.CreateDirectory(output);
+
+        int total = options.TotalSteps(train.Count);
+        int perEpoch = options.StepsPerEpoch(train.Count);
+        var data = Checkpoint.Fingerprint(train);
+        var key = options.TrainingKey();
+        int empty = 0;
+        for (int r = 0; r < train.Labels.Rows; r++) if (train.Labels.Row(r).IsEmpty) empty++;
+
+        torch.random.manual_seed(options.Seed).Dispose();
+        if (device.type == DeviceType.CUDA) torch.cuda.manual_seed_all(options.Seed);
+        using var model = LabelModel.Create(BackboneConfig.From(options, train.InputShape), options.Loss, labels, run.Embedding,
+            options.Loss == LossKind.Sigmoid && options.PriorBias ? Priors(train.Labels) : null);
+        model.to(device);
+        using var optimizer = CreateOptimizer(model, options);
+        var parameters = model.CountParameters(run.Embedding?.Dimension);
+
+        int step = 0;
+        double seconds = 0, windowLoss = 0;
+        long examples = 0;
+        int windowSteps = 0;
+        ValidationMetrics? validation = null;
+        bool resumed = false;
+        if (run.Resume && hasCheckpoint)
+        {
+            var state = Checkpoint.Load(checkpointFolder, model, optimizer, key, data);
+            (step, seconds, examples, windowLoss, windowSteps, validation) =
+                (state.Step, state.TrainingSeconds, state.Examples, state.WindowLoss, state.WindowSteps, state.Validation);
+            resumed = true;
+            TruncateLog(logPath, step);
+        }
+        else if (File.Exists(logPath)) File.Delete(logPath);
+
+        int firstStep = step;
+        var losses = new List<float>();
+        double learningRate = options.LearningRateAt(Math.Min(step, total - 1), total);
+        double lastLoss = 0;
+        var clock = new Stopwatch();
+        using var log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.Read));
+
+        double Throughput() => seconds + clock.Elapsed.TotalSeconds > 0 ? examples / (seconds + clock.Elapsed.TotalSeconds) : 0;
+        int EpochOf(int s) => Math.Max(0, s - 1) / perEpoch;
+        double ShownLoss() => windowSteps > 0 ? windowLoss / windowSteps : lastLoss;
+        void Report(TrainingPhase phase) =>
+            progress?.Report(new TrainingProgress(phase, step, total, EpochOf(step), ShownLoss(), learningRate, Throughput(), validation));
+        CheckpointState Snapshot() => new(step, key, data, seconds + clock.Elapsed.TotalSeconds, examples, windowLoss, windowSteps, validation);
+        void SaveCheckpoint()
+        {
+            Report(TrainingPhase.Checkpointing);
+            Checkpoint.Save(checkpointFolder, Snapshot(), model, optimizer);
+        }
+        void Evaluate()
+        {
+            if (run.Validation is null) return;
+            Report(TrainingPhase.Evaluating);
+            validation = Measure(model, run.Validation, device);
+        }
+
+        model.train();
+        bool stopped = false;
+        while (step < total && !stopped)
+        {
+            int epoch = step / perEpoch;
+            int skip = (step % perEpoch) * options.BatchSize;
+            var order = Permutation(train.Count, options.Seed, epoch);
+            var remaining = order[Math.Min(skip, order.Length)..];
+            using var batches = train.Batches(remaining, options.BatchSize, augment: true, Mix(options.Seed, epoch), cancellationToken).GetEnumerator();
+            while (step < total)
+            {
+                if (cancellationToken.IsCancellationRequested) { stopped = true; break; }
+                clock.Start();
+                try
+                {
+                    if (!batches.MoveNext()) { clock.Stop(); break; }
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    clock.Stop();
+                    stopped = true;
+                    break;
+                }
+                var batch = batches.Current;
+                learningRate = options.LearningRateAt(step, total);
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
+                float loss;
+                using (NewDisposeScope())
+                {
+                    var x = tensor(batch.Inputs, batch.Shape).to(device);
+                    var y = MultiHot(train.Labels, batch.Indices, labels).to(device);
+                    optimizer.zero_grad();
+                    var value = model.Head.Loss(model.forward(x), y);
+                    value.backward();
+                    optimizer.step();
+                    loss = value.item<float>();
+                }
+                clock.Stop();
+                step++;
+                examples += batch.Indices.Length;
+                losses.Add(loss);
+                lastLoss = loss;
+                windowLoss += loss;
+                windowSteps++;
+
+                bool last = step == total;
+                bool evaluate = last || (options.EvalEvery > 0 && step % options.EvalEvery == 0);
+                if (evaluate) Evaluate();
+                if (evaluate || step % options.LogEvery == 0)
+                {
+                    var entry = new TrainingLogEntry(step, EpochOf(step), windowLoss / windowSteps, learningRate, Throughput(), evaluate ? validation : null);
+                    log.WriteLine(JsonSerializer.Serialize(entry, TrainingJson.Line));
+                    log.Flush();
+                    Report(TrainingPhase.Training);
+                    windowLoss = 0;
+                    windowSteps = 0;
+                }
+                else Report(TrainingPhase.Training);
+                if (!last && options.CheckpointEvery > 0 && step % options.CheckpointEvery == 0) SaveCheckpoint();
+            }
+        }
+
+        seconds += clock.Elapsed.TotalSeconds;
+        clock.Reset();
+        if (stopped)
+        {
+            SaveCheckpoint();
+            return new TrainingResult(false, resumed, firstStep, step, total, [.. losses], seconds > 0 ? examples / seconds : 0, seconds,
+                validation, parameters, empty, null, checkpointFolder, logPath);
+        }
+
+        Report(TrainingPhase.Saving);
+        var summary = new TrainingSummary(step, train.Count, empty, seconds > 0 ? examples / seconds : 0, seconds, validation, parameters, data);
+        var manifest = new ModelManifest(ModelFolder.Format, ModelFolder.FormatVersion, options.Loss,
+            BackboneConfig.From(options, train.InputShape), model.Head.Outputs, [.. train.Vocabulary.Names], run.Features?.Scaling, options, summary);
+        ModelFolder.Save(modelFolder, model, manifest, run.Embedding, run.Features);
+        if (Directory.Exists(checkpointFolder)) Directory.Delete(checkpointFolder, recursive: true);
+        return new TrainingResult(true, resumed, firstStep, step, total, [.. losses], summary.ExamplesPerSecond, seconds,
+            validation, parameters, empty, modelFolder, checkpointFolder, logPath);
+    }
+
+    /// <summary>Loss and precision@1/3/5 of <paramref name="model"/> on every instance of <paramref name="source"/>.</summary>
+    public static ValidationMetrics Measure(LabelModel model, IInstanceSource source, Device device, CancellationToken cancellationToken = default)
+    {
+        bool training = model.training;
+        model.eval();
+        try
+        {
+            using var guard = no_grad();
+            int n = source.Vocabulary.Count, top = Math.Min(5, n);
+            var ranked = new int[source.Count][];
+            double lossSum = 0, weightSum = 0;
+            var order = Enumerable.Range(0, source.Count).ToArray();
+            foreach (var batch in source.Batches(order, EvaluationBatchSize, augment: false, seed: 0, cancellationToken))
+            {
+                using var scope = NewDisposeScope();
+                var x = tensor(batch.Inputs, batch.Shape).to(device);
+                var y = MultiHot(source.Labels, batch.Indices, n).to(device);
+                var outputs = model.forward(x);
+                double weight = model.Head.Kind switch
+                {
+                    LossKind.Cosine => Labelled(source, batch.Indices),
+                    LossKind.Sigmoid => batch.Indices.Length,
+                    _ => throw new InvalidOperationException("unknown loss"),
+                };
+                if (weight > 0)
+                {
+                    lossSum += model.Head.Loss(outputs, y).item<float>() * weight;
+                    weightSum += weight;
+                }
+                var (_, indexes) = model.Head.Scores(outputs).topk(top, dim: 1);
+                var ids = indexes.cpu().data<long>().ToArray();
+                for (int i = 0; i < batch.Indices.Length; i++)
+                {
+                    var row = new int[top];
+                    for (int t = 0; t < top; t++) row[t] = (int)ids[i * top + t];
+                    ranked[batch.Indices[i]] = row;
+                }
+            }
+            var precision = RankingMetrics.Evaluate(ranked, source.Labels);
+            return new ValidationMetrics(weightSum > 0 ? lossSum / weightSum : 0, precision.At1, precision.At3, precision.At5, source.Count);
+        }
+        finally
+        {
+            model.train(training);
+        }
+    }
+
+    /// <summary>Each label's share of the instances of <paramref name="labels"/>.</summary>
+    public static double[] Priors(Data.LabelMatrix labels)
+    {
+        var counts = labels.LabelCounts();
+        var priors = new double[counts.Length];
+        for (int j = 0; j < counts.Length; j++) priors[j] = labels.Rows == 0 ? 0 : (double)counts[j] / labels.Rows;
+        return priors;
+    }
+
+    static int Labelled(IInstanceSource source, int[] indices)
+    {
+        int count = 0;
+        foreach (var i in indices) if (!source.Labels.Row(i).IsEmpty) count++;
+        return count;
+    }
+
+    /// <summary>[batch, labels] 1 where instance <paramref name="indices"/>[i] carries the label, else 0.</summary>
+    public static Tensor MultiHot(Data.LabelMatrix labels, int[] indices, int columns)
+    {
+        var values = new float[(long)indices.Length * columns];
+        for (int i = 0; i < indices.Length; i++)
+            foreach (var id in labels.Row(indices[i])) values[(long)i * columns + id] = 1f;
+        return tensor(values, [indices.Length, columns]);
+    }
+
+    /// <summary>The order of epoch <paramref name="epoch"/>: a Fisher–Yates shuffle drawn from (seed, epoch) alone.</summary>
+    public static int[] Permutation(int count, int seed, int epoch)
+    {
+        var order = new int[count];
+        for (int i = 0; i < count; i++) order[i] = i;
+        new Random(Mix(seed, epoch)).Shuffle(order);
+        return order;
+    }
+
+    /// <summary>A seed for (seed, stream): SplitMix64's finaliser, so that nearby pairs give unrelated seeds.</summary>
+    public static int Mix(int seed, int stream)
+    {
+        ulong z = ((ulong)(uint)seed << 32 | (uint)stream) + 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        return (int)(z & int.MaxValue);
+    }
+
+    static OptimizerHelper CreateOptimizer(LabelModel model, TrainingOptions options)
+    {
+        double lr = options.PeakLearningRate;
+        return options.Optimizer switch
+        {
+            OptimizerKind.RmsProp => optim.RMSProp(model.parameters(), lr, alpha: RmsPropRho, eps: 1e-7, weight_decay: options.WeightDecay),
+            OptimizerKind.Adam => optim.Adam(model.parameters(), lr, weight_decay: options.WeightDecay),
+            OptimizerKind.Sgd => optim.SGD(model.parameters(), lr, momentum: options.Momentum, weight_decay: options.WeightDecay),
+            _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, "unknown optimizer"),
+        };
+    }
+
+    static bool SameNames(Data.LabelVocabulary a, Data.LabelVocabulary b)
+    {
+        if (ReferenceEquals(a, b)) return true;
+        if (a.Count != b.Count) return false;
+        for (int i = 0; i < a.Count; i++) if (a[i] != b[i]) return false;
+        return true;
+    }
+
+    // A killed run may have logged steps past its last checkpoint; the resumed run logs them again.
+    static void TruncateLog(string path, int step)
+    {
+        if (!File.Exists(path)) return;
+        var kept = new List<string>();
+        foreach (var line in File.ReadLines(path))
+        {
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            try
+            {
+                using var doc = JsonDocument.Parse(line);
+                if (doc.RootElement.TryGetProperty("step", out var s) && s.TryGetInt32(out var at) && at <= step) kept.Add(line);
+            }
+            catch (JsonException)
+            {
+                // A line cut short by the kill.
+            }
+        }
+        AtomicFolder.WriteFile(path, stream =>
+        {
+            using var writer = new StreamWriter(stream);
+            foreach (var line in kept) writer.WriteLine(line);
+        });
+    }
+}
+
+/// <summary>Maps <see cref="DeviceKind"/> to torch devices.</summary>
+public static class Devices
+{
+    /// <summary>The torch device for <paramref name="kind"/>; throws when CUDA is asked for but absent.</summary>
+    public static Device Resolve(DeviceKind kind) => kind switch
+    {
+        DeviceKind.Cpu => CPU,
+        DeviceKind.Cuda => torch.cuda.is_available()
+            ? CUDA
+            : throw new ArgumentException("--device cuda: CUDA is not available to this build (it uses TorchSharp-cpu; reference a CUDA build of TorchSharp such as TorchSharp-cuda-linux and rebuild, on a machine with an NVIDIA driver)"),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown device"),
+    };
+}

@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using LabelSphere.Tests.Training;
+
+namespace LabelSphere.Tests.Cli;
+
+[Collection(TorchCollection.Name)]
+public sealed class TrainVerbsTests : IDisposable
+{
+    readonly string dir = CliRunner.TempFolder();
+
+    public void Dispose() => Directory.Delete(dir, true);
+
+    /// <summary>Writes synthetic data in the Extreme Classification text format, with its label names beside it.</summary>
+    string WriteExtremeText(string prefix, int instances, int seed)
+    {
+        var data = TrainingFixtures.Synthetic(instances, seed);
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"{data.Count} {data.Features.Columns} {data.Vocabulary.Count}\n");
+        for (int r = 0; r < data.Count; r++)
+        {
+            text.Append(string.Join(",", data.Labels.Row(r).ToArray()));
+            for (long k = data.Features.Offsets[r]; k < data.Features.Offsets[r + 1]; k++)
+                text.Append(CultureInfo.InvariantCulture, $" {data.Features.Indices[(int)k]}:{data.Features.Values[(int)k]}");
+            text.Append('\n');
+        }
+        var path = Path.Combine(dir, prefix + "_data.txt");
+        File.WriteAllText(path, text.ToString());
+        File.WriteAllLines(Path.Combine(dir, prefix + "_labels.txt"), data.Vocabulary.Names);
+        return path;
+    }
+
+    [Fact]
+    public void Embed_train_predict_and_add_label_work_end_to_end()
+    {
+        // Given synthetic training and test data and an embedding of the training labels
+        var train = WriteExtremeText("syn", 300, 7);
+        var test = WriteExtremeText("syntest", 60, 8);
+        var embedding = Path.Combine(dir, "emb");
+        var embed = CliRunner.Run("embed", train, "--dim", "6", "--out", embedding, "--json");
+        Assert.True(embed.ExitCode == 0, embed.Err);
+
+        // When the embedding model trains on it, measured on the test data
+        var run = Path.Combine(dir, "run");
+        var trained = CliRunner.Run("train", train, "--embedding", embedding, "--loss", "cosine", "--model", "mlp", "--out", run,
+            "--test", test, "--steps", "60", "--hidden", "32", "--lr", "0.003", "--eval-every", "30", "--log-every", "10", "--json");
+
+        // Then it reports held-out precision above the most-frequent-labels predictor, both heads' sizes and a log
+        Assert.True(trained.ExitCode == 0, trained.Err);
+        using (var summary = JsonDocument.Parse(trained.Out))
+        {
+            var root = summary.RootElement;
+            Assert.True(root.GetProperty("completed").GetBoolean());
+            Assert.Equal(60, root.GetProperty("steps").GetInt32());
+            Assert.True(root.GetProperty("validation").GetProperty("precisionAt1").GetDouble() > root.GetProperty("mostFrequentBaseline").GetProperty("at1").GetDouble());
+            Assert.True(root.GetProperty("embeddingHeadParameters").GetInt64() < root.GetProperty("sigmoidHeadParameters").GetInt64());
+            Assert.True(root.GetProperty("examplesPerSecond").GetDouble() > 0);
+        }
+        var log = File.ReadAllLines(Path.Combine(run, "train.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.Equal([10, 20, 30, 40, 50, 60], log.Select(e => e.GetProperty("step").GetInt32()));
+        Assert.All(log, e => Assert.True(e.TryGetProperty("loss", out _) && e.TryGetProperty("learningRate", out _) && e.TryGetProperty("examplesPerSecond", out _)));
+        Assert.Equal(2, log.Count(e => e.TryGetProperty("validation", out _)));
+        Assert.False(Directory.Exists(Path.Combine(run, "checkpoint")));
+
+        // When it predicts the test data as JSON and as TSV
+        var json = CliRunner.Run("predict", run, test, "--top", "3", "--json");
+        var tsv = CliRunner.Run("predict", Path.Combine(run, "model"), test, "--top", "2");
+
+        // Then each instance is one record with three ranked labels and cosine scores, and the TSV has a line per label
+        Assert.True(json.ExitCode == 0, json.Err);
+        using (var records = JsonDocument.Parse(json.Out))
+        {
+            Assert.Equal(60, records.RootElement.GetArrayLength());
+            foreach (var record in records.RootElement.EnumerateArray())
+            {
+                Assert.Equal(JsonValueKind.String, record.GetProperty("instance").ValueKind);
+                var labels = record.GetProperty("labels").EnumerateArray().ToArray();
+                Assert.Equal(3, labels.Length);
+                Assert.All(labels, l => Assert.InRange(l.GetProperty("score").GetDouble(), -1.0001, 1.0001));
+                Assert.StartsWith("tag", labels[0].GetProperty("label").GetString());
+            }
+        }
+        Assert.True(tsv.ExitCode == 0, tsv.Err);
+        var lines = tsv.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("instance\trank\tlabel\tscore", lines[0]);
+        Assert.Equal(1 + 60 * 2, lines.Length);
+
+        // When a label seen with tag0 is added zero-shot to the trained model
+        var counts = Path.Combine(dir, "new.csv");
+        File.WriteAllLines(counts, ["label,count", "newtag,20", "tag0,20", "tag3,12"]);
+        var added = CliRunner.Run("add-label", run, "--name", "newtag", "--counts", counts, "--out", run, "--json");
+
+        // Then the model ranks it like its own labels
+        Assert.True(added.ExitCode == 0, added.Err);
+        var all = CliRunner.Run("predict", run, test, "--top", "13", "--json");
+        Assert.True(all.ExitCode == 0, all.Err);
+        using (var records = JsonDocument.Parse(all.Out))
+            Assert.All(records.RootElement.EnumerateArray(), r =>
+                Assert.Contains("newtag", r.GetProperty("labels").EnumerateArray().Select(l => l.GetProperty("label").GetString())));
+    }
+
+    [Fact]
+    public void The_sigmoid_baseline_trains_on_the_datas_own_labels_without_an_embedding()
+    {
+        var train = WriteExtremeText("syn", 200, 7);
+        var run = Path.Combine(dir, "run");
+        var trained = CliRunner.Run("train", train, "--loss", "sigmoid", "--model", "mlp", "--out", run, "--steps", "20", "--hidden", "16", "--json");
+        Assert.True(trained.ExitCode == 0, trained.Err);
+        using (var summary = JsonDocument.Parse(trained.Out))
+        {
+            Assert.Equal(12, summary.RootElement.GetProperty("labels").GetInt32());
+            Assert.Equal(20, summary.RootElement.GetProperty("validationInstances").GetInt32());
+        }
+        var predicted = CliRunner.Run("predict", run, train, "--top", "2", "--json");
+        Assert.True(predicted.ExitCode == 0, predicted.Err);
+        using var records = JsonDocument.Parse(predicted.Out);
+        Assert.All(records.RootElement.EnumerateArray(), r =>
+            Assert.All(r.GetProperty("labels").EnumerateArray(), l => Assert.InRange(l.GetProperty("score").GetDouble(), 0, 1)));
+    }
+
+    [Theory]
+    [InlineData("cosine", "mlp", "needs --embedding")]
+    [InlineData("sigmoid", "resnet", "arrives with the image pipeline")]
+    [InlineData("sigmoid", "cnn", "images")]
+    public void Bad_choices_fail_with_one_line(string loss, string model, string message)
+    {
+        var train = WriteExtremeText("syn", 50, 7);
+        var result = CliRunner.Run("train", train, "--loss", loss, "--model", model, "--out", Path.Combine(dir, "run"), "--steps", "2");
+        Assert.Equal(1, result.ExitCode);
+        var error = result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
+        Assert.StartsWith("error: ", error);
+        Assert.Contains(message, error);
+    }
+
+    [Fact]
+    public async Task Ctrl_c_stops_after_a_checkpoint_and_resume_finishes_the_run()
+    {
+        // Given a training run long enough to interrupt
+        var train = WriteExtremeText("syn", 300, 7);
+        var run = Path.Combine(dir, "run");
+        string[] args = ["train", train, "--loss", "sigmoid", "--out", run, "--steps", "3000", "--hidden", "16", "--batch-size", "8", "--log-every", "10", "--checkpoint-every", "0", "--json"];
+
+        // When it receives SIGINT once it has logged
+        using var process = Start(args);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var log = Path.Combine(run, "train.jsonl");
+        var clock = Stopwatch.StartNew();
+        var ct = TestContext.Current.CancellationToken;
+        while (!(File.Exists(log) && new FileInfo(log).Length > 0) && clock.Elapsed < TimeSpan.FromMinutes(3) && !process.HasExited)
+            await Task.Delay(100, ct);
+        if (process.HasExited) Assert.Fail("exited before it could be interrupted: " + await stderr);
+        Assert.True(Kill(process.Id, SignalInterrupt) == 0, $"kill failed with errno {Marshal.GetLastPInvokeError()}");
+        using (var patience = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            patience.CancelAfter(TimeSpan.FromMinutes(2));
+            await process.WaitForExitAsync(patience.Token);
+        }
+
+        // Then it exits with 130 after writing a checkpoint
+        var (output, errors) = (await stdout, await stderr);
+        Assert.True(process.ExitCode == 130, $"exit code {process.ExitCode}: {errors}");
+        Assert.True(File.Exists(Path.Combine(run, "checkpoint", "manifest.json")), output + errors);
+        using (var checkpoint = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "checkpoint", "manifest.json"))))
+            Assert.True(checkpoint.RootElement.GetProperty("state").GetProperty("step").GetInt32() > 0);
+
+        // When the same command runs again with --resume
+        var resumed = CliRunner.Run([.. args, "--resume"]);
+
+        // Then it continues from the checkpoint to the end
+        Assert.True(resumed.ExitCode == 0, resumed.Err);
+        using (var summary = JsonDocument.Parse(resumed.Out))
+        {
+            Assert.True(summary.RootElement.GetProperty("resumed").GetBoolean());
+            Assert.Equal(3000, summary.RootElement.GetProperty("steps").GetInt32());
+        }
+        Assert.True(File.Exists(Path.Combine(run, "model", "manifest.json")));
+        Assert.Equal(300, File.ReadAllLines(log).Length);
+    }
+
+    const int SignalInterrupt = 2;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    static extern int Kill(int pid, int signal);
+
+    static Process Start(string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "LabelSphere.Cli.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["NO_COLOR"] = "1";
+        return Process.Start(start)!;
+    }
+}

@@ -1,0 +1,77 @@
+using LabelSphere.Embedding;
+using LabelSphere.Native;
+using LabelSphere.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LabelSphere.Tests.Training;
+
+[Collection(TorchCollection.Name)]
+[NoTensorLeaks]
+public sealed class BackboneTests
+{
+    static readonly LabelEmbedding Embedding = TrainingFixtures.Synthetic(300).Embed(4);
+
+    public BackboneTests() => TorchRuntime.EnsureLoaded();
+
+    public static TheoryData<BackboneKind, LossKind, long[]> Shapes() => new()
+    {
+        { BackboneKind.Mlp, LossKind.Cosine, [40] },
+        { BackboneKind.Mlp, LossKind.Sigmoid, [40] },
+        { BackboneKind.Cnn, LossKind.Cosine, [3, 32, 32] },
+        { BackboneKind.Cnn, LossKind.Sigmoid, [3, 20, 28] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Every_backbone_runs_forward_and_backward_under_either_head(BackboneKind kind, LossKind loss, long[] inputShape)
+    {
+        // Given a model of the backbone under the head, and a batch of its expected input shape
+        var config = new BackboneConfig(kind, inputShape, [32, 16], 0.2, 8);
+        NoTensorLeaksAttribute.AllowConstruction(1, () => LabelModel.Create(config, loss, 12, Embedding));
+        torch.random.manual_seed(3).Dispose();
+        using var model = LabelModel.Create(config, loss, 12, Embedding);
+        using var scope = NewDisposeScope();
+        var x = randn([4, .. inputShape]);
+        var labels = Trainer.MultiHot(TrainingFixtures.Synthetic(4).Labels, [0, 1, 2, 3], 12);
+
+        // When a loss is taken on its output and differentiated
+        var output = model.forward(x);
+        var value = model.Head.Loss(output, labels);
+        value.backward();
+
+        // Then the output has one row per instance and k or N columns, and every parameter has a finite gradient
+        Assert.Equal([4L, loss == LossKind.Cosine ? 4 : 12], output.shape);
+        Assert.True(float.IsFinite(value.item<float>()));
+        foreach (var (name, p) in model.named_parameters())
+        {
+            var grad = p.grad;
+            Assert.True(grad is not null, $"{name} has no gradient");
+            Assert.True(grad.isfinite().all().item<bool>(), $"{name} has a gradient that is not finite");
+        }
+    }
+
+    [Fact]
+    public void A_backbone_refuses_inputs_of_the_other_kind()
+    {
+        Assert.Throws<ArgumentException>(() => Backbones.Create(new BackboneConfig(BackboneKind.Mlp, [3, 32, 32], [8], 0, 8)));
+        Assert.Throws<ArgumentException>(() => Backbones.Create(new BackboneConfig(BackboneKind.Cnn, [40], [8], 0, 8)));
+    }
+
+    [Theory]
+    [InlineData(BackboneKind.ResNet)]
+    [InlineData(BackboneKind.InceptionV3)]
+    public void The_image_backbones_are_not_here_yet(BackboneKind kind)
+    {
+        var e = Assert.Throws<NotSupportedException>(() => Backbones.Create(new BackboneConfig(kind, [3, 299, 299], [], 0, 8)));
+        Assert.Contains("arrives with the image pipeline", e.Message);
+    }
+
+    [Fact]
+    public void Command_line_names_round_trip()
+    {
+        foreach (var kind in Enum.GetValues<BackboneKind>()) Assert.Equal(kind, Backbones.Parse(Backbones.Name(kind)));
+        Assert.Equal(BackboneKind.InceptionV3, Backbones.Parse("inception-v3"));
+        Assert.Null(Backbones.Parse("vgg"));
+    }
+}

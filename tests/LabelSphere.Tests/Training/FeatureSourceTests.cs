@@ -1,0 +1,86 @@
+using LabelSphere.Data;
+using LabelSphere.Training;
+
+namespace LabelSphere.Tests.Training;
+
+public sealed class FeatureSourceTests
+{
+    static FeatureMatrix Matrix(params (int Column, float Value)[][] rows)
+    {
+        var builder = new FeatureMatrixBuilder();
+        foreach (var row in rows)
+        {
+            foreach (var (c, v) in row) builder.Add(c, v);
+            builder.EndRow();
+        }
+        return builder.Build(4);
+    }
+
+    [Fact]
+    public void Batches_hold_the_requested_rows_densified_and_scaled()
+    {
+        // Given three sparse rows and L2 scaling
+        var features = Matrix([(0, 3f), (2, 4f)], [(1, 2f)], [(3, float.NaN), (0, 1f)]);
+        var labels = new LabelMatrix([0, 1, 1, 2], [0, 1], 2);
+        var source = new FeatureSource(features, labels, new LabelVocabulary(["a", "b"]), FeatureTransform.Fit(features, FeatureScaling.L2));
+
+        // When rows 2 and 0 are asked for in batches of one
+        var batches = source.Batches([2, 0], 1, augment: false, seed: 0, TestContext.Current.CancellationToken).ToArray();
+
+        // Then each batch is one dense unit row, NaN read as 0, in the order asked
+        Assert.Equal(2, batches.Length);
+        Assert.Equal([1f, 0f, 0f, 0f], batches[0].Inputs);
+        Assert.Equal([2], batches[0].Indices);
+        Assert.Equal([1L, 4L], batches[0].Shape);
+        Assert.Equal([0.6f, 0f, 0.8f, 0f], batches[1].Inputs);
+        Assert.Equal([4L], source.InputShape);
+    }
+
+    [Fact]
+    public void Tf_idf_rows_have_unit_length_and_weight_rare_features_up()
+    {
+        // Given a feature in every row and one in a single row
+        var features = Matrix([(0, 1f), (1, 1f)], [(0, 1f)], [(0, 1f)], [(0, 1f)]);
+        var transform = FeatureTransform.Fit(features, FeatureScaling.TfIdf);
+
+        // When the first row is scaled
+        var row = new float[4];
+        transform.Apply(features, 0, row);
+
+        // Then it has unit length and the rare feature weighs more
+        Assert.Equal(1.0, Math.Sqrt(row.Sum(v => (double)v * v)), 5);
+        Assert.True(row[1] > row[0]);
+        Assert.Equal(Math.Log(5.0 / 2) + 1, transform.Idf[1], 5);
+    }
+
+    [Fact]
+    public void A_subset_source_sees_only_its_rows()
+    {
+        var features = Matrix([(0, 1f)], [(1, 1f)], [(2, 1f)]);
+        var labels = new LabelMatrix([0, 1, 2, 3], [0, 1, 0], 2);
+        var source = new FeatureSource(features, labels, new LabelVocabulary(["a", "b"]), FeatureTransform.Fit(features, FeatureScaling.None), [2, 1]);
+        Assert.Equal(2, source.Count);
+        Assert.Equal([0], source.Labels.Row(0).ToArray());
+        var batch = source.Batches([0, 1], 2, false, 0, TestContext.Current.CancellationToken).Single();
+        Assert.Equal([0f, 0f, 1f, 0f, 0f, 1f, 0f, 0f], batch.Inputs);
+    }
+
+    [Fact]
+    public void Labels_missing_from_the_target_vocabulary_are_dropped_and_reported()
+    {
+        // Given label sets over {a, b, c} and a vocabulary {c, a}
+        var from = new LabelVocabulary(["a", "b", "c"]);
+        var labels = new LabelMatrix([0, 2, 3, 4], [0, 2, 1, 1], 3);
+
+        // When they are mapped by name
+        var (mapped, report) = LabelMapping.Map(from, labels, new LabelVocabulary(["c", "a"]));
+
+        // Then ids follow the new vocabulary, b is reported with the pairs it took, and emptied rows are counted
+        Assert.Equal([0, 1], mapped.Row(0).ToArray());
+        Assert.True(mapped.Row(1).IsEmpty && mapped.Row(2).IsEmpty);
+        Assert.Equal(["b"], report.MissingLabels);
+        Assert.Equal(2, report.DroppedAssignments);
+        Assert.Equal(2, report.EmptyInstances);
+        Assert.Equal(2, mapped.Columns);
+    }
+}

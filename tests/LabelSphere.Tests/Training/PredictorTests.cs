@@ -1,0 +1,107 @@
+using LabelSphere.Data;
+using LabelSphere.Evaluation;
+using LabelSphere.Training;
+
+namespace LabelSphere.Tests.Training;
+
+[Collection(TorchCollection.Name)]
+[NoTensorLeaks]
+public sealed class PredictorTests : IDisposable
+{
+    readonly string dir = TrainingFixtures.TempFolder();
+
+    public void Dispose() => Directory.Delete(dir, true);
+
+    /// <summary>Trains a small model; allows for TorchSharp's count of it and of <paramref name="loads"/> loaded copies.</summary>
+    (TrainingResult Result, TrainingFixtures.FeatureData Test, LabelSphere.Embedding.LabelEmbedding Embedding) TrainSynthetic(LossKind loss, int loads = 1)
+    {
+        var data = TrainingFixtures.Synthetic(300);
+        var test = TrainingFixtures.Synthetic(80, seed: 42);
+        var options = new TrainingOptions { Loss = loss, Hidden = [32], BatchSize = 32, Steps = 60, LearningRate = 3e-3, EvalEvery = 0 };
+        var transform = FeatureTransform.Fit(data.Features, options.Features);
+        var embedding = data.Embed(6);
+        NoTensorLeaksAttribute.AllowConstruction(1 + loads, () => LabelModel.Create(
+            BackboneConfig.From(options, [data.Features.Columns]), loss, data.Vocabulary.Count, embedding));
+        var result = Trainer.Train(new TrainingRun
+        {
+            Train = data.Source(transform),
+            Validation = test.Source(transform),
+            Options = options,
+            Embedding = embedding,
+            Features = transform,
+            Output = dir,
+        }, cancellationToken: TestContext.Current.CancellationToken);
+        return (result, test, embedding);
+    }
+
+    static AnnotationSet AsAnnotations(TrainingFixtures.FeatureData data) =>
+        new(data.Vocabulary, data.Labels, new ReadReport("synthetic", AnnotationFormat.ExtremeText, data.Count, 0, 0, []), data.Features);
+
+    [Theory]
+    [InlineData(LossKind.Cosine)]
+    [InlineData(LossKind.Sigmoid)]
+    public void A_saved_model_predicts_what_training_measured(LossKind loss)
+    {
+        // Given a model trained and measured on held-out instances
+        var (result, test, _) = TrainSynthetic(loss);
+
+        // When it is loaded from its folder (through the training output folder) and ranks the same instances
+        using var predictor = Predictor.Load(dir);
+        var (source, mapping) = predictor.FeatureSource(AsAnnotations(test));
+        var ranked = predictor.Predict(source, 5, TestContext.Current.CancellationToken);
+
+        // Then its precision@k is what training measured, scores are in range and sorted
+        Assert.Empty(mapping.MissingLabels);
+        var precision = RankingMetrics.Evaluate(ranked.Select(r => r.Select(l => l.Id).ToArray()).ToArray(), source.Labels);
+        Assert.Equal(result.Validation!.PrecisionAt1, precision.At1, 6);
+        Assert.Equal(result.Validation.PrecisionAt5, precision.At5, 6);
+        foreach (var row in ranked)
+        {
+            for (int i = 1; i < row.Length; i++) Assert.True(row[i - 1].Score >= row[i].Score);
+            Assert.All(row, l => Assert.InRange(l.Score, loss == LossKind.Cosine ? -1.0001f : 0f, 1.0001f));
+        }
+    }
+
+    [Fact]
+    public void A_label_added_zero_shot_to_a_saved_model_can_be_predicted()
+    {
+        // Given a cosine model, and a new label that always comes with tag0 and tag3
+        var (result, test, embedding) = TrainSynthetic(LossKind.Cosine);
+        var data = TrainingFixtures.Synthetic(300);
+        var carries = Enumerable.Range(0, data.Count).Select(r => data.Labels.Row(r).Contains(0) && data.Labels.Row(r).Contains(3)).ToArray();
+        var (count, co) = embedding.CountWith(data.Labels, carries);
+        var extended = embedding.AddLabel("tag0+3", count, co);
+
+        // When it is added to the model folder
+        ModelFolder.ReplaceEmbedding(result.ModelFolder!, extended, result.ModelFolder!);
+        using var predictor = Predictor.Load(result.ModelFolder!);
+        var (source, _) = predictor.FeatureSource(AsAnnotations(test));
+        var ranked = predictor.Predict(source, 13, TestContext.Current.CancellationToken);
+
+        // Then the model ranks 13 labels, the new one among them, scored by cosine like the others
+        Assert.Equal(13, predictor.Labels.Count);
+        Assert.True(predictor.Embedding!.IsZeroShot(12));
+        Assert.All(ranked, row => Assert.Contains(row, l => l.Name == "tag0+3"));
+        // and instances carrying tag0 and tag3 rank it above instances carrying neither
+        double Mean(Func<int, bool> which) => Enumerable.Range(0, test.Count).Where(which).Average(i => ranked[i].First(l => l.Name == "tag0+3").Score);
+        Assert.True(Mean(i => test.Labels.Row(i).Contains(0) && test.Labels.Row(i).Contains(3)) > Mean(i => !test.Labels.Row(i).Contains(0) && !test.Labels.Row(i).Contains(3)));
+    }
+
+    [Fact]
+    public void An_embedding_that_does_not_extend_the_models_is_refused()
+    {
+        var (result, _, _) = TrainSynthetic(LossKind.Cosine, loads: 0);
+        var other = Path.Combine(dir, "other");
+        TrainingFixtures.Synthetic(300, seed: 1).Embed(6).Save(other);
+        Assert.Throws<ArgumentException>(() => Predictor.Load(result.ModelFolder!, other));
+        Assert.Throws<ModelFormatException>(() => Predictor.Load(Path.Combine(dir, "nothing-here")));
+    }
+
+    [Fact]
+    public void The_sigmoid_baseline_refuses_zero_shot_labels()
+    {
+        var (result, _, embedding) = TrainSynthetic(LossKind.Sigmoid, loads: 0);
+        var extended = embedding.AddLabel("new", 1, new long[12]);
+        Assert.Throws<ArgumentException>(() => ModelFolder.ReplaceEmbedding(result.ModelFolder!, extended, result.ModelFolder!));
+    }
+}

@@ -1,0 +1,261 @@
+using LabelSphere.Evaluation;
+using LabelSphere.Training;
+
+namespace LabelSphere.Tests.Training;
+
+[Collection(TorchCollection.Name)]
+[NoTensorLeaks]
+public sealed class TrainerTests : IDisposable
+{
+    readonly string dir = TrainingFixtures.TempFolder();
+
+    public void Dispose() => Directory.Delete(dir, true);
+
+    static readonly TrainingOptions Small = new()
+    {
+        Hidden = [32],
+        Dropout = 0.2,
+        BatchSize = 16,
+        Steps = 40,
+        LearningRate = 3e-3,
+        EvalEvery = 20,
+        LogEvery = 5,
+        CheckpointEvery = 0,
+        Seed = 11,
+    };
+
+    TrainingRun SyntheticRun(TrainingOptions options, string name, bool resume = false)
+    {
+        var data = TrainingFixtures.Synthetic(200);
+        var transform = FeatureTransform.Fit(data.Features, options.Features);
+        var validation = TrainingFixtures.Synthetic(60, seed: 99);
+        return new TrainingRun
+        {
+            Train = data.Source(transform),
+            Validation = validation.Source(transform),
+            Options = options,
+            Embedding = data.Embed(6),
+            Features = transform,
+            Output = Path.Combine(dir, name),
+            Resume = resume,
+        };
+    }
+
+    [Fact]
+    public void Loss_decreases_on_a_small_real_set()
+    {
+        // Given the first 1,000 bibtex training instances and an embedding of their labels
+        if (TrainingFixtures.Bibtex() is not var (train, _)) { Assert.Skip(DatasetPaths.Missing); return; }
+        var subset = train.Rows(0, 1000);
+        var options = new TrainingOptions { Hidden = [128], Steps = 60, BatchSize = 64, EvalEvery = 0, Seed = 1 };
+        var transform = FeatureTransform.Fit(subset.Features, options.Features);
+
+        // When an MLP trains on them for 60 steps under each head
+        foreach (var loss in Enum.GetValues<LossKind>())
+        {
+            var run = new TrainingRun
+            {
+                Train = subset.Source(transform),
+                Options = options with { Loss = loss },
+                Embedding = subset.Embed(32),
+                Features = transform,
+                Output = Path.Combine(dir, loss.ToString()),
+            };
+            AllowNetworks(1, run);
+            var result = Train(run);
+
+            // Then the mean loss of the last 10 steps is well below that of the first 10
+            Assert.True(result.Completed);
+            double first = result.Losses[..10].Average(), last = result.Losses[^10..].Average();
+            Assert.True(last < first - 0.05 * Math.Abs(first), $"{loss}: loss went from {first:F4} to {last:F4}");
+        }
+    }
+
+    [Fact]
+    public void A_trained_model_beats_the_most_frequent_labels_on_held_out_precision_at_1()
+    {
+        // Given 2,000 bibtex training instances, 500 held-out test instances and the most-frequent-labels predictor
+        if (TrainingFixtures.Bibtex() is not var (train, test)) { Assert.Skip(DatasetPaths.Missing); return; }
+        var subset = train.Rows(0, 2000);
+        var held = test.Rows(0, 500);
+        var options = new TrainingOptions { Hidden = [256], Epochs = 5, EvalEvery = 0, Seed = 2 };
+        var transform = FeatureTransform.Fit(subset.Features, options.Features);
+        var baseline = RankingMetrics.EvaluateConstant(RankingMetrics.MostFrequent(subset.Labels, 5), held.Labels);
+
+        // When the embedding model trains for five epochs and is measured on the test instances
+        var run = new TrainingRun
+        {
+            Train = subset.Source(transform),
+            Validation = held.Source(transform),
+            Options = options,
+            Embedding = subset.Embed(64),
+            Features = transform,
+            Output = dir,
+        };
+        AllowNetworks(1, run);
+        var result = Train(run);
+
+        // Then its precision@1 is well above the baseline's
+        Assert.NotNull(result.Validation);
+        Assert.True(result.Validation.PrecisionAt1 > baseline.At1 + 0.1,
+            $"held-out P@1 {result.Validation.PrecisionAt1:F3}, most frequent labels {baseline.At1:F3}");
+    }
+
+    [Theory]
+    [InlineData(OptimizerKind.RmsProp)]
+    [InlineData(OptimizerKind.Sgd)]
+    public void The_same_seed_gives_identical_losses(OptimizerKind optimizer)
+    {
+        // Given one set of options with dropout (so torch's generator matters)
+        var options = Small with { Optimizer = optimizer };
+        AllowNetworks(3, SyntheticRun(options, "measure"));
+
+        // When two runs train with it, and a third with another seed
+        var a = Train(SyntheticRun(options, "a"));
+        var b = Train(SyntheticRun(options, "b"));
+        var c = Train(SyntheticRun(options with { Seed = 12 }, "c"));
+
+        // Then the first two agree bit for bit, step by step, and the third does not
+        Assert.Equal(a.Losses, b.Losses);
+        Assert.Equal(a.Validation, b.Validation);
+        Assert.NotEqual(a.Losses, c.Losses);
+    }
+
+    [Theory]
+    [InlineData(OptimizerKind.RmsProp, LossKind.Cosine)]
+    [InlineData(OptimizerKind.Adam, LossKind.Sigmoid)]
+    [InlineData(OptimizerKind.Sgd, LossKind.Cosine)]
+    public void A_run_stopped_and_resumed_ends_where_an_uninterrupted_run_ends(OptimizerKind optimizer, LossKind loss)
+    {
+        // Given an uninterrupted run of 40 steps
+        var options = Small with { Optimizer = optimizer, Loss = loss };
+        AllowNetworks(3, SyntheticRun(options, "measure"));
+        var whole = Train(SyntheticRun(options, "whole"));
+
+        // When the same run is cancelled after step 17 (as Ctrl-C does) and resumed
+        using var cancel = new CancellationTokenSource();
+        var stopped = Train(SyntheticRun(options, "split"),
+            new SyncProgress(p => { if (p.Step == 17) cancel.Cancel(); }), cancel);
+        var resumed = Train(SyntheticRun(options, "split", resume: true));
+
+        // Then the first part stopped with a checkpoint at 17, and the second continued to the same losses and weights
+        Assert.False(stopped.Completed);
+        Assert.Equal(17, stopped.Step);
+        Assert.True(resumed.Completed && resumed.Resumed);
+        Assert.Equal(17, resumed.FirstStep);
+        Assert.Equal(whole.Losses, (float[])[.. stopped.Losses, .. resumed.Losses]);
+        Assert.Equal(whole.Validation, resumed.Validation);
+        AssertSameWeights(whole.ModelFolder!, resumed.ModelFolder!);
+        Assert.Equal(File.ReadAllText(whole.LogFile).Split('\n').Length, File.ReadAllText(resumed.LogFile).Split('\n').Length);
+    }
+
+    [Fact]
+    public void A_killed_run_resumes_from_its_last_checkpoint_to_the_same_end()
+    {
+        // Given an uninterrupted run, and the same run checkpointing every 10 steps and killed at step 15
+        var options = Small with { CheckpointEvery = 10 };
+        AllowNetworks(3, SyntheticRun(options, "measure"));
+        var whole = Train(SyntheticRun(options, "whole"));
+        Assert.Throws<InvalidOperationException>(() => Train(SyntheticRun(options, "killed"),
+            new SyncProgress(p => { if (p.Step == 15) throw new InvalidOperationException("killed"); })));
+
+        // When it is resumed
+        var resumed = Train(SyntheticRun(options, "killed", resume: true));
+
+        // Then it restarted from step 10 and ended with the uninterrupted run's losses, weights and log
+        Assert.Equal(10, resumed.FirstStep);
+        Assert.Equal<float>(whole.Losses[10..], resumed.Losses);
+        AssertSameWeights(whole.ModelFolder!, resumed.ModelFolder!);
+        var wholeLog = File.ReadAllLines(whole.LogFile).Select(StripThroughput);
+        var resumedLog = File.ReadAllLines(resumed.LogFile).Select(StripThroughput);
+        Assert.Equal(wholeLog, resumedLog);
+    }
+
+    [Fact]
+    public void Resuming_with_other_options_is_refused()
+    {
+        AllowNetworks(2, SyntheticRun(Small, "measure"));
+        using var cancel = new CancellationTokenSource();
+        Train(SyntheticRun(Small, "run"), new SyncProgress(p => { if (p.Step == 5) cancel.Cancel(); }), cancel);
+        var e = Assert.Throws<ArgumentException>(() => Train(SyntheticRun(Small with { LearningRate = 1e-2 }, "run", resume: true)));
+        Assert.Contains("learningRate", e.Message);
+    }
+
+    [Fact]
+    public void An_output_folder_holding_a_run_is_not_overwritten()
+    {
+        AllowNetworks(1, SyntheticRun(Small, "measure"));
+        Train(SyntheticRun(Small with { Steps = 3 }, "run"));
+        Assert.Throws<IOException>(() => Train(SyntheticRun(Small with { Steps = 3 }, "run")));
+    }
+
+    [Fact]
+    public void Instances_without_labels_are_counted_and_train_without_nan()
+    {
+        // Given synthetic data in which about 5% of instances carry no label
+        var run = SyntheticRun(Small, "run");
+        AllowNetworks(1, run);
+        int empty = Enumerable.Range(0, run.Train.Count).Count(r => run.Train.Labels.Row(r).IsEmpty);
+        Assert.True(empty > 0);
+
+        // When the embedding model trains on it
+        var result = Train(run);
+
+        // Then they are counted and every loss is finite
+        Assert.Equal(empty, result.EmptyTrainingInstances);
+        Assert.All(result.Losses, l => Assert.True(float.IsFinite(l)));
+    }
+
+    [Fact]
+    public void The_small_cnn_trains_on_images()
+    {
+        // Given coloured squares whose colour is their label
+        var images = ArraySource.ColouredSquares(48, 12, seed: 5);
+        var embedding = LabelSphere.Embedding.LabelEmbedding.Fit(
+            LabelSphere.Embedding.CooccurrenceCounts.Count(images.Vocabulary, images.Labels), new LabelSphere.Embedding.EmbeddingOptions { Dimension = 3 });
+
+        // When the small CNN trains on them under the cosine head
+        var run = new TrainingRun
+        {
+            Train = images,
+            Validation = images,
+            Options = new TrainingOptions { Backbone = BackboneKind.Cnn, CnnWidth = 8, Dropout = 0, BatchSize = 12, Steps = 30, LearningRate = 3e-3, EvalEvery = 0 },
+            Embedding = embedding,
+            Output = dir,
+        };
+        AllowNetworks(1, run);
+        var result = Train(run);
+
+        // Then it learns them
+        Assert.True(result.Completed);
+        Assert.True(result.Validation!.PrecisionAt1 > 0.9, $"P@1 {result.Validation.PrecisionAt1}");
+    }
+
+    static TrainingResult Train(TrainingRun run, IProgress<TrainingProgress>? progress = null, CancellationTokenSource? stop = null)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop?.Token ?? default, TestContext.Current.CancellationToken);
+        return Trainer.Train(run, progress, linked.Token);
+    }
+
+    /// <summary>Allows for TorchSharp's count of the <paramref name="runs"/> networks the test's runs build (see <see cref="NoTensorLeaksAttribute"/>).</summary>
+    static void AllowNetworks(int runs, TrainingRun run) =>
+        NoTensorLeaksAttribute.AllowConstruction(runs, () => LabelModel.Create(
+            BackboneConfig.From(run.Options, run.Train.InputShape), run.Options.Loss, run.Train.Vocabulary.Count, run.Embedding));
+
+    static string StripThroughput(string line) => System.Text.RegularExpressions.Regex.Replace(line, "\"examplesPerSecond\":[^,}]*", "");
+
+    static void AssertSameWeights(string a, string b)
+    {
+        var files = Directory.GetFiles(Path.Combine(a, "weights")).Select(Path.GetFileName).Order().ToArray();
+        Assert.NotEmpty(files);
+        Assert.Equal(files, Directory.GetFiles(Path.Combine(b, "weights")).Select(Path.GetFileName).Order().ToArray());
+        foreach (var file in files)
+            Assert.True(File.ReadAllBytes(Path.Combine(a, "weights", file!)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(b, "weights", file!))), $"{file} differs");
+    }
+}
+
+/// <summary>Reports on the trainer's thread, so that a test can cancel at an exact step.</summary>
+internal sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+{
+    public void Report(TrainingProgress value) => report(value);
+}
