@@ -34,11 +34,21 @@ public static class Backbones
             BackboneKind.Cnn => shape.Length == 3 && shape[0] is > 0 and <= 64 && shape[1] >= SmallCnn.MinimumSide && shape[2] >= SmallCnn.MinimumSide
                 ? new SmallCnn((int)shape[0], config.CnnWidth, config.Dropout)
                 : throw new ArgumentException($"the {Name(config.Kind)} backbone takes images [channels, height, width] of at least {SmallCnn.MinimumSide}×{SmallCnn.MinimumSide} pixels, got input shape [{string.Join(", ", shape)}]; feature vectors need --model mlp"),
-            BackboneKind.ResNet => throw new NotSupportedException("the resnet backbone arrives with the image pipeline"),
-            BackboneKind.InceptionV3 => throw new NotSupportedException("the inception-v3 backbone arrives with the image pipeline"),
+            // Small images (emoji at 64 px) get the small stem and widths; photographs get ResNet-18.
+            BackboneKind.ResNet => IsImage(shape, 16)
+                ? new Models.ResNet(shape[1] <= 96 ? Models.ResNetOptions.Small : Models.ResNetOptions.ResNet18)
+                : throw ImageExpected(config.Kind, shape, 16),
+            BackboneKind.InceptionV3 => IsImage(shape, Models.InceptionV3.MinimumInputSize)
+                ? new Models.InceptionV3()
+                : throw ImageExpected(config.Kind, shape, Models.InceptionV3.MinimumInputSize),
             _ => throw new ArgumentOutOfRangeException(nameof(config), config.Kind, "unknown backbone"),
         };
     }
+
+    static bool IsImage(long[] shape, int minimumSide) => shape.Length == 3 && shape[0] == 3 && shape[1] >= minimumSide && shape[2] >= minimumSide;
+
+    static ArgumentException ImageExpected(BackboneKind kind, long[] shape, int minimumSide) =>
+        new($"the {Name(kind)} backbone takes RGB images [3, height, width] of at least {minimumSide}×{minimumSide} pixels, got input shape [{string.Join(", ", shape)}]; feature vectors need --model mlp");
 
     /// <summary>The command-line name of a backbone: mlp, cnn, resnet, inception-v3.</summary>
     public static string Name(BackboneKind kind) => kind switch
