@@ -113,7 +113,7 @@ internal static class TrainCommand
         return command;
     }
 
-    static string OptimizerName(OptimizerKind kind) => kind switch
+    internal static string OptimizerName(OptimizerKind kind) => kind switch
     {
         OptimizerKind.RmsProp => "rmsprop",
         OptimizerKind.Adam => "adam",
@@ -121,7 +121,7 @@ internal static class TrainCommand
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown optimizer"),
     };
 
-    static int[] ParseHidden(string text)
+    internal static int[] ParseHidden(string text)
     {
         if (text.Trim().Equals("none", StringComparison.OrdinalIgnoreCase)) return [];
         var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);

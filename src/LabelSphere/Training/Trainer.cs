@@ -98,6 +98,13 @@ public sealed record TrainingRun
 
     /// <summary>Continue from the checkpoint in <see cref="Output"/> (a fresh start when there is none).</summary>
     public bool Resume { get; init; }
+
+    /// <summary>
+    /// Called at every evaluation point (every <see cref="TrainingOptions.EvalEvery"/> steps and at the end) with
+    /// the step and the model, after the validation measurement; for experiments that measure more than loss and
+    /// precision@k. The model is in training mode and must be left so.
+    /// </summary>
+    public Action<int, LabelModel>? OnEvaluate { get; init; }
 }
 
 /// <summary>
@@ -205,9 +212,10 @@ public static class Trainer
         }
         void Evaluate()
         {
-            if (run.Validation is null) return;
+            if (run.Validation is null && run.OnEvaluate is null) return;
             Report(TrainingPhase.Evaluating);
-            validation = Measure(model, run.Validation, device);
+            if (run.Validation is not null) validation = Measure(model, run.Validation, device);
+            run.OnEvaluate?.Invoke(step, model);
         }
 
         model.train();

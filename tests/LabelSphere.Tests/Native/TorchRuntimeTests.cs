@@ -50,3 +50,20 @@ public sealed class TorchRuntimeTests
         Assert.Throws<InvalidDataException>(() => ElfVersionPatcher.ListRequirements("not an elf file at all, just some text here padding it out to sixty-four bytes"u8.ToArray()));
     }
 }
+
+public sealed class OneDnnIsaTests
+{
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "getenv")]
+    static extern IntPtr GetEnv(string name);
+
+    [Fact]
+    public void OneDnn_is_held_to_AVX2_in_the_C_environment_unless_the_user_chose()
+    {
+        // Given the library loaded (its module initializer runs first)
+        TorchRuntime.EnsureLoaded();
+
+        // Then the C environment that oneDNN reads names an ISA: ours, or the one the user set before starting
+        var value = System.Runtime.InteropServices.Marshal.PtrToStringAnsi(GetEnv("ONEDNN_MAX_CPU_ISA"));
+        Assert.Equal(Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA") ?? TorchRuntime.OneDnnIsa, value);
+    }
+}
