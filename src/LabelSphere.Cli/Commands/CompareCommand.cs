@@ -100,7 +100,7 @@ internal static class CompareCommand
         return ks.Select(k => LabelEmbedding.Fit(counts, embedding.Options with { Dimension = k })).ToArray();
     }
 
-    static ComparisonResult RunWithProgress(ComparisonRunner.Setup setup, int models, TrainingOptions options, CancellationToken ct)
+    internal static ComparisonResult RunWithProgress(ComparisonRunner.Setup setup, int models, TrainingOptions options, CancellationToken ct)
     {
         ComparisonResult? result = null;
         Cli.Err.Progress()
@@ -119,7 +119,7 @@ internal static class CompareCommand
         return result!;
     }
 
-    static string Write(ComparisonResult result, string folder, string title, TrainCommand.Setup setup, TrainingOptions options, TimeSpan elapsed)
+    internal static string Write(ComparisonResult result, string folder, string title, TrainCommand.Setup setup, TrainingOptions options, TimeSpan elapsed)
     {
         Directory.CreateDirectory(folder);
         result.WriteCurves(Path.Combine(folder, "curves.csv"));

@@ -1,0 +1,38 @@
+namespace LabelSphere.Tests.Cli;
+
+[Collection(TorchCollection.Name)]
+public sealed class DemoTests : IDisposable
+{
+    readonly string dir = CliRunner.TempFolder();
+
+    public void Dispose() => Directory.Delete(dir, true);
+
+    [Fact]
+    public void The_demo_runs_the_paper_end_to_end_and_writes_its_report()
+    {
+        // When the demo runs with no data
+        var report = Path.Combine(dir, "report");
+        var result = CliRunner.Run("demo", "--out", report);
+
+        // Then it succeeds, shows neighbours and the comparison table, and leaves the report files
+        Assert.True(result.ExitCode == 0, result.Err);
+        Assert.Contains("closest to", result.Out);
+        Assert.Contains("| sigmoid |", result.Out);
+        Assert.Contains("| embedding k=64 |", result.Out);
+        foreach (var file in new[] { "comparison/results.md", "comparison/convergence.png", "comparison/convergence.svg", "comparison/curves.csv",
+                                     "comparison/sigmoid/train.jsonl", "comparison/embedding-k-64/train.jsonl", "embedding/manifest.json",
+                                     "embedding/spectrum.png", "world/truth.json" })
+            Assert.True(File.Exists(Path.Combine(report, file)), file);
+        // 800 steps measured every 100: 8 points per model and a header
+        Assert.Equal(1 + 2 * 8, File.ReadAllLines(Path.Combine(report, "comparison/curves.csv")).Length);
+    }
+
+    [Fact]
+    public void The_demo_refuses_a_report_folder_that_is_not_empty()
+    {
+        File.WriteAllText(Path.Combine(dir, "something.txt"), "x");
+        var result = CliRunner.Run("demo", "--out", dir);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("is not empty", result.Err);
+    }
+}
