@@ -10,7 +10,9 @@ namespace LabelSphere.Tests.Training;
 [NoTensorLeaks]
 public sealed class BackboneTests
 {
-    static readonly LabelEmbedding Embedding = TrainingFixtures.Synthetic(300).Embed(4);
+    // Fitted per test, not in a static initializer: the eigensolver uses libtorch, and a type initializer may run on
+    // another thread while a torch test is running.
+    readonly LabelEmbedding embedding = TrainingFixtures.Synthetic(300).Embed(4);
 
     public BackboneTests() => TorchRuntime.EnsureLoaded();
 
@@ -28,9 +30,9 @@ public sealed class BackboneTests
     {
         // Given a model of the backbone under the head, and a batch of its expected input shape
         var config = new BackboneConfig(kind, inputShape, [32, 16], 0.2, 8);
-        NoTensorLeaksAttribute.AllowConstruction(1, () => LabelModel.Create(config, loss, 12, Embedding));
+        NoTensorLeaksAttribute.AllowConstruction(1, () => LabelModel.Create(config, loss, 12, embedding));
         torch.random.manual_seed(3).Dispose();
-        using var model = LabelModel.Create(config, loss, 12, Embedding);
+        using var model = LabelModel.Create(config, loss, 12, embedding);
         using var scope = NewDisposeScope();
         var x = randn([4, .. inputShape]);
         var labels = Trainer.MultiHot(TrainingFixtures.Synthetic(4).Labels, [0, 1, 2, 3], 12);

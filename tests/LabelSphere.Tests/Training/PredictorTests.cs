@@ -1,4 +1,5 @@
 using LabelSphere.Data;
+using LabelSphere.Embedding;
 using LabelSphere.Evaluation;
 using LabelSphere.Training;
 
@@ -66,17 +67,23 @@ public sealed class PredictorTests : IDisposable
     public void A_label_added_zero_shot_to_a_saved_model_can_be_predicted()
     {
         // Given a cosine model, and a new label that always comes with tag0 and tag3
-        var (result, test, embedding) = TrainSynthetic(LossKind.Cosine);
+        var (result, test, embedding) = TrainSynthetic(LossKind.Cosine, loads: 2);
         var data = TrainingFixtures.Synthetic(300);
         var carries = Enumerable.Range(0, data.Count).Select(r => data.Labels.Row(r).Contains(0) && data.Labels.Row(r).Contains(3)).ToArray();
         var (count, co) = embedding.CountWith(data.Labels, carries);
         var extended = embedding.AddLabel("tag0+3", count, co);
 
-        // When it is added to the model folder
+        // When it is given to the saved model as an override, and when it is written into the model folder
+        var extendedFolder = Path.Combine(dir, "extended");
+        extended.Save(extendedFolder);
+        ScoredLabel[][] overridden;
+        using (var withOverride = Predictor.Load(result.ModelFolder!, extendedFolder))
+            overridden = withOverride.Predict(withOverride.FeatureSource(AsAnnotations(test)).Source, 13, TestContext.Current.CancellationToken);
         ModelFolder.ReplaceEmbedding(result.ModelFolder!, extended, result.ModelFolder!);
         using var predictor = Predictor.Load(result.ModelFolder!);
         var (source, _) = predictor.FeatureSource(AsAnnotations(test));
         var ranked = predictor.Predict(source, 13, TestContext.Current.CancellationToken);
+        Assert.Equal(overridden.Select(r => r.ToArray()), ranked.Select(r => r.ToArray()));
 
         // Then the model ranks 13 labels, the new one among them, scored by cosine like the others
         Assert.Equal(13, predictor.Labels.Count);

@@ -47,10 +47,10 @@ public sealed class TrainerTests : IDisposable
         // Given the first 1,000 bibtex training instances and an embedding of their labels
         if (TrainingFixtures.Bibtex() is not var (train, _)) { Assert.Skip(DatasetPaths.Missing); return; }
         var subset = train.Rows(0, 1000);
-        var options = new TrainingOptions { Hidden = [128], Steps = 60, BatchSize = 64, EvalEvery = 0, Seed = 1 };
+        var options = new TrainingOptions { Hidden = [128], Steps = 150, BatchSize = 64, EvalEvery = 0, Seed = 1 };
         var transform = FeatureTransform.Fit(subset.Features, options.Features);
 
-        // When an MLP trains on them for 60 steps under each head
+        // When an MLP trains on them for 150 steps (about ten epochs) under each head
         foreach (var loss in Enum.GetValues<LossKind>())
         {
             var run = new TrainingRun
