@@ -30,8 +30,15 @@ public sealed record EmbeddingOptions
     /// <summary>Eigensolver; Auto picks by size.</summary>
     public EigenSolver Solver { get; init; } = EigenSolver.Auto;
 
-    /// <summary>Randomized solver: extra columns beyond k in the sketch.</summary>
-    public int Oversampling { get; init; } = 16;
+    /// <summary>
+    /// Randomized solver: extra columns beyond k in the sketch; null for k (at least 16), a sketch of 2k columns.
+    /// PMI matrices have negative eigenvalues as large as the positive ones, which fill a k + 16 sketch: at 2,000
+    /// labels and k = 256 that left errors of 13% of the largest eigenvalue, a 2k sketch about 0.1% (docs/benchmarks.md).
+    /// </summary>
+    public int? Oversampling { get; init; }
+
+    /// <summary>The oversampling in force: <see cref="Oversampling"/>, or k (at least 16) when it is null.</summary>
+    public int EffectiveOversampling => Oversampling ?? Math.Max(16, Dimension);
 
     /// <summary>Randomized solver: subspace iterations after the first product.</summary>
     public int PowerIterations { get; init; } = 8;
@@ -51,7 +58,7 @@ public sealed record EmbeddingOptions
         if (Dimension < 1 || Dimension > labels)
             throw new ArgumentOutOfRangeException(nameof(Dimension), Dimension,
                 $"dimension must be between 1 and the number of labels ({labels}), got {Dimension}");
-        ArgumentOutOfRangeException.ThrowIfNegative(Oversampling);
+        if (Oversampling is < 0) throw new ArgumentOutOfRangeException(nameof(Oversampling), Oversampling, "oversampling must be non-negative");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(SparseAbove);
         ArgumentOutOfRangeException.ThrowIfNegative(PowerIterations);
         if (!Enum.IsDefined(Negative)) throw new ArgumentOutOfRangeException(nameof(Negative));

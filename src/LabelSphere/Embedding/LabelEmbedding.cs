@@ -142,7 +142,7 @@ public sealed partial class LabelEmbedding
     {
         var ranking = options.Negative == NegativeEigenvalues.Zero ? EigenRanking.Algebraic : EigenRanking.Magnitude;
         var eigen = SymmetricEigensolver.DecomposeSparse(pmi.Rows, pmi.Columns, pmi.Values, pmi.Labels, options.Dimension, ranking,
-            options.Oversampling, options.PowerIterations, options.Seed);
+            options.EffectiveOversampling, options.PowerIterations, options.Seed);
         return Assemble(eigen, TensorPrimitives.SumOfSquares<double>(pmi.Values), pmi.Labels, pmi.Marginals, vocabulary, labelCounts,
             instances, emptyInstances, options);
     }
@@ -153,7 +153,7 @@ public sealed partial class LabelEmbedding
     {
         int n = pmi.Labels, k = options.Dimension;
         var ranking = options.Negative == NegativeEigenvalues.Zero ? EigenRanking.Algebraic : EigenRanking.Magnitude;
-        var eigen = SymmetricEigensolver.Decompose(pmi.Values, n, k, ranking, options.Solver, options.Oversampling,
+        var eigen = SymmetricEigensolver.Decompose(pmi.Values, n, k, ranking, options.Solver, options.EffectiveOversampling,
             options.PowerIterations, options.Seed);
         return Assemble(eigen, TensorPrimitives.SumOfSquares<double>(pmi.Values), n, pmi.Marginals, vocabulary, labelCounts,
             instances, emptyInstances, options);

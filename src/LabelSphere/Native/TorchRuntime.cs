@@ -49,12 +49,15 @@ public static class TorchRuntime
     // a multiple of 16 (seen here on an AMD EPYC: 399 of 400 repeated backward passes differed for 12 channels;
     // none with ONEDNN_MAX_CPU_ISA=AVX2). oneDNN reads the variable from the C environment when it first runs, which
     // Environment.SetEnvironmentVariable does not reach on Linux, hence setenv.
+    //
+    // OMP_WAIT_POLICY=PASSIVE: libtorch's OpenMP threads otherwise spin while waiting; on a machine shared with other
+    // work the exact eigensolver then ran 2 to 5.7 times slower (docs/benchmarks.md).
     static void LimitOneDnnIsa()
     {
-        if (Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA") is { Length: > 0 }) return;
         try
         {
-            _ = SetEnv("ONEDNN_MAX_CPU_ISA", OneDnnIsa, 0);
+            if (Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA") is not { Length: > 0 }) _ = SetEnv("ONEDNN_MAX_CPU_ISA", OneDnnIsa, 0);
+            if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is not { Length: > 0 }) _ = SetEnv("OMP_WAIT_POLICY", "PASSIVE", 0);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
