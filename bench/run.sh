@@ -18,7 +18,7 @@ if ! "$python" -c 'import numpy, scipy, sklearn, torch, threadpoolctl' 2>/dev/nu
     echo "run.sh: $python lacks numpy/scipy/sklearn/torch; apt-get install -y python3-numpy python3-scipy python3-sklearn python3-torch libopenblas0-pthread" >&2
     exit 1
 fi
-rm -rf "$out/bdn" && mkdir -p "$data"
+rm -rf "$out/bdn" "$out/bdn-passive" && mkdir -p "$data"
 phases=$out/phases.tsv
 printf 'phase\tstart\tend\tseconds\tloadavg at start\tloadavg at end\n' > "$phases"
 phase() {   # phase NAME COMMAND...: runs COMMAND, logs to OUT/NAME.log, records its duration and the load around it
@@ -38,6 +38,10 @@ phase reference dotnet run -c Release --no-build --project "$project" -- referen
 phase csharp dotnet run -c Release --no-build --project "$project" -- \
     --filter 'LabelSphere.Benchmarks.*' --exporters json --artifacts "$out/bdn"
 phase peer "$python" bench/peer/peer.py "$data" --out "$out/peer.json"
-"$python" bench/peer/report.py --bdn "$out/bdn/results" --peer "$out/peer.json" \
+# libtorch's OpenMP threads spin while they wait for work; on a busy machine that costs the eigensolvers dearly.
+# The same eigen benchmarks with passive waiting tell how much of their time that is.
+phase csharp-passive dotnet run -c Release --no-build --project "$project" -- \
+    --filter 'LabelSphere.Benchmarks.EigenBenchmarks.*' --envVars OMP_WAIT_POLICY:PASSIVE --exporters json --artifacts "$out/bdn-passive"
+"$python" bench/peer/report.py --bdn "$out/bdn/results" --passive "$out/bdn-passive/results" --peer "$out/peer.json" \
     --csharp-env "$data/csharp-env.json" --phases "$phases" > "$out/benchmarks.md"
 cat "$out/benchmarks.md"

@@ -30,7 +30,7 @@ ROWS = [
 
 
 def seconds(value):
-    return f"{value * 1000:,.0f} ms" if value < 10 else f"{value:,.1f} s"
+    return f"{value * 1000:,.0f} ms" if value < 1 else f"{value:,.2f} s" if value < 10 else f"{value:,.1f} s"
 
 
 def mebibytes(value):
@@ -55,6 +55,7 @@ def main():
     parser.add_argument("--bdn", required=True, help="BenchmarkDotNet's results folder")
     parser.add_argument("--peer", required=True, help="peer.py's JSON output")
     parser.add_argument("--csharp-env", required=True, help="csharp-env.json written by the reference verb")
+    parser.add_argument("--passive", help="BenchmarkDotNet's results of the eigen benchmarks run with OMP_WAIT_POLICY=PASSIVE")
     parser.add_argument("--phases", help="run.sh's phase log (TSV)")
     args = parser.parse_args()
     csharp = load_bdn(args.bdn)
@@ -78,6 +79,22 @@ def main():
     print("¹ BenchmarkDotNet's managed bytes allocated per operation; memory libtorch allocates natively is not counted.  ")
     print("² Peak of Python-heap and numpy allocations during one extra run; torch tensors are not traced.  ")
     print("³ Ratio of medians: above 1, LabelSphere is faster.")
+    if args.passive:
+        passive = load_bdn(args.passive)
+        print()
+        print("The eigensolvers again, with libtorch's OpenMP threads waiting passively (`OMP_WAIT_POLICY=PASSIVE`):")
+        print()
+        print("| stage | input | LabelSphere median, default | LabelSphere median, passive wait (min), n | default / passive |")
+        print("|---|---|---|---|---|")
+        seen = set()
+        for bdn_key, labels, _, stage, shape, _ in ROWS:
+            if (bdn_key, labels) in seen or (bdn_key, labels) not in passive:
+                continue
+            seen.add((bdn_key, labels))
+            c, q = csharp.get((bdn_key, labels)), passive[(bdn_key, labels)]
+            c_text = seconds(c["median"]) if c else "not run"
+            ratio = f"{c['median'] / q['median']:.2f}" if c else ""
+            print(f"| {stage} | {shape} | {c_text} | {seconds(q['median'])} ({seconds(q['min'])}), {q['n']} | {ratio} |")
     print()
     env = peer["environment"]
     blas = ", ".join(f"{b['internal_api']} {b.get('version') or ''} {b['num_threads']} threads".replace("  ", " ") for b in env["blas"])
