@@ -3,5 +3,8 @@ using LabelSphere.Benchmarks;
 
 // `ablation <annotations> [--dim K]` measures the PMI choices (docs/embedding.md); anything else goes to BenchmarkDotNet.
 if (args.Length > 0 && args[0] == "ablation") return Ablation.Run(args[1..]);
+// `generate <dir>` and `reference <dir>` write the files the Python peer reads (bench/run.sh, docs/benchmarks.md).
+if (args.Length > 0 && args[0] == "generate") return PeerFiles.Generate(args[1..]);
+if (args.Length > 0 && args[0] == "reference") return PeerFiles.Reference(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Ablation).Assembly).Run(args);
 return 0;
