@@ -4,6 +4,7 @@ using System.Text.Json;
 using LabelSphere.Data;
 using LabelSphere.Evaluation;
 using LabelSphere.Training;
+using LabelSphere.Training.Images;
 
 namespace LabelSphere.Cli.Commands;
 
@@ -13,7 +14,8 @@ internal static class PredictCommand
     public static Command Create()
     {
         var modelFolder = new Argument<string>("model") { Description = "Model folder written by 'labelsphere train' (its --out folder, or the model/ folder inside it)" };
-        var data = new Argument<string>("data") { Description = "Instances to label, in a format with features (Mulan ARFF, Extreme Classification text)" };
+        var data = new Argument<string>("data") { Description = "Instances to label: features (Mulan ARFF, Extreme Classification text) for a feature model; for an image model, annotations naming image files in --images (long or wide CSV, COCO instances JSON)" };
+        var images = new Option<string?>("--images") { Description = "Image models: the folder the data's image names are relative to; images are decoded as in training (size, resize, normalisation), never augmented" };
         var top = new Option<int>("--top")
         {
             Description = "How many labels to give each instance (default 5)",
@@ -25,19 +27,38 @@ internal static class PredictCommand
         var reader = new ReaderArguments();
         var command = new Command("predict", "Rank labels for instances with a trained model: TSV (instance, rank, label, score) or --json")
         {
-            modelFolder, data, top, embedding, device, Cli.Json,
+            modelFolder, data, images, top, embedding, device, Cli.Json,
         };
         reader.AddTo(command);
         command.SetAction((parse, ct) => Cli.Run(parse, () =>
         {
-            using var predictor = Predictor.Load(parse.GetValue(modelFolder)!, parse.GetValue(embedding), parse.GetValue(device));
+            var modelPath = parse.GetValue(modelFolder)!;
+            using var predictor = Predictor.Load(modelPath, parse.GetValue(embedding), parse.GetValue(device));
             var dataPath = parse.GetValue(data)!;
-            var dataSet = AnnotationReader.Read(dataPath, reader.Get(parse));
-            var (source, mapping) = predictor.FeatureSource(dataSet);
+            var imageFolder = parse.GetValue(images);
+            if (predictor.Image is { } image && imageFolder is null)
+                throw new ArgumentException($"{modelPath}: is an image model ({image.Size}×{image.Size} images); give the folder of the images {dataPath} names with --images");
+            if (predictor.Image is null && imageFolder is not null)
+                throw new ArgumentException($"--images: {modelPath} is a model of feature vectors, not of images");
             int p = parse.GetValue(top);
             if (p > predictor.Labels.Count) throw new ArgumentException($"--top must be between 1 and the number of labels ({predictor.Labels.Count}), got {p}");
+            var readerOptions = reader.Get(parse);
+            var dataSet = AnnotationReader.Read(dataPath, readerOptions);
+            IInstanceSource source;
+            LabelMappingReport mapping;
+            IReadOnlyList<string>? instanceIds;
+            if (imageFolder is not null)
+            {
+                (var imageSource, mapping) = predictor.ImageSource(dataSet, imageFolder, readerOptions.SkipInvalid);
+                (source, instanceIds) = (imageSource, imageSource.ImageIds);
+            }
+            else
+            {
+                (source, mapping) = predictor.FeatureSource(dataSet);
+                instanceIds = dataSet.InstanceIds;
+            }
             var ranked = predictor.Predict(source, p, ct);
-            string Instance(int i) => dataSet.InstanceIds is { } ids ? ids[i] : i.ToString(CultureInfo.InvariantCulture);
+            string Instance(int i) => instanceIds is { } ids ? ids[i] : i.ToString(CultureInfo.InvariantCulture);
 
             if (parse.GetValue(Cli.Json))
             {
@@ -46,6 +67,7 @@ internal static class PredictCommand
                 json.WriteStartArray();
                 for (int i = 0; i < ranked.Length; i++)
                 {
+                    if (ranked[i].Length == 0) continue;
                     json.WriteStartObject();
                     json.WriteString("instance", Instance(i));
                     json.WriteStartArray("labels");
@@ -74,7 +96,9 @@ internal static class PredictCommand
             }
 
             var scoreKind = predictor.Manifest.Loss == LossKind.Cosine ? "cosine proximity" : "probability";
-            Console.Error.WriteLine($"{ranked.Length:N0} instances ranked over {predictor.Labels.Count:N0} labels by {scoreKind}");
+            Console.Error.WriteLine($"{ranked.Count(r => r.Length > 0):N0} instances ranked over {predictor.Labels.Count:N0} labels by {scoreKind}");
+            if (source is ImageSource { SkippedImages: > 0 } skipped)
+                Console.Error.WriteLine($"{skipped.SkippedImages:N0} images skipped (missing or undecodable)");
             if (dataSet.Labels.NonZeros > 0)
             {
                 var precision = RankingMetrics.Evaluate(ranked.Select(r => r.Select(l => l.Id).ToArray()).ToArray(), source.Labels);

@@ -4,23 +4,27 @@ using LabelSphere.Data;
 using LabelSphere.Embedding;
 using LabelSphere.Evaluation;
 using LabelSphere.Training;
+using LabelSphere.Training.Images;
 using Spectre.Console;
 using TorchSharp;
 
 namespace LabelSphere.Cli.Commands;
 
-/// <summary><c>labelsphere train</c>: a network that predicts label embeddings (cosine loss) or the sigmoid baseline.</summary>
+/// <summary>
+/// <c>labelsphere train</c>: a network that predicts label embeddings (cosine loss) or the sigmoid baseline, from
+/// feature vectors or, with <c>--images</c>, from images.
+/// </summary>
 internal static class TrainCommand
 {
     public static Command Create()
     {
         var defaults = new TrainingOptions();
-        var data = new Argument<string>("data") { Description = "Training data with features (Mulan ARFF, Extreme Classification text)" };
+        var data = new Argument<string>("data") { Description = "Training data: features (Mulan ARFF, Extreme Classification text) or, with --images, annotations of images (long or wide CSV, COCO instances JSON)" };
         var embeddingFolder = new Option<string?>("--embedding") { Description = "Embedding folder written by 'labelsphere embed'; required for --loss cosine; for --loss sigmoid it fixes the label vocabulary (the data's own labels otherwise)" };
         var loss = NamedOptions.Create("--loss", "What the network predicts: the label embedding (cosine proximity loss) or one sigmoid per label (binary cross-entropy)", defaults.Loss);
-        var model = NamedOptions.Create("--model", "Network body", defaults.Backbone, Backbones.Name);
+        var model = NamedOptions.Create("--model", "Network body; cnn when --images is given and --model is not", defaults.Backbone, Backbones.Name);
         var output = new Option<string>("--out") { Description = "Output folder: model/ (the trained model), train.jsonl (the log), checkpoint/ while running", Required = true };
-        var test = new Option<string?>("--test") { Description = "Held-out data measured during training and at the end (instead of a validation split)" };
+        var test = new Option<string?>("--test") { Description = "Held-out data of the same kind, measured during training and at the end (instead of a validation split)" };
         var fraction = new Option<double?>("--validation-fraction") { Description = "Share of the training data held out for validation when --test is not given (default 0.1; 0 = none)" };
         var epochs = new Option<int>("--epochs") { Description = $"Passes over the training data (default {defaults.Epochs})", DefaultValueFactory = _ => defaults.Epochs };
         var steps = new Option<int?>("--steps") { Description = "Optimizer steps (overrides --epochs)" };
@@ -44,19 +48,24 @@ internal static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint (same data and options)" };
         var threads = new Option<int?>("--threads") { Description = "CPU threads libtorch uses (its default otherwise)" };
         var reader = new ReaderArguments();
+        var images = new ImageArguments();
 
-        var command = new Command("train", "Train a network to predict label embeddings (or the sigmoid baseline) from instance features")
+        var command = new Command("train", "Train a network to predict label embeddings (or the sigmoid baseline) from instance features or images")
         {
             data, embeddingFolder, loss, model, output, test, fraction, epochs, steps, batchSize, lr, optimizer, momentum,
             weightDecay, schedule, warmup, seed, device, hidden, dropout, cnnWidth, features, evalEvery, logEvery,
             checkpointEvery, priorBias, resume, threads, Cli.Json,
         };
         reader.AddTo(command);
+        images.AddTo(command);
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
         {
+            var readerOptions = reader.Get(parse);
+            var (backbone, image) = images.Resolve(parse, model, readerOptions.SkipInvalid);
             var options = new TrainingOptions
             {
-                Backbone = parse.GetValue(model),
+                Backbone = backbone,
+                Image = image,
                 Loss = parse.GetValue(loss),
                 Optimizer = parse.GetValue(optimizer),
                 LearningRate = parse.GetValue(lr),
@@ -81,6 +90,7 @@ internal static class TrainCommand
             options.Validate();
             var testPath = parse.GetValue(test);
             var share = parse.GetValue(fraction);
+            if (parse.GetValue(images.TestImages) is not null && testPath is null) throw new ArgumentException("--test-images names the images of --test; give --test too");
             if (testPath is not null && share is not null) throw new ArgumentException("--test and --validation-fraction exclude each other: held-out data is either a file or a share of the training data");
             double validationShare = share ?? (testPath is null ? 0.1 : 0);
             if (!(validationShare >= 0 && validationShare < 1)) throw new ArgumentException($"--validation-fraction must be in [0, 1), got {validationShare}");
@@ -91,7 +101,8 @@ internal static class TrainCommand
                 torch.set_num_threads(t);
             }
 
-            var setup = Prepare(parse.GetValue(data)!, testPath, validationShare, parse.GetValue(embeddingFolder), reader.Get(parse), options);
+            var paths = new DataPaths(parse.GetValue(data)!, testPath, parse.GetValue(images.Images), parse.GetValue(images.TestImages));
+            var setup = TrainingData.Prepare(paths, validationShare, parse.GetValue(embeddingFolder), readerOptions, options);
             var run = new TrainingRun
             {
                 Train = setup.Train,
@@ -132,59 +143,6 @@ internal static class TrainCommand
         return widths;
     }
 
-    /// <summary>The data of a run, its vocabulary and what mapping labels onto it lost.</summary>
-    internal sealed record Setup(
-        string DataPath, string? TestPath, AnnotationSet Data, LabelEmbedding? Embedding, LabelVocabulary Vocabulary,
-        FeatureSource Train, FeatureSource? Validation, FeatureTransform Features, LabelMappingReport TrainMapping,
-        LabelMappingReport? TestMapping, string VocabularySource, int[] MostFrequent);
-
-    internal static Setup Prepare(string dataPath, string? testPath, double validationShare, string? embeddingPath, ReaderOptions readerOptions, TrainingOptions options)
-    {
-        var embedding = embeddingPath is null ? null : LabelEmbedding.Load(embeddingPath);
-        if (options.Loss == LossKind.Cosine && embedding is null)
-            throw new ArgumentException("--loss cosine needs --embedding: the network learns to predict points of a label embedding (make one with 'labelsphere embed')");
-        var dataSet = AnnotationReader.Read(dataPath, readerOptions);
-        if (dataSet.Features is null)
-            throw new ArgumentException($"{dataPath}: has no features; the {Backbones.Name(options.Backbone)} backbone trains on feature vectors (Mulan ARFF or Extreme Classification text; image data arrives with the image pipeline)");
-        var vocabulary = embedding?.Vocabulary ?? dataSet.Vocabulary;
-        var (labels, mapping) = LabelMapping.Map(dataSet.Vocabulary, dataSet.Labels, vocabulary);
-
-        int n = dataSet.Count;
-        int[] trainRows, validationRows;
-        if (testPath is null && validationShare > 0)
-        {
-            var order = Enumerable.Range(0, n).ToArray();
-            new Random(Trainer.Mix(options.Seed, -1)).Shuffle(order);
-            int held = (int)Math.Round(n * validationShare);
-            if (held == 0 || held == n) throw new ArgumentException($"--validation-fraction {validationShare} of {n} instances leaves {(held == 0 ? "no validation" : "no training")} instances");
-            validationRows = order[(n - held)..];
-            trainRows = order[..(n - held)];
-            Array.Sort(trainRows);
-            Array.Sort(validationRows);
-        }
-        else
-        {
-            trainRows = Enumerable.Range(0, n).ToArray();
-            validationRows = [];
-        }
-        var transform = FeatureTransform.Fit(dataSet.Features, options.Features, trainRows);
-        var train = new FeatureSource(dataSet.Features, labels, vocabulary, transform, trainRows);
-        FeatureSource? validation = validationRows.Length > 0 ? new FeatureSource(dataSet.Features, labels, vocabulary, transform, validationRows) : null;
-        LabelMappingReport? testMapping = null;
-        if (testPath is not null)
-        {
-            var testSet = AnnotationReader.Read(testPath, readerOptions);
-            if (testSet.Features is null) throw new ArgumentException($"{testPath}: has no features");
-            if (testSet.Features.Columns > transform.Columns)
-                throw new ArgumentException($"{testPath}: has {testSet.Features.Columns} features, the training data {transform.Columns}");
-            (var testLabels, testMapping) = LabelMapping.Map(testSet.Vocabulary, testSet.Labels, vocabulary);
-            validation = new FeatureSource(testSet.Features, testLabels, vocabulary, transform);
-        }
-        var source = embedding is not null ? $"embedding {Path.GetFullPath(embeddingPath!)}" : $"the labels of {dataPath}";
-        return new Setup(dataPath, testPath, dataSet, embedding, vocabulary, train, validation, transform, mapping, testMapping, source,
-            RankingMetrics.MostFrequent(train.Labels, 5));
-    }
-
     static TrainingResult TrainWithProgress(TrainingRun run, CancellationToken ct)
     {
         TrainingResult? result = null;
@@ -216,18 +174,22 @@ internal static class TrainCommand
     }
 
     internal sealed record Summary(
-        string Data, string? Test, string Vocabulary, int Labels, int TrainingInstances, int ValidationInstances,
+        string Data, string? Test, string? Images, string? TestImages, ImageSourceOptions? Image, int SkippedImages,
+        string Vocabulary, int Labels, int TrainingInstances, int ValidationInstances,
         int EmptyTrainingInstances, int MissingLabels, IReadOnlyList<string> FirstMissingLabels, long DroppedAssignments,
         int? TestMissingLabels, string Model, string Loss, int Outputs, long BackboneParameters, long HeadParameters,
         long? EmbeddingHeadParameters, long SigmoidHeadParameters, bool Completed, bool Resumed, int Steps, int TotalSteps,
         double ExamplesPerSecond, double TrainingSeconds, ValidationMetrics? Validation, PrecisionAtK? MostFrequentBaseline,
         string Output, string? ModelFolder, string Log, string? Checkpoint);
 
-    static Summary Summarize(Setup setup, TrainingOptions options, TrainingResult result)
+    static Summary Summarize(TrainingData setup, TrainingOptions options, TrainingResult result)
     {
         var baseline = setup.Validation is { } v ? RankingMetrics.EvaluateConstant(setup.MostFrequent, v.Labels) : null;
+        var paths = setup.Paths;
+        string? FullPath(string? path) => path is null ? null : Path.GetFullPath(path);
         return new Summary(
-            Path.GetFullPath(setup.DataPath), setup.TestPath is null ? null : Path.GetFullPath(setup.TestPath), setup.VocabularySource,
+            Path.GetFullPath(paths.Data), FullPath(paths.Test), FullPath(paths.Images),
+            paths.Test is null ? null : FullPath(paths.TestImages ?? paths.Images), setup.Image, setup.SkippedImages, setup.VocabularySource,
             setup.Vocabulary.Count, setup.Train.Count, setup.Validation?.Count ?? 0, result.EmptyTrainingInstances,
             setup.TrainMapping.MissingLabels.Count, setup.TrainMapping.MissingLabels.Take(10).ToArray(), setup.TrainMapping.DroppedAssignments,
             setup.TestMapping?.MissingLabels.Count, Backbones.Name(options.Backbone), Cli.Kebab(options.Loss.ToString()),
@@ -238,10 +200,15 @@ internal static class TrainCommand
             result.Completed ? null : result.CheckpointFolder);
     }
 
-    static void PrintSetup(Setup setup, TrainingOptions options)
+    static void PrintSetup(TrainingData setup, TrainingOptions options)
     {
         var m = setup.TrainMapping;
-        Cli.Err.MarkupLine($"[grey]training on {setup.Train.Count:N0} instances of {Markup.Escape(setup.DataPath)} ({setup.Train.InputShape[0]:N0} features, {Cli.Kebab(options.Features.ToString())}); {setup.Vocabulary.Count:N0} labels from {Markup.Escape(setup.VocabularySource)}[/]");
+        var input = setup.Image is { } image
+            ? $"{image.Size}×{image.Size} images from {setup.Paths.Images}, {Cli.Kebab(image.Resize.ToString())}, {(image.Crop == ImageCrop.None && !image.HorizontalFlip ? "not augmented" : $"augmented with flips and {Cli.Kebab(image.Crop.ToString())} crops")}"
+            : $"{setup.Train.InputShape[0]:N0} features, {Cli.Kebab(options.Features.ToString())}";
+        Cli.Err.MarkupLine($"[grey]training on {setup.Train.Count:N0} instances of {Markup.Escape(setup.Paths.Data)} ({Markup.Escape(input)}); {setup.Vocabulary.Count:N0} labels from {Markup.Escape(setup.VocabularySource)}[/]");
+        if (setup.SkippedImages > 0)
+            Cli.Err.MarkupLine($"[yellow]{setup.SkippedImages:N0} images skipped (missing files)[/]");
         if (m.MissingLabels.Count > 0)
             Cli.Err.MarkupLine($"[yellow]{m.MissingLabels.Count:N0} labels of the data are not in the embedding ({m.DroppedAssignments:N0} assignments dropped), e.g. {Markup.Escape(string.Join(", ", m.MissingLabels.Take(5)))}[/]");
         if (setup.TestMapping is { MissingLabels.Count: > 0 } t)
@@ -252,6 +219,9 @@ internal static class TrainCommand
     {
         var grid = new Grid().AddColumn().AddColumn();
         grid.AddRow("data", Markup.Escape(s.Data) + (s.Test is null ? "" : $" (test: {Markup.Escape(s.Test)})"));
+        if (s.Images is not null)
+            grid.AddRow("images", Markup.Escape(s.Images) + (s.Image is { } image ? $", {image.Size}×{image.Size} pixels" : "") +
+                (s.SkippedImages > 0 ? $"; {s.SkippedImages:N0} skipped" : ""));
         grid.AddRow("labels", $"{s.Labels:N0} from {Markup.Escape(s.Vocabulary)}" + (s.MissingLabels > 0 ? $"; {s.MissingLabels:N0} labels of the data missing ({s.DroppedAssignments:N0} assignments dropped)" : ""));
         grid.AddRow("instances", $"{s.TrainingInstances:N0} training ({s.EmptyTrainingInstances:N0} without labels), {s.ValidationInstances:N0} {(s.Test is null ? "validation" : "test")}");
         grid.AddRow("model", $"{s.Model} + {s.Loss} head ({s.Outputs:N0} outputs)");

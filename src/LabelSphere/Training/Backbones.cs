@@ -35,15 +35,28 @@ public static class Backbones
                 ? new SmallCnn((int)shape[0], config.CnnWidth, config.Dropout)
                 : throw new ArgumentException($"the {Name(config.Kind)} backbone takes images [channels, height, width] of at least {SmallCnn.MinimumSide}×{SmallCnn.MinimumSide} pixels, got input shape [{string.Join(", ", shape)}]; feature vectors need --model mlp"),
             // Small images (emoji at 64 px) get the small stem and widths; photographs get ResNet-18.
-            BackboneKind.ResNet => IsImage(shape, 16)
+            BackboneKind.ResNet => IsImage(shape, ResNetMinimumSide)
                 ? new Models.ResNet(shape[1] <= 96 ? Models.ResNetOptions.Small : Models.ResNetOptions.ResNet18)
-                : throw ImageExpected(config.Kind, shape, 16),
+                : throw ImageExpected(config.Kind, shape, ResNetMinimumSide),
             BackboneKind.InceptionV3 => IsImage(shape, Models.InceptionV3.MinimumInputSize)
                 ? new Models.InceptionV3()
                 : throw ImageExpected(config.Kind, shape, Models.InceptionV3.MinimumInputSize),
             _ => throw new ArgumentOutOfRangeException(nameof(config), config.Kind, "unknown backbone"),
         };
     }
+
+    // The small ResNet's three stride-2 stages leave a 2×2 map at 16 pixels.
+    const int ResNetMinimumSide = 16;
+
+    /// <summary>The smallest image side, in pixels, a backbone takes; null for a backbone of feature vectors.</summary>
+    public static int? MinimumImageSide(BackboneKind kind) => kind switch
+    {
+        BackboneKind.Mlp => null,
+        BackboneKind.Cnn => SmallCnn.MinimumSide,
+        BackboneKind.ResNet => ResNetMinimumSide,
+        BackboneKind.InceptionV3 => Models.InceptionV3.MinimumInputSize,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown backbone"),
+    };
 
     static bool IsImage(long[] shape, int minimumSide) => shape.Length == 3 && shape[0] == 3 && shape[1] >= minimumSide && shape[2] >= minimumSide;
 

@@ -28,7 +28,7 @@ public sealed record TrainingSummary(int Steps, int TrainingInstances, int Empty
 /// <param name="Outputs">k or N.</param>
 /// <param name="Labels">The N labels it was trained on, in id order (the first N rows of its embedding).</param>
 /// <param name="Features">Feature scaling of the input, or null for inputs that are not feature vectors.</param>
-/// <param name="Options">The training options.</param>
+/// <param name="Options">The training options; for an image model <see cref="TrainingOptions.Image"/> says how its images are decoded.</param>
 /// <param name="Training">How training went.</param>
 public sealed record ModelManifest(string Format, int FormatVersion, LossKind Loss, BackboneConfig Backbone, int Outputs,
                                    string[] Labels, FeatureScaling? Features, TrainingOptions Options, TrainingSummary Training);
@@ -115,6 +115,19 @@ public static class ModelFolder
         if (manifest.Labels is null || manifest.Labels.Length == 0) throw new ModelFormatException($"{path}: field labels: no labels");
         if (manifest.Backbone?.InputShape is null) throw new ModelFormatException($"{path}: field backbone: missing or without an input shape");
         if (manifest.Options is null || manifest.Training is null) throw new ModelFormatException($"{path}: options or training missing");
+        if (manifest.Options.Image is { } image)
+        {
+            if (!manifest.Backbone.InputShape.SequenceEqual([3L, image.Size, image.Size]))
+                throw new ModelFormatException($"{path}: field backbone.inputShape: [{string.Join(", ", manifest.Backbone.InputShape)}] does not fit images of {image.Size}×{image.Size} pixels (options.image.size)");
+            try
+            {
+                image.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new ModelFormatException($"{path}: field options.image: {e.Message}");
+            }
+        }
         int expected = manifest.Loss == LossKind.Sigmoid ? manifest.Labels.Length : manifest.Outputs;
         if (manifest.Outputs != expected || manifest.Outputs < 1)
             throw new ModelFormatException($"{path}: field outputs: {manifest.Outputs} outputs do not fit a {manifest.Loss} head over {manifest.Labels.Length} labels");

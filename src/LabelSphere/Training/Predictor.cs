@@ -2,6 +2,7 @@ using LabelSphere.Data;
 using LabelSphere.Decoding;
 using LabelSphere.Embedding;
 using LabelSphere.Native;
+using LabelSphere.Training.Images;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,7 +10,8 @@ namespace LabelSphere.Training;
 
 /// <summary>
 /// A saved model ready to rank labels: the network, its embedding (with labels added zero-shot since training)
-/// and its feature scaling. Scores are cosine proximity for the embedding model and probability for the baseline.
+/// and its feature scaling or image decoding. Scores are cosine proximity for the embedding model and probability
+/// for the baseline.
 /// </summary>
 public sealed class Predictor : IDisposable
 {
@@ -80,6 +82,9 @@ public sealed class Predictor : IDisposable
     /// <summary>The feature scaling of its input, or null when its input is not feature vectors.</summary>
     public FeatureTransform? Features { get; }
 
+    /// <summary>How the model's input images are decoded, resized and normalised, or null when its input is not images.</summary>
+    public ImageSourceOptions? Image => Manifest.Options.Image;
+
     /// <summary>
     /// Feature data as this model's input: scaled as in training, labels mapped by name onto <see cref="Labels"/>
     /// (what is missing is reported).
@@ -95,7 +100,23 @@ public sealed class Predictor : IDisposable
         return (new FeatureSource(data.Features, labels, Labels, Features), mapping);
     }
 
-    /// <summary>The top <paramref name="top"/> labels of every instance of <paramref name="source"/>, best first.</summary>
+    /// <summary>
+    /// Images as this model's input: the files <paramref name="data"/> names in <paramref name="imageFolder"/>, decoded
+    /// as in training (never augmented), labels mapped by name onto <see cref="Labels"/> (what is missing is reported).
+    /// With <paramref name="skipInvalid"/>, missing and undecodable images are left out instead of stopping.
+    /// </summary>
+    public (ImageSource Source, LabelMappingReport Mapping) ImageSource(AnnotationSet data, string imageFolder, bool skipInvalid = false)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(imageFolder);
+        if (Image is null) throw new ArgumentException($"the model takes input of shape [{string.Join(", ", Manifest.Backbone.InputShape)}], not images");
+        return new ImageSource(data, imageFolder, Image with { SkipInvalid = skipInvalid }).MapLabels(Labels);
+    }
+
+    /// <summary>
+    /// The top <paramref name="top"/> labels of every instance of <paramref name="source"/>, best first; none for an
+    /// instance the source leaves out of its batches (an image skipped as undecodable).
+    /// </summary>
     public ScoredLabel[][] Predict(IInstanceSource source, int top, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -108,6 +129,7 @@ public sealed class Predictor : IDisposable
         {
             case LossKind.Cosine:
                 int k = Manifest.Outputs;
+                var seen = new bool[source.Count];
                 var points = new float[(long)source.Count * k];
                 foreach (var batch in source.Batches(order, Trainer.EvaluationBatchSize, augment: false, seed: 0, cancellationToken))
                 {
@@ -115,9 +137,14 @@ public sealed class Predictor : IDisposable
                     var output = model.forward(tensor(batch.Inputs, batch.Shape).to(device)).cpu();
                     var values = output.data<float>().ToArray();
                     for (int i = 0; i < batch.Indices.Length; i++)
+                    {
                         values.AsSpan(i * k, k).CopyTo(points.AsSpan(batch.Indices[i] * k, k));
+                        seen[batch.Indices[i]] = true;
+                    }
                 }
-                return TopKDecoder.Decode(Embedding!, points, top);
+                var decoded = TopKDecoder.Decode(Embedding!, points, top);
+                for (int i = 0; i < decoded.Length; i++) if (!seen[i]) decoded[i] = [];
+                return decoded;
             case LossKind.Sigmoid:
                 var result = new ScoredLabel[source.Count][];
                 foreach (var batch in source.Batches(order, Trainer.EvaluationBatchSize, augment: false, seed: 0, cancellationToken))
@@ -138,6 +165,7 @@ public sealed class Predictor : IDisposable
                         result[batch.Indices[i]] = row;
                     }
                 }
+                for (int i = 0; i < result.Length; i++) result[i] ??= [];
                 return result;
             default:
                 throw new InvalidOperationException($"unknown loss {Manifest.Loss}");

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using LabelSphere.Training.Images;
 
 namespace LabelSphere.Training;
 
@@ -9,9 +11,9 @@ public enum BackboneKind
     Mlp,
     /// <summary>A small convolutional network over [channels, height, width] images.</summary>
     Cnn,
-    /// <summary>A ResNet-style convolutional network (arrives with the image pipeline).</summary>
+    /// <summary>A residual network: a small one for images of up to 96 pixels, ResNet-18 above.</summary>
     ResNet,
-    /// <summary>Inception v3, the paper's network (arrives with the image pipeline).</summary>
+    /// <summary>Inception v3, the paper's network, without its auxiliary head.</summary>
     InceptionV3,
 }
 
@@ -121,6 +123,13 @@ public sealed record TrainingOptions
     /// <summary>How feature vectors are scaled before the network sees them.</summary>
     public FeatureScaling Features { get; init; } = FeatureScaling.TfIdf;
 
+    /// <summary>
+    /// Image models: how images are decoded, resized, normalised and (training batches only) augmented; saved with
+    /// the model so that prediction decodes images the same way. Null for models of feature vectors.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ImageSourceOptions? Image { get; init; }
+
     /// <summary>Evaluate on the validation instances every this many steps (0 = only at the end).</summary>
     public int EvalEvery { get; init; } = 200;
 
@@ -190,6 +199,7 @@ public sealed record TrainingOptions
         if (EvalEvery < 0) throw new ArgumentOutOfRangeException(nameof(EvalEvery), EvalEvery, $"evaluation interval must be 0 or more steps, got {EvalEvery}");
         if (LogEvery < 1) throw new ArgumentOutOfRangeException(nameof(LogEvery), LogEvery, $"log interval must be at least 1 step, got {LogEvery}");
         if (CheckpointEvery < 0) throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), CheckpointEvery, $"checkpoint interval must be 0 or more steps, got {CheckpointEvery}");
+        Image?.Validate();
     }
 
     /// <summary>

@@ -123,7 +123,8 @@ public sealed class TrainVerbsTests : IDisposable
 
     [Theory]
     [InlineData("cosine", "mlp", "needs --embedding")]
-    [InlineData("sigmoid", "resnet", "arrives with the image pipeline")]
+    [InlineData("sigmoid", "resnet", "the resnet backbone takes RGB images")]
+    [InlineData("sigmoid", "inception-v3", "the inception-v3 backbone takes RGB images")]
     [InlineData("sigmoid", "cnn", "images")]
     public void Bad_choices_fail_with_one_line(string loss, string model, string message)
     {

@@ -61,12 +61,32 @@ public sealed class BackboneTests
     }
 
     [Theory]
-    [InlineData(BackboneKind.ResNet)]
-    [InlineData(BackboneKind.InceptionV3)]
-    public void The_image_backbones_are_not_here_yet(BackboneKind kind)
+    [InlineData(BackboneKind.ResNet, 16)]
+    [InlineData(BackboneKind.InceptionV3, 75)]
+    public void The_image_backbones_refuse_feature_vectors_and_images_below_their_minimum(BackboneKind kind, int minimum)
     {
-        var e = Assert.Throws<NotSupportedException>(() => Backbones.Create(new BackboneConfig(kind, [3, 299, 299], [], 0, 8)));
-        Assert.Contains("arrives with the image pipeline", e.Message);
+        // Given the backbone's smallest image side
+        Assert.Equal(minimum, Backbones.MinimumImageSide(kind));
+
+        // When it is asked for feature vectors, for one-channel images and for RGB images a pixel too small
+        var features = Assert.Throws<ArgumentException>(() => Backbones.Create(new BackboneConfig(kind, [40], [], 0, 8)));
+        var grey = Assert.Throws<ArgumentException>(() => Backbones.Create(new BackboneConfig(kind, [1, minimum, minimum], [], 0, 8)));
+        var small = Assert.Throws<ArgumentException>(() => Backbones.Create(new BackboneConfig(kind, [3, minimum - 1, minimum], [], 0, 8)));
+
+        // Then each refusal says what it takes (its forward and backward passes are tested with the models)
+        foreach (var e in new[] { features, grey, small })
+        {
+            Assert.Contains($"the {Backbones.Name(kind)} backbone takes RGB images", e.Message);
+            Assert.Contains($"at least {minimum}×{minimum} pixels", e.Message);
+        }
+        Assert.Contains("feature vectors need --model mlp", features.Message);
+    }
+
+    [Fact]
+    public void Only_the_mlp_takes_feature_vectors()
+    {
+        Assert.Null(Backbones.MinimumImageSide(BackboneKind.Mlp));
+        Assert.Equal(SmallCnn.MinimumSide, Backbones.MinimumImageSide(BackboneKind.Cnn));
     }
 
     [Fact]

@@ -17,19 +17,15 @@ namespace LabelSphere.Training.Images;
 /// naming the annotation file, the line that names the image and the image file, unless
 /// <see cref="ImageSourceOptions.SkipInvalid"/> is set; then the instance is left out and counted in
 /// <see cref="SkippedImages"/>. Missing files are found when the source is made, undecodable ones when first decoded.
+/// <see cref="Select"/> (a subset of the instances, such as a validation split) and <see cref="MapLabels"/> (the label
+/// sets over another vocabulary) make sources that share this one's images: its decoded-image cache, its cache budget
+/// and its record of skipped images.
 /// </remarks>
 public sealed class ImageSource : IInstanceSource
 {
-    readonly string[] paths;
-    readonly ImageTransform transform;
-    readonly ImageLocator locator;
-    readonly DecodedImage?[] cache;
-    // Instances found undecodable with SkipInvalid: left out of every later batch without decoding again.
-    readonly bool[] undecodable;
-    readonly Lock errorGate = new();
-    readonly List<AnnotationError> imageErrors = [];
-    long cachedBytes;
-    int skippedImages;
+    readonly ImageFiles files;
+    // Instance i of this source is image rows[i] of the shared files.
+    readonly int[] rows;
 
     /// <summary>
     /// Makes a source over <paramref name="annotations"/>, whose instance ids name image files in
@@ -47,29 +43,28 @@ public sealed class ImageSource : IInstanceSource
         if (!Directory.Exists(imageFolder)) throw new DirectoryNotFoundException($"{imageFolder}: no such image folder");
         ImageFolder = Path.GetFullPath(imageFolder);
         AnnotationReport = annotations.Report;
-        locator = new ImageLocator(annotations.Report.Path, annotations.Report.Format);
-        transform = new ImageTransform(Options);
+        files = new ImageFiles(Options, ImageFolder, annotations.Report, ids);
 
-        var kept = new List<int>(ids.Count);
-        var keptPaths = new List<string>(ids.Count);
-        for (int i = 0; i < ids.Count; i++)
-        {
-            var path = Path.GetFullPath(Path.Join(ImageFolder, ids[i]));
-            if (!File.Exists(path))
-            {
-                Invalid(ids[i], $"the image file '{path}' does not exist");
-                continue;
-            }
-            kept.Add(i);
-            keptPaths.Add(path);
-        }
-        bool all = kept.Count == ids.Count;
-        Labels = all ? annotations.Labels : annotations.Labels.SelectRows(kept.ToArray());
+        var kept = files.Instances;
+        bool all = kept.Length == ids.Count;
+        Labels = all ? annotations.Labels : annotations.Labels.SelectRows(kept);
         ImageIds = all ? ids : [.. kept.Select(i => ids[i])];
         Vocabulary = annotations.Vocabulary;
-        paths = [.. keptPaths];
-        cache = new DecodedImage?[paths.Length];
-        undecodable = new bool[paths.Length];
+        rows = [.. Enumerable.Range(0, kept.Length)];
+        InputShape = [3, Options.Size, Options.Size];
+    }
+
+    /// <summary>A view of <paramref name="files"/>: instance i is image <paramref name="rows"/>[i], labelled by row i of <paramref name="labels"/>.</summary>
+    ImageSource(ImageFiles files, int[] rows, IReadOnlyList<string> imageIds, LabelMatrix labels, LabelVocabulary vocabulary)
+    {
+        this.files = files;
+        this.rows = rows;
+        Options = files.Options;
+        ImageFolder = files.Folder;
+        AnnotationReport = files.Report;
+        ImageIds = imageIds;
+        Labels = labels;
+        Vocabulary = vocabulary;
         InputShape = [3, Options.Size, Options.Size];
     }
 
@@ -108,7 +103,7 @@ public sealed class ImageSource : IInstanceSource
     public ReadReport AnnotationReport { get; }
 
     /// <inheritdoc />
-    public int Count => paths.Length;
+    public int Count => rows.Length;
 
     /// <inheritdoc />
     public LabelVocabulary Vocabulary { get; }
@@ -119,20 +114,50 @@ public sealed class ImageSource : IInstanceSource
     /// <summary>[3, Size, Size].</summary>
     public long[] InputShape { get; }
 
-    /// <summary>Instances left out with <see cref="ImageSourceOptions.SkipInvalid"/>: missing files, then undecodable ones as found.</summary>
-    public int SkippedImages => Volatile.Read(ref skippedImages);
+    /// <summary>
+    /// Images of the annotation file left out with <see cref="ImageSourceOptions.SkipInvalid"/>: missing files, then
+    /// undecodable ones as found (by this source or any that shares its images).
+    /// </summary>
+    public int SkippedImages => files.SkippedImages;
 
     /// <summary>The first <see cref="ReadReport.MaxKeptErrors"/> image errors skipped.</summary>
-    public IReadOnlyList<AnnotationError> ImageErrors
-    {
-        get { lock (errorGate) return imageErrors.ToArray(); }
-    }
+    public IReadOnlyList<AnnotationError> ImageErrors => files.Errors;
 
-    /// <summary>Bytes of decoded images held in memory now.</summary>
-    public long CachedBytes => Interlocked.Read(ref cachedBytes);
+    /// <summary>Bytes of decoded images held in memory now, by this source and those that share its images.</summary>
+    public long CachedBytes => files.CachedBytes;
 
     /// <summary>Full path of instance <paramref name="instance"/>'s image file.</summary>
-    public string ImagePath(int instance) => paths[instance];
+    public string ImagePath(int instance) => files.Paths[rows[instance]];
+
+    /// <summary>
+    /// A source over instances <paramref name="instances"/> of this one, in that order (a training or validation
+    /// split), sharing its images and their cache.
+    /// </summary>
+    public ImageSource Select(int[] instances)
+    {
+        ArgumentNullException.ThrowIfNull(instances);
+        var selected = new int[instances.Length];
+        var ids = new string[instances.Length];
+        for (int i = 0; i < instances.Length; i++)
+        {
+            int instance = instances[i];
+            if ((uint)instance >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(instances), instance, $"instance indices must be between 0 and {Count - 1}, got {instance}");
+            selected[i] = rows[instance];
+            ids[i] = ImageIds[instance];
+        }
+        return new ImageSource(files, selected, ids, Labels.SelectRows(instances).WithColumns(Vocabulary.Count), Vocabulary);
+    }
+
+    /// <summary>
+    /// This source with its label sets rewritten over <paramref name="vocabulary"/> by label name (a model's or an
+    /// embedding's vocabulary), sharing its images; labels the vocabulary lacks are dropped and reported.
+    /// </summary>
+    public (ImageSource Source, LabelMappingReport Mapping) MapLabels(LabelVocabulary vocabulary)
+    {
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        var (labels, mapping) = LabelMapping.Map(Vocabulary, Labels, vocabulary);
+        return (new ImageSource(files, rows, ImageIds, labels, vocabulary), mapping);
+    }
 
     /// <inheritdoc />
     /// <remarks>
@@ -213,32 +238,33 @@ public sealed class ImageSource : IInstanceSource
         {
             int position = start + k;
             int instance = order[position];
-            if (Volatile.Read(ref undecodable[instance]))
+            int file = rows[instance];
+            if (files.IsUndecodable(file))
             {
                 skipped[k] = true;
                 return;
             }
             try
             {
-                var image = Load(instance);
+                var image = files.Load(file);
                 var random = SplitMix64.For(seed, position, instance);
-                var view = transform.View(image.Width, image.Height, augment, ref random);
-                transform.Render(image, view, inputs.AsSpan(k * values, values));
+                var view = files.Transform.View(image.Width, image.Height, augment, ref random);
+                files.Transform.Render(image, view, inputs.AsSpan(k * values, values));
             }
             catch (Exception e) when (e is ImageDecodeException or FileNotFoundException or IOException or UnauthorizedAccessException)
             {
                 var reason = e is ImageDecodeException ? $"cannot be decoded: {e.Message}"
                            : e is FileNotFoundException ? "does not exist" : $"cannot be read: {e.Message}";
-                var problem = $"the image file '{paths[instance]}' {reason}";
+                var problem = $"the image file '{files.Paths[file]}' {reason}";
                 if (Options.SkipInvalid)
                 {
-                    Volatile.Write(ref undecodable[instance], true);
+                    files.MarkUndecodable(file);
                     skipped[k] = true;
-                    Invalid(ImageIds[instance], problem);
+                    files.Invalid(ImageIds[instance], problem);
                 }
                 else
                 {
-                    failures[k] = new AnnotationFormatException(locator.Error(ImageIds[instance], problem));
+                    failures[k] = new AnnotationFormatException(files.Locator.Error(ImageIds[instance], problem));
                 }
             }
         });
@@ -258,17 +284,91 @@ public sealed class ImageSource : IInstanceSource
         }
         return new InstanceBatch(keptInputs, [kept, .. InputShape], indices);
     }
+}
 
-    /// <summary>The working image of <paramref name="instance"/>, from the cache or decoded (and cached if the budget allows).</summary>
-    DecodedImage Load(int instance)
+/// <summary>
+/// The image files behind one annotation file and the sources made from it: their paths, the decoded-image cache and
+/// its budget, the images found undecodable, and the errors skipped.
+/// </summary>
+internal sealed class ImageFiles
+{
+    readonly Lock errorGate = new();
+    readonly List<AnnotationError> errors = [];
+    readonly string[] paths;
+    readonly DecodedImage?[] cache;
+    // Images found undecodable with SkipInvalid: left out of every later batch without decoding again.
+    readonly bool[] undecodable;
+    long cachedBytes;
+    int skippedImages;
+
+    /// <summary>
+    /// The files <paramref name="ids"/> name in <paramref name="folder"/>; a missing one throws, or with SkipInvalid is
+    /// left out and counted.
+    /// </summary>
+    public ImageFiles(ImageSourceOptions options, string folder, ReadReport report, IReadOnlyList<string> ids)
     {
-        if (Volatile.Read(ref cache[instance]) is { } cached) return cached;
-        var image = ImageDecoder.Decode(paths[instance], Options.Size, Options.Resize);
+        Options = options;
+        Folder = folder;
+        Report = report;
+        Locator = new ImageLocator(report.Path, report.Format);
+        Transform = new ImageTransform(options);
+        var kept = new List<int>(ids.Count);
+        var keptPaths = new List<string>(ids.Count);
+        for (int i = 0; i < ids.Count; i++)
+        {
+            var path = Path.GetFullPath(Path.Join(folder, ids[i]));
+            if (!File.Exists(path))
+            {
+                Invalid(ids[i], $"the image file '{path}' does not exist");
+                continue;
+            }
+            kept.Add(i);
+            keptPaths.Add(path);
+        }
+        Instances = [.. kept];
+        paths = [.. keptPaths];
+        cache = new DecodedImage?[paths.Length];
+        undecodable = new bool[paths.Length];
+    }
+
+    public ImageSourceOptions Options { get; }
+
+    public string Folder { get; }
+
+    public ReadReport Report { get; }
+
+    public ImageLocator Locator { get; }
+
+    public ImageTransform Transform { get; }
+
+    /// <summary>The annotation instances whose image files exist, in order; file i is instance Instances[i]'s.</summary>
+    public int[] Instances { get; }
+
+    public IReadOnlyList<string> Paths => paths;
+
+    public int SkippedImages => Volatile.Read(ref skippedImages);
+
+    public long CachedBytes => Interlocked.Read(ref cachedBytes);
+
+    public IReadOnlyList<AnnotationError> Errors
+    {
+        get { lock (errorGate) return errors.ToArray(); }
+    }
+
+    public bool IsUndecodable(int file) => Volatile.Read(ref undecodable[file]);
+
+    public void MarkUndecodable(int file) => Volatile.Write(ref undecodable[file], true);
+
+    /// <summary>The working image of <paramref name="file"/>, from the cache or decoded (and cached if the budget allows).</summary>
+    public DecodedImage Load(int file)
+    {
+        if (Volatile.Read(ref cache[file]) is { } cached) return cached;
+        var image = ImageDecoder.Decode(paths[file], Options.Size, Options.Resize);
         long bytes = image.Pixels.LongLength;
         if (Options.CacheBytes > 0 && Interlocked.Add(ref cachedBytes, bytes) <= Options.CacheBytes)
         {
-            // The same instance twice in one batch may be decoded twice; only one copy is kept and counted.
-            if (Interlocked.CompareExchange(ref cache[instance], image, null) is not null) Interlocked.Add(ref cachedBytes, -bytes);
+            // The same image twice in one batch may be decoded twice; only one copy is kept and counted.
+            if (Interlocked.CompareExchange(ref cache[file], image, null) is not null) Interlocked.Add(ref cachedBytes, -bytes);
         }
         else if (Options.CacheBytes > 0)
         {
@@ -278,14 +378,14 @@ public sealed class ImageSource : IInstanceSource
     }
 
     /// <summary>Throws, or with SkipInvalid counts and keeps the error, for the image named <paramref name="image"/>.</summary>
-    void Invalid(string image, string problem)
+    public void Invalid(string image, string problem)
     {
-        var error = locator.Error(image, problem);
+        var error = Locator.Error(image, problem);
         if (!Options.SkipInvalid) throw new AnnotationFormatException(error);
         Interlocked.Increment(ref skippedImages);
         lock (errorGate)
         {
-            if (imageErrors.Count < ReadReport.MaxKeptErrors) imageErrors.Add(error);
+            if (errors.Count < ReadReport.MaxKeptErrors) errors.Add(error);
         }
     }
 }

@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using SkiaSharp;
 
 namespace LabelSphere.Training.Images;
@@ -34,7 +37,8 @@ public enum ImageCrop
 
 /// <summary>
 /// How an <see cref="ImageSource"/> decodes, resizes, normalises and augments images, and how much work it does ahead.
-/// Immutable; checked when a source is made.
+/// Immutable; checked when a source is made. As JSON (an image model's <see cref="TrainingOptions.Image"/>) it holds
+/// what decides the input values; the thread, prefetch, cache and skip settings are left out.
 /// </summary>
 public sealed record ImageSourceOptions
 {
@@ -45,6 +49,7 @@ public sealed record ImageSourceOptions
     public ImageResize Resize { get; init; } = ImageResize.CenterCrop;
 
     /// <summary>The colour transparent pixels are composited over (and padded crops are filled with): white.</summary>
+    [JsonConverter(typeof(HexColorJsonConverter))]
     public SKColor Background { get; init; } = SKColors.White;
 
     /// <summary>
@@ -72,9 +77,11 @@ public sealed record ImageSourceOptions
     public int CropPadding { get; init; } = 4;
 
     /// <summary>Threads that decode the images of a batch: all processors by default.</summary>
+    [JsonIgnore]
     public int DecodeThreads { get; init; } = Environment.ProcessorCount;
 
     /// <summary>Batches prepared ahead of the one being consumed: 2.</summary>
+    [JsonIgnore]
     public int PrefetchBatches { get; init; } = 2;
 
     /// <summary>
@@ -82,12 +89,14 @@ public sealed record ImageSourceOptions
     /// decode every time. An image takes 4 bytes a pixel at its resized size (16 KiB for a 64-pixel emoji, about
     /// 470 KiB for a 4:3 photograph at 299); once the budget is spent further images are decoded every time.
     /// </summary>
+    [JsonIgnore]
     public long CacheBytes { get; init; } = 1L << 30;
 
     /// <summary>
     /// Skip and count instances whose image is missing or cannot be decoded instead of stopping at the first; a
     /// batch then lists only the instances it holds (<see cref="InstanceBatch.Indices"/>).
     /// </summary>
+    [JsonIgnore]
     public bool SkipInvalid { get; init; }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range and the rule it breaks.</summary>
@@ -109,4 +118,16 @@ public sealed record ImageSourceOptions
         if (PrefetchBatches < 1) throw new ArgumentOutOfRangeException(nameof(PrefetchBatches), PrefetchBatches, $"at least one batch must be prepared ahead, got {PrefetchBatches}");
         if (CacheBytes < 0) throw new ArgumentOutOfRangeException(nameof(CacheBytes), CacheBytes, $"the cache budget must be 0 or more bytes, got {CacheBytes}");
     }
+}
+
+/// <summary>An <see cref="SKColor"/> as the JSON string <c>#aarrggbb</c>.</summary>
+internal sealed class HexColorJsonConverter : JsonConverter<SKColor>
+{
+    public override SKColor Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.GetString() is { } text && SKColor.TryParse(text, out var color)
+            ? color
+            : throw new JsonException($"'{reader.GetString()}' is not a colour written as #aarrggbb or #rrggbb");
+
+    public override void Write(Utf8JsonWriter writer, SKColor value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(string.Create(CultureInfo.InvariantCulture, $"#{value.Alpha:x2}{value.Red:x2}{value.Green:x2}{value.Blue:x2}"));
 }

@@ -308,6 +308,64 @@ public sealed class ImageSourceTests
     }
 
     [Fact]
+    public void Select_and_MapLabels_make_sources_that_share_the_decoded_images()
+    {
+        // Given three images with one colour label each
+        using var folder = new TempFolder();
+        WritePng(folder, "a.png", 8, 8, (_, _) => SKColors.Red);
+        WritePng(folder, "b.png", 8, 8, (_, _) => SKColors.Blue);
+        WritePng(folder, "c.png", 8, 8, (_, _) => SKColors.Lime);
+        var csv = folder.Write("labels.csv", "image,label\na.png,red\nb.png,blue\nc.png,green\n");
+        var all = ImageSource.FromLongCsv(csv, folder.Path, new ImageSourceOptions { Size = 8 });
+
+        // When instances 2 and 0 are selected, their labels mapped onto a vocabulary without red, and batched
+        var selected = all.Select([2, 0]);
+        var (mapped, report) = selected.MapLabels(new LabelVocabulary(["green", "blue"]));
+        var inputs = Flatten(mapped.Batches([0, 1], 2, augment: false, seed: 0, Ct));
+        long cachedByView = all.CachedBytes;
+
+        // Then the two images decoded through the view are in the whole source's cache, the view holds them in that
+        // order with their labels over the new vocabulary, red is reported missing, and the inputs are the source's
+        Assert.Equal(2L * 8 * 8 * 4, cachedByView);
+        Assert.Equal(["c.png", "a.png"], mapped.ImageIds);
+        Assert.Equal(Path.Combine(folder.Path, "c.png"), mapped.ImagePath(0));
+        Assert.Equal([0], mapped.Labels.Row(0).ToArray());
+        Assert.True(mapped.Labels.Row(1).IsEmpty);
+        Assert.Equal(["red"], report.MissingLabels);
+        Assert.Equal(2, mapped.Vocabulary.Count);
+        Assert.Equal(Flatten(all.Batches([2, 0], 2, augment: false, seed: 0, Ct)), inputs);
+        Assert.Equal(cachedByView, mapped.CachedBytes);
+        Assert.Throws<ArgumentOutOfRangeException>(() => all.Select([3]));
+    }
+
+    [Fact]
+    public void Image_options_in_a_models_json_keep_what_decides_the_inputs_and_drop_the_work_settings()
+    {
+        // Given training options of an image model whose decoding differs from every default
+        var image = new ImageSourceOptions
+        {
+            Size = 32, Resize = ImageResize.Stretch, Background = new SKColor(10, 20, 30), Mean = [0.5f, 0.25f, 0.125f], Std = [1, 2, 4],
+            HorizontalFlip = false, Crop = ImageCrop.Padded, CropPadding = 3, DecodeThreads = 1, PrefetchBatches = 5, CacheBytes = 0, SkipInvalid = true,
+        };
+        var options = new TrainingOptions { Backbone = BackboneKind.Cnn, Image = image };
+
+        // When they are written as a model manifest writes them and read back
+        var json = JsonSerializer.Serialize(options, TrainingJson.Options);
+        var read = JsonSerializer.Deserialize<TrainingOptions>(json, TrainingJson.Options)!.Image!;
+
+        // Then the decoding and augmentation come back; threads, prefetch, cache and skipping are not saved
+        Assert.Equal((32, ImageResize.Stretch, new SKColor(10, 20, 30), false, ImageCrop.Padded, 3),
+                     (read.Size, read.Resize, read.Background, read.HorizontalFlip, read.Crop, read.CropPadding));
+        Assert.Equal(image.Mean, read.Mean);
+        Assert.Equal(image.Std, read.Std);
+        Assert.Equal(new ImageSourceOptions().DecodeThreads, read.DecodeThreads);
+        Assert.Equal(new ImageSourceOptions().CacheBytes, read.CacheBytes);
+        Assert.False(read.SkipInvalid);
+        Assert.Contains("\"background\": \"#ff0a141e\"", json);
+        Assert.DoesNotContain("\"image\"", JsonSerializer.Serialize(new TrainingOptions(), TrainingJson.Options));
+    }
+
+    [Fact]
     public void A_missing_coco_image_is_an_error_naming_its_images_entry()
     {
         // Given a COCO instances file whose second image file is absent

@@ -1,0 +1,87 @@
+using System.CommandLine;
+using LabelSphere.Training;
+using LabelSphere.Training.Images;
+
+namespace LabelSphere.Cli;
+
+/// <summary>The options with which <c>train</c> learns from images: where they are, their size, resizing and augmentation.</summary>
+internal sealed class ImageArguments
+{
+    /// <summary>Image side for the backbones made for small images (the emoji set's 64 pixels).</summary>
+    public const int SmallImageSize = 64;
+
+    /// <summary>Image side for Inception v3: the size it was designed for.</summary>
+    public const int InceptionImageSize = 299;
+
+    // Images up to this side get the CIFAR crop (shifts of an eighth of the side) and larger ones Inception's
+    // random resized crop, which would cut most of a small icon away; the same bound picks the small ResNet.
+    const int LargestSmallImage = 96;
+
+    public readonly Option<string?> Images = new("--images")
+    {
+        Description = "Image folder: the data (and --test) is an annotation file whose instances are image files in it (long or wide CSV image,label; COCO instances JSON)",
+    };
+
+    public readonly Option<string?> TestImages = new("--test-images") { Description = "Image folder of the --test annotations (default: --images)" };
+
+    public readonly Option<int?> Size = new("--image-size")
+    {
+        Description = $"Side of the square network input in pixels (default {SmallImageSize} for cnn and resnet, {InceptionImageSize} for inception-v3)",
+    };
+
+    public readonly Option<ImageResize> Resize = NamedOptions.Create("--resize", "How non-square images are made square", ImageResize.CenterCrop);
+
+    public readonly Option<bool> Augment = new("--augment")
+    {
+        Description = $"Random flips and crops of training images (the default): shifts of up to an eighth of the side for images of up to {LargestSmallImage} pixels, Inception's random resized crop above; validation and test images are never augmented",
+    };
+
+    public readonly Option<bool> NoAugment = new("--no-augment") { Description = "Train on the images as they are, without flips or crops" };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Images);
+        command.Options.Add(TestImages);
+        command.Options.Add(Size);
+        command.Options.Add(Resize);
+        command.Options.Add(Augment);
+        command.Options.Add(NoAugment);
+    }
+
+    /// <summary>
+    /// The backbone and image options a command line asks for: null image options without --images. With --images
+    /// the backbone defaults to cnn, and the image size to the backbone's and must be at least its minimum.
+    /// </summary>
+    public (BackboneKind Backbone, ImageSourceOptions? Image) Resolve(ParseResult parse, Option<BackboneKind> model, bool skipInvalid)
+    {
+        var backbone = parse.GetValue(model);
+        if (parse.GetValue(Images) is null)
+        {
+            foreach (var option in new Option[] { TestImages, Size, Resize, Augment, NoAugment })
+                if (Given(parse, option)) throw new ArgumentException($"{option.Name} applies to image data; give the image folder with --images");
+            return (backbone, null);
+        }
+
+        if (!Given(parse, model)) backbone = BackboneKind.Cnn;
+        if (Backbones.MinimumImageSide(backbone) is not { } minimum)
+            throw new ArgumentException($"the {Backbones.Name(backbone)} backbone takes feature vectors; images need --model cnn, resnet or inception-v3");
+        int size = parse.GetValue(Size) ?? (backbone == BackboneKind.InceptionV3 ? InceptionImageSize : SmallImageSize);
+        if (size < minimum)
+            throw new ArgumentException($"--image-size {size} is below the {Backbones.Name(backbone)} backbone's minimum: it takes images of at least {minimum}×{minimum} pixels");
+        if (Given(parse, Augment) && Given(parse, NoAugment)) throw new ArgumentException("--augment and --no-augment exclude each other");
+        bool augment = !parse.GetValue(NoAugment);
+        var image = new ImageSourceOptions
+        {
+            Size = size,
+            Resize = parse.GetValue(Resize),
+            HorizontalFlip = augment,
+            Crop = !augment ? ImageCrop.None : size <= LargestSmallImage ? ImageCrop.Padded : ImageCrop.RandomResized,
+            CropPadding = Math.Max(1, size / 8),
+            SkipInvalid = skipInvalid,
+        };
+        image.Validate();
+        return (backbone, image);
+    }
+
+    static bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
+}

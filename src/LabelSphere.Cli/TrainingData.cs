@@ -1,0 +1,108 @@
+using LabelSphere.Data;
+using LabelSphere.Embedding;
+using LabelSphere.Evaluation;
+using LabelSphere.Training;
+using LabelSphere.Training.Images;
+
+namespace LabelSphere.Cli;
+
+/// <summary>Where a training run's data is: the annotation files and, for image data, the folders of their images.</summary>
+/// <param name="Data">Training data: features, or annotations naming images in <paramref name="Images"/>.</param>
+/// <param name="Test">Held-out data of the same kind, or null.</param>
+/// <param name="Images">Image folder of the training data, or null for feature data.</param>
+/// <param name="TestImages">Image folder of the test data (the training data's when null).</param>
+internal sealed record DataPaths(string Data, string? Test, string? Images, string? TestImages);
+
+/// <summary>
+/// The data of a training run: training and held-out instances over the model's vocabulary, how features are scaled
+/// (feature data) or images decoded (image data), and what mapping the data's labels onto the vocabulary lost.
+/// </summary>
+internal sealed record TrainingData(
+    DataPaths Paths, LabelEmbedding? Embedding, LabelVocabulary Vocabulary, IInstanceSource Train, IInstanceSource? Validation,
+    FeatureTransform? Features, ImageSourceOptions? Image, LabelMappingReport TrainMapping, LabelMappingReport? TestMapping,
+    string VocabularySource, int[] MostFrequent)
+{
+    /// <summary>Images left out with --skip-invalid so far (missing files, then undecodable ones as training meets them).</summary>
+    public int SkippedImages =>
+        (Train is ImageSource train ? train.SkippedImages : 0) + (Paths.Test is not null && Validation is ImageSource test ? test.SkippedImages : 0);
+
+    /// <summary>
+    /// Reads the data <paramref name="paths"/> names and splits off a validation share when there is no test data;
+    /// image data is decoded as <see cref="TrainingOptions.Image"/> says.
+    /// </summary>
+    public static TrainingData Prepare(DataPaths paths, double validationShare, string? embeddingPath, ReaderOptions reader, TrainingOptions options)
+    {
+        var embedding = embeddingPath is null ? null : LabelEmbedding.Load(embeddingPath);
+        if (options.Loss == LossKind.Cosine && embedding is null)
+            throw new ArgumentException("--loss cosine needs --embedding: the network learns to predict points of a label embedding (make one with 'labelsphere embed')");
+        var dataSet = AnnotationReader.Read(paths.Data, reader);
+        var vocabulary = embedding?.Vocabulary ?? dataSet.Vocabulary;
+        var source = embedding is not null ? $"embedding {Path.GetFullPath(embeddingPath!)}" : $"the labels of {paths.Data}";
+        var sources = options.Image is { } image
+            ? ImageSources(paths, dataSet, vocabulary, image, validationShare, options.Seed, reader)
+            : FeatureSources(paths, dataSet, vocabulary, validationShare, options, reader);
+        return new TrainingData(paths, embedding, vocabulary, sources.Train, sources.Validation, sources.Features, options.Image,
+            sources.TrainMapping, sources.TestMapping, source, RankingMetrics.MostFrequent(sources.Train.Labels, 5));
+    }
+
+    /// <summary>The instances of one kind of data, and what mapping their labels lost.</summary>
+    sealed record Sources(IInstanceSource Train, IInstanceSource? Validation, FeatureTransform? Features, LabelMappingReport TrainMapping,
+                          LabelMappingReport? TestMapping);
+
+    static Sources FeatureSources(DataPaths paths, AnnotationSet dataSet, LabelVocabulary vocabulary, double validationShare, TrainingOptions options, ReaderOptions reader)
+    {
+        if (dataSet.Features is null)
+            throw new ArgumentException($"{paths.Data}: has no features; the {Backbones.Name(options.Backbone)} backbone trains on feature vectors (Mulan ARFF or Extreme Classification text); for annotations of images give their folder with --images");
+        var (labels, mapping) = LabelMapping.Map(dataSet.Vocabulary, dataSet.Labels, vocabulary);
+        var (trainRows, validationRows) = Split(dataSet.Count, paths.Test is null ? validationShare : 0, options.Seed);
+        var transform = FeatureTransform.Fit(dataSet.Features, options.Features, trainRows);
+        var train = new FeatureSource(dataSet.Features, labels, vocabulary, transform, trainRows);
+        FeatureSource? validation = validationRows.Length > 0 ? new FeatureSource(dataSet.Features, labels, vocabulary, transform, validationRows) : null;
+        LabelMappingReport? testMapping = null;
+        if (paths.Test is not null)
+        {
+            var testSet = AnnotationReader.Read(paths.Test, reader);
+            if (testSet.Features is null) throw new ArgumentException($"{paths.Test}: has no features");
+            if (testSet.Features.Columns > transform.Columns)
+                throw new ArgumentException($"{paths.Test}: has {testSet.Features.Columns} features, the training data {transform.Columns}");
+            (var testLabels, testMapping) = LabelMapping.Map(testSet.Vocabulary, testSet.Labels, vocabulary);
+            validation = new FeatureSource(testSet.Features, testLabels, vocabulary, transform);
+        }
+        return new Sources(train, validation, transform, mapping, testMapping);
+    }
+
+    static Sources ImageSources(DataPaths paths, AnnotationSet dataSet, LabelVocabulary vocabulary, ImageSourceOptions image, double validationShare, int seed, ReaderOptions reader)
+    {
+        var (all, mapping) = new ImageSource(dataSet, paths.Images!, image).MapLabels(vocabulary);
+        var (trainRows, validationRows) = Split(all.Count, paths.Test is null ? validationShare : 0, seed);
+        // Both splits share the decoded images, so each is decoded once.
+        var train = all.Select(trainRows);
+        ImageSource? validation = validationRows.Length > 0 ? all.Select(validationRows) : null;
+        LabelMappingReport? testMapping = null;
+        if (paths.Test is not null)
+        {
+            var testSet = AnnotationReader.Read(paths.Test, reader);
+            (validation, testMapping) = new ImageSource(testSet, paths.TestImages ?? paths.Images!, image).MapLabels(vocabulary);
+        }
+        return new Sources(train, validation, null, mapping, testMapping);
+    }
+
+    /// <summary>
+    /// Training and validation rows of <paramref name="count"/> instances: a seeded share held out, each part in
+    /// instance order; all rows train when the share is 0.
+    /// </summary>
+    static (int[] Train, int[] Validation) Split(int count, double validationShare, int seed)
+    {
+        var order = Enumerable.Range(0, count).ToArray();
+        if (validationShare <= 0) return (order, []);
+        new Random(Trainer.Mix(seed, -1)).Shuffle(order);
+        int held = (int)Math.Round(count * validationShare);
+        if (held == 0 || held == count)
+            throw new ArgumentException($"--validation-fraction {validationShare} of {count} instances leaves {(held == 0 ? "no validation" : "no training")} instances");
+        var validation = order[(count - held)..];
+        var train = order[..(count - held)];
+        Array.Sort(train);
+        Array.Sort(validation);
+        return (train, validation);
+    }
+}
