@@ -59,7 +59,7 @@ internal static class CompareCommand
             var folder = Path.GetFullPath(parse.GetValue(output)!);
             if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
                 throw new IOException($"{folder} is not empty; a comparison writes into a new or empty folder");
-            var setup = TrainCommand.Prepare(parse.GetValue(train)!, parse.GetValue(test)!, 0, parse.GetValue(embeddingFolder)!, readerOptions, options);
+            var setup = TrainingData.Prepare(new DataPaths(parse.GetValue(train)!, parse.GetValue(test)!, null, null), 0, parse.GetValue(embeddingFolder)!, readerOptions, options);
             var embeddings = Embeddings(setup, parse.GetValue(dims));
             var weightSource = setup.Train.Labels;
             if (parse.GetValue(classWeights) is { } weightsPath)
@@ -71,7 +71,7 @@ internal static class CompareCommand
             var clock = Stopwatch.StartNew();
             var result = await Task.Run(() => RunWithProgress(new ComparisonRunner.Setup(setup.Train, setup.Validation!, embeddings, options, folder, weights, setup.Features),
                 1 + embeddings.Count, options, ct), CancellationToken.None);
-            var title = $"{Path.GetFileName(setup.DataPath)}: {Backbones.Name(options.Backbone)}, {options.Steps} steps";
+            var title = $"{Path.GetFileName(setup.Paths.Data)}: {Backbones.Name(options.Backbone)}, {options.Steps} steps";
             var table = Write(result, folder, title, setup, options, clock.Elapsed);
             if (parse.GetValue(Cli.Json))
                 Cli.WriteJson(new
@@ -89,7 +89,7 @@ internal static class CompareCommand
         return command;
     }
 
-    static IReadOnlyList<LabelEmbedding> Embeddings(TrainCommand.Setup setup, string? dims)
+    static IReadOnlyList<LabelEmbedding> Embeddings(TrainingData setup, string? dims)
     {
         var embedding = setup.Embedding!;
         if (dims is null) return [embedding];
@@ -119,7 +119,7 @@ internal static class CompareCommand
         return result!;
     }
 
-    internal static string Write(ComparisonResult result, string folder, string title, TrainCommand.Setup setup, TrainingOptions options, TimeSpan elapsed)
+    internal static string Write(ComparisonResult result, string folder, string title, TrainingData setup, TrainingOptions options, TimeSpan elapsed)
     {
         Directory.CreateDirectory(folder);
         result.WriteCurves(Path.Combine(folder, "curves.csv"));
@@ -128,7 +128,7 @@ internal static class CompareCommand
         var markdown = $"""
             # {title}
 
-            Training data `{setup.DataPath}` ({setup.Train.Count:N0} instances), test data `{setup.TestPath}` ({setup.Validation!.Count:N0} instances),
+            Training data `{setup.Paths.Data}` ({setup.Train.Count:N0} instances), test data `{setup.Paths.Test}` ({setup.Validation!.Count:N0} instances),
             {setup.Vocabulary.Count:N0} classes; {Backbones.Name(options.Backbone)} body, {TrainCommand.OptimizerName(options.Optimizer)}, batch {options.BatchSize},
             {options.Steps} steps, measured every {options.EvalEvery} steps; {elapsed.TotalMinutes:F1} minutes in all.
             The MAP@100 that ranks the models is {(result.Baseline.Curve[^1].WeightedPaperMap is null ? "unweighted" : "class-weighted (weights from the class frequencies, capped; docs/metrics.md)")}.

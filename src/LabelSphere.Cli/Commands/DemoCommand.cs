@@ -81,8 +81,8 @@ internal static class DemoCommand
             // 4–5. Both heads, trained identically, measured on the test set every 100 steps.
             var options = new TrainingOptions { Loss = LossKind.Cosine, Steps = Steps, EvalEvery = EvalEvery, LogEvery = EvalEvery, CheckpointEvery = 0, Seed = seedValue };
             var setup = testPath.Length > 0
-                ? TrainCommand.Prepare(trainPath, testPath, 0, embeddingFolder, readerOptions, options)
-                : TrainCommand.Prepare(trainPath, null, 0.2, embeddingFolder, readerOptions, options);
+                ? TrainingData.Prepare(new DataPaths(trainPath, testPath, null, null), 0, embeddingFolder, readerOptions, options)
+                : TrainingData.Prepare(new DataPaths(trainPath, null, null, null), 0.2, embeddingFolder, readerOptions, options);
             Cli.Out.MarkupLine($"3. training the embedding model and the sigmoid baseline: MLP, {Steps} steps each, measured every {EvalEvery} steps");
             var comparisonFolder = Path.Combine(folder, "comparison");
             var weights = ClassWeights.FromLabels(setup.Train.Labels);
