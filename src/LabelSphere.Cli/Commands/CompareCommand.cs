@@ -81,7 +81,7 @@ internal static class CompareCommand
                 });
             else
             {
-                Cli.Out.WriteLine(table);
+                Console.Out.WriteLine(table);   // Markdown: never wrapped to the console width
                 Cli.Out.MarkupLine($"curves, figure and table in [bold]{Markup.Escape(folder)}[/]");
             }
             return 0;

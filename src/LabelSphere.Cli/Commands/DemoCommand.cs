@@ -91,7 +91,7 @@ internal static class DemoCommand
                 2, options, ct), CancellationToken.None);
             var table = CompareCommand.Write(result, comparisonFolder, world is null ? $"{Path.GetFileName(trainPath)}: demo" : "synthetic world: demo",
                 setup, options, clock.Elapsed);
-            Cli.Out.WriteLine(table);
+            Console.Out.WriteLine(table);   // Markdown: never wrapped to the console width
             Cli.Out.MarkupLine($"done in {clock.Elapsed.TotalMinutes:F1} minutes. Report: [bold]{Markup.Escape(comparisonFolder)}[/] " +
                                "(results.md, convergence.png, curves.csv, each model's train.jsonl); embedding and its spectrum.png in " +
                                Markup.Escape(embeddingFolder));
