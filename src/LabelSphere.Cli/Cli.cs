@@ -67,24 +67,8 @@ internal static class Cli
         or Training.ModelFormatException or NotSupportedException;
 
     /// <summary>An option over an enum whose values are written in kebab case (half-count for HalfCount).</summary>
-    public static Option<T> EnumOption<T>(string name, string description, T defaultValue) where T : struct, Enum
-    {
-        var names = Enum.GetValues<T>().ToDictionary(v => Kebab(v.ToString()), v => v);
-        var option = new Option<T>(name)
-        {
-            Description = $"{description} ({string.Join(", ", names.Keys)}; default {Kebab(defaultValue.ToString())})",
-            DefaultValueFactory = _ => defaultValue,
-            CustomParser = result =>
-            {
-                var token = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-                if (names.TryGetValue(token.ToLowerInvariant(), out var value)) return value;
-                result.AddError($"{name}: '{token}' is not one of {string.Join(", ", names.Keys)}");
-                return defaultValue;
-            },
-        };
-        option.AcceptOnlyFromAmong([.. names.Keys]);
-        return option;
-    }
+    public static Option<T> EnumOption<T>(string name, string description, T defaultValue) where T : struct, Enum =>
+        NamedOptions.Create(name, description, defaultValue);
 
     public static string Kebab(string pascal) => JsonNamingPolicy.KebabCaseLower.ConvertName(pascal);
 

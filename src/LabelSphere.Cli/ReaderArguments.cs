@@ -3,7 +3,7 @@ using LabelSphere.Data;
 
 namespace LabelSphere.Cli;
 
-/// <summary>The reader options <c>embed</c> takes, for the verbs that read feature data (train, predict).</summary>
+/// <summary>The reader options every verb that reads annotations takes (embed, train, predict, compare, demo).</summary>
 internal sealed class ReaderArguments
 {
     public readonly Option<AnnotationFormat?> Format = new("--format")

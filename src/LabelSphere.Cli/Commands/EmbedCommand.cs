@@ -14,20 +14,7 @@ internal static class EmbedCommand
         var annotations = new Argument<string>("annotations") { Description = "Annotation file (Extreme Classification text, Mulan ARFF, wide or long CSV, COCO instances or captions JSON)" };
         var dim = new Option<int?>("--dim") { Description = $"Embedding dimension k, between 1 and the number of labels (default {EmbeddingOptions.DefaultDimension}, or the number of labels if fewer)" };
         var output = new Option<string>("--out") { Description = "Folder to write the embedding to", Required = true };
-        var format = new Option<AnnotationFormat?>("--format")
-        {
-            Description = "Annotation format (extreme-text, mulan-arff, wide-csv, long-csv, coco-instances, coco-captions); detected from the file when omitted",
-            CustomParser = r =>
-            {
-                var token = r.Tokens[0].Value;
-                foreach (var f in Enum.GetValues<AnnotationFormat>()) if (Cli.Kebab(f.ToString()) == token.ToLowerInvariant()) return f;
-                r.AddError($"--format: '{token}' is not one of {string.Join(", ", Enum.GetValues<AnnotationFormat>().Select(f => Cli.Kebab(f.ToString())))}");
-                return null;
-            },
-        };
-        var skipInvalid = new Option<bool>("--skip-invalid") { Description = "Skip and count invalid instances instead of stopping at the first" };
-        var labelsXml = new Option<string?>("--labels-xml") { Description = "Mulan: the label XML file (found beside the ARFF by default)" };
-        var labelNames = new Option<string?>("--label-names") { Description = "Extreme text: label names, one per line (<prefix>_labels.txt beside the data by default)" };
+        var reader = new ReaderArguments();
         var minCount = new Option<int>("--min-count") { Description = "COCO captions: keep words on at least this many images", DefaultValueFactory = _ => 5 };
         var stopWords = new Option<string?>("--stop-words") { Description = "COCO captions: stop-word file (one per line), or 'none' to keep every word; built-in English list by default" };
         var measure = Cli.EnumOption("--measure", "Association measure", PmiMeasure.Pmi);
@@ -42,18 +29,15 @@ internal static class EmbedCommand
 
         var command = new Command("embed", "Build a label embedding from ground-truth annotations")
         {
-            annotations, dim, output, format, skipInvalid, labelsXml, labelNames, minCount, stopWords,
+            annotations, dim, output, minCount, stopWords,
             measure, unseen, diagonal, positive, shift, alpha, negative, solver, seed, Cli.Json,
         };
+        reader.AddTo(command);
         command.SetAction((parse, ct) => Cli.Run(parse, () =>
         {
             var stopWordsValue = parse.GetValue(stopWords);
-            var readerOptions = new ReaderOptions
+            var readerOptions = reader.Get(parse) with
             {
-                Format = parse.GetValue(format),
-                SkipInvalid = parse.GetValue(skipInvalid),
-                LabelXmlPath = parse.GetValue(labelsXml),
-                LabelNamesPath = parse.GetValue(labelNames),
                 MinWordCount = parse.GetValue(minCount),
                 UseStopWords = stopWordsValue != "none",
                 StopWordsPath = stopWordsValue is null or "none" ? null : stopWordsValue,
