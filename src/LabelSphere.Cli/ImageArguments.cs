@@ -34,6 +34,7 @@ internal sealed class ImageArguments
     public readonly Option<bool> Augment = new("--augment")
     {
         Description = $"Random flips and crops of training images (the default): shifts of up to an eighth of the side for images of up to {LargestSmallImage} pixels, Inception's random resized crop above; validation and test images are never augmented",
+        DefaultValueFactory = _ => true,
     };
 
     public readonly Option<bool> NoAugment = new("--no-augment") { Description = "Train on the images as they are, without flips or crops" };
@@ -69,7 +70,7 @@ internal sealed class ImageArguments
         if (size < minimum)
             throw new ArgumentException($"--image-size {size} is below the {Backbones.Name(backbone)} backbone's minimum: it takes images of at least {minimum}×{minimum} pixels");
         if (Given(parse, Augment) && Given(parse, NoAugment)) throw new ArgumentException("--augment and --no-augment exclude each other");
-        bool augment = !parse.GetValue(NoAugment);
+        bool augment = parse.GetValue(Augment) && !parse.GetValue(NoAugment);
         var image = new ImageSourceOptions
         {
             Size = size,
