@@ -71,7 +71,7 @@ public sealed class InceptionV3 : Module<Tensor, Tensor>, IBackbone
         mixed7b = new InceptionC(1280);
         mixed7c = new InceptionC(2048);
         RegisterComponents();
-        Initialize();
+        ResNet.Initialize(this);   // the same He-normal / unit batch-norm start as the ResNets
     }
 
     /// <inheritdoc />
@@ -118,24 +118,6 @@ public sealed class InceptionV3 : Module<Tensor, Tensor>, IBackbone
         if (height < MinimumInputSize || width < MinimumInputSize)
             throw new ArgumentOutOfRangeException(nameof(height),
                 $"Inception v3 needs images of at least {MinimumInputSize}×{MinimumInputSize} pixels (smaller grids vanish before the last reduction), got {height}×{width}");
-    }
-
-    void Initialize()
-    {
-        using var noGrad = no_grad();
-        foreach (var (_, child) in named_modules())
-        {
-            switch (child)
-            {
-                case Conv2d conv:
-                    init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
-                    break;
-                case BatchNorm2d norm:
-                    init.ones_(norm.weight);
-                    init.zeros_(norm.bias);
-                    break;
-            }
-        }
     }
 
     /// <summary>Concatenates branch outputs along channels and disposes them.</summary>

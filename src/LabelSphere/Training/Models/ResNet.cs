@@ -126,7 +126,7 @@ public sealed class ResNet : Module<Tensor, Tensor>, IBackbone
     }
 
     /// <summary>He normal weights (fan out, as torchvision's ResNets) for every convolution; batch norms at 1 and 0.</summary>
-    static void Initialize(Module module)
+    internal static void Initialize(Module module)
     {
         using var noGrad = no_grad();
         foreach (var (_, child) in module.named_modules())
