@@ -67,6 +67,33 @@ public sealed class LabelMatrix
         return new LabelMatrix(offsets, indices, columns);
     }
 
+    /// <summary>
+    /// The same rows over the columns listed: column j of the result is column <paramref name="columns"/>[j] of this
+    /// matrix, and labels in no listed column are dropped.
+    /// </summary>
+    /// <param name="columns">Distinct column ids, ascending, so that every row stays sorted.</param>
+    public LabelMatrix SelectColumns(ReadOnlySpan<int> columns)
+    {
+        var newId = new int[Columns];
+        Array.Fill(newId, -1);
+        for (int j = 0; j < columns.Length; j++)
+        {
+            if ((uint)columns[j] >= (uint)Columns) throw new ArgumentOutOfRangeException(nameof(columns), columns[j], $"column must be below {Columns}");
+            if (j > 0 && columns[j] <= columns[j - 1]) throw new ArgumentException("columns must be distinct and ascending", nameof(columns));
+            newId[columns[j]] = j;
+        }
+        var builder = new LabelMatrixBuilder();
+        var row = new List<int>();
+        for (int r = 0; r < Rows; r++)
+        {
+            row.Clear();
+            foreach (var id in Row(r))
+                if (newId[id] >= 0) row.Add(newId[id]);
+            builder.AddSortedRow(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(row));
+        }
+        return builder.Build(columns.Length);
+    }
+
     /// <summary>The rows listed, in that order.</summary>
     public LabelMatrix SelectRows(ReadOnlySpan<int> rows)
     {

@@ -103,6 +103,45 @@ public sealed class TrainVerbsTests : IDisposable
     }
 
     [Fact]
+    public void Zeroshot_holds_labels_out_places_them_and_reports_them_against_chance()
+    {
+        // Given synthetic training and test data and an embedding of every training label
+        var train = WriteExtremeText("syn", 400, 7);
+        var test = WriteExtremeText("syntest", 200, 8);
+        var embedding = Path.Combine(dir, "emb");
+        Assert.Equal(0, CliRunner.Run("embed", train, "--dim", "6", "--out", embedding).ExitCode);
+
+        // When two labels are held out by name
+        var output = Path.Combine(dir, "zs");
+        var run = CliRunner.Run("zeroshot", train, test, "--embedding", embedding, "--labels", "tag2,tag7", "--steps", "80", "--hidden", "32",
+            "--lr", "0.003", "--out", output, "--json");
+
+        // Then both are measured against chance, and the extended embedding decodes them with the zero-shot model
+        Assert.True(run.ExitCode == 0, run.Err);
+        using (var json = JsonDocument.Parse(run.Out))
+        {
+            var labels = json.RootElement.GetProperty("labels").EnumerateArray().ToArray();
+            Assert.Equal(["tag2", "tag7"], labels.Select(l => l.GetProperty("name").GetString()).Order());
+            var means = json.RootElement.GetProperty("means");
+            Assert.True(means.GetProperty("zeroShot").GetProperty("averagePrecision").GetDouble() > means.GetProperty("chance").GetProperty("averagePrecision").GetDouble());
+        }
+        Assert.Contains("| chance (random ranking, exact expectation) |", File.ReadAllText(Path.Combine(output, "results.md")));
+        Assert.Equal(1 + 2 * 4, File.ReadAllLines(Path.Combine(output, "labels.csv")).Length);
+        var predicted = CliRunner.Run("predict", Path.Combine(output, "zero-shot"), test, "--embedding", Path.Combine(output, "embedding"), "--top", "12", "--json");
+        Assert.True(predicted.ExitCode == 0, predicted.Err);
+        Assert.Contains("\"tag7\"", predicted.Out);
+
+        // And an unknown label or an impossible count is one clear error
+        var unknown = CliRunner.Run("zeroshot", train, test, "--embedding", embedding, "--labels", "tag77x", "--steps", "5", "--out", Path.Combine(dir, "zs2"));
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("tag77x", unknown.Err);
+        Assert.DoesNotContain("   at ", unknown.Err);
+        var tooMany = CliRunner.Run("zeroshot", train, test, "--embedding", embedding, "--hold-out", "5", "--min-count", "100000", "--steps", "5", "--out", Path.Combine(dir, "zs3"));
+        Assert.Equal(1, tooMany.ExitCode);
+        Assert.Contains("cannot hold out 5", tooMany.Err);
+    }
+
+    [Fact]
     public void The_sigmoid_baseline_trains_on_the_datas_own_labels_without_an_embedding()
     {
         var train = WriteExtremeText("syn", 200, 7);

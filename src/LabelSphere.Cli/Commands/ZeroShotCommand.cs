@@ -1,0 +1,94 @@
+using System.CommandLine;
+using System.Diagnostics;
+using LabelSphere.Evaluation;
+using LabelSphere.Training;
+using Spectre.Console;
+
+namespace LabelSphere.Cli.Commands;
+
+/// <summary>
+/// <c>labelsphere zeroshot</c>: labels held out of training, placed afterwards from their co-occurrences, and their
+/// average precision on the test set next to chance and next to models trained with them (the paper's 3.3.1).
+/// </summary>
+internal static class ZeroShotCommand
+{
+    public static Command Create()
+    {
+        var train = new Argument<string>("train") { Description = "Training data with features (Mulan ARFF, Extreme Classification text); its annotations also place the held-out labels" };
+        var test = new Argument<string>("test") { Description = "Test data: the held-out labels are measured on it" };
+        var embeddingFolder = new Option<string>("--embedding") { Description = "Embedding folder of every label ('labelsphere embed' on the training data); the embedding without the held-out labels is refitted with its options", Required = true };
+        var holdOut = new Option<int>("--hold-out") { Description = "How many labels to hold out, spread over the frequency ranks (default 10)", DefaultValueFactory = _ => 10 };
+        var labels = new Option<string?>("--labels") { Description = "Hold out these labels instead (comma-separated names)" };
+        var minCount = new Option<int>("--min-count") { Description = "Labels chosen by --hold-out occur at least this often in training (default 20)", DefaultValueFactory = _ => 20 };
+        var output = new Option<string>("--out") { Description = "Folder for results.md, labels.csv, the extended embedding and one training run per model", Required = true };
+        var experiment = new ExperimentArguments();
+        var reader = new ReaderArguments();
+        var command = new Command("zeroshot", "Hold labels out of training, place them zero-shot from their co-occurrences, and measure them against chance and against models trained with them")
+        {
+            train, test, embeddingFolder, holdOut, labels, minCount, output, Cli.Json,
+        };
+        experiment.AddTo(command);
+        reader.AddTo(command);
+        command.SetAction((parse, ct) => Cli.Run(parse, async () =>
+        {
+            var options = experiment.Get(parse, parse.GetValue(experiment.Steps));
+            var folder = Path.GetFullPath(parse.GetValue(output)!);
+            if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
+                throw new IOException($"{folder} is not empty; the experiment writes into a new or empty folder");
+            var setup = TrainingData.Prepare(new DataPaths(parse.GetValue(train)!, parse.GetValue(test)!, null, null), 0, parse.GetValue(embeddingFolder)!, reader.Get(parse), options);
+            var embedding = setup.Embedding!;
+            int[] heldOut;
+            if (parse.GetValue(labels) is { } names)
+                heldOut = names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(embedding.IdOf).ToArray();
+            else
+            {
+                int count = parse.GetValue(holdOut), minimum = parse.GetValue(minCount);
+                if (count < 1) throw new ArgumentException($"--hold-out must be at least 1, got {count}");
+                if (minimum < 1) throw new ArgumentException($"--min-count must be at least 1, got {minimum}");
+                heldOut = ZeroShotExperiment.ChooseLabels(setup.Train.Labels, setup.Validation!.Labels, count, minimum);
+            }
+            var testCounts = setup.Validation!.Labels.LabelCounts();
+            foreach (var h in heldOut)
+                if (testCounts[h] == 0) throw new ArgumentException($"--labels: '{embedding.Vocabulary[h]}' has no positive in {setup.Paths.Test}, so its average precision is undefined");
+
+            var clock = Stopwatch.StartNew();
+            var result = await Task.Run(() => ExperimentArguments.WithProgress(progress => ZeroShotExperiment.Run(
+                new ZeroShotExperiment.Setup(setup.Train, setup.Validation!, embedding, heldOut, options, folder, setup.Features), progress, ct)), CancellationToken.None);
+            var table = result.Table();
+            Directory.CreateDirectory(folder);
+            result.WriteCsv(Path.Combine(folder, "labels.csv"));
+            result.ReducedEmbedding.Save(Path.Combine(folder, "embedding"));
+            var markdown = $"""
+                # Zero-shot labels: {Path.GetFileName(setup.Paths.Data)}
+
+                {result.Labels.Count} labels held out of the training targets and of the embedding, placed afterwards from their co-occurrences in the
+                training annotations (`{setup.Paths.Data}`, {setup.Train.Count:N0} instances), and measured on `{setup.Paths.Test}` ({setup.Validation!.Count:N0} instances).
+                The three models share a {Backbones.Name(options.Backbone)} body, {TrainCommand.OptimizerName(options.Optimizer)}, batch {options.BatchSize} and {options.Steps} steps;
+                {clock.Elapsed.TotalMinutes:F1} minutes in all. AP is scikit-learn's average precision over the whole test set; chance is its exact
+                expectation under a random ranking. `embedding/` holds the embedding without the labels, extended with them placed zero-shot:
+                `labelsphere predict zero-shot/model <data> --embedding embedding` decodes with them.
+
+                {table}
+                """;
+            IO.AtomicFolder.WriteFile(Path.Combine(folder, "results.md"), stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(markdown)));
+            if (parse.GetValue(Cli.Json))
+            {
+                var (chance, zero, withEmbedding, sigmoid) = result.Means;
+                Cli.WriteJson(new
+                {
+                    output = folder,
+                    dimension = result.Dimension,
+                    means = new { chance, zeroShot = zero, embedding = withEmbedding, sigmoid },
+                    labels = result.Labels,
+                });
+            }
+            else
+            {
+                Console.Out.WriteLine(table);   // Markdown: never wrapped to the console width
+                Cli.Out.MarkupLine($"results, per-label CSV and the extended embedding in [bold]{Markup.Escape(folder)}[/]");
+            }
+            return 0;
+        }));
+        return command;
+    }
+}

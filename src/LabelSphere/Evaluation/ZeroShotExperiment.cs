@@ -1,0 +1,257 @@
+using System.Globalization;
+using System.Text;
+using LabelSphere.Data;
+using LabelSphere.Embedding;
+using LabelSphere.IO;
+using LabelSphere.Training;
+using static TorchSharp.torch;
+
+namespace LabelSphere.Evaluation;
+
+/// <summary>Three ranking scores of one label (or their means over the labels held out).</summary>
+/// <param name="AveragePrecision">Average precision over the whole ranking, as scikit-learn computes it.</param>
+/// <param name="AveragePrecisionAtDepth">The usual AP@100: precisions at the relevant ranks over min(positives, 100).</param>
+/// <param name="PaperAveragePrecision">The paper's AP@100: the precision at every rank 1..100, averaged.</param>
+public sealed record LabelScores(double AveragePrecision, double AveragePrecisionAtDepth, double PaperAveragePrecision)
+{
+    /// <summary>The mean of each score over <paramref name="scores"/>.</summary>
+    public static LabelScores Mean(IEnumerable<LabelScores> scores)
+    {
+        var all = scores.ToArray();
+        return new LabelScores(all.Average(s => s.AveragePrecision), all.Average(s => s.AveragePrecisionAtDepth), all.Average(s => s.PaperAveragePrecision));
+    }
+}
+
+/// <summary>One label held out of training: how often it occurs, and how well each model ranks the test instances for it.</summary>
+/// <param name="Name">The label.</param>
+/// <param name="TrainingCount">Training instances carrying it (whose co-occurrences place it).</param>
+/// <param name="TestPositives">Test instances carrying it.</param>
+/// <param name="Chance">The expectation of each score under a random ranking (<see cref="ChanceLevel"/>).</param>
+/// <param name="ZeroShot">The embedding model trained without the label, the label placed from its co-occurrences.</param>
+/// <param name="Embedding">The embedding model trained with the label.</param>
+/// <param name="Sigmoid">The sigmoid baseline trained with the label.</param>
+public sealed record ZeroShotLabel(string Name, long TrainingCount, long TestPositives, LabelScores Chance, LabelScores ZeroShot,
+                                   LabelScores Embedding, LabelScores Sigmoid);
+
+/// <summary>The outcome of <see cref="ZeroShotExperiment.Run"/>: every held-out label and the means over them.</summary>
+/// <param name="Labels">The labels held out, most frequent first.</param>
+/// <param name="Dimension">k of both embeddings.</param>
+/// <param name="ReducedEmbedding">The embedding fitted without the labels held out, then extended with them placed zero-shot.</param>
+/// <param name="Trainings">What training reported for the zero-shot, embedding and sigmoid models, in that order.</param>
+public sealed record ZeroShotResult(IReadOnlyList<ZeroShotLabel> Labels, int Dimension, LabelEmbedding ReducedEmbedding, IReadOnlyList<TrainingResult> Trainings)
+{
+    /// <summary>Means over the labels held out, for chance, the zero-shot model, and the two models trained with the labels.</summary>
+    public (LabelScores Chance, LabelScores ZeroShot, LabelScores Embedding, LabelScores Sigmoid) Means =>
+        (LabelScores.Mean(Labels.Select(l => l.Chance)), LabelScores.Mean(Labels.Select(l => l.ZeroShot)),
+         LabelScores.Mean(Labels.Select(l => l.Embedding)), LabelScores.Mean(Labels.Select(l => l.Sigmoid)));
+
+    /// <summary>
+    /// The results in Markdown: the means of each model (with how much of the way from chance to the embedding model
+    /// trained with the labels the zero-shot model goes), then one row per label.
+    /// </summary>
+    public string Table()
+    {
+        var text = new StringBuilder();
+        var (chance, zero, embedding, sigmoid) = Means;
+        text.AppendLine("| model | mean AP | mean AP@100 | mean MAP@100 (paper) | AP gain over chance, share of the embedding model's |");
+        text.AppendLine("|---|---|---|---|---|");
+        string Share(LabelScores s) => embedding.AveragePrecision > chance.AveragePrecision
+            ? $"{100 * (s.AveragePrecision - chance.AveragePrecision) / (embedding.AveragePrecision - chance.AveragePrecision):F0}%" : "n/a";
+        void Row(string name, LabelScores s, string share) =>
+            text.AppendLine($"| {name} | {s.AveragePrecision:F4} | {s.AveragePrecisionAtDepth:F4} | {s.PaperAveragePrecision:F4} | {share} |");
+        Row("chance (random ranking, exact expectation)", chance, "0%");
+        Row($"zero-shot: embedding model trained without them, labels placed (k={Dimension})", zero, Share(zero));
+        Row($"embedding model trained with them (k={Dimension})", embedding, "100%");
+        Row("sigmoid baseline trained with them", sigmoid, Share(sigmoid));
+        text.AppendLine();
+        text.AppendLine("| label | training instances | test positives | AP chance | AP zero-shot | AP embedding | AP sigmoid |");
+        text.AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var l in Labels)
+            text.AppendLine($"| {l.Name} | {l.TrainingCount:N0} | {l.TestPositives:N0} | {l.Chance.AveragePrecision:F4} | {l.ZeroShot.AveragePrecision:F4} | " +
+                            $"{l.Embedding.AveragePrecision:F4} | {l.Sigmoid.AveragePrecision:F4} |");
+        return text.ToString();
+    }
+
+    /// <summary>Writes one row per held-out label and model as CSV.</summary>
+    public void WriteCsv(string path) => AtomicFolder.WriteFile(path, stream =>
+    {
+        using var writer = new StreamWriter(stream, new UTF8Encoding(false));
+        writer.WriteLine("label,training_instances,test_positives,model,ap,ap100,map100_paper");
+        foreach (var l in Labels)
+            foreach (var (model, s) in new[] { ("chance", l.Chance), ("zero-shot", l.ZeroShot), ("embedding", l.Embedding), ("sigmoid", l.Sigmoid) })
+                writer.WriteLine(string.Join(",", Csv(l.Name), l.TrainingCount.ToString(CultureInfo.InvariantCulture), l.TestPositives.ToString(CultureInfo.InvariantCulture),
+                    model, F(s.AveragePrecision), F(s.AveragePrecisionAtDepth), F(s.PaperAveragePrecision)));
+    });
+
+    static string F(double v) => v.ToString("0.######", CultureInfo.InvariantCulture);
+    static string Csv(string s) => s.IndexOfAny([',', '"', '\n']) >= 0 ? $"\"{s.Replace("\"", "\"\"")}\"" : s;
+}
+
+/// <summary>
+/// The paper's zero-shot claim (section 3.3.1) as an experiment: labels are held out of the training targets and of
+/// the embedding, placed afterwards from their co-occurrences in the training annotations
+/// (<see cref="LabelEmbedding.AddLabel"/>), and the test instances are ranked for them by cosine proximity to the
+/// network's predictions; next to chance and next to models trained with the labels.
+/// </summary>
+public static class ZeroShotExperiment
+{
+    /// <summary>What to run the experiment on.</summary>
+    /// <param name="Train">Training instances over the vocabulary of <paramref name="Embedding"/>.</param>
+    /// <param name="Test">Test instances over the same vocabulary.</param>
+    /// <param name="Embedding">The embedding of every label; the reduced embedding is refitted with its options.</param>
+    /// <param name="HeldOut">Ids of the labels to hold out.</param>
+    /// <param name="Options">Training options shared by the three models; the loss is set per model.</param>
+    /// <param name="Output">Folder that receives one training run per model.</param>
+    /// <param name="Features">Feature scaling applied by the sources, saved with each model.</param>
+    public sealed record Setup(IInstanceSource Train, IInstanceSource Test, LabelEmbedding Embedding, IReadOnlyList<int> HeldOut,
+                               TrainingOptions Options, string Output, FeatureTransform? Features);
+
+    /// <summary>
+    /// <paramref name="count"/> labels to hold out, spread evenly over the frequency ranks of the labels that occur
+    /// at least <paramref name="minimumCount"/> times in training and at least once in the test set: frequent and rare
+    /// labels alike, deterministically.
+    /// </summary>
+    public static int[] ChooseLabels(LabelMatrix train, LabelMatrix test, int count, int minimumCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minimumCount);
+        var trainCounts = train.LabelCounts();
+        var testCounts = test.WithColumns(Math.Max(test.Columns, train.Columns)).LabelCounts();
+        var candidates = Enumerable.Range(0, train.Columns)
+            .Where(l => trainCounts[l] >= minimumCount && testCounts[l] > 0)
+            .OrderByDescending(l => trainCounts[l]).ThenBy(l => l).ToArray();
+        if (candidates.Length < count)
+            throw new ArgumentException($"only {candidates.Length} labels occur at least {minimumCount} times in training and at least once in the test data; " +
+                                        $"cannot hold out {count} (lower the count or the minimum)");
+        if (count >= train.Columns) throw new ArgumentException($"holding out {count} of {train.Columns} labels leaves none to train on");
+        var chosen = new int[count];
+        for (int i = 0; i < count; i++)
+            chosen[i] = candidates[count == 1 ? candidates.Length / 2 : (int)Math.Round((double)i * (candidates.Length - 1) / (count - 1))];
+        return chosen;
+    }
+
+    /// <summary>
+    /// Fits the reduced embedding, places the held-out labels, trains the zero-shot model, the embedding model and the
+    /// sigmoid baseline (the last two with every label), and measures each held-out label on the test set.
+    /// </summary>
+    /// <param name="progress">Receives (model name, training progress).</param>
+    public static ZeroShotResult Run(Setup setup, IProgress<(string Model, TrainingProgress Progress)>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var full = setup.Embedding;
+        int n = full.Labels;
+        if (setup.Train.Vocabulary.Count != n || setup.Test.Vocabulary.Count != n)
+            throw new ArgumentException("the training and test sources must be over the embedding's labels");
+        var heldOut = setup.HeldOut.Distinct().Order().ToArray();
+        if (heldOut.Length == 0) throw new ArgumentException("hold out at least one label");
+        if (heldOut.Length >= n) throw new ArgumentException($"holding out {heldOut.Length} of {n} labels leaves none to train on");
+        foreach (var h in heldOut)
+            if ((uint)h >= (uint)n) throw new ArgumentOutOfRangeException(nameof(setup), h, $"label ids must be below {n}");
+
+        // The world without the held-out labels: its vocabulary, the training targets and the embedding refitted on them.
+        var isHeld = new bool[n];
+        foreach (var h in heldOut) isHeld[h] = true;
+        var kept = Enumerable.Range(0, n).Where(l => !isHeld[l]).ToArray();
+        var reducedVocabulary = new LabelVocabulary(kept.Select(l => full.Vocabulary[l]));
+        var reducedLabels = setup.Train.Labels.SelectColumns(kept);
+        var reduced = LabelEmbedding.Fit(CooccurrenceCounts.Count(reducedVocabulary, reducedLabels),
+            full.Options with { Dimension = Math.Min(full.Dimension, kept.Length) });
+
+        // Placement: each held-out label from the training instances that carry it, against the known labels only.
+        var trainCounts = setup.Train.Labels.LabelCounts();
+        var testTruth = setup.Test.Labels.SelectColumns(heldOut);
+        var testPositives = testTruth.LabelCounts();
+        var placedUnits = new float[heldOut.Length * reduced.Dimension];
+        var extended = reduced;
+        for (int i = 0; i < heldOut.Length; i++)
+        {
+            var carries = new bool[setup.Train.Count];
+            for (int r = 0; r < carries.Length; r++) carries[r] = setup.Train.Labels.Row(r).BinarySearch(heldOut[i]) >= 0;
+            var (count, co) = reduced.CountWith(reducedLabels, carries);
+            if (count == 0) throw new ArgumentException($"label '{full.Vocabulary[heldOut[i]]}' occurs in no training instance, so it cannot be placed");
+            var one = reduced.AddLabel(full.Vocabulary[heldOut[i]], count, co);
+            one.UnitVector(reduced.Labels).CopyTo(placedUnits.AsSpan(i * reduced.Dimension));
+            // The saved extension carries every placed label; the earlier placed labels are not "known" to the later ones.
+            extended = extended.AddLabel(full.Vocabulary[heldOut[i]], count, [.. co, .. new long[i]]);
+        }
+
+        var device = Devices.Resolve(setup.Options.Device);
+        var reducedTrain = new RelabelledSource(setup.Train, reducedLabels, reducedVocabulary);
+        using var placed = tensor(placedUnits, [heldOut.Length, reduced.Dimension]);
+        using var columns = tensor(heldOut.Select(h => (long)h).ToArray());
+        var trainings = new List<TrainingResult>();
+
+        float[] TrainAndScore(string name, IInstanceSource train, LossKind loss, LabelEmbedding? embedding, Func<LabelModel, Tensor, Tensor> scores)
+        {
+            float[]? result = null;
+            int total = setup.Options.TotalSteps(train.Count);
+            var run = new TrainingRun
+            {
+                Train = train,
+                Options = setup.Options with { Loss = loss, EvalEvery = total },
+                Embedding = embedding,
+                Features = setup.Features,
+                Output = Path.Combine(setup.Output, name),
+                OnEvaluate = (step, model) =>
+                {
+                    if (step == total) result = Score(model, setup.Test, device, heldOut.Length, scores, cancellationToken);
+                },
+            };
+            var training = Trainer.Train(run, progress is null ? null : new InlineProgress<TrainingProgress>(p => progress.Report((name, p))), cancellationToken);
+            if (!training.Completed || result is null) throw new OperationCanceledException("the zero-shot experiment was stopped");
+            trainings.Add(training);
+            return result;
+        }
+
+        var zeroShot = TrainAndScore("zero-shot", reducedTrain, LossKind.Cosine, reduced,
+            (_, output) => nn.functional.normalize(output, p: 2, dim: 1).matmul(placed.to(output.device).T));
+        var withEmbedding = TrainAndScore("embedding", setup.Train, LossKind.Cosine, full,
+            (model, output) => model.Head.Scores(output).index_select(1, columns.to(output.device)));
+        var withSigmoid = TrainAndScore("sigmoid", setup.Train, LossKind.Sigmoid, null,
+            (model, output) => model.Head.Scores(output).index_select(1, columns.to(output.device)));
+
+        var measured = new[] { zeroShot, withEmbedding, withSigmoid }.Select(s => Measure(s, testTruth, heldOut.Length)).ToArray();
+        var labels = new List<ZeroShotLabel>();
+        for (int i = 0; i < heldOut.Length; i++)
+        {
+            long positives = testPositives[i], instances = setup.Test.Count;
+            var chance = new LabelScores(ChanceLevel.AveragePrecision(positives, instances), ChanceLevel.AveragePrecisionAtDepth(positives, instances),
+                ChanceLevel.PaperAveragePrecision(positives, instances));
+            labels.Add(new ZeroShotLabel(full.Vocabulary[heldOut[i]], trainCounts[heldOut[i]], positives, chance, measured[0][i], measured[1][i], measured[2][i]));
+        }
+        return new ZeroShotResult([.. labels.OrderByDescending(l => l.TrainingCount)], reduced.Dimension, extended, trainings);
+    }
+
+    /// <summary>[instances, held-out labels] scores of a trained model on the test set.</summary>
+    static float[] Score(LabelModel model, IInstanceSource test, Device device, int columns, Func<LabelModel, Tensor, Tensor> scores, CancellationToken cancellationToken)
+    {
+        var result = new float[checked(test.Count * columns)];
+        bool training = model.training;
+        model.eval();
+        try
+        {
+            using var guard = no_grad();
+            var order = Enumerable.Range(0, test.Count).ToArray();
+            foreach (var batch in test.Batches(order, Trainer.EvaluationBatchSize, augment: false, seed: 0, cancellationToken))
+            {
+                using var scope = NewDisposeScope();
+                var x = tensor(batch.Inputs, batch.Shape).to(device);
+                var block = scores(model, model.forward(x)).cpu().contiguous().data<float>().ToArray();
+                for (int b = 0; b < batch.Indices.Length; b++)
+                    block.AsSpan(b * columns, columns).CopyTo(result.AsSpan(batch.Indices[b] * columns, columns));
+            }
+            return result;
+        }
+        finally
+        {
+            model.train(training);
+        }
+    }
+
+    /// <summary>Each held-out label's three scores from the full [instances, labels] score matrix.</summary>
+    static LabelScores[] Measure(float[] scores, LabelMatrix truth, int columns)
+    {
+        var report = MetricsReport.Compute(scores, truth, columns, new MetricsOptions { Cutoffs = [1] });
+        return Enumerable.Range(0, columns).Select(c => new LabelScores(report.Exact!.PerClass[c], report.Classes.AveragePrecisionAtDepth[c],
+            report.Classes.PaperAveragePrecision[c])).ToArray();
+    }
+}
