@@ -10,6 +10,7 @@ root.Subcommands.Add(ArithmeticCommand.Create());
 root.Subcommands.Add(AddLabelCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
+root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(ZeroShotCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());

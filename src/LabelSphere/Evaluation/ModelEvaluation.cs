@@ -9,16 +9,25 @@ public static class ModelEvaluation
     /// <summary>
     /// The metrics of <paramref name="model"/> on <paramref name="source"/>: scores are cosine proximities for an
     /// embedding head and probabilities for a sigmoid head, one [batch, labels] block at a time, so the whole
-    /// instances × labels matrix is never held.
+    /// instances × labels matrix is never held unless <paramref name="exactAveragePrecision"/> asks for it.
     /// </summary>
     /// <param name="classWeights">[labels] weights of the class-weighted MAP@100, or empty for none.</param>
     /// <param name="inversePropensities">[labels] 1/p_l for propensity-scored precision, or empty for none.</param>
+    /// <param name="progress">Receives the number of instances scored so far after every batch.</param>
+    /// <param name="exactAveragePrecision">
+    /// Also compute scikit-learn's AP (<see cref="MetricsReport.Exact"/>), which keeps the full [instances, labels]
+    /// score matrix in memory (4 bytes per score).
+    /// </param>
     public static MetricsReport Evaluate(LabelModel model, IInstanceSource source, Device device, MetricsOptions? options = null,
                                          ReadOnlySpan<double> classWeights = default, ReadOnlySpan<double> inversePropensities = default,
-                                         int batchSize = 512, CancellationToken cancellationToken = default)
+                                         int batchSize = 512, CancellationToken cancellationToken = default,
+                                         IProgress<int>? progress = null, bool exactAveragePrecision = false)
     {
         int labels = source.Vocabulary.Count;
         var metrics = new MetricsAccumulator(labels, options, inversePropensities, classWeights);
+        // Row r of all holds instance rows[r], in the order batches came; a source may leave instances out (skipped images).
+        float[]? all = exactAveragePrecision ? new float[(long)source.Count * labels] : null;
+        var rows = new List<int>();
         bool training = model.training;
         model.eval();
         try
@@ -34,8 +43,17 @@ public static class ModelEvaluation
                     scores = model.Head.Scores(model.forward(x)).cpu().contiguous().data<float>().ToArray();
                 }
                 metrics.Add(scores, source.Labels.SelectRows(batch.Indices));
+                if (all is not null)
+                {
+                    scores.CopyTo(all.AsSpan(rows.Count * labels));
+                    rows.AddRange(batch.Indices);
+                }
+                progress?.Report(metrics.Instances);
             }
-            return metrics.Report();
+            var report = metrics.Report();
+            if (all is null) return report;
+            var exact = ExactAveragePrecision.Compute(all.AsMemory(0, rows.Count * labels), source.Labels.SelectRows(rows.ToArray()), labels);
+            return report with { Exact = exact };
         }
         finally
         {

@@ -17,8 +17,13 @@ public sealed class ModelFormatException(string message) : Exception(message);
 /// <param name="Validation">The last measurement on the validation or test instances, if there were any.</param>
 /// <param name="Parameters">Parameter counts of the body and of both heads.</param>
 /// <param name="Data">Fingerprint of the training instances.</param>
+/// <param name="LabelCounts">
+/// [labels] training instances carrying each label, the N_l of propensity-scored precision and the frequencies of the
+/// class-weighted MAP@100; null in models written before it was recorded.
+/// </param>
 public sealed record TrainingSummary(int Steps, int TrainingInstances, int EmptyTrainingInstances, double ExamplesPerSecond,
-                                     double TrainingSeconds, ValidationMetrics? Validation, ParameterCounts Parameters, string Data);
+                                     double TrainingSeconds, ValidationMetrics? Validation, ParameterCounts Parameters, string Data,
+                                     long[]? LabelCounts = null);
 
 /// <summary>The manifest of a saved model: everything needed to rebuild the network and decode its outputs.</summary>
 /// <param name="Format">Always <c>labelsphere.model</c>.</param>
@@ -127,6 +132,14 @@ public static class ModelFolder
             {
                 throw new ModelFormatException($"{path}: field options.image: {e.Message}");
             }
+        }
+        if (manifest.Training.LabelCounts is { } counts)
+        {
+            if (counts.Length != manifest.Labels.Length)
+                throw new ModelFormatException($"{path}: field training.labelCounts: {counts.Length} counts for {manifest.Labels.Length} labels");
+            foreach (var c in counts)
+                if (c < 0 || c > manifest.Training.TrainingInstances)
+                    throw new ModelFormatException($"{path}: field training.labelCounts: {c} is not between 0 and the {manifest.Training.TrainingInstances} training instances");
         }
         int expected = manifest.Loss == LossKind.Sigmoid ? manifest.Labels.Length : manifest.Outputs;
         if (manifest.Outputs != expected || manifest.Outputs < 1)

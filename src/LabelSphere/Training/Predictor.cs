@@ -1,6 +1,7 @@
 using LabelSphere.Data;
 using LabelSphere.Decoding;
 using LabelSphere.Embedding;
+using LabelSphere.Evaluation;
 using LabelSphere.Native;
 using LabelSphere.Training.Images;
 using TorchSharp;
@@ -26,10 +27,11 @@ public sealed class Predictor : IDisposable
         Embedding = embedding;
         Features = features;
         this.device = device;
+        TrainedLabels = new LabelVocabulary(manifest.Labels);
         Labels = manifest.Loss switch
         {
             LossKind.Cosine => embedding!.Vocabulary,
-            LossKind.Sigmoid => new LabelVocabulary(manifest.Labels),
+            LossKind.Sigmoid => TrainedLabels,
             _ => throw new ModelFormatException($"{folder}: unknown loss {manifest.Loss}"),
         };
     }
@@ -76,6 +78,9 @@ public sealed class Predictor : IDisposable
     /// <summary>The labels it ranks: the embedding's (trained and zero-shot) or, for the baseline, the trained ones.</summary>
     public LabelVocabulary Labels { get; }
 
+    /// <summary>The labels the network was trained on and scores directly: <see cref="Labels"/> without those added zero-shot since.</summary>
+    public LabelVocabulary TrainedLabels { get; }
+
     /// <summary>The embedding it decodes with, or null for a baseline saved without one.</summary>
     public LabelEmbedding? Embedding { get; }
 
@@ -87,30 +92,54 @@ public sealed class Predictor : IDisposable
 
     /// <summary>
     /// Feature data as this model's input: scaled as in training, labels mapped by name onto <see cref="Labels"/>
-    /// (what is missing is reported).
+    /// (what is missing is reported); with <paramref name="trainedLabelsOnly"/>, onto <see cref="TrainedLabels"/>.
     /// </summary>
-    public (FeatureSource Source, LabelMappingReport Mapping) FeatureSource(AnnotationSet data)
+    public (FeatureSource Source, LabelMappingReport Mapping) FeatureSource(AnnotationSet data, bool trainedLabelsOnly = false)
     {
         ArgumentNullException.ThrowIfNull(data);
         if (Features is null) throw new ArgumentException($"the model takes input of shape [{string.Join(", ", Manifest.Backbone.InputShape)}], not feature vectors");
         if (data.Features is null) throw new ArgumentException($"{data.Report.Path}: has no features; the model was trained on {Features.Columns} features per instance");
         if (data.Features.Columns > Features.Columns)
             throw new ArgumentException($"{data.Report.Path}: has {data.Features.Columns} features; the model was trained on {Features.Columns}");
-        var (labels, mapping) = LabelMapping.Map(data.Vocabulary, data.Labels, Labels);
-        return (new FeatureSource(data.Features, labels, Labels, Features), mapping);
+        var vocabulary = trainedLabelsOnly ? TrainedLabels : Labels;
+        var (labels, mapping) = LabelMapping.Map(data.Vocabulary, data.Labels, vocabulary);
+        return (new FeatureSource(data.Features, labels, vocabulary, Features), mapping);
     }
 
     /// <summary>
     /// Images as this model's input: the files <paramref name="data"/> names in <paramref name="imageFolder"/>, decoded
     /// as in training (never augmented), labels mapped by name onto <see cref="Labels"/> (what is missing is reported).
-    /// With <paramref name="skipInvalid"/>, missing and undecodable images are left out instead of stopping.
+    /// With <paramref name="skipInvalid"/>, missing and undecodable images are left out instead of stopping; with
+    /// <paramref name="trainedLabelsOnly"/>, labels are mapped onto <see cref="TrainedLabels"/>.
     /// </summary>
-    public (ImageSource Source, LabelMappingReport Mapping) ImageSource(AnnotationSet data, string imageFolder, bool skipInvalid = false)
+    public (ImageSource Source, LabelMappingReport Mapping) ImageSource(AnnotationSet data, string imageFolder, bool skipInvalid = false, bool trainedLabelsOnly = false)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(imageFolder);
         if (Image is null) throw new ArgumentException($"the model takes input of shape [{string.Join(", ", Manifest.Backbone.InputShape)}], not images");
-        return new ImageSource(data, imageFolder, Image with { SkipInvalid = skipInvalid }).MapLabels(Labels);
+        return new ImageSource(data, imageFolder, Image with { SkipInvalid = skipInvalid }).MapLabels(trainedLabelsOnly ? TrainedLabels : Labels);
+    }
+
+    /// <summary>
+    /// Every ranking metric of the model on <paramref name="source"/> (<see cref="ModelEvaluation.Evaluate"/>): the
+    /// network's own scores over <see cref="TrainedLabels"/>, so the source's labels must be mapped onto those
+    /// (<c>trainedLabelsOnly</c>).
+    /// </summary>
+    /// <param name="classWeights">[trained labels] weights of the class-weighted MAP@100, or empty for none.</param>
+    /// <param name="inversePropensities">[trained labels] 1/p_l for propensity-scored precision, or empty for none.</param>
+    /// <param name="exactAveragePrecision">Also scikit-learn's AP, which holds the [instances, labels] score matrix.</param>
+    /// <param name="progress">Receives the number of instances scored so far.</param>
+    public MetricsReport Evaluate(IInstanceSource source, MetricsOptions? options = null, ReadOnlySpan<double> classWeights = default,
+                                  ReadOnlySpan<double> inversePropensities = default, bool exactAveragePrecision = false,
+                                  IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.Vocabulary.Count != TrainedLabels.Count)
+            throw new ArgumentException($"the data's labels are mapped onto {source.Vocabulary.Count} labels; the network scores its {TrainedLabels.Count} trained labels");
+        if (!source.InputShape.SequenceEqual(Manifest.Backbone.InputShape))
+            throw new ArgumentException($"the data gives inputs of shape [{string.Join(", ", source.InputShape)}]; the model takes [{string.Join(", ", Manifest.Backbone.InputShape)}]");
+        return ModelEvaluation.Evaluate(model, source, device, options, classWeights, inversePropensities, Trainer.EvaluationBatchSize,
+            cancellationToken, progress, exactAveragePrecision);
     }
 
     /// <summary>

@@ -290,7 +290,8 @@ public static class Trainer
         }
 
         Report(TrainingPhase.Saving);
-        var summary = new TrainingSummary(step, train.Count, empty, seconds > 0 ? examples / seconds : 0, seconds, validation, parameters, data);
+        var summary = new TrainingSummary(step, train.Count, empty, seconds > 0 ? examples / seconds : 0, seconds, validation, parameters, data,
+            train.Labels.LabelCounts());
         var manifest = new ModelManifest(ModelFolder.Format, ModelFolder.FormatVersion, options.Loss,
             BackboneConfig.From(options, train.InputShape), model.Head.Outputs, [.. train.Vocabulary.Names], run.Features?.Scaling, options, summary);
         ModelFolder.Save(modelFolder, model, manifest, run.Embedding, run.Features);
