@@ -11,6 +11,7 @@ root.Subcommands.Add(AddLabelCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
+root.Subcommands.Add(NoiseCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
