@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using LabelSphere.Data;
 using LabelSphere.Embedding;
 using LabelSphere.Evaluation;
 using LabelSphere.Training;
@@ -16,61 +15,20 @@ internal static class CompareCommand
 {
     public static Command Create()
     {
-        var defaults = new TrainingOptions();
-        var train = new Argument<string>("train") { Description = "Training data with features (Mulan ARFF, Extreme Classification text)" };
-        var test = new Argument<string>("test") { Description = "Test data, measured every --eval-every steps" };
-        var embeddingFolder = new Option<string>("--embedding") { Description = "Embedding folder written by 'labelsphere embed'; its labels are the classes compared", Required = true };
-        var model = NamedOptions.Create("--model", "Network body, the same for both heads", defaults.Backbone, Backbones.Name);
-        var steps = new Option<int>("--steps") { Description = "Optimizer steps of each model", DefaultValueFactory = _ => 2000 };
+        var arguments = new ComparisonArguments("Folder for curves.csv, convergence.png/.svg, results.md and one training run per model");
         var evalEvery = new Option<int>("--eval-every") { Description = "Measure both models on the test set every this many steps", DefaultValueFactory = _ => 100 };
-        var output = new Option<string>("--out") { Description = "Folder for curves.csv, convergence.png/.svg, results.md and one training run per model", Required = true };
         var dims = new Option<string?>("--dims") { Description = "Repeat the embedding side for these dimensions k (comma-separated), refitting the embedding from the training annotations with the options of --embedding" };
-        var classWeights = new Option<string?>("--class-weights") { Description = "Annotations whose label frequencies weight the classes of MAP@100 (the training data by default)" };
-        var batchSize = new Option<int>("--batch-size") { Description = $"Instances per mini-batch (default {defaults.BatchSize})", DefaultValueFactory = _ => defaults.BatchSize };
-        var lr = new Option<double?>("--lr") { Description = "Peak learning rate (default 1e-3 for rmsprop and adam, 0.05 for sgd)" };
-        var optimizer = NamedOptions.Create("--optimizer", "Optimizer", defaults.Optimizer, TrainCommand.OptimizerName);
-        var hidden = new Option<string>("--hidden") { Description = $"MLP hidden layer widths, comma-separated, or 'none' (default {string.Join(",", defaults.Hidden)})", DefaultValueFactory = _ => string.Join(",", defaults.Hidden) };
-        var seed = new Option<int>("--seed") { Description = "Seed of both runs (default 0)", DefaultValueFactory = _ => defaults.Seed };
-        var reader = new ReaderArguments();
-        var command = new Command("compare", "Train the embedding model and the sigmoid baseline identically and compare them (the paper's figure 1 and table)")
-        {
-            train, test, embeddingFolder, model, steps, evalEvery, output, dims, classWeights, batchSize, lr, optimizer, hidden, seed, Cli.Json,
-        };
-        reader.AddTo(command);
+        var command = new Command("compare", "Train the embedding model and the sigmoid baseline identically and compare them (the paper's figure 1 and table)");
+        arguments.AddTo(command, evalEvery, dims);
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
         {
-            var options = defaults with
-            {
-                Backbone = parse.GetValue(model),
-                Steps = parse.GetValue(steps),
-                EvalEvery = parse.GetValue(evalEvery),
-                BatchSize = parse.GetValue(batchSize),
-                LearningRate = parse.GetValue(lr),
-                Optimizer = parse.GetValue(optimizer),
-                Hidden = TrainCommand.ParseHidden(parse.GetValue(hidden)!),
-                Seed = parse.GetValue(seed),
-                LogEvery = Math.Max(1, parse.GetValue(evalEvery)),
-                CheckpointEvery = 0,
-                Loss = LossKind.Cosine,
-            };
-            options.Validate();
-            if (options.EvalEvery < 1) throw new ArgumentException("--eval-every must be at least 1");
-            var readerOptions = reader.Get(parse);
-            var folder = Path.GetFullPath(parse.GetValue(output)!);
-            if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
-                throw new IOException($"{folder} is not empty; a comparison writes into a new or empty folder");
-            var setup = TrainingData.Prepare(new DataPaths(parse.GetValue(train)!, parse.GetValue(test)!, null, null), 0, parse.GetValue(embeddingFolder)!, readerOptions, options);
+            var options = arguments.Options(parse, parse.GetValue(evalEvery));
+            var folder = arguments.NewOutputFolder(parse);
+            var setup = arguments.Prepare(parse, options);
             var embeddings = Embeddings(setup, parse.GetValue(dims));
-            var weightSource = setup.Train.Labels;
-            if (parse.GetValue(classWeights) is { } weightsPath)
-            {
-                var annotations = AnnotationReader.Read(weightsPath, readerOptions);
-                weightSource = LabelMapping.Map(annotations.Vocabulary, annotations.Labels, setup.Vocabulary).Labels;
-            }
-            var weights = ClassWeights.FromLabels(weightSource);
+            var weights = arguments.Weights(parse, setup);
             var clock = Stopwatch.StartNew();
-            var result = await Task.Run(() => RunWithProgress(new ComparisonRunner.Setup(setup.Train, setup.Validation!, embeddings, options, folder, weights, setup.Features),
-                1 + embeddings.Count, options, ct), CancellationToken.None);
+            var result = await Task.Run(() => RunWithProgress(new ComparisonRunner.Setup(setup.Train, setup.Validation!, embeddings, options, folder, weights, setup.Features), ct), CancellationToken.None);
             var title = $"{Path.GetFileName(setup.Paths.Data)}: {Backbones.Name(options.Backbone)}, {options.Steps} steps";
             var table = Write(result, folder, title, setup, options, clock.Elapsed);
             if (parse.GetValue(Cli.Json))
@@ -100,24 +58,8 @@ internal static class CompareCommand
         return ks.Select(k => LabelEmbedding.Fit(counts, embedding.Options with { Dimension = k })).ToArray();
     }
 
-    internal static ComparisonResult RunWithProgress(ComparisonRunner.Setup setup, int models, TrainingOptions options, CancellationToken ct)
-    {
-        ComparisonResult? result = null;
-        Cli.Err.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-            .Start(context =>
-            {
-                var tasks = new Dictionary<string, ProgressTask>();
-                result = ComparisonRunner.Run(setup, new SynchronousProgress<(string Model, TrainingProgress Progress)>(p =>
-                {
-                    if (!tasks.TryGetValue(p.Model, out var task)) tasks[p.Model] = task = context.AddTask(p.Model, maxValue: p.Progress.TotalSteps);
-                    task.Value = p.Progress.Step;
-                    task.Description = $"{p.Model}: loss {p.Progress.Loss:F4}, {p.Progress.ExamplesPerSecond:N0}/s";
-                }), ct);
-            });
-        return result!;
-    }
+    internal static ComparisonResult RunWithProgress(ComparisonRunner.Setup setup, CancellationToken ct) =>
+        ComparisonArguments.WithProgress(progress => ComparisonRunner.Run(setup, progress, ct));
 
     internal static string Write(ComparisonResult result, string folder, string title, TrainingData setup, TrainingOptions options, TimeSpan elapsed)
     {

@@ -87,8 +87,7 @@ internal static class DemoCommand
             var comparisonFolder = Path.Combine(folder, "comparison");
             var weights = ClassWeights.FromLabels(setup.Train.Labels);
             var result = await Task.Run(() => CompareCommand.RunWithProgress(
-                new ComparisonRunner.Setup(setup.Train, setup.Validation!, [setup.Embedding!], options, comparisonFolder, weights, setup.Features),
-                2, options, ct), CancellationToken.None);
+                new ComparisonRunner.Setup(setup.Train, setup.Validation!, [setup.Embedding!], options, comparisonFolder, weights, setup.Features), ct), CancellationToken.None);
             var table = CompareCommand.Write(result, comparisonFolder, world is null ? $"{Path.GetFileName(trainPath)}: demo" : "synthetic world: demo",
                 setup, options, clock.Elapsed);
             Console.Out.WriteLine(table);   // Markdown: never wrapped to the console width

@@ -14,28 +14,18 @@ internal static class ZeroShotCommand
 {
     public static Command Create()
     {
-        var train = new Argument<string>("train") { Description = "Training data with features (Mulan ARFF, Extreme Classification text); its annotations also place the held-out labels" };
-        var test = new Argument<string>("test") { Description = "Test data: the held-out labels are measured on it" };
-        var embeddingFolder = new Option<string>("--embedding") { Description = "Embedding folder of every label ('labelsphere embed' on the training data); the embedding without the held-out labels is refitted with its options", Required = true };
         var holdOut = new Option<int>("--hold-out") { Description = "How many labels to hold out, spread over the frequency ranks (default 10)", DefaultValueFactory = _ => 10 };
         var labels = new Option<string?>("--labels") { Description = "Hold out these labels instead (comma-separated names)" };
         var minCount = new Option<int>("--min-count") { Description = "Labels chosen by --hold-out occur at least this often in training (default 20)", DefaultValueFactory = _ => 20 };
-        var output = new Option<string>("--out") { Description = "Folder for results.md, labels.csv, the extended embedding and one training run per model", Required = true };
-        var experiment = new ExperimentArguments();
-        var reader = new ReaderArguments();
-        var command = new Command("zeroshot", "Hold labels out of training, place them zero-shot from their co-occurrences, and measure them against chance and against models trained with them")
-        {
-            train, test, embeddingFolder, holdOut, labels, minCount, output, Cli.Json,
-        };
-        experiment.AddTo(command);
-        reader.AddTo(command);
+        var arguments = new ComparisonArguments("Folder for results.md, labels.csv, the extended embedding and one training run per model", classWeights: false);
+        var command = new Command("zeroshot", "Hold labels out of training, place them zero-shot from their co-occurrences, and measure them against chance and against models trained with them");
+        arguments.AddTo(command, holdOut, labels, minCount);
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
         {
-            var options = experiment.Get(parse, parse.GetValue(experiment.Steps));
-            var folder = Path.GetFullPath(parse.GetValue(output)!);
-            if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
-                throw new IOException($"{folder} is not empty; the experiment writes into a new or empty folder");
-            var setup = TrainingData.Prepare(new DataPaths(parse.GetValue(train)!, parse.GetValue(test)!, null, null), 0, parse.GetValue(embeddingFolder)!, reader.Get(parse), options);
+            // One measurement, at the end: the held-out labels are scored by the final models.
+            var options = arguments.Options(parse, Math.Max(1, parse.GetValue(arguments.Steps)));
+            var folder = arguments.NewOutputFolder(parse);
+            var setup = arguments.Prepare(parse, options);
             var embedding = setup.Embedding!;
             int[] heldOut;
             if (parse.GetValue(labels) is { } names)
@@ -52,7 +42,7 @@ internal static class ZeroShotCommand
                 if (testCounts[h] == 0) throw new ArgumentException($"--labels: '{embedding.Vocabulary[h]}' has no positive in {setup.Paths.Test}, so its average precision is undefined");
 
             var clock = Stopwatch.StartNew();
-            var result = await Task.Run(() => ExperimentArguments.WithProgress(progress => ZeroShotExperiment.Run(
+            var result = await Task.Run(() => ComparisonArguments.WithProgress(progress => ZeroShotExperiment.Run(
                 new ZeroShotExperiment.Setup(setup.Train, setup.Validation!, embedding, heldOut, options, folder, setup.Features), progress, ct)), CancellationToken.None);
             var table = result.Table();
             Directory.CreateDirectory(folder);

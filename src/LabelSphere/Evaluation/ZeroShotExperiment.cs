@@ -175,7 +175,7 @@ public static class ZeroShotExperiment
         }
 
         var device = Devices.Resolve(setup.Options.Device);
-        var reducedTrain = new RelabelledSource(setup.Train, reducedLabels, reducedVocabulary);
+        var reducedTrain = setup.Train.WithLabels(reducedLabels, reducedVocabulary);
         using var placed = tensor(placedUnits, [heldOut.Length, reduced.Dimension]);
         using var columns = tensor(heldOut.Select(h => (long)h).ToArray());
         var trainings = new List<TrainingResult>();

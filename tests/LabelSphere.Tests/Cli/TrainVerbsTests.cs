@@ -1,9 +1,6 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
-using LabelSphere.Tests.Training;
 
 namespace LabelSphere.Tests.Cli;
 
@@ -14,24 +11,7 @@ public sealed class TrainVerbsTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, true);
 
-    /// <summary>Writes synthetic data in the Extreme Classification text format, with its label names beside it.</summary>
-    string WriteExtremeText(string prefix, int instances, int seed)
-    {
-        var data = TrainingFixtures.Synthetic(instances, seed);
-        var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"{data.Count} {data.Features.Columns} {data.Vocabulary.Count}\n");
-        for (int r = 0; r < data.Count; r++)
-        {
-            text.Append(string.Join(",", data.Labels.Row(r).ToArray()));
-            for (long k = data.Features.Offsets[r]; k < data.Features.Offsets[r + 1]; k++)
-                text.Append(CultureInfo.InvariantCulture, $" {data.Features.Indices[(int)k]}:{data.Features.Values[(int)k]}");
-            text.Append('\n');
-        }
-        var path = Path.Combine(dir, prefix + "_data.txt");
-        File.WriteAllText(path, text.ToString());
-        File.WriteAllLines(Path.Combine(dir, prefix + "_labels.txt"), data.Vocabulary.Names);
-        return path;
-    }
+    string WriteExtremeText(string prefix, int instances, int seed) => CliFixtures.WriteExtremeText(dir, prefix, instances, seed);
 
     [Fact]
     public void Embed_train_predict_and_add_label_work_end_to_end()

@@ -83,4 +83,29 @@ public sealed class FeatureSourceTests
         Assert.Equal(2, report.EmptyInstances);
         Assert.Equal(2, mapped.Columns);
     }
+
+    [Fact]
+    public void A_source_with_other_labels_keeps_its_inputs_and_shows_the_new_labels()
+    {
+        // Given a source over rows 2 and 0 of three, and other label sets for its two instances
+        var features = Matrix([(0, 3f), (2, 4f)], [(1, 2f)], [(3, 1f), (0, 1f)]);
+        var labels = new LabelMatrix([0, 1, 1, 2], [0, 1], 2);
+        var source = new FeatureSource(features, labels, new LabelVocabulary(["a", "b", "c"]), FeatureTransform.Fit(features, FeatureScaling.L2), [2, 0]);
+        var other = new LabelMatrix([0, 2, 2], [1, 2], 3);
+
+        // When the labels are replaced, twice
+        var relabeled = source.WithLabels(other).WithLabels(other);
+
+        // Then the batches are the source's, the labels the new ones, and a matrix of the wrong height is refused
+        var expected = source.Batches([1, 0], 2, augment: false, seed: 0, TestContext.Current.CancellationToken).Single();
+        var actual = relabeled.Batches([1, 0], 2, augment: false, seed: 0, TestContext.Current.CancellationToken).Single();
+        Assert.Equal(expected.Inputs, actual.Inputs);
+        Assert.Equal(expected.Indices, actual.Indices);
+        Assert.Equal([1, 2], relabeled.Labels.Row(0).ToArray());
+        Assert.True(relabeled.Labels.Row(1).IsEmpty);
+        Assert.Equal(source.Count, relabeled.Count);
+        Assert.Same(source.Vocabulary, relabeled.Vocabulary);
+        Assert.Equal([0], source.Labels.Row(1).ToArray());
+        Assert.Throws<ArgumentException>(() => source.WithLabels(labels));
+    }
 }

@@ -1,0 +1,140 @@
+using System.CommandLine;
+using LabelSphere.Cli.Commands;
+using LabelSphere.Data;
+using LabelSphere.Training;
+using Spectre.Console;
+
+namespace LabelSphere.Cli;
+
+/// <summary>
+/// What the verbs that train the sigmoid baseline and the embedding model side by side share (compare, noise, zeroshot):
+/// the data, the embedding, the training options of both runs, the class weights of MAP@100 and a new output folder.
+/// </summary>
+internal sealed class ComparisonArguments
+{
+    static readonly TrainingOptions Defaults = new();
+
+    public readonly Argument<string> Train = new("train") { Description = "Training data with features (Mulan ARFF, Extreme Classification text)" };
+
+    public readonly Argument<string> Test = new("test") { Description = "Test data the models are measured on" };
+
+    public readonly Option<string> Embedding = new("--embedding") { Description = "Embedding folder written by 'labelsphere embed'; its labels are the classes compared", Required = true };
+
+    public readonly Option<BackboneKind> Model = NamedOptions.Create("--model", "Network body, the same for both heads", Defaults.Backbone, Backbones.Name);
+
+    public readonly Option<int> Steps = new("--steps") { Description = "Optimizer steps of each model", DefaultValueFactory = _ => 2000 };
+
+    public readonly Option<string> Output;
+
+    public readonly Option<string?> ClassWeights = new("--class-weights") { Description = "Annotations whose label frequencies weight the classes of MAP@100 (the training data by default)" };
+
+    public readonly Option<int> BatchSize = new("--batch-size") { Description = $"Instances per mini-batch (default {Defaults.BatchSize})", DefaultValueFactory = _ => Defaults.BatchSize };
+
+    public readonly Option<double?> LearningRate = new("--lr") { Description = "Peak learning rate (default 1e-3 for rmsprop and adam, 0.05 for sgd)" };
+
+    public readonly Option<OptimizerKind> Optimizer = NamedOptions.Create("--optimizer", "Optimizer", Defaults.Optimizer, TrainCommand.OptimizerName);
+
+    public readonly Option<string> Hidden = new("--hidden")
+    {
+        Description = $"MLP hidden layer widths, comma-separated, or 'none' (default {string.Join(",", Defaults.Hidden)})",
+        DefaultValueFactory = _ => string.Join(",", Defaults.Hidden),
+    };
+
+    public readonly Option<int> Seed = new("--seed") { Description = "Seed of every run (default 0)", DefaultValueFactory = _ => Defaults.Seed };
+
+    public readonly ReaderArguments Reader = new();
+
+    readonly bool classWeights;
+
+    /// <param name="outputDescription">What the verb writes into --out.</param>
+    /// <param name="classWeights">Whether the verb ranks models by the class-weighted MAP@100 and so takes --class-weights.</param>
+    public ComparisonArguments(string outputDescription, bool classWeights = true)
+    {
+        Output = new Option<string>("--out") { Description = outputDescription, Required = true };
+        this.classWeights = classWeights;
+    }
+
+    /// <summary>Adds the arguments and options; <paramref name="extra"/> (the verb's own) go after the training options and before the reader's.</summary>
+    public void AddTo(Command command, params Symbol[] extra)
+    {
+        command.Arguments.Add(Train);
+        command.Arguments.Add(Test);
+        foreach (var option in new Option[] { Embedding, Model, Steps, Output, ClassWeights, BatchSize, LearningRate, Optimizer, Hidden, Seed })
+            if (option != ClassWeights || classWeights) command.Options.Add(option);
+        foreach (var symbol in extra)
+        {
+            if (symbol is Argument argument) command.Arguments.Add(argument);
+            else command.Options.Add((Option)symbol);
+        }
+        command.Options.Add(Cli.Json);
+        Reader.AddTo(command);
+    }
+
+    /// <summary>The training options of every run, measured every <paramref name="evalEvery"/> steps; validated.</summary>
+    public TrainingOptions Options(ParseResult parse, int evalEvery)
+    {
+        var options = Defaults with
+        {
+            Backbone = parse.GetValue(Model),
+            Steps = parse.GetValue(Steps),
+            EvalEvery = evalEvery,
+            BatchSize = parse.GetValue(BatchSize),
+            LearningRate = parse.GetValue(LearningRate),
+            Optimizer = parse.GetValue(Optimizer),
+            Hidden = TrainCommand.ParseHidden(parse.GetValue(Hidden)!),
+            Seed = parse.GetValue(Seed),
+            LogEvery = Math.Max(1, evalEvery),
+            CheckpointEvery = 0,
+            Loss = LossKind.Cosine,
+        };
+        options.Validate();
+        if (options.EvalEvery < 1) throw new ArgumentException("--eval-every must be at least 1");
+        return options;
+    }
+
+    /// <summary>The full path of --out, which must not exist yet or be empty: a comparison never mixes with older runs.</summary>
+    public string NewOutputFolder(ParseResult parse)
+    {
+        var folder = Path.GetFullPath(parse.GetValue(Output)!);
+        if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
+            throw new IOException($"{folder} is not empty; a comparison writes into a new or empty folder");
+        return folder;
+    }
+
+    /// <summary>Reads the training and test data over the embedding's labels.</summary>
+    public TrainingData Prepare(ParseResult parse, TrainingOptions options) =>
+        TrainingData.Prepare(new DataPaths(parse.GetValue(Train)!, parse.GetValue(Test)!, null, null), 0, parse.GetValue(Embedding)!, Reader.Get(parse), options);
+
+    /// <summary>[labels] class weights of MAP@100: from --class-weights, or from the training labels as read.</summary>
+    public double[] Weights(ParseResult parse, TrainingData setup)
+    {
+        if (!classWeights) throw new InvalidOperationException("this verb takes no --class-weights");
+        var source = setup.Train.Labels;
+        if (parse.GetValue(ClassWeights) is { } path)
+        {
+            var annotations = AnnotationReader.Read(path, Reader.Get(parse));
+            source = LabelMapping.Map(annotations.Vocabulary, annotations.Labels, setup.Vocabulary).Labels;
+        }
+        return Evaluation.ClassWeights.FromLabels(source);
+    }
+
+    /// <summary>Runs <paramref name="work"/> under one progress bar per model it trains, on stderr.</summary>
+    public static T WithProgress<T>(Func<IProgress<(string Model, TrainingProgress Progress)>, T> work)
+    {
+        T result = default!;
+        Cli.Err.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(context =>
+            {
+                var tasks = new Dictionary<string, ProgressTask>();
+                result = work(new SynchronousProgress<(string Model, TrainingProgress Progress)>(p =>
+                {
+                    if (!tasks.TryGetValue(p.Model, out var task)) tasks[p.Model] = task = context.AddTask(p.Model, maxValue: p.Progress.TotalSteps);
+                    task.Value = p.Progress.Step;
+                    task.Description = $"{p.Model}: loss {p.Progress.Loss:F4}, {p.Progress.ExamplesPerSecond:N0}/s";
+                }));
+            });
+        return result;
+    }
+}
