@@ -10,17 +10,18 @@ namespace LabelSphere.Cli.Commands;
 
 /// <summary>
 /// <c>labelsphere compare</c>: the paper's experiment on any data set: the embedding model and the sigmoid baseline
-/// trained with identical settings, measured on the test set every n steps; curves, figure and table.
+/// trained with identical settings, measured on the test set every n steps; curves, figure and table. The data is
+/// feature vectors or, with <c>--images</c>, annotations of images.
 /// </summary>
 internal static class CompareCommand
 {
     public static Command Create()
     {
         var defaults = new TrainingOptions();
-        var train = new Argument<string>("train") { Description = "Training data with features (Mulan ARFF, Extreme Classification text)" };
-        var test = new Argument<string>("test") { Description = "Test data, measured every --eval-every steps" };
+        var train = new Argument<string>("train") { Description = "Training data: features (Mulan ARFF, Extreme Classification text) or, with --images, annotations of images (long or wide CSV, COCO instances JSON)" };
+        var test = new Argument<string>("test") { Description = "Test data of the same kind, measured every --eval-every steps (its images in --test-images, or --images)" };
         var embeddingFolder = new Option<string>("--embedding") { Description = "Embedding folder written by 'labelsphere embed'; its labels are the classes compared", Required = true };
-        var model = NamedOptions.Create("--model", "Network body, the same for both heads", defaults.Backbone, Backbones.Name);
+        var model = NamedOptions.Create("--model", "Network body, the same for both heads; cnn when --images is given and --model is not", defaults.Backbone, Backbones.Name);
         var steps = new Option<int>("--steps") { Description = "Optimizer steps of each model", DefaultValueFactory = _ => 2000 };
         var evalEvery = new Option<int>("--eval-every") { Description = "Measure both models on the test set every this many steps", DefaultValueFactory = _ => 100 };
         var output = new Option<string>("--out") { Description = "Folder for curves.csv, convergence.png/.svg, results.md and one training run per model", Required = true };
@@ -32,16 +33,22 @@ internal static class CompareCommand
         var hidden = new Option<string>("--hidden") { Description = $"MLP hidden layer widths, comma-separated, or 'none' (default {string.Join(",", defaults.Hidden)})", DefaultValueFactory = _ => string.Join(",", defaults.Hidden) };
         var seed = new Option<int>("--seed") { Description = "Seed of both runs (default 0)", DefaultValueFactory = _ => defaults.Seed };
         var reader = new ReaderArguments();
+        var images = new ImageArguments();
         var command = new Command("compare", "Train the embedding model and the sigmoid baseline identically and compare them (the paper's figure 1 and table)")
         {
             train, test, embeddingFolder, model, steps, evalEvery, output, dims, classWeights, batchSize, lr, optimizer, hidden, seed, Cli.Json,
         };
         reader.AddTo(command);
+        images.AddTo(command);
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
         {
+            var readerOptions = reader.Get(parse);
+            var (backbone, image) = images.Resolve(parse, model, readerOptions.SkipInvalid);
             var options = defaults with
             {
-                Backbone = parse.GetValue(model),
+                Backbone = backbone,
+                Image = image,
+                CnnWidth = parse.GetValue(images.CnnWidth),
                 Steps = parse.GetValue(steps),
                 EvalEvery = parse.GetValue(evalEvery),
                 BatchSize = parse.GetValue(batchSize),
@@ -55,11 +62,10 @@ internal static class CompareCommand
             };
             options.Validate();
             if (options.EvalEvery < 1) throw new ArgumentException("--eval-every must be at least 1");
-            var readerOptions = reader.Get(parse);
             var folder = Path.GetFullPath(parse.GetValue(output)!);
             if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
                 throw new IOException($"{folder} is not empty; a comparison writes into a new or empty folder");
-            var setup = TrainingData.Prepare(new DataPaths(parse.GetValue(train)!, parse.GetValue(test)!, null, null), 0, parse.GetValue(embeddingFolder)!, readerOptions, options);
+            var setup = TrainingData.Prepare(new DataPaths(parse.GetValue(train)!, parse.GetValue(test)!, parse.GetValue(images.Images), parse.GetValue(images.TestImages)), 0, parse.GetValue(embeddingFolder)!, readerOptions, options);
             var embeddings = Embeddings(setup, parse.GetValue(dims));
             var weightSource = setup.Train.Labels;
             if (parse.GetValue(classWeights) is { } weightsPath)
@@ -68,12 +74,15 @@ internal static class CompareCommand
                 weightSource = LabelMapping.Map(annotations.Vocabulary, annotations.Labels, setup.Vocabulary).Labels;
             }
             var weights = ClassWeights.FromLabels(weightSource);
+            bool json = parse.GetValue(Cli.Json);
+            if (!json) TrainCommand.PrintSetup(setup, options);
             var clock = Stopwatch.StartNew();
             var result = await Task.Run(() => RunWithProgress(new ComparisonRunner.Setup(setup.Train, setup.Validation!, embeddings, options, folder, weights, setup.Features),
                 1 + embeddings.Count, options, ct), CancellationToken.None);
-            var title = $"{Path.GetFileName(setup.Paths.Data)}: {Backbones.Name(options.Backbone)}, {options.Steps} steps";
+            var input = setup.Image is { } size ? $" on {size.Size}×{size.Size} images" : "";
+            var title = $"{Path.GetFileName(setup.Paths.Data)}: {Backbones.Name(options.Backbone)}{input}, {options.Steps} steps";
             var table = Write(result, folder, title, setup, options, clock.Elapsed);
-            if (parse.GetValue(Cli.Json))
+            if (json)
                 Cli.WriteJson(new
                 {
                     output = folder,
@@ -128,7 +137,7 @@ internal static class CompareCommand
         var markdown = $"""
             # {title}
 
-            Training data `{setup.Paths.Data}` ({setup.Train.Count:N0} instances), test data `{setup.Paths.Test}` ({setup.Validation!.Count:N0} instances),
+            Training data `{setup.Paths.Data}` ({setup.Train.Count:N0} instances), test data `{setup.Paths.Test}` ({setup.Validation!.Count:N0} instances),{Images(setup)}
             {setup.Vocabulary.Count:N0} classes; {Backbones.Name(options.Backbone)} body, {TrainCommand.OptimizerName(options.Optimizer)}, batch {options.BatchSize},
             {options.Steps} steps, measured every {options.EvalEvery} steps; {elapsed.TotalMinutes:F1} minutes in all.
             The MAP@100 that ranks the models is {(result.Baseline.Curve[^1].WeightedPaperMap is null ? "unweighted" : "class-weighted (weights from the class frequencies, capped; docs/metrics.md)")}.
@@ -138,6 +147,15 @@ internal static class CompareCommand
             """;
         AtomicFolderFile(Path.Combine(folder, "results.md"), markdown);
         return table;
+    }
+
+    // The image line of results.md: folders, size and augmentation; nothing for feature data.
+    static string Images(TrainingData setup)
+    {
+        if (setup.Image is not { } image) return "";
+        var folders = setup.Paths.TestImages is { } testImages && testImages != setup.Paths.Images
+            ? $"`{setup.Paths.Images}` (test: `{testImages}`)" : $"`{setup.Paths.Images}`";
+        return $"\nimages from {folders}, {image.Size}×{image.Size} pixels ({ImageArguments.Describe(image)}){(setup.SkippedImages > 0 ? $", {setup.SkippedImages:N0} skipped" : "")};";
     }
 
     static void AtomicFolderFile(string path, string text) =>
