@@ -14,13 +14,13 @@ internal sealed class ComparisonArguments
 {
     static readonly TrainingOptions Defaults = new();
 
-    public readonly Argument<string> Train = new("train") { Description = "Training data with features (Mulan ARFF, Extreme Classification text)" };
+    public readonly Argument<string> Train = new("train") { Description = "Training data: features (Mulan ARFF, Extreme Classification text) or, with --images, annotations of images (long or wide CSV, COCO instances JSON)" };
 
-    public readonly Argument<string> Test = new("test") { Description = "Test data the models are measured on" };
+    public readonly Argument<string> Test = new("test") { Description = "Test data of the same kind the models are measured on (its images in --test-images, or --images)" };
 
     public readonly Option<string> Embedding = new("--embedding") { Description = "Embedding folder written by 'labelsphere embed'; its labels are the classes compared", Required = true };
 
-    public readonly Option<BackboneKind> Model = NamedOptions.Create("--model", "Network body, the same for both heads", Defaults.Backbone, Backbones.Name);
+    public readonly Option<BackboneKind> Model = NamedOptions.Create("--model", "Network body, the same for every model; cnn when --images is given and --model is not", Defaults.Backbone, Backbones.Name);
 
     public readonly Option<int> Steps = new("--steps") { Description = "Optimizer steps of each model", DefaultValueFactory = _ => 2000 };
 
@@ -43,6 +43,8 @@ internal sealed class ComparisonArguments
     public readonly Option<int> Seed = new("--seed") { Description = "Seed of every run (default 0)", DefaultValueFactory = _ => Defaults.Seed };
 
     public readonly ReaderArguments Reader = new();
+
+    public readonly ImageArguments Images = new();
 
     readonly bool classWeights;
 
@@ -68,14 +70,18 @@ internal sealed class ComparisonArguments
         }
         command.Options.Add(Cli.Json);
         Reader.AddTo(command);
+        Images.AddTo(command);
     }
 
     /// <summary>The training options of every run, measured every <paramref name="evalEvery"/> steps; validated.</summary>
     public TrainingOptions Options(ParseResult parse, int evalEvery)
     {
+        var (backbone, image) = Images.Resolve(parse, Model, parse.GetValue(Reader.SkipInvalid));
         var options = Defaults with
         {
-            Backbone = parse.GetValue(Model),
+            Backbone = backbone,
+            Image = image,
+            CnnWidth = parse.GetValue(Images.CnnWidth),
             Steps = parse.GetValue(Steps),
             EvalEvery = evalEvery,
             BatchSize = parse.GetValue(BatchSize),
@@ -103,7 +109,7 @@ internal sealed class ComparisonArguments
 
     /// <summary>Reads the training and test data over the embedding's labels.</summary>
     public TrainingData Prepare(ParseResult parse, TrainingOptions options) =>
-        TrainingData.Prepare(new DataPaths(parse.GetValue(Train)!, parse.GetValue(Test)!, null, null), 0, parse.GetValue(Embedding)!, Reader.Get(parse), options);
+        TrainingData.Prepare(new DataPaths(parse.GetValue(Train)!, parse.GetValue(Test)!, parse.GetValue(Images.Images), parse.GetValue(Images.TestImages)), 0, parse.GetValue(Embedding)!, Reader.Get(parse), options);
 
     /// <summary>[labels] class weights of MAP@100: from --class-weights, or from the training labels as read.</summary>
     public double[] Weights(ParseResult parse, TrainingData setup)

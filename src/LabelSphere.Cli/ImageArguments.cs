@@ -4,7 +4,10 @@ using LabelSphere.Training.Images;
 
 namespace LabelSphere.Cli;
 
-/// <summary>The options with which <c>train</c> learns from images: where they are, their size, resizing and augmentation.</summary>
+/// <summary>
+/// The options with which <c>train</c> and <c>compare</c> learn from images: where they are, their size, resizing,
+/// augmentation and the width of the small CNN.
+/// </summary>
 internal sealed class ImageArguments
 {
     /// <summary>Image side for the backbones made for small images (the emoji set's 64 pixels).</summary>
@@ -39,6 +42,12 @@ internal sealed class ImageArguments
 
     public readonly Option<bool> NoAugment = new("--no-augment") { Description = "Train on the images as they are, without flips or crops" };
 
+    public readonly Option<int> CnnWidth = new("--cnn-width")
+    {
+        Description = $"CNN: channels of the first convolution (default {new TrainingOptions().CnnWidth})",
+        DefaultValueFactory = _ => new TrainingOptions().CnnWidth,
+    };
+
     public void AddTo(Command command)
     {
         command.Options.Add(Images);
@@ -47,18 +56,20 @@ internal sealed class ImageArguments
         command.Options.Add(Resize);
         command.Options.Add(Augment);
         command.Options.Add(NoAugment);
+        command.Options.Add(CnnWidth);
     }
 
     /// <summary>
-    /// The backbone and image options a command line asks for: null image options without --images. With --images
-    /// the backbone defaults to cnn, and the image size to the backbone's and must be at least its minimum.
+    /// The backbone and image options a command line asks for: null image options without --images, where giving any
+    /// of the other options here is an error. With --images the backbone defaults to cnn, and the image size to the
+    /// backbone's and must be at least its minimum.
     /// </summary>
     public (BackboneKind Backbone, ImageSourceOptions? Image) Resolve(ParseResult parse, Option<BackboneKind> model, bool skipInvalid)
     {
         var backbone = parse.GetValue(model);
         if (parse.GetValue(Images) is null)
         {
-            foreach (var option in new Option[] { TestImages, Size, Resize, Augment, NoAugment })
+            foreach (var option in new Option[] { TestImages, Size, Resize, Augment, NoAugment, CnnWidth })
                 if (Given(parse, option)) throw new ArgumentException($"{option.Name} applies to image data; give the image folder with --images");
             return (backbone, null);
         }
@@ -83,6 +94,11 @@ internal sealed class ImageArguments
         image.Validate();
         return (backbone, image);
     }
+
+    /// <summary>How images are made square and whether training images are augmented, for the setup line and reports.</summary>
+    public static string Describe(ImageSourceOptions image) =>
+        $"{Cli.Kebab(image.Resize.ToString())}, " +
+        (image.Crop == ImageCrop.None && !image.HorizontalFlip ? "not augmented" : $"augmented with flips and {Cli.Kebab(image.Crop.ToString())} crops");
 
     static bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
 }

@@ -9,7 +9,8 @@ namespace LabelSphere.Cli.Commands;
 
 /// <summary>
 /// <c>labelsphere compare</c>: the paper's experiment on any data set: the embedding model and the sigmoid baseline
-/// trained with identical settings, measured on the test set every n steps; curves, figure and table.
+/// trained with identical settings, measured on the test set every n steps; curves, figure and table. The data is
+/// feature vectors or, with <c>--images</c>, annotations of images.
 /// </summary>
 internal static class CompareCommand
 {
@@ -27,11 +28,14 @@ internal static class CompareCommand
             var setup = arguments.Prepare(parse, options);
             var embeddings = Embeddings(setup, parse.GetValue(dims));
             var weights = arguments.Weights(parse, setup);
+            bool json = parse.GetValue(Cli.Json);
+            if (!json) TrainCommand.PrintSetup(setup, options);
             var clock = Stopwatch.StartNew();
             var result = await Task.Run(() => RunWithProgress(new ComparisonRunner.Setup(setup.Train, setup.Validation!, embeddings, options, folder, weights, setup.Features), ct), CancellationToken.None);
-            var title = $"{Path.GetFileName(setup.Paths.Data)}: {Backbones.Name(options.Backbone)}, {options.Steps} steps";
+            var input = setup.Image is { } size ? $" on {size.Size}×{size.Size} images" : "";
+            var title = $"{Path.GetFileName(setup.Paths.Data)}: {Backbones.Name(options.Backbone)}{input}, {options.Steps} steps";
             var table = Write(result, folder, title, setup, options, clock.Elapsed);
-            if (parse.GetValue(Cli.Json))
+            if (json)
                 Cli.WriteJson(new
                 {
                     output = folder,
@@ -70,7 +74,7 @@ internal static class CompareCommand
         var markdown = $"""
             # {title}
 
-            Training data `{setup.Paths.Data}` ({setup.Train.Count:N0} instances), test data `{setup.Paths.Test}` ({setup.Validation!.Count:N0} instances),
+            Training data `{setup.Paths.Data}` ({setup.Train.Count:N0} instances), test data `{setup.Paths.Test}` ({setup.Validation!.Count:N0} instances),{Images(setup)}
             {setup.Vocabulary.Count:N0} classes; {Backbones.Name(options.Backbone)} body, {TrainCommand.OptimizerName(options.Optimizer)}, batch {options.BatchSize},
             {options.Steps} steps, measured every {options.EvalEvery} steps; {elapsed.TotalMinutes:F1} minutes in all.
             The MAP@100 that ranks the models is {(result.Baseline.Curve[^1].WeightedPaperMap is null ? "unweighted" : "class-weighted (weights from the class frequencies, capped; docs/metrics.md)")}.
@@ -80,6 +84,15 @@ internal static class CompareCommand
             """;
         AtomicFolderFile(Path.Combine(folder, "results.md"), markdown);
         return table;
+    }
+
+    // The image line of results.md: folders, size and augmentation; nothing for feature data.
+    static string Images(TrainingData setup)
+    {
+        if (setup.Image is not { } image) return "";
+        var folders = setup.Paths.TestImages is { } testImages && testImages != setup.Paths.Images
+            ? $"`{setup.Paths.Images}` (test: `{testImages}`)" : $"`{setup.Paths.Images}`";
+        return $"\nimages from {folders}, {image.Size}×{image.Size} pixels ({ImageArguments.Describe(image)}){(setup.SkippedImages > 0 ? $", {setup.SkippedImages:N0} skipped" : "")};";
     }
 
     static void AtomicFolderFile(string path, string text) =>

@@ -39,7 +39,6 @@ internal static class TrainCommand
         var device = NamedOptions.Create("--device", "Where to train (cuda needs a CUDA build of TorchSharp)", defaults.Device);
         var hidden = new Option<string>("--hidden") { Description = $"MLP hidden layer widths, comma-separated, or 'none' for a linear model (default {string.Join(",", defaults.Hidden)})", DefaultValueFactory = _ => string.Join(",", defaults.Hidden) };
         var dropout = new Option<double>("--dropout") { Description = $"Dropout probability in the body (default {defaults.Dropout})", DefaultValueFactory = _ => defaults.Dropout };
-        var cnnWidth = new Option<int>("--cnn-width") { Description = $"CNN: channels of the first convolution (default {defaults.CnnWidth})", DefaultValueFactory = _ => defaults.CnnWidth };
         var features = NamedOptions.Create("--features", "Feature scaling", defaults.Features);
         var evalEvery = new Option<int>("--eval-every") { Description = $"Measure validation loss and precision@k every this many steps (default {defaults.EvalEvery}; 0 = at the end only)", DefaultValueFactory = _ => defaults.EvalEvery };
         var logEvery = new Option<int>("--log-every") { Description = $"Write a line to train.jsonl every this many steps (default {defaults.LogEvery})", DefaultValueFactory = _ => defaults.LogEvery };
@@ -53,7 +52,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a network to predict label embeddings (or the sigmoid baseline) from instance features or images")
         {
             data, embeddingFolder, loss, model, output, test, fraction, epochs, steps, batchSize, lr, optimizer, momentum,
-            weightDecay, schedule, warmup, seed, device, hidden, dropout, cnnWidth, features, evalEvery, logEvery,
+            weightDecay, schedule, warmup, seed, device, hidden, dropout, features, evalEvery, logEvery,
             checkpointEvery, priorBias, resume, threads, Cli.Json,
         };
         reader.AddTo(command);
@@ -79,7 +78,7 @@ internal static class TrainCommand
                 Seed = parse.GetValue(seed),
                 Hidden = ParseHidden(parse.GetValue(hidden)!),
                 Dropout = parse.GetValue(dropout),
-                CnnWidth = parse.GetValue(cnnWidth),
+                CnnWidth = parse.GetValue(images.CnnWidth),
                 Features = parse.GetValue(features),
                 PriorBias = parse.GetValue(priorBias),
                 EvalEvery = parse.GetValue(evalEvery),
@@ -200,11 +199,12 @@ internal static class TrainCommand
             result.Completed ? null : result.CheckpointFolder);
     }
 
-    static void PrintSetup(TrainingData setup, TrainingOptions options)
+    /// <summary>One grey line on standard error saying what trains on what, and a yellow one for each loss in reading the data.</summary>
+    internal static void PrintSetup(TrainingData setup, TrainingOptions options)
     {
         var m = setup.TrainMapping;
         var input = setup.Image is { } image
-            ? $"{image.Size}×{image.Size} images from {setup.Paths.Images}, {Cli.Kebab(image.Resize.ToString())}, {(image.Crop == ImageCrop.None && !image.HorizontalFlip ? "not augmented" : $"augmented with flips and {Cli.Kebab(image.Crop.ToString())} crops")}"
+            ? $"{image.Size}×{image.Size} images from {setup.Paths.Images}, {ImageArguments.Describe(image)}"
             : $"{setup.Train.InputShape[0]:N0} features, {Cli.Kebab(options.Features.ToString())}";
         Cli.Err.MarkupLine($"[grey]training on {setup.Train.Count:N0} instances of {Markup.Escape(setup.Paths.Data)} ({Markup.Escape(input)}); {setup.Vocabulary.Count:N0} labels from {Markup.Escape(setup.VocabularySource)}[/]");
         if (setup.SkippedImages > 0)

@@ -122,6 +122,48 @@ public sealed class ImageVerbsTests : IDisposable
         Assert.Equal("error: " + message, Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
     }
 
+    [Fact]
+    public void Compare_trains_both_heads_on_images_and_writes_curves_figure_and_table()
+    {
+        // Given four labelled squares and an embedding of their labels
+        var (csv, images) = WriteSquares();
+        var embedding = Path.Combine(dir, "emb");
+        var embed = CliRunner.Run("embed", csv, "--dim", "2", "--out", embedding, "--json");
+        Assert.True(embed.ExitCode == 0, embed.Err);
+
+        // When compare trains a small CNN under each head for four steps, measured every two, testing on the same images
+        var output = Path.Combine(dir, "compare");
+        var result = CliRunner.Run("compare", csv, csv, "--images", images, "--embedding", embedding, "--image-size", "8", "--cnn-width", "4",
+            "--steps", "4", "--eval-every", "2", "--batch-size", "2", "--out", output);
+
+        // Then it succeeds and both heads have a curve point at steps 2 and 4, a row in the table and the figure
+        Assert.True(result.ExitCode == 0, result.Err);
+        var curves = File.ReadLines(Path.Combine(output, "curves.csv")).Skip(1).Select(l => l.Split(',')).Select(f => (f[0], int.Parse(f[1]))).ToArray();
+        Assert.Equal([("sigmoid", 2), ("sigmoid", 4), ("embedding k=2", 2), ("embedding k=2", 4)], curves);
+        var report = File.ReadAllText(Path.Combine(output, "results.md"));
+        Assert.Contains("cnn on 8×8 images, 4 steps", report);
+        Assert.Contains($"images from `{images}`, 8×8 pixels", report);
+        foreach (var model in new[] { "| sigmoid |", "| embedding k=2 |" })
+        {
+            Assert.Contains(model, report);
+            Assert.Contains(model, result.Out);
+        }
+        Assert.True(new FileInfo(Path.Combine(output, "convergence.png")).Length > 0);
+    }
+
+    [Theory]
+    [InlineData("mlp", "8", "the mlp backbone takes feature vectors; images need --model cnn, resnet or inception-v3")]
+    [InlineData("resnet", "8", "--image-size 8 is below the resnet backbone's minimum: it takes images of at least 16×16 pixels")]
+    public void Compare_on_images_with_a_body_that_cannot_take_them_fails_with_one_line(string model, string size, string message)
+    {
+        var (csv, images) = WriteSquares();
+        var result = CliRunner.Run("compare", csv, csv, "--images", images, "--model", model, "--image-size", size,
+            "--embedding", Path.Combine(dir, "no-embedding"), "--out", Path.Combine(dir, "compare"));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("error: " + message, Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.False(Directory.Exists(Path.Combine(dir, "compare")));
+    }
+
     /// <summary>Four 8×8 squares, two red and two blue, labelled by colour in a long CSV beside their folder.</summary>
     (string Csv, string Images) WriteSquares()
     {
