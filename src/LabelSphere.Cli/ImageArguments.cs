@@ -101,4 +101,14 @@ internal sealed class ImageArguments
         (image.Crop == ImageCrop.None && !image.HorizontalFlip ? "not augmented" : $"augmented with flips and {Cli.Kebab(image.Crop.ToString())} crops");
 
     static bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
+
+    /// <summary>Throws unless image data comes with an image model and feature data with a feature model.</summary>
+    /// <param name="imageFolder">The --images folder given, or null.</param>
+    public static void CheckModelInput(Predictor predictor, string modelPath, string dataPath, string? imageFolder)
+    {
+        if (predictor.Image is { } image && imageFolder is null)
+            throw new ArgumentException($"{modelPath}: is an image model ({image.Size}×{image.Size} images); give the folder of the images {dataPath} names with --images");
+        if (predictor.Image is null && imageFolder is not null)
+            throw new ArgumentException($"--images: {modelPath} is a model of feature vectors, not of images");
+    }
 }

@@ -52,10 +52,7 @@ internal static class EvaluateCommand
             using var predictor = Predictor.Load(modelPath, device: parse.GetValue(device));
             var dataPath = parse.GetValue(data)!;
             var imageFolder = parse.GetValue(images);
-            if (predictor.Image is { } image && imageFolder is null)
-                throw new ArgumentException($"{modelPath}: is an image model ({image.Size}×{image.Size} images); give the folder of the images {dataPath} names with --images");
-            if (predictor.Image is null && imageFolder is not null)
-                throw new ArgumentException($"--images: {modelPath} is a model of feature vectors, not of images");
+            ImageArguments.CheckModelInput(predictor, modelPath, dataPath, imageFolder);
             var readerOptions = reader.Get(parse);
             var dataSet = AnnotationReader.Read(dataPath, readerOptions);
             if (dataSet.Labels.NonZeros == 0) throw new ArgumentException($"{dataPath}: carries no labels; evaluate needs the true labels of the test instances");

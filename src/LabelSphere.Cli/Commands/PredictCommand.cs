@@ -36,10 +36,7 @@ internal static class PredictCommand
             using var predictor = Predictor.Load(modelPath, parse.GetValue(embedding), parse.GetValue(device));
             var dataPath = parse.GetValue(data)!;
             var imageFolder = parse.GetValue(images);
-            if (predictor.Image is { } image && imageFolder is null)
-                throw new ArgumentException($"{modelPath}: is an image model ({image.Size}×{image.Size} images); give the folder of the images {dataPath} names with --images");
-            if (predictor.Image is null && imageFolder is not null)
-                throw new ArgumentException($"--images: {modelPath} is a model of feature vectors, not of images");
+            ImageArguments.CheckModelInput(predictor, modelPath, dataPath, imageFolder);
             int p = parse.GetValue(top);
             if (p > predictor.Labels.Count) throw new ArgumentException($"--top must be between 1 and the number of labels ({predictor.Labels.Count}), got {p}");
             var readerOptions = reader.Get(parse);
