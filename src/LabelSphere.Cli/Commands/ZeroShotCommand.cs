@@ -53,7 +53,7 @@ internal static class ZeroShotCommand
 
                 {result.Labels.Count} labels held out of the training targets and of the embedding, placed afterwards from their co-occurrences in the
                 training annotations (`{setup.Paths.Data}`, {setup.Train.Count:N0} instances), and measured on `{setup.Paths.Test}` ({setup.Validation!.Count:N0} instances).
-                The three models share a {Backbones.Name(options.Backbone)} body, {TrainCommand.OptimizerName(options.Optimizer)}, batch {options.BatchSize} and {options.Steps} steps;
+                The three models share their body ({Backbones.Name(options.Backbone)}), optimizer ({TrainCommand.OptimizerName(options.Optimizer)}), batch ({options.BatchSize}) and steps ({options.Steps});
                 {clock.Elapsed.TotalMinutes:F1} minutes in all. AP is scikit-learn's average precision over the whole test set; chance is its exact
                 expectation under a random ranking. `embedding/` holds the embedding without the labels, extended with them placed zero-shot:
                 `labelsphere predict zero-shot/model <data> --embedding embedding` decodes with them.
