@@ -8,17 +8,23 @@ using static TorchSharp.torch;
 
 namespace LabelSphere.Evaluation;
 
-/// <summary>Three ranking scores of one label (or their means over the labels held out).</summary>
-/// <param name="AveragePrecision">Average precision over the whole ranking, as scikit-learn computes it.</param>
+/// <summary>How well one label is found (or the means over the labels held out).</summary>
+/// <param name="AveragePrecision">Average precision over the whole ranking of test instances, as scikit-learn computes it.</param>
 /// <param name="AveragePrecisionAtDepth">The usual AP@100: precisions at the relevant ranks over min(positives, 100).</param>
 /// <param name="PaperAveragePrecision">The paper's AP@100: the precision at every rank 1..100, averaged.</param>
-public sealed record LabelScores(double AveragePrecision, double AveragePrecisionAtDepth, double PaperAveragePrecision)
+/// <param name="DecodingRecall">
+/// Share of the label's test positives whose top <see cref="ZeroShotExperiment.DecodingDepth"/> labels, ranked over
+/// every label as <c>predict</c> ranks them, include it: whether decoding shows the label, not only whether the
+/// label ranks instances well.
+/// </param>
+public sealed record LabelScores(double AveragePrecision, double AveragePrecisionAtDepth, double PaperAveragePrecision, double DecodingRecall)
 {
     /// <summary>The mean of each score over <paramref name="scores"/>.</summary>
     public static LabelScores Mean(IEnumerable<LabelScores> scores)
     {
         var all = scores.ToArray();
-        return new LabelScores(all.Average(s => s.AveragePrecision), all.Average(s => s.AveragePrecisionAtDepth), all.Average(s => s.PaperAveragePrecision));
+        return new LabelScores(all.Average(s => s.AveragePrecision), all.Average(s => s.AveragePrecisionAtDepth), all.Average(s => s.PaperAveragePrecision),
+            all.Average(s => s.DecodingRecall));
     }
 }
 
@@ -53,22 +59,23 @@ public sealed record ZeroShotResult(IReadOnlyList<ZeroShotLabel> Labels, int Dim
     {
         var text = new StringBuilder();
         var (chance, zero, embedding, sigmoid) = Means;
-        text.AppendLine("| model | mean AP | mean AP@100 | mean MAP@100 (paper) | AP gain over chance, share of the embedding model's |");
-        text.AppendLine("|---|---|---|---|---|");
+        text.AppendLine($"| model | mean AP | mean AP@100 | mean MAP@100 (paper) | AP gain over chance, share of the embedding model's | mean recall@{ZeroShotExperiment.DecodingDepth} in decoding |");
+        text.AppendLine("|---|---|---|---|---|---|");
         string Share(LabelScores s) => embedding.AveragePrecision > chance.AveragePrecision
             ? $"{100 * (s.AveragePrecision - chance.AveragePrecision) / (embedding.AveragePrecision - chance.AveragePrecision):F0}%" : "n/a";
         void Row(string name, LabelScores s, string share) =>
-            text.AppendLine($"| {name} | {s.AveragePrecision:F4} | {s.AveragePrecisionAtDepth:F4} | {s.PaperAveragePrecision:F4} | {share} |");
+            text.AppendLine($"| {name} | {s.AveragePrecision:F4} | {s.AveragePrecisionAtDepth:F4} | {s.PaperAveragePrecision:F4} | {share} | {s.DecodingRecall:F4} |");
         Row("chance (random ranking, exact expectation)", chance, "0%");
         Row($"zero-shot: embedding model trained without them, labels placed (k={Dimension})", zero, Share(zero));
         Row($"embedding model trained with them (k={Dimension})", embedding, "100%");
         Row("sigmoid baseline trained with them", sigmoid, Share(sigmoid));
         text.AppendLine();
-        text.AppendLine("| label | training instances | test positives | AP chance | AP zero-shot | AP embedding | AP sigmoid |");
-        text.AppendLine("|---|---|---|---|---|---|---|");
+        int depth = ZeroShotExperiment.DecodingDepth;
+        text.AppendLine($"| label | training instances | test positives | AP chance | AP zero-shot | AP embedding | AP sigmoid | recall@{depth} zero-shot | recall@{depth} embedding | recall@{depth} sigmoid |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var l in Labels)
             text.AppendLine($"| {l.Name} | {l.TrainingCount:N0} | {l.TestPositives:N0} | {l.Chance.AveragePrecision:F4} | {l.ZeroShot.AveragePrecision:F4} | " +
-                            $"{l.Embedding.AveragePrecision:F4} | {l.Sigmoid.AveragePrecision:F4} |");
+                            $"{l.Embedding.AveragePrecision:F4} | {l.Sigmoid.AveragePrecision:F4} | {l.ZeroShot.DecodingRecall:F4} | {l.Embedding.DecodingRecall:F4} | {l.Sigmoid.DecodingRecall:F4} |");
         return text.ToString();
     }
 
@@ -76,11 +83,11 @@ public sealed record ZeroShotResult(IReadOnlyList<ZeroShotLabel> Labels, int Dim
     public void WriteCsv(string path) => AtomicFolder.WriteFile(path, stream =>
     {
         using var writer = new StreamWriter(stream, new UTF8Encoding(false));
-        writer.WriteLine("label,training_instances,test_positives,model,ap,ap100,map100_paper");
+        writer.WriteLine("label,training_instances,test_positives,model,ap,ap100,map100_paper,decoding_recall");
         foreach (var l in Labels)
             foreach (var (model, s) in new[] { ("chance", l.Chance), ("zero-shot", l.ZeroShot), ("embedding", l.Embedding), ("sigmoid", l.Sigmoid) })
                 writer.WriteLine(string.Join(",", Csv(l.Name), l.TrainingCount.ToString(CultureInfo.InvariantCulture), l.TestPositives.ToString(CultureInfo.InvariantCulture),
-                    model, F(s.AveragePrecision), F(s.AveragePrecisionAtDepth), F(s.PaperAveragePrecision)));
+                    model, F(s.AveragePrecision), F(s.AveragePrecisionAtDepth), F(s.PaperAveragePrecision), F(s.DecodingRecall)));
     });
 
     static string F(double v) => v.ToString("0.######", CultureInfo.InvariantCulture);
@@ -95,6 +102,9 @@ public sealed record ZeroShotResult(IReadOnlyList<ZeroShotLabel> Labels, int Dim
 /// </summary>
 public static class ZeroShotExperiment
 {
+    /// <summary>How many labels decoding shows per instance when <see cref="LabelScores.DecodingRecall"/> is measured.</summary>
+    public const int DecodingDepth = 10;
+
     /// <summary>What to run the experiment on.</summary>
     /// <param name="Train">Training instances over the vocabulary of <paramref name="Embedding"/>.</param>
     /// <param name="Test">Test instances over the same vocabulary.</param>
@@ -180,9 +190,10 @@ public static class ZeroShotExperiment
         using var columns = tensor(heldOut.Select(h => (long)h).ToArray());
         var trainings = new List<TrainingResult>();
 
-        float[] TrainAndScore(string name, IInstanceSource train, LossKind loss, LabelEmbedding? embedding, Func<LabelModel, Tensor, Tensor> scores)
+        // Each model scores every label it decodes ([batch, labels]); the held-out labels are the columns `held` of that.
+        (float[] Scores, int[] Ranks) TrainAndScore(string name, IInstanceSource train, LossKind loss, LabelEmbedding? embedding, Func<LabelModel, Tensor, Tensor> scores, Tensor held)
         {
-            float[]? result = null;
+            (float[], int[])? result = null;
             int total = setup.Options.TotalSteps(train.Count);
             var run = new TrainingRun
             {
@@ -193,38 +204,44 @@ public static class ZeroShotExperiment
                 Output = Path.Combine(setup.Output, name),
                 OnEvaluate = (step, model) =>
                 {
-                    if (step == total) result = Score(model, setup.Test, device, heldOut.Length, scores, cancellationToken);
+                    if (step == total) result = Score(model, setup.Test, device, held, scores, cancellationToken);
                 },
             };
             var training = Trainer.Train(run, progress is null ? null : new InlineProgress<TrainingProgress>(p => progress.Report((name, p))), cancellationToken);
             if (!training.Completed || result is null) throw new OperationCanceledException("the zero-shot experiment was stopped");
             trainings.Add(training);
-            return result;
+            return result.Value;
         }
 
+        // The zero-shot model decodes as predict does with the extended embedding: the known labels, then the placed ones.
+        using var placedColumns = arange(reduced.Labels, reduced.Labels + heldOut.Length, dtype: ScalarType.Int64);
         var zeroShot = TrainAndScore("zero-shot", reducedTrain, LossKind.Cosine, reduced,
-            (_, output) => nn.functional.normalize(output, p: 2, dim: 1).matmul(placed.to(output.device).T));
-        var withEmbedding = TrainAndScore("embedding", setup.Train, LossKind.Cosine, full,
-            (model, output) => model.Head.Scores(output).index_select(1, columns.to(output.device)));
-        var withSigmoid = TrainAndScore("sigmoid", setup.Train, LossKind.Sigmoid, null,
-            (model, output) => model.Head.Scores(output).index_select(1, columns.to(output.device)));
+            (model, output) => cat([model.Head.Scores(output), nn.functional.normalize(output, p: 2, dim: 1).matmul(placed.to(output.device).T)], 1), placedColumns);
+        var withEmbedding = TrainAndScore("embedding", setup.Train, LossKind.Cosine, full, (model, output) => model.Head.Scores(output), columns);
+        var withSigmoid = TrainAndScore("sigmoid", setup.Train, LossKind.Sigmoid, null, (model, output) => model.Head.Scores(output), columns);
 
-        var measured = new[] { zeroShot, withEmbedding, withSigmoid }.Select(s => Measure(s, testTruth, heldOut.Length)).ToArray();
+        var measured = new[] { zeroShot, withEmbedding, withSigmoid }.Select(s => Measure(s.Scores, s.Ranks, testTruth, heldOut.Length)).ToArray();
         var labels = new List<ZeroShotLabel>();
         for (int i = 0; i < heldOut.Length; i++)
         {
             long positives = testPositives[i], instances = setup.Test.Count;
             var chance = new LabelScores(ChanceLevel.AveragePrecision(positives, instances), ChanceLevel.AveragePrecisionAtDepth(positives, instances),
-                ChanceLevel.PaperAveragePrecision(positives, instances));
+                ChanceLevel.PaperAveragePrecision(positives, instances), Math.Min(1.0, (double)DecodingDepth / n));
             labels.Add(new ZeroShotLabel(full.Vocabulary[heldOut[i]], trainCounts[heldOut[i]], positives, chance, measured[0][i], measured[1][i], measured[2][i]));
         }
         return new ZeroShotResult([.. labels.OrderByDescending(l => l.TrainingCount)], reduced.Dimension, extended, trainings);
     }
 
-    /// <summary>[instances, held-out labels] scores of a trained model on the test set.</summary>
-    static float[] Score(LabelModel model, IInstanceSource test, Device device, int columns, Func<LabelModel, Tensor, Tensor> scores, CancellationToken cancellationToken)
+    /// <summary>
+    /// [instances, held-out labels] scores of a trained model on the test set, and the rank (1 = first) of each
+    /// held-out label among every label the model decodes; ties rank the held-out label first.
+    /// </summary>
+    /// <param name="held">[held-out labels] their columns in what <paramref name="scores"/> returns.</param>
+    static (float[] Scores, int[] Ranks) Score(LabelModel model, IInstanceSource test, Device device, Tensor held, Func<LabelModel, Tensor, Tensor> scores, CancellationToken cancellationToken)
     {
+        int columns = (int)held.shape[0];
         var result = new float[checked(test.Count * columns)];
+        var ranks = new int[result.Length];
         bool training = model.training;
         model.eval();
         try
@@ -235,11 +252,19 @@ public static class ZeroShotExperiment
             {
                 using var scope = NewDisposeScope();
                 var x = tensor(batch.Inputs, batch.Shape).to(device);
-                var block = scores(model, model.forward(x)).cpu().contiguous().data<float>().ToArray();
+                var all = scores(model, model.forward(x));
+                var mine = all.index_select(1, held.to(all.device));
+                // Per held-out label, how many labels score strictly higher: [batch, labels] at a time, never [batch, held, labels].
+                var above = stack(Enumerable.Range(0, columns).Select(c => all.gt(mine[.., c..(c + 1)]).sum(1)).ToArray(), 1).to(ScalarType.Int32) + 1;
+                var block = mine.cpu().contiguous().data<float>().ToArray();
+                var rankBlock = above.cpu().contiguous().data<int>().ToArray();
                 for (int b = 0; b < batch.Indices.Length; b++)
+                {
                     block.AsSpan(b * columns, columns).CopyTo(result.AsSpan(batch.Indices[b] * columns, columns));
+                    rankBlock.AsSpan(b * columns, columns).CopyTo(ranks.AsSpan(batch.Indices[b] * columns, columns));
+                }
             }
-            return result;
+            return (result, ranks);
         }
         finally
         {
@@ -247,11 +272,16 @@ public static class ZeroShotExperiment
         }
     }
 
-    /// <summary>Each held-out label's three scores from the full [instances, labels] score matrix.</summary>
-    static LabelScores[] Measure(float[] scores, LabelMatrix truth, int columns)
+    /// <summary>Each held-out label's scores from the [instances, held-out labels] scores and decoding ranks.</summary>
+    static LabelScores[] Measure(float[] scores, int[] ranks, LabelMatrix truth, int columns)
     {
         var report = MetricsReport.Compute(scores, truth, columns, new MetricsOptions { Cutoffs = [1] });
+        var found = new long[columns];
+        for (int r = 0; r < truth.Rows; r++)
+            foreach (var c in truth.Row(r))
+                if (ranks[r * columns + c] <= DecodingDepth) found[c]++;
+        var positives = truth.LabelCounts();
         return Enumerable.Range(0, columns).Select(c => new LabelScores(report.Exact!.PerClass[c], report.Classes.AveragePrecisionAtDepth[c],
-            report.Classes.PaperAveragePrecision[c])).ToArray();
+            report.Classes.PaperAveragePrecision[c], positives[c] == 0 ? double.NaN : (double)found[c] / positives[c])).ToArray();
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
@@ -107,9 +108,22 @@ public sealed class TrainVerbsTests : IDisposable
         }
         Assert.Contains("| chance (random ranking, exact expectation) |", File.ReadAllText(Path.Combine(output, "results.md")));
         Assert.Equal(1 + 2 * 4, File.ReadAllLines(Path.Combine(output, "labels.csv")).Length);
-        var predicted = CliRunner.Run("predict", Path.Combine(output, "zero-shot"), test, "--embedding", Path.Combine(output, "embedding"), "--top", "12", "--json");
+        var predicted = CliRunner.Run("predict", Path.Combine(output, "zero-shot"), test, "--embedding", Path.Combine(output, "embedding"), "--top", "10");
         Assert.True(predicted.ExitCode == 0, predicted.Err);
-        Assert.Contains("\"tag7\"", predicted.Out);
+        Assert.Contains("\ttag7\t", predicted.Out);
+
+        // And the decoding recall it reports is what predict's own top 10 shows for the positives of each held-out label
+        var shown = predicted.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split('\t'))
+            .Select(f => (Instance: int.Parse(f[0], CultureInfo.InvariantCulture), Label: f[2])).ToHashSet();
+        var truth = File.ReadAllLines(test).Skip(1).Select(l => l.Split(' ')[0].Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(id => "tag" + id).ToHashSet()).ToArray();
+        var csv = File.ReadAllLines(Path.Combine(output, "labels.csv")).Select(l => l.Split(',')).Where(f => f[3] == "zero-shot").ToArray();
+        foreach (var name in new[] { "tag2", "tag7" })
+        {
+            var positives = Enumerable.Range(0, truth.Length).Where(i => truth[i].Contains(name)).ToArray();
+            double recall = (double)positives.Count(i => shown.Contains((i, name))) / positives.Length;
+            Assert.Equal(recall, double.Parse(csv.Single(f => f[0] == name)[7], CultureInfo.InvariantCulture), 5);
+        }
 
         // And an unknown label or an impossible count is one clear error
         var unknown = CliRunner.Run("zeroshot", train, test, "--embedding", embedding, "--labels", "tag77x", "--steps", "5", "--out", Path.Combine(dir, "zs2"));
