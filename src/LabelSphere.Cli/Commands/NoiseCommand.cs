@@ -68,7 +68,7 @@ internal static class NoiseCommand
 
             var denoising = new DenoisingResult(conditions);
             var table = denoising.Table();
-            Write(denoising, table, folder, setup, options, clock.Elapsed);
+            Write(denoising, table, folder, setup, options, clock.Elapsed, parse.GetValue(arguments.ClassWeights));
             if (parse.GetValue(Cli.Json))
                 Cli.WriteJson(new
                 {
@@ -100,7 +100,7 @@ internal static class NoiseCommand
         precisionAt5 = point.PrecisionAt5,
     };
 
-    static void Write(DenoisingResult result, string table, string folder, TrainingData setup, TrainingOptions options, TimeSpan elapsed)
+    static void Write(DenoisingResult result, string table, string folder, TrainingData setup, TrainingOptions options, TimeSpan elapsed, string? classWeights)
     {
         result.WriteCsv(Path.Combine(folder, "results.csv"));
         var markdown = $"""
@@ -112,7 +112,7 @@ internal static class NoiseCommand
             Dropped labels: each true training label removed with the given probability. Added labels: f × (the instance's label count)
             wrong labels per instance, rounded stochastically, drawn from the label frequencies among the labels it does not have.
             {EmbeddingNote}
-            The MAP@100 is {(result.Weighted ? "class-weighted (weights from the clean class frequencies, capped; docs/metrics.md)" : "unweighted")};
+            The MAP@100 is {(result.Weighted ? $"class-weighted (weights from the class frequencies of {(classWeights is null ? "the clean training labels" : $"`{classWeights}`")}, capped; docs/metrics.md)" : "unweighted")};
             "vs clean" is each head's relative change against the same head trained on clean labels.
 
             {table}

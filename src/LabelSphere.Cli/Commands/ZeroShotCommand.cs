@@ -23,13 +23,19 @@ internal static class ZeroShotCommand
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
         {
             // One measurement, at the end: the held-out labels are scored by the final models.
-            var options = arguments.Options(parse, Math.Max(1, parse.GetValue(arguments.Steps)));
+            var measured = arguments.Options(parse, Math.Max(1, parse.GetValue(arguments.Steps)));
+            var options = measured with { LogEvery = Math.Min(measured.EvalEvery, new TrainingOptions().LogEvery) };
             var folder = arguments.NewOutputFolder(parse);
+            if (parse.GetValue(labels) is not null)
+                foreach (var option in new Option[] { holdOut, minCount })
+                    if (parse.GetResult(option) is { Implicit: false }) throw new ArgumentException($"{option.Name} chooses labels to hold out; --labels names them: give one or the other");
             var setup = arguments.Prepare(parse, options);
             var embedding = setup.Embedding!;
             int[] heldOut;
             if (parse.GetValue(labels) is { } names)
+            {
                 heldOut = names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(embedding.IdOf).ToArray();
+            }
             else
             {
                 int count = parse.GetValue(holdOut), minimum = parse.GetValue(minCount);

@@ -12,28 +12,43 @@ public sealed partial class LabelEmbedding
     /// <param name="name">The new label's name; must not exist yet.</param>
     /// <param name="count">Instances carrying the new label, counted over the same instances as the embedding.</param>
     /// <param name="cooccurrences">[labels] instances carrying both the new label and each known label.</param>
-    public LabelEmbedding AddLabel(string name, long count, ReadOnlySpan<long> cooccurrences)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        if (Vocabulary.Contains(name)) throw new ArgumentException($"label '{name}' is already in the embedding", nameof(name));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        if (count > Instances) throw new ArgumentOutOfRangeException(nameof(count), count, $"the label cannot occur more often than the embedding's {Instances} instances");
-        if (cooccurrences.Length != Labels) throw new ArgumentException($"{cooccurrences.Length} co-occurrence counts for {Labels} labels", nameof(cooccurrences));
-        for (int j = 0; j < Labels; j++)
-        {
-            if (cooccurrences[j] < 0) throw new ArgumentOutOfRangeException(nameof(cooccurrences), $"the count with '{Vocabulary[j]}' is negative ({cooccurrences[j]})");
-            long bound = Math.Min(count, labelCounts[j]);
-            if (cooccurrences[j] > bound)
-                throw new ArgumentOutOfRangeException(nameof(cooccurrences), $"the count with '{Vocabulary[j]}' ({cooccurrences[j]}) exceeds the smaller of the two labels' counts ({bound})");
-        }
+    public LabelEmbedding AddLabel(string name, long count, ReadOnlySpan<long> cooccurrences) => AddLabels([new NewLabel(name, count, cooccurrences.ToArray())]);
 
-        var m = Pmi.Row(count, cooccurrences, labelCounts, Marginals, Options.Pmi);
-        var row = FoldIn(m);
+    /// <summary>
+    /// Places several new labels at once, each from its counts with this embedding's labels only, as
+    /// <see cref="AddLabel"/> places one: what the new labels share with one another plays no part, so the result does
+    /// not depend on their order.
+    /// </summary>
+    public LabelEmbedding AddLabels(IReadOnlyList<NewLabel> labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        if (labels.Count == 0) throw new ArgumentException("no label to add", nameof(labels));
+        var names = new HashSet<string>();
         int n = Labels, k = Dimension;
-        var newVectors = new float[(long)(n + 1) * k];
+        var newVectors = new float[(long)(n + labels.Count) * k];
         vectors.CopyTo(newVectors, 0);
-        row.CopyTo(newVectors, (long)n * k);
-        return new LabelEmbedding(Vocabulary.Append(name), [.. labelCounts, count], [.. zeroShot, true], Instances,
+        for (int l = 0; l < labels.Count; l++)
+        {
+            var (name, count, cooccurrences) = labels[l];
+            ArgumentException.ThrowIfNullOrWhiteSpace(name);
+            if (Vocabulary.Contains(name) || !names.Add(name)) throw new ArgumentException($"label '{name}' is already in the embedding", nameof(labels));
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+            if (count > Instances) throw new ArgumentOutOfRangeException(nameof(labels), count, $"'{name}' cannot occur more often than the embedding's {Instances} instances");
+            ArgumentNullException.ThrowIfNull(cooccurrences);
+            if (cooccurrences.Length != n) throw new ArgumentException($"{cooccurrences.Length} co-occurrence counts for {n} labels", nameof(labels));
+            for (int j = 0; j < n; j++)
+            {
+                if (cooccurrences[j] < 0) throw new ArgumentOutOfRangeException(nameof(labels), $"the count of '{name}' with '{Vocabulary[j]}' is negative ({cooccurrences[j]})");
+                long bound = Math.Min(count, labelCounts[j]);
+                if (cooccurrences[j] > bound)
+                    throw new ArgumentOutOfRangeException(nameof(labels), $"the count of '{name}' with '{Vocabulary[j]}' ({cooccurrences[j]}) exceeds the smaller of the two labels' counts ({bound})");
+            }
+            var m = Pmi.Row(count, cooccurrences, labelCounts, Marginals, Options.Pmi);
+            FoldIn(m).CopyTo(newVectors, (long)(n + l) * k);
+        }
+        var vocabulary = Vocabulary;
+        foreach (var label in labels) vocabulary = vocabulary.Append(label.Name);
+        return new LabelEmbedding(vocabulary, [.. labelCounts, .. labels.Select(l => l.Count)], [.. zeroShot, .. labels.Select(_ => true)], Instances,
             EmptyInstances, newVectors, eigenvalues, Options, Marginals, Spectrum, Solver);
     }
 
@@ -76,3 +91,7 @@ public sealed partial class LabelEmbedding
         return (count, co);
     }
 }
+
+/// <summary>A label to place zero-shot: its name, how many instances carry it, and how many carry it with each known label.</summary>
+/// <param name="Cooccurrences">[known labels] instances carrying both it and each known label.</param>
+public sealed record NewLabel(string Name, long Count, long[] Cooccurrences);

@@ -170,19 +170,20 @@ public static class ZeroShotExperiment
         var trainCounts = setup.Train.Labels.LabelCounts();
         var testTruth = setup.Test.Labels.SelectColumns(heldOut);
         var testPositives = testTruth.LabelCounts();
-        var placedUnits = new float[heldOut.Length * reduced.Dimension];
-        var extended = reduced;
+        var placements = new List<NewLabel>();
         for (int i = 0; i < heldOut.Length; i++)
         {
+            var name = full.Vocabulary[heldOut[i]];
+            if (testPositives[i] == 0) throw new ArgumentException($"label '{name}' has no positive in the test data, so its average precision is undefined");
             var carries = new bool[setup.Train.Count];
             for (int r = 0; r < carries.Length; r++) carries[r] = setup.Train.Labels.Row(r).BinarySearch(heldOut[i]) >= 0;
             var (count, co) = reduced.CountWith(reducedLabels, carries);
-            if (count == 0) throw new ArgumentException($"label '{full.Vocabulary[heldOut[i]]}' occurs in no training instance, so it cannot be placed");
-            var one = reduced.AddLabel(full.Vocabulary[heldOut[i]], count, co);
-            one.UnitVector(reduced.Labels).CopyTo(placedUnits.AsSpan(i * reduced.Dimension));
-            // The saved extension carries every placed label; the earlier placed labels are not "known" to the later ones.
-            extended = extended.AddLabel(full.Vocabulary[heldOut[i]], count, [.. co, .. new long[i]]);
+            if (count == 0) throw new ArgumentException($"label '{name}' occurs in no training instance, so it cannot be placed");
+            placements.Add(new NewLabel(name, count, co));
         }
+        // Every held-out label is placed against the known labels only; what is scored is what is saved.
+        var extended = reduced.AddLabels(placements);
+        var placedUnits = extended.UnitVectors[(reduced.Labels * reduced.Dimension)..].ToArray();
 
         var device = Devices.Resolve(setup.Options.Device);
         var reducedTrain = setup.Train.WithLabels(reducedLabels, reducedVocabulary);
@@ -254,8 +255,14 @@ public static class ZeroShotExperiment
                 var x = tensor(batch.Inputs, batch.Shape).to(device);
                 var all = scores(model, model.forward(x));
                 var mine = all.index_select(1, held.to(all.device));
-                // Per held-out label, how many labels score strictly higher: [batch, labels] at a time, never [batch, held, labels].
-                var above = stack(Enumerable.Range(0, columns).Select(c => all.gt(mine[.., c..(c + 1)]).sum(1)).ToArray(), 1).to(ScalarType.Int32) + 1;
+                // Per held-out label, how many labels score strictly higher: one [batch, labels] comparison alive at a time.
+                var higher = new Tensor[columns];
+                for (int c = 0; c < columns; c++)
+                {
+                    using var comparison = NewDisposeScope();
+                    higher[c] = all.gt(mine[.., c..(c + 1)]).sum(1).MoveToOuterDisposeScope();
+                }
+                var above = stack(higher, 1).to(ScalarType.Int32) + 1;
                 var block = mine.cpu().contiguous().data<float>().ToArray();
                 var rankBlock = above.cpu().contiguous().data<int>().ToArray();
                 for (int b = 0; b < batch.Indices.Length; b++)

@@ -133,6 +133,9 @@ public sealed class TrainVerbsTests : IDisposable
         var tooMany = CliRunner.Run("zeroshot", train, test, "--embedding", embedding, "--hold-out", "5", "--min-count", "100000", "--steps", "5", "--out", Path.Combine(dir, "zs3"));
         Assert.Equal(1, tooMany.ExitCode);
         Assert.Contains("cannot hold out 5", tooMany.Err);
+        var both = CliRunner.Run("zeroshot", train, test, "--embedding", embedding, "--labels", "tag2", "--hold-out", "3", "--steps", "5", "--out", Path.Combine(dir, "zs4"));
+        Assert.Equal(1, both.ExitCode);
+        Assert.Contains("--hold-out chooses labels to hold out; --labels names them", both.Err);
     }
 
     [Fact]

@@ -167,6 +167,29 @@ public sealed class LabelEmbeddingTests
     }
 
     [Fact]
+    public void Labels_placed_together_are_each_placed_as_alone_whatever_their_order()
+    {
+        // Given an embedding whose unseen pairs are not 0, so that a new label's zero count with another would count
+        var e = FitTopics(new EmbeddingOptions { Dimension = 10, Pmi = new PmiOptions { Unseen = UnseenPairs.MinObserved } });
+        var a = new long[e.Labels];
+        a[5] = 40;
+        a[17] = 30;
+        var b = new long[e.Labels];
+        b[2] = 12;
+
+        // When two labels are added together, in both orders
+        var ab = e.AddLabels([new NewLabel("a", 50, a), new NewLabel("b", 20, b)]);
+        var ba = e.AddLabels([new NewLabel("b", 20, b), new NewLabel("a", 50, a)]);
+
+        // Then each row is the one it gets when added alone
+        Assert.Equal(e.AddLabel("a", 50, a).Vector(e.Labels).ToArray(), ab.Vector(e.Labels).ToArray());
+        Assert.Equal(e.AddLabel("b", 20, b).Vector(e.Labels).ToArray(), ab.Vector(e.Labels + 1).ToArray());
+        Assert.Equal(ab.Vector(e.Labels).ToArray(), ba.Vector(e.Labels + 1).ToArray());
+        Assert.Equal([.. e.Vocabulary.Names, "a", "b"], ab.Vocabulary.Names);
+        Assert.Throws<ArgumentException>(() => e.AddLabels([new NewLabel("a", 50, a), new NewLabel("a", 50, a)]));
+    }
+
+    [Fact]
     public void Save_then_load_round_trips_bit_for_bit()
     {
         // Given an embedding with a zero-shot label
