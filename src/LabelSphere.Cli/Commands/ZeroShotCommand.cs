@@ -69,12 +69,12 @@ internal static class ZeroShotCommand
             IO.AtomicFolder.WriteFile(Path.Combine(folder, "results.md"), stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(markdown)));
             if (parse.GetValue(Cli.Json))
             {
-                var (chance, zero, withEmbedding, sigmoid) = result.Means;
+                var (chance, zero, company, withEmbedding, sigmoid) = result.Means;
                 Cli.WriteJson(new
                 {
                     output = folder,
                     dimension = result.Dimension,
-                    means = new { chance, zeroShot = zero, embedding = withEmbedding, sigmoid },
+                    means = new { chance, zeroShot = zero, zeroShotCompany = company, embedding = withEmbedding, sigmoid },
                     labels = result.Labels,
                 });
             }

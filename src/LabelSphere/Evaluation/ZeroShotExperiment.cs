@@ -17,14 +17,19 @@ namespace LabelSphere.Evaluation;
 /// every label as <c>predict</c> ranks them, include it: whether decoding shows the label, not only whether the
 /// label ranks instances well.
 /// </param>
-public sealed record LabelScores(double AveragePrecision, double AveragePrecisionAtDepth, double PaperAveragePrecision, double DecodingRecall)
+/// <param name="DecodingPrecision">
+/// Share of the test instances whose top <see cref="ZeroShotExperiment.DecodingDepth"/> labels include the label that
+/// carry it (NaN when it is shown to none): a label shown to everyone has full recall and its prevalence as precision.
+/// </param>
+public sealed record LabelScores(double AveragePrecision, double AveragePrecisionAtDepth, double PaperAveragePrecision, double DecodingRecall, double DecodingPrecision)
 {
     /// <summary>The mean of each score over <paramref name="scores"/>.</summary>
     public static LabelScores Mean(IEnumerable<LabelScores> scores)
     {
         var all = scores.ToArray();
+        var shown = all.Where(s => !double.IsNaN(s.DecodingPrecision)).ToArray();
         return new LabelScores(all.Average(s => s.AveragePrecision), all.Average(s => s.AveragePrecisionAtDepth), all.Average(s => s.PaperAveragePrecision),
-            all.Average(s => s.DecodingRecall));
+            all.Average(s => s.DecodingRecall), shown.Length == 0 ? double.NaN : shown.Average(s => s.DecodingPrecision));
     }
 }
 
@@ -33,11 +38,16 @@ public sealed record LabelScores(double AveragePrecision, double AveragePrecisio
 /// <param name="TrainingCount">Training instances carrying it (whose co-occurrences place it).</param>
 /// <param name="TestPositives">Test instances carrying it.</param>
 /// <param name="Chance">The expectation of each score under a random ranking (<see cref="ChanceLevel"/>).</param>
-/// <param name="ZeroShot">The embedding model trained without the label, the label placed from its co-occurrences.</param>
+/// <param name="ZeroShot">The embedding model trained without the label, the label placed from its co-occurrences (the paper's fold-in).</param>
+/// <param name="ZeroShotCompany">
+/// The same model, the label placed instead at the sum of its company's rows, Σ_j c_j·E_j with c_j its co-occurrence
+/// count with label j: the sum of the (unnormalised) targets of the instances that carry it, where the network's
+/// predictions for them should point.
+/// </param>
 /// <param name="Embedding">The embedding model trained with the label.</param>
 /// <param name="Sigmoid">The sigmoid baseline trained with the label.</param>
 public sealed record ZeroShotLabel(string Name, long TrainingCount, long TestPositives, LabelScores Chance, LabelScores ZeroShot,
-                                   LabelScores Embedding, LabelScores Sigmoid);
+                                   LabelScores ZeroShotCompany, LabelScores Embedding, LabelScores Sigmoid);
 
 /// <summary>The outcome of <see cref="ZeroShotExperiment.Run"/>: every held-out label and the means over them.</summary>
 /// <param name="Labels">The labels held out, most frequent first.</param>
@@ -46,9 +56,9 @@ public sealed record ZeroShotLabel(string Name, long TrainingCount, long TestPos
 /// <param name="Trainings">What training reported for the zero-shot, embedding and sigmoid models, in that order.</param>
 public sealed record ZeroShotResult(IReadOnlyList<ZeroShotLabel> Labels, int Dimension, LabelEmbedding ReducedEmbedding, IReadOnlyList<TrainingResult> Trainings)
 {
-    /// <summary>Means over the labels held out, for chance, the zero-shot model, and the two models trained with the labels.</summary>
-    public (LabelScores Chance, LabelScores ZeroShot, LabelScores Embedding, LabelScores Sigmoid) Means =>
-        (LabelScores.Mean(Labels.Select(l => l.Chance)), LabelScores.Mean(Labels.Select(l => l.ZeroShot)),
+    /// <summary>Means over the labels held out, for chance, the zero-shot model (both placements), and the two models trained with the labels.</summary>
+    public (LabelScores Chance, LabelScores ZeroShot, LabelScores ZeroShotCompany, LabelScores Embedding, LabelScores Sigmoid) Means =>
+        (LabelScores.Mean(Labels.Select(l => l.Chance)), LabelScores.Mean(Labels.Select(l => l.ZeroShot)), LabelScores.Mean(Labels.Select(l => l.ZeroShotCompany)),
          LabelScores.Mean(Labels.Select(l => l.Embedding)), LabelScores.Mean(Labels.Select(l => l.Sigmoid)));
 
     /// <summary>
@@ -58,24 +68,26 @@ public sealed record ZeroShotResult(IReadOnlyList<ZeroShotLabel> Labels, int Dim
     public string Table()
     {
         var text = new StringBuilder();
-        var (chance, zero, embedding, sigmoid) = Means;
-        text.AppendLine($"| model | mean AP | mean AP@100 | mean MAP@100 (paper) | AP gain over chance, share of the embedding model's | mean recall@{ZeroShotExperiment.DecodingDepth} in decoding |");
-        text.AppendLine("|---|---|---|---|---|---|");
+        var (chance, zero, company, embedding, sigmoid) = Means;
+        text.AppendLine($"| model | mean AP | mean AP@100 | mean MAP@100 (paper) | AP gain over chance, share of the embedding model's | mean recall@{ZeroShotExperiment.DecodingDepth} in decoding | mean precision@{ZeroShotExperiment.DecodingDepth} in decoding |");
+        text.AppendLine("|---|---|---|---|---|---|---|");
         string Share(LabelScores s) => embedding.AveragePrecision > chance.AveragePrecision
             ? $"{100 * (s.AveragePrecision - chance.AveragePrecision) / (embedding.AveragePrecision - chance.AveragePrecision):F0}%" : "n/a";
         void Row(string name, LabelScores s, string share) =>
-            text.AppendLine($"| {name} | {s.AveragePrecision:F4} | {s.AveragePrecisionAtDepth:F4} | {s.PaperAveragePrecision:F4} | {share} | {s.DecodingRecall:F4} |");
+            text.AppendLine($"| {name} | {s.AveragePrecision:F4} | {s.AveragePrecisionAtDepth:F4} | {s.PaperAveragePrecision:F4} | {share} | {s.DecodingRecall:F4} | {s.DecodingPrecision:F4} |");
         Row("chance (random ranking, exact expectation)", chance, "0%");
-        Row($"zero-shot: embedding model trained without them, labels placed (k={Dimension})", zero, Share(zero));
+        Row($"zero-shot: embedding model trained without them, labels placed by fold-in (k={Dimension})", zero, Share(zero));
+        Row("the same model, labels placed at their company's sum Σ c_j·E_j", company, Share(company));
         Row($"embedding model trained with them (k={Dimension})", embedding, "100%");
         Row("sigmoid baseline trained with them", sigmoid, Share(sigmoid));
         text.AppendLine();
         int depth = ZeroShotExperiment.DecodingDepth;
-        text.AppendLine($"| label | training instances | test positives | AP chance | AP zero-shot | AP embedding | AP sigmoid | recall@{depth} zero-shot | recall@{depth} embedding | recall@{depth} sigmoid |");
-        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        text.AppendLine($"| label | training instances | test positives | AP chance | AP zero-shot | AP zero-shot, company | AP embedding | AP sigmoid | recall@{depth} zero-shot | recall@{depth} zero-shot, company | recall@{depth} embedding | recall@{depth} sigmoid |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var l in Labels)
-            text.AppendLine($"| {l.Name} | {l.TrainingCount:N0} | {l.TestPositives:N0} | {l.Chance.AveragePrecision:F4} | {l.ZeroShot.AveragePrecision:F4} | " +
-                            $"{l.Embedding.AveragePrecision:F4} | {l.Sigmoid.AveragePrecision:F4} | {l.ZeroShot.DecodingRecall:F4} | {l.Embedding.DecodingRecall:F4} | {l.Sigmoid.DecodingRecall:F4} |");
+            text.AppendLine($"| {l.Name} | {l.TrainingCount:N0} | {l.TestPositives:N0} | {l.Chance.AveragePrecision:F4} | {l.ZeroShot.AveragePrecision:F4} | {l.ZeroShotCompany.AveragePrecision:F4} | " +
+                            $"{l.Embedding.AveragePrecision:F4} | {l.Sigmoid.AveragePrecision:F4} | {l.ZeroShot.DecodingRecall:F4} | {l.ZeroShotCompany.DecodingRecall:F4} | " +
+                            $"{l.Embedding.DecodingRecall:F4} | {l.Sigmoid.DecodingRecall:F4} |");
         return text.ToString();
     }
 
@@ -83,11 +95,11 @@ public sealed record ZeroShotResult(IReadOnlyList<ZeroShotLabel> Labels, int Dim
     public void WriteCsv(string path) => AtomicFolder.WriteFile(path, stream =>
     {
         using var writer = new StreamWriter(stream, new UTF8Encoding(false));
-        writer.WriteLine("label,training_instances,test_positives,model,ap,ap100,map100_paper,decoding_recall");
+        writer.WriteLine("label,training_instances,test_positives,model,ap,ap100,map100_paper,decoding_recall,decoding_precision");
         foreach (var l in Labels)
-            foreach (var (model, s) in new[] { ("chance", l.Chance), ("zero-shot", l.ZeroShot), ("embedding", l.Embedding), ("sigmoid", l.Sigmoid) })
+            foreach (var (model, s) in new[] { ("chance", l.Chance), ("zero-shot", l.ZeroShot), ("zero-shot-company", l.ZeroShotCompany), ("embedding", l.Embedding), ("sigmoid", l.Sigmoid) })
                 writer.WriteLine(string.Join(",", Csv(l.Name), l.TrainingCount.ToString(CultureInfo.InvariantCulture), l.TestPositives.ToString(CultureInfo.InvariantCulture),
-                    model, F(s.AveragePrecision), F(s.AveragePrecisionAtDepth), F(s.PaperAveragePrecision), F(s.DecodingRecall)));
+                    model, F(s.AveragePrecision), F(s.AveragePrecisionAtDepth), F(s.PaperAveragePrecision), F(s.DecodingRecall), F(s.DecodingPrecision)));
     });
 
     static string F(double v) => v.ToString("0.######", CultureInfo.InvariantCulture);
@@ -184,17 +196,30 @@ public static class ZeroShotExperiment
         // Every held-out label is placed against the known labels only; what is scored is what is saved.
         var extended = reduced.AddLabels(placements);
         var placedUnits = extended.UnitVectors[(reduced.Labels * reduced.Dimension)..].ToArray();
+        var companyUnits = new float[placedUnits.Length];
+        for (int i = 0; i < placements.Count; i++)
+        {
+            var row = companyUnits.AsSpan(i * reduced.Dimension, reduced.Dimension);
+            var co = placements[i].Cooccurrences;
+            for (int j = 0; j < co.Length; j++)
+                if (co[j] != 0) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(reduced.Vector(j), (float)co[j], row, row);
+            float norm = System.Numerics.Tensors.TensorPrimitives.Norm(row);
+            if (norm > 0) System.Numerics.Tensors.TensorPrimitives.Divide(row, norm, row);
+        }
 
         var device = Devices.Resolve(setup.Options.Device);
         var reducedTrain = setup.Train.WithLabels(reducedLabels, reducedVocabulary);
         using var placed = tensor(placedUnits, [heldOut.Length, reduced.Dimension]);
+        using var company = tensor(companyUnits, [heldOut.Length, reduced.Dimension]);
         using var columns = tensor(heldOut.Select(h => (long)h).ToArray());
         var trainings = new List<TrainingResult>();
 
         // Each model scores every label it decodes ([batch, labels]); the held-out labels are the columns `held` of that.
-        (float[] Scores, int[] Ranks) TrainAndScore(string name, IInstanceSource train, LossKind loss, LabelEmbedding? embedding, Func<LabelModel, Tensor, Tensor> scores, Tensor held)
+        // A model may be scored several ways (the zero-shot model, once per placement).
+        (float[] Scores, int[] Ranks)[] TrainAndScore(string name, IInstanceSource train, LossKind loss, LabelEmbedding? embedding,
+                                                      params (Func<LabelModel, Tensor, Tensor> Scores, Tensor Held)[] scorers)
         {
-            (float[], int[])? result = null;
+            (float[], int[])[]? result = null;
             int total = setup.Options.TotalSteps(train.Count);
             var run = new TrainingRun
             {
@@ -205,30 +230,31 @@ public static class ZeroShotExperiment
                 Output = Path.Combine(setup.Output, name),
                 OnEvaluate = (step, model) =>
                 {
-                    if (step == total) result = Score(model, setup.Test, device, held, scores, cancellationToken);
+                    if (step == total) result = scorers.Select(s => Score(model, setup.Test, device, s.Held, s.Scores, cancellationToken)).ToArray();
                 },
             };
             var training = Trainer.Train(run, progress is null ? null : new InlineProgress<TrainingProgress>(p => progress.Report((name, p))), cancellationToken);
             if (!training.Completed || result is null) throw new OperationCanceledException("the zero-shot experiment was stopped");
             trainings.Add(training);
-            return result.Value;
+            return result;
         }
 
         // The zero-shot model decodes as predict does with the extended embedding: the known labels, then the placed ones.
         using var placedColumns = arange(reduced.Labels, reduced.Labels + heldOut.Length, dtype: ScalarType.Int64);
-        var zeroShot = TrainAndScore("zero-shot", reducedTrain, LossKind.Cosine, reduced,
-            (model, output) => cat([model.Head.Scores(output), nn.functional.normalize(output, p: 2, dim: 1).matmul(placed.to(output.device).T)], 1), placedColumns);
-        var withEmbedding = TrainAndScore("embedding", setup.Train, LossKind.Cosine, full, (model, output) => model.Head.Scores(output), columns);
-        var withSigmoid = TrainAndScore("sigmoid", setup.Train, LossKind.Sigmoid, null, (model, output) => model.Head.Scores(output), columns);
+        Func<LabelModel, Tensor, Tensor> Extended(Tensor rows) =>
+            (model, output) => cat([model.Head.Scores(output), nn.functional.normalize(output, p: 2, dim: 1).matmul(rows.to(output.device).T)], 1);
+        var zeroShot = TrainAndScore("zero-shot", reducedTrain, LossKind.Cosine, reduced, (Extended(placed), placedColumns), (Extended(company), placedColumns));
+        var withEmbedding = TrainAndScore("embedding", setup.Train, LossKind.Cosine, full, ((model, output) => model.Head.Scores(output), columns));
+        var withSigmoid = TrainAndScore("sigmoid", setup.Train, LossKind.Sigmoid, null, ((model, output) => model.Head.Scores(output), columns));
 
-        var measured = new[] { zeroShot, withEmbedding, withSigmoid }.Select(s => Measure(s.Scores, s.Ranks, testTruth, heldOut.Length)).ToArray();
+        var measured = new[] { zeroShot[0], zeroShot[1], withEmbedding[0], withSigmoid[0] }.Select(s => Measure(s.Scores, s.Ranks, testTruth, heldOut.Length)).ToArray();
         var labels = new List<ZeroShotLabel>();
         for (int i = 0; i < heldOut.Length; i++)
         {
             long positives = testPositives[i], instances = setup.Test.Count;
             var chance = new LabelScores(ChanceLevel.AveragePrecision(positives, instances), ChanceLevel.AveragePrecisionAtDepth(positives, instances),
-                ChanceLevel.PaperAveragePrecision(positives, instances), Math.Min(1.0, (double)DecodingDepth / n));
-            labels.Add(new ZeroShotLabel(full.Vocabulary[heldOut[i]], trainCounts[heldOut[i]], positives, chance, measured[0][i], measured[1][i], measured[2][i]));
+                ChanceLevel.PaperAveragePrecision(positives, instances), Math.Min(1.0, (double)DecodingDepth / n), (double)positives / instances);
+            labels.Add(new ZeroShotLabel(full.Vocabulary[heldOut[i]], trainCounts[heldOut[i]], positives, chance, measured[0][i], measured[1][i], measured[2][i], measured[3][i]));
         }
         return new ZeroShotResult([.. labels.OrderByDescending(l => l.TrainingCount)], reduced.Dimension, extended, trainings);
     }
@@ -284,11 +310,17 @@ public static class ZeroShotExperiment
     {
         var report = MetricsReport.Compute(scores, truth, columns, new MetricsOptions { Cutoffs = [1] });
         var found = new long[columns];
+        var shown = new long[columns];
         for (int r = 0; r < truth.Rows; r++)
+        {
             foreach (var c in truth.Row(r))
                 if (ranks[r * columns + c] <= DecodingDepth) found[c]++;
+            for (int c = 0; c < columns; c++)
+                if (ranks[r * columns + c] <= DecodingDepth) shown[c]++;
+        }
         var positives = truth.LabelCounts();
         return Enumerable.Range(0, columns).Select(c => new LabelScores(report.Exact!.PerClass[c], report.Classes.AveragePrecisionAtDepth[c],
-            report.Classes.PaperAveragePrecision[c], positives[c] == 0 ? double.NaN : (double)found[c] / positives[c])).ToArray();
+            report.Classes.PaperAveragePrecision[c], positives[c] == 0 ? double.NaN : (double)found[c] / positives[c],
+            shown[c] == 0 ? double.NaN : (double)found[c] / shown[c])).ToArray();
     }
 }

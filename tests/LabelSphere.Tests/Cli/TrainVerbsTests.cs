@@ -107,12 +107,12 @@ public sealed class TrainVerbsTests : IDisposable
             Assert.True(means.GetProperty("zeroShot").GetProperty("averagePrecision").GetDouble() > means.GetProperty("chance").GetProperty("averagePrecision").GetDouble());
         }
         Assert.Contains("| chance (random ranking, exact expectation) |", File.ReadAllText(Path.Combine(output, "results.md")));
-        Assert.Equal(1 + 2 * 4, File.ReadAllLines(Path.Combine(output, "labels.csv")).Length);
+        Assert.Equal(1 + 2 * 5, File.ReadAllLines(Path.Combine(output, "labels.csv")).Length);
         var predicted = CliRunner.Run("predict", Path.Combine(output, "zero-shot"), test, "--embedding", Path.Combine(output, "embedding"), "--top", "10");
         Assert.True(predicted.ExitCode == 0, predicted.Err);
         Assert.Contains("\ttag7\t", predicted.Out);
 
-        // And the decoding recall it reports is what predict's own top 10 shows for the positives of each held-out label
+        // And the decoding recall and precision it reports are what predict's own top 10 shows for each held-out label
         var shown = predicted.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split('\t'))
             .Select(f => (Instance: int.Parse(f[0], CultureInfo.InvariantCulture), Label: f[2])).ToHashSet();
         var truth = File.ReadAllLines(test).Skip(1).Select(l => l.Split(' ')[0].Split(',', StringSplitOptions.RemoveEmptyEntries)
@@ -121,8 +121,11 @@ public sealed class TrainVerbsTests : IDisposable
         foreach (var name in new[] { "tag2", "tag7" })
         {
             var positives = Enumerable.Range(0, truth.Length).Where(i => truth[i].Contains(name)).ToArray();
-            double recall = (double)positives.Count(i => shown.Contains((i, name))) / positives.Length;
-            Assert.Equal(recall, double.Parse(csv.Single(f => f[0] == name)[7], CultureInfo.InvariantCulture), 5);
+            int found = positives.Count(i => shown.Contains((i, name)));
+            int showing = Enumerable.Range(0, truth.Length).Count(i => shown.Contains((i, name)));
+            var row = csv.Single(f => f[0] == name);
+            Assert.Equal((double)found / positives.Length, double.Parse(row[7], CultureInfo.InvariantCulture), 5);
+            Assert.Equal((double)found / showing, double.Parse(row[8], CultureInfo.InvariantCulture), 5);
         }
 
         // And an unknown label or an impossible count is one clear error

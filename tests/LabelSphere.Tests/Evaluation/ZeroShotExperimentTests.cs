@@ -35,6 +35,9 @@ public sealed class ZeroShotExperimentTests : IDisposable
         {
             Assert.True(label.ZeroShot.AveragePrecision > 2 * label.Chance.AveragePrecision, $"{label.Name}: zero-shot AP {label.ZeroShot.AveragePrecision:F3}, chance {label.Chance.AveragePrecision:F3}");
             Assert.Equal(test.Labels.LabelCounts()[int.Parse(label.Name[3..])], label.TestPositives);
+            Assert.InRange(label.ZeroShotCompany.AveragePrecision, 0, 1);
+            Assert.InRange(label.ZeroShot.DecodingRecall, 0, 1);
+            Assert.InRange(label.ZeroShotCompany.DecodingRecall, 0, 1);
         }
         Assert.Equal(12, result.ReducedEmbedding.Labels);
         Assert.True(result.ReducedEmbedding.IsZeroShot(10) && result.ReducedEmbedding.IsZeroShot(11) && !result.ReducedEmbedding.IsZeroShot(9));
