@@ -94,9 +94,3 @@ internal static class Cli
     public static object ScoresJson(IReadOnlyList<ScoredLabel> labels) =>
         labels.Select(l => new { label = l.Name, score = l.Score }).ToArray();
 }
-
-/// <summary>An <see cref="IProgress{T}"/> that reports on the caller's thread, in order (Progress&lt;T&gt; posts to the thread pool).</summary>
-internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
-}

@@ -89,7 +89,8 @@ internal sealed class ComparisonArguments
             Optimizer = parse.GetValue(Optimizer),
             Hidden = TrainCommand.ParseHidden(parse.GetValue(Hidden)!),
             Seed = parse.GetValue(Seed),
-            LogEvery = Math.Max(1, evalEvery),
+            // A log line (and a progress update) at least every default interval, also when measuring rarely.
+            LogEvery = Math.Min(Math.Max(1, evalEvery), Defaults.LogEvery),
             CheckpointEvery = 0,
             Loss = LossKind.Cosine,
         };

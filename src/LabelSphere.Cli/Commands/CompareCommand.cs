@@ -82,7 +82,7 @@ internal static class CompareCommand
             {table}
             ![MAP@100 against steps](convergence.png)
             """;
-        AtomicFolderFile(Path.Combine(folder, "results.md"), markdown);
+        IO.AtomicFolder.WriteText(Path.Combine(folder, "results.md"), markdown);
         return table;
     }
 
@@ -94,7 +94,4 @@ internal static class CompareCommand
             ? $"`{setup.Paths.Images}` (test: `{testImages}`)" : $"`{setup.Paths.Images}`";
         return $"\nimages from {folders}, {image.Size}×{image.Size} pixels ({ImageArguments.Describe(image)}){(setup.SkippedImages > 0 ? $", {setup.SkippedImages:N0} skipped" : "")};";
     }
-
-    static void AtomicFolderFile(string path, string text) =>
-        IO.AtomicFolder.WriteFile(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text)));
 }

@@ -39,9 +39,7 @@ internal static class NoiseCommand
                 throw new ArgumentException($"--add must be between 0 and {Number(LabelNoise.MaxAddFraction)} (wrong labels per true label), got {Number(addFraction)}");
             if (dropFraction == 0 && addFraction == 0)
                 throw new ArgumentException("give --drop or --add (or both) above 0: without noise there is nothing to compare the clean run with");
-            var measured = arguments.Options(parse, parse.GetValue(evalEvery) ?? parse.GetValue(arguments.Steps));
-            // The training log (and the loss the progress bars show) keeps its usual window when the test set is measured only at the end.
-            var options = measured with { LogEvery = Math.Min(measured.EvalEvery, new TrainingOptions().LogEvery) };
+            var options = arguments.Options(parse, parse.GetValue(evalEvery) ?? parse.GetValue(arguments.Steps));
             var folder = arguments.NewOutputFolder(parse);
             var setup = arguments.Prepare(parse, options);
             // Weights come from the clean labels, so every condition is scored by the same MAP@100.
@@ -117,7 +115,7 @@ internal static class NoiseCommand
 
             {table}
             """;
-        IO.AtomicFolder.WriteFile(Path.Combine(folder, "results.md"), stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(markdown)));
+        IO.AtomicFolder.WriteText(Path.Combine(folder, "results.md"), markdown);
     }
 
     static string Number(double value) => value.ToString(CultureInfo.InvariantCulture);

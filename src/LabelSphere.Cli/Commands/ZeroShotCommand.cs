@@ -23,8 +23,7 @@ internal static class ZeroShotCommand
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
         {
             // One measurement, at the end: the held-out labels are scored by the final models.
-            var measured = arguments.Options(parse, Math.Max(1, parse.GetValue(arguments.Steps)));
-            var options = measured with { LogEvery = Math.Min(measured.EvalEvery, new TrainingOptions().LogEvery) };
+            var options = arguments.Options(parse, Math.Max(1, parse.GetValue(arguments.Steps)));
             var folder = arguments.NewOutputFolder(parse);
             if (parse.GetValue(labels) is not null)
                 foreach (var option in new Option[] { holdOut, minCount })
@@ -66,7 +65,7 @@ internal static class ZeroShotCommand
 
                 {table}
                 """;
-            IO.AtomicFolder.WriteFile(Path.Combine(folder, "results.md"), stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(markdown)));
+            IO.AtomicFolder.WriteText(Path.Combine(folder, "results.md"), markdown);
             if (parse.GetValue(Cli.Json))
             {
                 var (chance, zero, company, withEmbedding, sigmoid) = result.Means;

@@ -122,7 +122,7 @@ public static class ComparisonRunner
                         report.Instances.PrecisionAt(1), report.Instances.PrecisionAt(at5), report.Instances.NdcgAt(at5)));
                 },
             };
-            var result = Trainer.Train(run, progress is null ? null : new InlineProgress<TrainingProgress>(p => progress.Report((name, p))), cancellationToken);
+            var result = Trainer.Train(run, progress is null ? null : new SynchronousProgress<TrainingProgress>(p => progress.Report((name, p))), cancellationToken);
             if (!result.Completed) throw new OperationCanceledException("the comparison was stopped");
             return new ComparedModel(name, embedding?.Dimension, curve, result);
         }
@@ -131,10 +131,4 @@ public static class ComparisonRunner
         var embeddings = setup.Embeddings.Select(e => TrainOne($"embedding k={e.Dimension}", LossKind.Cosine, e)).ToArray();
         return new ComparisonResult(baseline, embeddings);
     }
-}
-
-/// <summary>An <see cref="IProgress{T}"/> that reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-internal sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
 }

@@ -28,36 +28,20 @@ public static class ModelEvaluation
         // Row r of all holds instance rows[r], in the order batches came; a source may leave instances out (skipped images).
         float[]? all = exactAveragePrecision ? new float[(long)source.Count * labels] : null;
         var rows = new List<int>();
-        bool training = model.training;
-        model.eval();
-        try
+        Inference.ForEachBatch(model, source, device, batchSize, (batch, outputs) =>
         {
-            using var guard = no_grad();
-            var order = Enumerable.Range(0, source.Count).ToArray();
-            foreach (var batch in source.Batches(order, batchSize, augment: false, seed: 0, cancellationToken))
+            var scores = model.Head.Scores(outputs).cpu().contiguous().data<float>().ToArray();
+            metrics.Add(scores, source.Labels.SelectRows(batch.Indices));
+            if (all is not null)
             {
-                float[] scores;
-                using (NewDisposeScope())
-                {
-                    var x = tensor(batch.Inputs, batch.Shape).to(device);
-                    scores = model.Head.Scores(model.forward(x)).cpu().contiguous().data<float>().ToArray();
-                }
-                metrics.Add(scores, source.Labels.SelectRows(batch.Indices));
-                if (all is not null)
-                {
-                    scores.CopyTo(all.AsSpan(rows.Count * labels));
-                    rows.AddRange(batch.Indices);
-                }
-                progress?.Report(metrics.Instances);
+                scores.CopyTo(all.AsSpan(rows.Count * labels));
+                rows.AddRange(batch.Indices);
             }
-            var report = metrics.Report();
-            if (all is null) return report;
-            var exact = ExactAveragePrecision.Compute(all.AsMemory(0, rows.Count * labels), source.Labels.SelectRows(rows.ToArray()), labels);
-            return report with { Exact = exact };
-        }
-        finally
-        {
-            model.train(training);
-        }
+            progress?.Report(metrics.Instances);
+        }, cancellationToken);
+        var report = metrics.Report();
+        if (all is null) return report;
+        var exact = ExactAveragePrecision.Compute(all.AsMemory(0, rows.Count * labels), source.Labels.SelectRows(rows.ToArray()), labels);
+        return report with { Exact = exact };
     }
 }

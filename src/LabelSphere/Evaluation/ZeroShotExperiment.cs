@@ -233,7 +233,7 @@ public static class ZeroShotExperiment
                     if (step == total) result = scorers.Select(s => Score(model, setup.Test, device, s.Held, s.Scores, cancellationToken)).ToArray();
                 },
             };
-            var training = Trainer.Train(run, progress is null ? null : new InlineProgress<TrainingProgress>(p => progress.Report((name, p))), cancellationToken);
+            var training = Trainer.Train(run, progress is null ? null : new SynchronousProgress<TrainingProgress>(p => progress.Report((name, p))), cancellationToken);
             if (!training.Completed || result is null) throw new OperationCanceledException("the zero-shot experiment was stopped");
             trainings.Add(training);
             return result;
@@ -269,40 +269,27 @@ public static class ZeroShotExperiment
         int columns = (int)held.shape[0];
         var result = new float[checked(test.Count * columns)];
         var ranks = new int[result.Length];
-        bool training = model.training;
-        model.eval();
-        try
+        Inference.ForEachBatch(model, test, device, Trainer.EvaluationBatchSize, (batch, outputs) =>
         {
-            using var guard = no_grad();
-            var order = Enumerable.Range(0, test.Count).ToArray();
-            foreach (var batch in test.Batches(order, Trainer.EvaluationBatchSize, augment: false, seed: 0, cancellationToken))
+            var all = scores(model, outputs);
+            var mine = all.index_select(1, held.to(all.device));
+            // Per held-out label, how many labels score strictly higher: one [batch, labels] comparison alive at a time.
+            var higher = new Tensor[columns];
+            for (int c = 0; c < columns; c++)
             {
-                using var scope = NewDisposeScope();
-                var x = tensor(batch.Inputs, batch.Shape).to(device);
-                var all = scores(model, model.forward(x));
-                var mine = all.index_select(1, held.to(all.device));
-                // Per held-out label, how many labels score strictly higher: one [batch, labels] comparison alive at a time.
-                var higher = new Tensor[columns];
-                for (int c = 0; c < columns; c++)
-                {
-                    using var comparison = NewDisposeScope();
-                    higher[c] = all.gt(mine[.., c..(c + 1)]).sum(1).MoveToOuterDisposeScope();
-                }
-                var above = stack(higher, 1).to(ScalarType.Int32) + 1;
-                var block = mine.cpu().contiguous().data<float>().ToArray();
-                var rankBlock = above.cpu().contiguous().data<int>().ToArray();
-                for (int b = 0; b < batch.Indices.Length; b++)
-                {
-                    block.AsSpan(b * columns, columns).CopyTo(result.AsSpan(batch.Indices[b] * columns, columns));
-                    rankBlock.AsSpan(b * columns, columns).CopyTo(ranks.AsSpan(batch.Indices[b] * columns, columns));
-                }
+                using var comparison = NewDisposeScope();
+                higher[c] = all.gt(mine[.., c..(c + 1)]).sum(1).MoveToOuterDisposeScope();
             }
-            return (result, ranks);
-        }
-        finally
-        {
-            model.train(training);
-        }
+            var above = stack(higher, 1).to(ScalarType.Int32) + 1;
+            var block = mine.cpu().contiguous().data<float>().ToArray();
+            var rankBlock = above.cpu().contiguous().data<int>().ToArray();
+            for (int b = 0; b < batch.Indices.Length; b++)
+            {
+                block.AsSpan(b * columns, columns).CopyTo(result.AsSpan(batch.Indices[b] * columns, columns));
+                rankBlock.AsSpan(b * columns, columns).CopyTo(ranks.AsSpan(batch.Indices[b] * columns, columns));
+            }
+        }, cancellationToken);
+        return (result, ranks);
     }
 
     /// <summary>Each held-out label's scores from the [instances, held-out labels] scores and decoding ranks.</summary>

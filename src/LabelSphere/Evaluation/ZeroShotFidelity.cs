@@ -19,21 +19,10 @@ public sealed record ZeroShotFidelity(string Label, double ProximityCorrelation,
         int n = vocabulary.Count;
         ArgumentOutOfRangeException.ThrowIfNotEqual(full.Labels, n);
         if ((uint)label >= (uint)n) throw new ArgumentOutOfRangeException(nameof(label), label, $"label must be below {n}");
-        var newId = new int[n];
-        for (int i = 0, j = 0; i < n; i++) newId[i] = i == label ? -1 : j++;
-        var builder = new LabelMatrixBuilder();
-        var carries = new bool[labels.Rows];
-        var row = new List<int>();
-        for (int r = 0; r < labels.Rows; r++)
-        {
-            row.Clear();
-            foreach (var id in labels.Row(r))
-                if (id == label) carries[r] = true;
-                else row.Add(newId[id]);
-            builder.AddSortedRow(row.ToArray());
-        }
-        var without = builder.Build(n - 1);
         var keep = Enumerable.Range(0, n).Where(i => i != label).ToArray();
+        var without = labels.SelectColumns(keep);
+        var carries = new bool[labels.Rows];
+        for (int r = 0; r < labels.Rows; r++) carries[r] = labels.Row(r).BinarySearch(label) >= 0;
         var reducedVocabulary = new LabelVocabulary(keep.Select(i => vocabulary[i]));
         var options = full.Options with { Dimension = Math.Min(full.Options.Dimension, n - 1) };
         var reduced = LabelEmbedding.Fit(CooccurrenceCounts.Count(reducedVocabulary, without), options);
@@ -41,7 +30,8 @@ public sealed record ZeroShotFidelity(string Label, double ProximityCorrelation,
         var placed = reduced.AddLabel(vocabulary[label], count, co);
 
         var before = keep.Select(j => full.Proximity(label, j)).ToArray();
-        var after = keep.Select(j => placed.Proximity(n - 1, newId[j])).ToArray();
+        // The label placed is the last row; the kept labels keep their order, so kept label keep[j] is row j.
+        var after = Enumerable.Range(0, keep.Length).Select(j => placed.Proximity(n - 1, j)).ToArray();
         var nearFull = full.Nearest(vocabulary[label], neighbours).Select(s => s.Name).ToHashSet();
         int shared = placed.Nearest(vocabulary[label], neighbours).Count(s => nearFull.Contains(s.Name));
         return new ZeroShotFidelity(vocabulary[label], Pearson(before, after), (double)shared / neighbours);

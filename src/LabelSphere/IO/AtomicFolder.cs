@@ -51,4 +51,8 @@ public static class AtomicFolder
             if (File.Exists(temp)) File.Delete(temp);
         }
     }
+
+    /// <summary>Writes <paramref name="text"/> as UTF-8 (no byte-order mark) through a temporary sibling and a rename.</summary>
+    public static void WriteText(string target, string text) =>
+        WriteFile(target, stream => stream.Write(new System.Text.UTF8Encoding(false).GetBytes(text)));
 }

@@ -152,34 +152,28 @@ public sealed class Predictor : IDisposable
         if (top < 1 || top > Labels.Count) throw new ArgumentOutOfRangeException(nameof(top), top, $"top must be between 1 and the number of labels ({Labels.Count}), got {top}");
         if (!source.InputShape.SequenceEqual(Manifest.Backbone.InputShape))
             throw new ArgumentException($"the data gives inputs of shape [{string.Join(", ", source.InputShape)}]; the model takes [{string.Join(", ", Manifest.Backbone.InputShape)}]");
-        var order = Enumerable.Range(0, source.Count).ToArray();
-        using var guard = no_grad();
         switch (Manifest.Loss)
         {
             case LossKind.Cosine:
                 int k = Manifest.Outputs;
                 var seen = new bool[source.Count];
                 var points = new float[(long)source.Count * k];
-                foreach (var batch in source.Batches(order, Trainer.EvaluationBatchSize, augment: false, seed: 0, cancellationToken))
+                Inference.ForEachBatch(model, source, device, Trainer.EvaluationBatchSize, (batch, output) =>
                 {
-                    using var scope = NewDisposeScope();
-                    var output = model.forward(tensor(batch.Inputs, batch.Shape).to(device)).cpu();
-                    var values = output.data<float>().ToArray();
+                    var values = output.cpu().data<float>().ToArray();
                     for (int i = 0; i < batch.Indices.Length; i++)
                     {
                         values.AsSpan(i * k, k).CopyTo(points.AsSpan(batch.Indices[i] * k, k));
                         seen[batch.Indices[i]] = true;
                     }
-                }
+                }, cancellationToken);
                 var decoded = TopKDecoder.Decode(Embedding!, points, top);
                 for (int i = 0; i < decoded.Length; i++) if (!seen[i]) decoded[i] = [];
                 return decoded;
             case LossKind.Sigmoid:
                 var result = new ScoredLabel[source.Count][];
-                foreach (var batch in source.Batches(order, Trainer.EvaluationBatchSize, augment: false, seed: 0, cancellationToken))
+                Inference.ForEachBatch(model, source, device, Trainer.EvaluationBatchSize, (batch, logits) =>
                 {
-                    using var scope = NewDisposeScope();
-                    var logits = model.forward(tensor(batch.Inputs, batch.Shape).to(device));
                     var (values, indexes) = model.Head.Scores(logits).topk(top, dim: 1);
                     var v = values.cpu().data<float>().ToArray();
                     var ix = indexes.cpu().data<long>().ToArray();
@@ -193,7 +187,7 @@ public sealed class Predictor : IDisposable
                         }
                         result[batch.Indices[i]] = row;
                     }
-                }
+                }, cancellationToken);
                 for (int i = 0; i < result.Length; i++) result[i] ??= [];
                 return result;
             default:

@@ -303,48 +303,34 @@ public static class Trainer
     /// <summary>Loss and precision@1/3/5 of <paramref name="model"/> on every instance of <paramref name="source"/>.</summary>
     public static ValidationMetrics Measure(LabelModel model, IInstanceSource source, Device device, CancellationToken cancellationToken = default)
     {
-        bool training = model.training;
-        model.eval();
-        try
+        int n = source.Vocabulary.Count, top = Math.Min(5, n);
+        var ranked = new int[source.Count][];
+        double lossSum = 0, weightSum = 0;
+        Inference.ForEachBatch(model, source, device, EvaluationBatchSize, (batch, outputs) =>
         {
-            using var guard = no_grad();
-            int n = source.Vocabulary.Count, top = Math.Min(5, n);
-            var ranked = new int[source.Count][];
-            double lossSum = 0, weightSum = 0;
-            var order = Enumerable.Range(0, source.Count).ToArray();
-            foreach (var batch in source.Batches(order, EvaluationBatchSize, augment: false, seed: 0, cancellationToken))
+            var y = MultiHot(source.Labels, batch.Indices, n).to(outputs.device);
+            double weight = model.Head.Kind switch
             {
-                using var scope = NewDisposeScope();
-                var x = tensor(batch.Inputs, batch.Shape).to(device);
-                var y = MultiHot(source.Labels, batch.Indices, n).to(device);
-                var outputs = model.forward(x);
-                double weight = model.Head.Kind switch
-                {
-                    LossKind.Cosine => Labelled(source, batch.Indices),
-                    LossKind.Sigmoid => batch.Indices.Length,
-                    _ => throw new InvalidOperationException("unknown loss"),
-                };
-                if (weight > 0)
-                {
-                    lossSum += model.Head.Loss(outputs, y).item<float>() * weight;
-                    weightSum += weight;
-                }
-                var (_, indexes) = model.Head.Scores(outputs).topk(top, dim: 1);
-                var ids = indexes.cpu().data<long>().ToArray();
-                for (int i = 0; i < batch.Indices.Length; i++)
-                {
-                    var row = new int[top];
-                    for (int t = 0; t < top; t++) row[t] = (int)ids[i * top + t];
-                    ranked[batch.Indices[i]] = row;
-                }
+                LossKind.Cosine => Labelled(source, batch.Indices),
+                LossKind.Sigmoid => batch.Indices.Length,
+                _ => throw new InvalidOperationException("unknown loss"),
+            };
+            if (weight > 0)
+            {
+                lossSum += model.Head.Loss(outputs, y).item<float>() * weight;
+                weightSum += weight;
             }
-            var precision = RankingMetrics.Evaluate(ranked, source.Labels);
-            return new ValidationMetrics(weightSum > 0 ? lossSum / weightSum : 0, precision.At1, precision.At3, precision.At5, source.Count);
-        }
-        finally
-        {
-            model.train(training);
-        }
+            var (_, indexes) = model.Head.Scores(outputs).topk(top, dim: 1);
+            var ids = indexes.cpu().data<long>().ToArray();
+            for (int i = 0; i < batch.Indices.Length; i++)
+            {
+                var row = new int[top];
+                for (int t = 0; t < top; t++) row[t] = (int)ids[i * top + t];
+                ranked[batch.Indices[i]] = row;
+            }
+        }, cancellationToken);
+        var precision = RankingMetrics.Evaluate(ranked, source.Labels);
+        return new ValidationMetrics(weightSum > 0 ? lossSum / weightSum : 0, precision.At1, precision.At3, precision.At5, source.Count);
     }
 
     /// <summary>Each label's share of the instances of <paramref name="labels"/>.</summary>
