@@ -40,7 +40,7 @@ internal static class Cli
 
     /// <summary>
     /// Runs a verb: bad input (a file's defect, an unknown label, an out-of-range option) becomes one line on
-    /// standard error and exit code 1; the stack trace only with --verbose.
+    /// standard error (<see cref="ErrorLine"/>) and exit code 1; the stack trace only with --verbose.
     /// </summary>
     public static async Task<int> Run(ParseResult parse, Func<Task<int>> action)
     {
@@ -50,7 +50,7 @@ internal static class Cli
         }
         catch (Exception e) when (IsUserError(e))
         {
-            Console.Error.WriteLine("error: " + e.Message);
+            Console.Error.WriteLine("error: " + ErrorLine.Describe(e, parse));
             if (parse.GetValue(Verbose)) Console.Error.WriteLine(e);
             return 1;
         }
@@ -59,6 +59,20 @@ internal static class Cli
             Console.Error.WriteLine("cancelled");
             return 130;
         }
+    }
+
+    /// <summary>
+    /// Parses <paramref name="args"/> against <paramref name="root"/>; an invalid command line becomes one line on
+    /// standard error and exit code 1, like any other bad input, instead of the messages followed by the help text.
+    /// </summary>
+    public static Task<int> Invoke(RootCommand root, string[] args, InvocationConfiguration configuration)
+    {
+        ErrorLine.AddNumberParsers(root);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count == 0 || parse.Action is not System.CommandLine.Invocation.ParseErrorAction) return parse.InvokeAsync(configuration);
+        var verb = parse.CommandResult.Command == root ? "labelsphere" : $"labelsphere {parse.CommandResult.Command.Name}";
+        Console.Error.WriteLine("error: " + IO.Printable.Escape(string.Join("; ", parse.Errors.Select(e => e.Message.TrimEnd('.')))) + $" (see '{verb} --help')");
+        return Task.FromResult(1);
     }
 
     static bool IsUserError(Exception e) => e is AnnotationFormatException or EmbeddingFormatException or UnknownLabelException

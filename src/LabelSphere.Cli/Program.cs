@@ -18,4 +18,4 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
 // Ctrl-C cancels the verb's token; train then checkpoints before it exits, which may take longer than the default wait.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(5) });
+return await Cli.Invoke(root, args, new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(5) });

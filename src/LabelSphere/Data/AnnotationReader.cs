@@ -7,9 +7,9 @@ public static class AnnotationReader
     public static AnnotationStream Open(string path, ReaderOptions? options = null)
     {
         options ??= new ReaderOptions();
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
+        IO.InputFile.Require(path);
         var format = options.Format ?? FormatDetector.Detect(path);
-        return format switch
+        AnnotationStream stream = format switch
         {
             AnnotationFormat.ExtremeText => new ExtremeTextReader(path, options),
             AnnotationFormat.MulanArff => new MulanArffReader(path, options),
@@ -19,6 +19,11 @@ public static class AnnotationReader
             AnnotationFormat.CocoCaptions => new CocoCaptionsReader(path, options),
             _ => throw new ArgumentOutOfRangeException(nameof(options), format, "unknown annotation format"),
         };
+        if (stream.Vocabulary.Count > 0) return stream;
+        // Readers name the cause where they know it (an XC header's L = 0, captions whose words are all rare); this
+        // catches the rest, so that no verb meets an empty vocabulary.
+        stream.Dispose();
+        throw new AnnotationFormatException(new AnnotationError(path, 0, "labels", "the file has no labels"));
     }
 
     /// <summary>Reads the whole file into memory.</summary>

@@ -72,11 +72,18 @@ public sealed record ReadReport(
     public const int MaxKeptErrors = 20;
 }
 
-/// <summary>One defect of an annotation file: where it is and what is wrong.</summary>
+/// <summary>One defect of an annotation file: where it is (line 0: the file as a whole) and what is wrong.</summary>
 public sealed record AnnotationError(string Path, long Line, string Field, string Problem)
 {
+    /// <summary>
+    /// The <see cref="ReaderOptions"/> property that can resolve the defect (for example
+    /// <c>nameof(ReaderOptions.LabelXmlPath)</c> when no label XML was found), or null; a front end maps it to its
+    /// own name for the setting.
+    /// </summary>
+    public string? Setting { get; init; }
+
     /// <inheritdoc />
-    public override string ToString() => $"{Path}:{Line}: {Field}: {Problem}";
+    public override string ToString() => Line > 0 ? $"{Path}:{Line}: {Field}: {Problem}" : $"{Path}: {Field}: {Problem}";
 }
 
 /// <summary>A defect in an annotation file, naming the file, the line (1-based) and the field.</summary>

@@ -50,19 +50,32 @@ public abstract class AnnotationStream : IDisposable
     /// <summary>What was read so far: instances, empty instances, skipped invalid lines, the first errors.</summary>
     public ReadReport Report => new(Path, Format, instances, empty, skipped, errors.ToArray());
 
-    /// <summary>Reads the instances in runs of at most <paramref name="chunkSize"/>; enumerate once.</summary>
-    public abstract IEnumerable<AnnotationChunk> ReadChunks(int chunkSize = 65536);
-
     /// <summary>
-    /// Called by <see cref="ReadChunks"/> before it returns: checks <paramref name="chunkSize"/> and that the
-    /// instances are read only once, since a second pass would count them twice in <see cref="Report"/>.
+    /// Reads the instances in runs of at most <paramref name="chunkSize"/>; enumerate once. A file that yields no
+    /// instance at all (none written, or every one skipped as invalid) is an <see cref="AnnotationFormatException"/>.
     /// </summary>
-    protected void BeginReading(int chunkSize)
+    public IEnumerable<AnnotationChunk> ReadChunks(int chunkSize = 65536)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkSize);
         if (reading) throw new InvalidOperationException($"{Path}: ReadChunks can be called once per opened stream; open the file again to reread it");
         reading = true;
+        return RequireInstances(ReadInstances(chunkSize));
     }
+
+    /// <summary>The reader's instances in runs of at most <paramref name="chunkSize"/>; called once, by <see cref="ReadChunks"/>.</summary>
+    protected abstract IEnumerable<AnnotationChunk> ReadInstances(int chunkSize);
+
+    IEnumerable<AnnotationChunk> RequireInstances(IEnumerable<AnnotationChunk> chunks)
+    {
+        foreach (var chunk in chunks) yield return chunk;
+        if (instances > 0) yield break;
+        throw NoInstances();
+    }
+
+    /// <summary>The error for a file without instances: none written, or every one skipped as invalid.</summary>
+    protected AnnotationFormatException NoInstances() => new(skipped == 0
+        ? new AnnotationError(Path, 0, "instances", "the file holds no instances")
+        : new AnnotationError(Path, 0, "instances", $"no valid instance: all {skipped:N0} were skipped as invalid; the first: {errors[0]}"));
 
     /// <summary>
     /// Reports a defect: throws <see cref="AnnotationFormatException"/>, or with
@@ -76,9 +89,12 @@ public abstract class AnnotationStream : IDisposable
         if (errors.Count < ReadReport.MaxKeptErrors) errors.Add(error);
     }
 
-    /// <summary>Stops at a defect that makes the whole file unreadable (a bad header), whatever the options.</summary>
-    protected AnnotationFormatException Fatal(long line, string field, string problem) =>
-        new(new AnnotationError(Path, line, field, problem));
+    /// <summary>
+    /// Stops at a defect that makes the whole file unreadable (a bad header), whatever the options;
+    /// <paramref name="setting"/> names the <see cref="ReaderOptions"/> property that can resolve it, if one can.
+    /// </summary>
+    protected AnnotationFormatException Fatal(long line, string field, string problem, string? setting = null) =>
+        new(new AnnotationError(Path, line, field, problem) { Setting = setting });
 
     /// <summary>Counts an accepted instance; call once per instance a chunk carries.</summary>
     protected void Accepted(int labelCount)

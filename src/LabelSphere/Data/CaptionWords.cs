@@ -66,7 +66,7 @@ internal static class CaptionWords
         var set = new HashSet<string>(StringComparer.Ordinal);
         if (options.StopWordsPath is { } path)
         {
-            if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such stop-word file", path);
+            IO.InputFile.Require(path, "stop-word file");
             using var lines = new LineSource(path);
             var buffer = new char[64];
             while (lines.ReadLine() is { } line)

@@ -86,6 +86,9 @@ internal sealed class CocoCaptionsReader : AnnotationStream
         var kept = new List<int>();
         for (int id = 0; id < allWords.Length; id++)
             if (imageCounts[id] >= options.MinWordCount) kept.Add(id);
+        if (kept.Count == 0 && allWords.Length > 0)
+            throw Fatal(0, "labels", $"no caption word is on at least {options.MinWordCount:N0} images (the most common is on " +
+                $"{imageCounts.Max():N0}), so no word is kept as a label; lower the minimum word count", nameof(ReaderOptions.MinWordCount));
         kept.Sort((a, b) => imageCounts[a] != imageCounts[b]
             ? imageCounts[b].CompareTo(imageCounts[a])
             : string.CompareOrdinal(allWords[a], allWords[b]));
@@ -117,9 +120,8 @@ internal sealed class CocoCaptionsReader : AnnotationStream
     public override long BytesRead => TotalBytes;
 
     /// <inheritdoc />
-    public override IEnumerable<AnnotationChunk> ReadChunks(int chunkSize = 65536)
+    protected override IEnumerable<AnnotationChunk> ReadInstances(int chunkSize)
     {
-        BeginReading(chunkSize);
         return ChunkBuilder.FromRows(rows, ids, vocabulary.Count, chunkSize, Accepted);
     }
 }

@@ -73,9 +73,8 @@ internal sealed class CocoInstancesReader : AnnotationStream
     public override long BytesRead => TotalBytes;
 
     /// <inheritdoc />
-    public override IEnumerable<AnnotationChunk> ReadChunks(int chunkSize = 65536)
+    protected override IEnumerable<AnnotationChunk> ReadInstances(int chunkSize)
     {
-        BeginReading(chunkSize);
         return ChunkBuilder.FromRows(rows, ids, vocabulary.Count, chunkSize, Accepted);
     }
 }

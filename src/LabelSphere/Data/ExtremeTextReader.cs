@@ -16,6 +16,9 @@ internal sealed class ExtremeTextReader : AnnotationStream
     readonly LabelVocabulary vocabulary;
     readonly int declaredInstances;
     readonly int featureCount;
+    // featureSeen[id] == row when feature id was already given on the current line.
+    int[]? featureSeen;
+    int row;
 
     /// <summary>Opens <paramref name="path"/>, reads its header and the label names.</summary>
     public ExtremeTextReader(string path, ReaderOptions options) : base(path, AnnotationFormat.ExtremeText, options)
@@ -26,7 +29,9 @@ internal sealed class ExtremeTextReader : AnnotationStream
             var header = source.ReadLine();
             if (header is null) throw Fatal(1, "header", "the file is empty; expected a first line 'N F L' (instances, features, labels)");
             if (!TryParseHeader(header, out declaredInstances, out featureCount, out int labelCount))
-                throw Fatal(1, "header", $"expected 'N F L' (instances, features, labels as three non-negative integers), got '{Shorten(header)}'");
+                throw Fatal(1, "header", HeaderProblem(header));
+            if (labelCount == 0)
+                throw Fatal(1, "header", "the header 'N F L' declares L = 0 labels; a data set needs at least one (lines without labels start with a space)");
             vocabulary = ReadLabelNames(path, options.LabelNamesPath, labelCount);
         }
         catch
@@ -68,10 +73,39 @@ internal sealed class ExtremeTextReader : AnnotationStream
             && line.IsWhiteSpace();
     }
 
-    /// <inheritdoc />
-    public override IEnumerable<AnnotationChunk> ReadChunks(int chunkSize = 65536)
+    /// <summary>
+    /// Whether <paramref name="line"/> has the shape of a header: three runs of digits separated by spaces or tabs,
+    /// whether or not the numbers fit; the reader then says which does not.
+    /// </summary>
+    public static bool LooksLikeHeader(ReadOnlySpan<char> line)
     {
-        BeginReading(chunkSize);
+        for (int i = 0; i < 3; i++)
+        {
+            var token = NextToken(ref line);
+            if (token.IsEmpty || token.ContainsAnyExceptInRange('0', '9')) return false;
+        }
+        return line.IsWhiteSpace();
+    }
+
+    /// <summary>What is wrong with a header line that <see cref="TryParseHeader"/> refused.</summary>
+    static string HeaderProblem(ReadOnlySpan<char> line)
+    {
+        if (LooksLikeHeader(line))
+        {
+            var rest = line;
+            foreach (var what in (ReadOnlySpan<string>)["instance", "feature", "label"])
+            {
+                var token = NextToken(ref rest);
+                if (!TryParseCount(token, out _))
+                    return $"the {what} count {Shorten(token)} is larger than {int.MaxValue:N0}, the most LabelSphere reads";
+            }
+        }
+        return $"expected 'N F L' (instances, features, labels as three non-negative integers), got '{Shorten(line)}'";
+    }
+
+    /// <inheritdoc />
+    protected override IEnumerable<AnnotationChunk> ReadInstances(int chunkSize)
+    {
         return Chunks(chunkSize);
     }
 
@@ -112,6 +146,7 @@ internal sealed class ExtremeTextReader : AnnotationStream
                           out string field, out string problem)
     {
         field = problem = "";
+        row++;
         int split = line.IndexOfAny(' ', '\t');
         var labelPart = split < 0 ? line : line[..split];
         var featurePart = split < 0 ? [] : line[(split + 1)..];
@@ -164,6 +199,13 @@ internal sealed class ExtremeTextReader : AnnotationStream
                 problem = $"feature id {id} is past the header's feature count {featureCount}";
                 return false;
             }
+            featureSeen ??= new int[featureCount];
+            if (featureSeen[id] == row)
+            {
+                problem = $"feature {id} is given twice on the line (which value holds?)";
+                return false;
+            }
+            featureSeen[id] = row;
             var value = token[(colon + 1)..];
             if (value.IsEmpty)
             {
@@ -182,8 +224,7 @@ internal sealed class ExtremeTextReader : AnnotationStream
 
     LabelVocabulary ReadLabelNames(string dataPath, string? namesPath, int labelCount)
     {
-        if (namesPath is not null && !File.Exists(namesPath))
-            throw new FileNotFoundException($"{namesPath}: no such label names file", namesPath);
+        if (namesPath is not null) IO.InputFile.Require(namesPath, "label names file");
         namesPath ??= DefaultLabelNamesPath(dataPath);
         var names = new string[labelCount];
         if (namesPath is null)
@@ -230,7 +271,7 @@ internal sealed class ExtremeTextReader : AnnotationStream
         return token;
     }
 
-    static string Shorten(ReadOnlySpan<char> text) => text.Length <= 60 ? new string(text) : string.Concat(text[..57], "...");
+    static string Shorten(ReadOnlySpan<char> text) => IO.Printable.Shorten(text);
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)

@@ -29,7 +29,7 @@ internal static class FormatDetector
         {
             using var source = new LineSource(path);
             var first = source.ReadLine();
-            if (first is not null && ExtremeTextReader.TryParseHeader(first, out _, out _, out _)) return AnnotationFormat.ExtremeText;
+            if (first is not null && ExtremeTextReader.LooksLikeHeader(first)) return AnnotationFormat.ExtremeText;
             throw Unknown(path, "its first line is not 'N F L' (three integers), as Extreme Classification text files begin");
         }
         throw Unknown(path, $"the extension of '{name}' is not one LabelSphere knows");
@@ -68,5 +68,8 @@ internal static class FormatDetector
     static AnnotationFormatException Unknown(string path, string why) => new(new AnnotationError(path, 1, "format",
         $"cannot tell the annotation format: {why}. The formats are ExtremeText (.txt, first line 'N F L'), " +
         "MulanArff (.arff with its label XML), WideCsv (.csv or .csv.gz, header 'image,<label1>,<label2>,...'), " +
-        "LongCsv (.csv, header 'image,label'), CocoInstances and CocoCaptions (.json); name the format with --format"));
+        "LongCsv (.csv, header 'image,label'), CocoInstances and CocoCaptions (.json); name the format explicitly")
+    {
+        Setting = nameof(ReaderOptions.Format),
+    });
 }

@@ -95,6 +95,8 @@ internal sealed class LongCsvReader : AnnotationStream
                 keptNames.Add(labelNames[pairLabel[p]]);
             }
         }
+        // Read whole at opening, so an empty file is known before any verb sizes its work by the (empty) vocabulary.
+        if (keptInstances == 0) throw NoInstances();
         rows = new int[keptInstances][];
         ids = new string[keptInstances];
         for (int i = 0; i < instanceNames.Count; i++)
@@ -119,9 +121,8 @@ internal sealed class LongCsvReader : AnnotationStream
     public override long BytesRead => TotalBytes;
 
     /// <inheritdoc />
-    public override IEnumerable<AnnotationChunk> ReadChunks(int chunkSize = 65536)
+    protected override IEnumerable<AnnotationChunk> ReadInstances(int chunkSize)
     {
-        BeginReading(chunkSize);
         return ChunkBuilder.FromRows(rows, ids, vocabulary.Count, chunkSize, Accepted);
     }
 

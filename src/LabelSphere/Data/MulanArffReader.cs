@@ -21,6 +21,9 @@ internal sealed class MulanArffReader : AnnotationStream
     readonly Dictionary<string, int>?[] nominalIndex;
     readonly int featureCount;
     char[] scratch = new char[256];
+    // indexSeen[a] == row when attribute a was already given in the current sparse row.
+    int[]? indexSeen;
+    int row;
 
     /// <summary>Opens <paramref name="path"/>, reads the ARFF header and the label XML.</summary>
     public MulanArffReader(string path, ReaderOptions options) : base(path, AnnotationFormat.MulanArff, options)
@@ -32,8 +35,9 @@ internal sealed class MulanArffReader : AnnotationStream
             var xmlPath = options.LabelXmlPath ?? DetectLabelXml(path)
                 ?? throw Fatal(1, "label XML",
                     $"no label XML found: expected an .xml file in {System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))} " +
-                    $"whose name begins the ARFF's name (like bibtex.xml for bibtex-train.arff); name it in ReaderOptions.LabelXmlPath");
-            if (!File.Exists(xmlPath)) throw new FileNotFoundException($"{xmlPath}: no such label XML file", xmlPath);
+                    $"whose name begins the ARFF's name (like bibtex.xml for bibtex-train.arff); name the label XML explicitly",
+                    nameof(ReaderOptions.LabelXmlPath));
+            IO.InputFile.Require(xmlPath, "label XML file");
             var xmlLabels = ReadLabelXml(xmlPath);
 
             var byName = new Dictionary<string, int>(attributes.Length, StringComparer.Ordinal);
@@ -61,6 +65,9 @@ internal sealed class MulanArffReader : AnnotationStream
                 var attribute = attributes[a];
                 if (isLabel[a])
                 {
+                    if (attribute.Kind == ArffKind.Nominal && !IsBinary(attribute.Values!))
+                        throw Fatal(attribute.Line, attribute.Name,
+                            $"the label '{attribute.Name}' is declared {{{Shorten(string.Join(',', attribute.Values!))}}}; a label attribute is binary, {{0,1}}");
                     labelOf[a] = labelNames.Count;
                     featureOf[a] = -1;
                     labelNames.Add(attribute.Name);
@@ -86,6 +93,9 @@ internal sealed class MulanArffReader : AnnotationStream
             throw;
         }
     }
+
+    static bool IsBinary(string[] values) =>
+        values.Length == 2 && ((values[0] == "0" && values[1] == "1") || (values[0] == "1" && values[1] == "0"));
 
     /// <inheritdoc />
     public override LabelVocabulary Vocabulary => vocabulary;
@@ -121,9 +131,8 @@ internal sealed class MulanArffReader : AnnotationStream
     }
 
     /// <inheritdoc />
-    public override IEnumerable<AnnotationChunk> ReadChunks(int chunkSize = 65536)
+    protected override IEnumerable<AnnotationChunk> ReadInstances(int chunkSize)
     {
-        BeginReading(chunkSize);
         return Chunks(chunkSize);
     }
 
@@ -181,6 +190,8 @@ internal sealed class MulanArffReader : AnnotationStream
     {
         const string truncated = "the sparse row has no closing '}' (truncated line?)";
         (string Field, string? Problem) firstCellError = ("", null);
+        indexSeen ??= new int[attributes.Length];
+        row++;
         while (true)
         {
             rest = rest.TrimStart();
@@ -194,6 +205,8 @@ internal sealed class MulanArffReader : AnnotationStream
                 return ("index", $"'{Shorten(indexText)}' is not an attribute index");
             if (a >= attributes.Length)
                 return ("index", $"attribute index {a} is past the last attribute ({attributes.Length - 1})");
+            if (indexSeen[a] == row) return ("index", $"attribute index {a} ('{attributes[a].Name}') is given twice in the sparse row");
+            indexSeen[a] = row;
             if (rest.IsEmpty) return ("row", truncated);
             if (!NextValue(ref rest, '}', out var value, ref scratch)) return ("row", truncated);
             if (firstCellError.Problem is null) firstCellError = Take(a, value, labels, featureIds, featureValues);
@@ -379,7 +392,7 @@ internal sealed class MulanArffReader : AnnotationStream
         return true;
     }
 
-    static string Shorten(ReadOnlySpan<char> text) => text.Length <= 60 ? new string(text) : string.Concat(text[..57], "...");
+    static string Shorten(ReadOnlySpan<char> text) => IO.Printable.Shorten(text);
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)

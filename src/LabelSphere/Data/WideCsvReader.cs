@@ -48,9 +48,8 @@ internal sealed class WideCsvReader : AnnotationStream
     public override long BytesRead => source.BytesRead;
 
     /// <inheritdoc />
-    public override IEnumerable<AnnotationChunk> ReadChunks(int chunkSize = 65536)
+    protected override IEnumerable<AnnotationChunk> ReadInstances(int chunkSize)
     {
-        BeginReading(chunkSize);
         return Chunks(chunkSize);
     }
 
@@ -59,6 +58,9 @@ internal sealed class WideCsvReader : AnnotationStream
         var chunk = new ChunkBuilder(vocabulary.Count, 0, hasIds: true);
         var labels = new int[vocabulary.Count];
         int expected = vocabulary.Count + 1;
+        // A wide CSV has one row per instance: a second row for an id would count its labels twice.
+        var lineOf = new Dictionary<string, long>(StringComparer.Ordinal);
+        var lineOfId = lineOf.GetAlternateLookup<ReadOnlySpan<char>>();
         while (csv.Read())
         {
             if (csv.Unterminated)
@@ -92,13 +94,19 @@ internal sealed class WideCsvReader : AnnotationStream
                 }
             }
             if (problemField is not null) continue;
+            if (lineOfId.TryGetValue(id, out long first))
+            {
+                Invalid(csv.Line, idColumn, $"the instance '{Shorten(id)}' already has a row (line {first}); a wide CSV has one row per instance");
+                continue;
+            }
+            lineOfId[id] = csv.Line;
             Accepted(chunk.Add(labels.AsSpan(0, count), id: id.ToString()));
             if (chunk.Count == chunkSize) yield return chunk.Take();
         }
         if (chunk.Count > 0) yield return chunk.Take();
     }
 
-    static string Shorten(ReadOnlySpan<char> text) => text.Length <= 60 ? new string(text) : string.Concat(text[..57], "...");
+    static string Shorten(ReadOnlySpan<char> text) => IO.Printable.Shorten(text);
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)

@@ -13,7 +13,7 @@ public static class CooccurrenceFile
     /// <summary>Reads the file against <paramref name="embedding"/>'s labels; errors name the file, line and field.</summary>
     public static (long Count, long[] Cooccurrences) Read(string path, string newLabel, LabelEmbedding embedding)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
+        IO.InputFile.Require(path);
         var co = new long[embedding.Labels];
         var seen = new bool[embedding.Labels];
         long? own = null;
@@ -67,7 +67,7 @@ public static class CooccurrenceFile
 
     static string Unquote(string s) => s.Length >= 2 && s[0] == '"' && s[^1] == '"' ? s[1..^1].Replace("\"\"", "\"") : s;
 
-    static string Shorten(string s) => s.Length > 40 ? s[..40] + "…" : s;
+    static string Shorten(string s) => IO.Printable.Shorten(s);
 
     static AnnotationFormatException Error(string path, long line, string field, string problem) =>
         new(new AnnotationError(path, line, field, problem));

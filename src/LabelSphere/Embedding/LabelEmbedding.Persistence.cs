@@ -63,7 +63,7 @@ public sealed partial class LabelEmbedding
         }
         catch (JsonException e)
         {
-            throw new EmbeddingFormatException($"{manifestPath}: line {e.LineNumber + 1}: {e.Message}");
+            throw new EmbeddingFormatException(JsonFileError.Describe(manifestPath, e));
         }
         if (manifest.Format != "labelsphere.embedding") throw new EmbeddingFormatException($"{manifestPath}: field format: '{manifest.Format}' is not a LabelSphere embedding");
         if (manifest.FormatVersion != FormatVersion)

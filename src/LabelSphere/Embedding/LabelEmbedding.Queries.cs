@@ -72,6 +72,10 @@ public sealed partial class LabelEmbedding
             ids.Add(id);
             TensorPrimitives.MultiplyAdd(UnitVector(id), sign, sum, sum);
         }
+        // Terms that cancel ("a - a") leave a vector with no direction: every label would score 0 and the order would
+        // be arbitrary. Rounding leaves about 1e-7 per unit term, far below any real sum's length.
+        if (TensorPrimitives.Norm(sum) <= 1e-4f)
+            throw new ArgumentException($"'{expression.Trim()}' sums to the zero vector (its terms cancel), which is no closer to one label than to another; there is nothing to rank");
         return new ArithmeticResult(terms, Nearest(sum, top, ids));
     }
 

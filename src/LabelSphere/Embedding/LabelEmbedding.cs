@@ -118,8 +118,8 @@ public sealed partial class LabelEmbedding
         if (counts.Labels > options.SparseAbove)
         {
             if (!Pmi.KeepsUnseenAtZero(options.Pmi))
-                throw new ArgumentException($"{counts.Labels:N0} labels are above {options.SparseAbove:N0}, where PMI is kept sparse; that needs unseen pairs at 0 " +
-                                            "(--unseen zero, and no --shift unless --positive)");
+                throw new ArgumentException($"{counts.Labels:N0} labels are above {options.SparseAbove:N0}, where PMI is kept sparse; that needs unseen " +
+                                            "pairs at 0 (unseen pairs zero, and no shift unless the PMI is positive)", nameof(PmiOptions.Unseen));
             if (options.Solver == EigenSolver.Exact)
                 throw new ArgumentException($"the exact eigensolver needs the dense matrix; {counts.Labels:N0} labels are above {options.SparseAbove:N0}, where only the randomized solver runs");
             var sparse = Pmi.ComputeSparse(counts, options.Pmi);

@@ -48,7 +48,7 @@ public static class Pmi
     {
         options.Validate();
         if (!KeepsUnseenAtZero(options))
-            throw new ArgumentException("a sparse PMI matrix needs unseen pairs at 0: --unseen zero, and no --shift unless --positive");
+            throw new ArgumentException("a sparse PMI matrix needs unseen pairs at 0: Unseen = Zero, and no shift unless Positive", nameof(PmiOptions.Unseen));
         int n = counts.Labels;
         var labelCounts = counts.LabelCounts.ToArray();
         var marginals = Marginals(labelCounts, counts.Instances, options);

@@ -97,7 +97,7 @@ public static class ComparisonRunner
     /// <summary>Trains and measures every model; <paramref name="progress"/> receives (model name, training progress).</summary>
     public static ComparisonResult Run(Setup setup, IProgress<(string Model, TrainingProgress Progress)>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (setup.Options.EvalEvery <= 0) throw new ArgumentException("a comparison needs --eval-every of at least 1 step");
+        if (setup.Options.EvalEvery <= 0) throw new ArgumentOutOfRangeException(nameof(TrainingOptions.EvalEvery), setup.Options.EvalEvery, $"a comparison needs an evaluation interval of at least 1 step, got {setup.Options.EvalEvery}");
         var inversePropensities = Propensity.Inverse(setup.Train.Labels);
         int cutoffs = Math.Min(5, setup.Train.Vocabulary.Count);
         var metricsOptions = new MetricsOptions { Cutoffs = cutoffs >= 5 ? [1, 3, 5] : [1] };

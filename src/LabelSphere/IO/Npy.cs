@@ -47,25 +47,32 @@ public static partial class Npy
         else
         {
             Span<byte> more = stackalloc byte[2];
-            stream.ReadExactly(more);
+            if (stream.ReadAtLeast(more, 2, throwOnEndOfStream: false) < 2) throw CutInHeader(path);
             headerLength = (int)BinaryPrimitives.ReadUInt32LittleEndian([prefix[8], prefix[9], more[0], more[1]]);
         }
+        if (headerLength < 0 || headerLength > stream.Length - stream.Position) throw CutInHeader(path);
         var headerBytes = new byte[headerLength];
-        stream.ReadExactly(headerBytes);
+        if (stream.ReadAtLeast(headerBytes, headerLength, throwOnEndOfStream: false) < headerLength) throw CutInHeader(path);
         var header = Encoding.ASCII.GetString(headerBytes);
         var descr = DescrPattern().Match(header);
         var order = OrderPattern().Match(header);
         var shapeMatch = ShapePattern().Match(header);
         if (!descr.Success || !order.Success || !shapeMatch.Success)
-            throw new InvalidDataException($"{path}: unreadable .npy header: {header.Trim()}");
+            throw new InvalidDataException($"{path}: unreadable .npy header: {Printable.Shorten(header.Trim())}");
         if (descr.Groups[1].Value != Descr<T>())
             throw new InvalidDataException($"{path}: holds '{descr.Groups[1].Value}', expected '{Descr<T>()}'");
         if (order.Groups[1].Value != "False")
             throw new InvalidDataException($"{path}: Fortran-ordered arrays are not supported");
-        var shape = shapeMatch.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var dimensions = shapeMatch.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var shape = new long[dimensions.Length];
         long size = 1;
-        foreach (var d in shape) size *= d;
+        for (int i = 0; i < shape.Length; i++)
+        {
+            if (!long.TryParse(dimensions[i], NumberStyles.None, CultureInfo.InvariantCulture, out shape[i]))
+                throw new InvalidDataException($"{path}: the .npy header's shape holds '{Printable.Shorten(dimensions[i])}', not a size");
+            size = shape[i] == 0 || size <= Array.MaxLength / shape[i] ? size * shape[i] : throw new InvalidDataException(
+                $"{path}: the .npy header's shape ({string.Join(", ", dimensions)}) is larger than an array can be");
+        }
         var data = new T[size];
         var bytes = MemoryMarshal.AsBytes(data.AsSpan());
         if (stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) != bytes.Length)
@@ -73,6 +80,9 @@ public static partial class Npy
         if (stream.ReadByte() != -1) throw new InvalidDataException($"{path}: data continues past the header's shape");
         return (data, shape);
     }
+
+    static InvalidDataException CutInHeader(string path) =>
+        new($"{path}: the file ends inside its .npy header (truncated file?)");
 
     static string Descr<T>() => typeof(T) == typeof(float) ? "<f4"
         : typeof(T) == typeof(double) ? "<f8"

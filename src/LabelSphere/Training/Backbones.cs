@@ -30,10 +30,10 @@ public static class Backbones
         {
             BackboneKind.Mlp => shape.Length == 1 && shape[0] is > 0 and <= int.MaxValue
                 ? new Mlp((int)shape[0], config.Hidden, config.Dropout)
-                : throw new ArgumentException($"the {Name(config.Kind)} backbone takes feature vectors [features], got input shape [{string.Join(", ", shape)}]; images need --model cnn"),
+                : throw new ArgumentException($"the {Name(config.Kind)} backbone takes feature vectors [features], got input shape [{string.Join(", ", shape)}]; images need the cnn backbone", nameof(TrainingOptions.Backbone)),
             BackboneKind.Cnn => shape.Length == 3 && shape[0] is > 0 and <= 64 && shape[1] >= SmallCnn.MinimumSide && shape[2] >= SmallCnn.MinimumSide
                 ? new SmallCnn((int)shape[0], config.CnnWidth, config.Dropout)
-                : throw new ArgumentException($"the {Name(config.Kind)} backbone takes images [channels, height, width] of at least {SmallCnn.MinimumSide}×{SmallCnn.MinimumSide} pixels, got input shape [{string.Join(", ", shape)}]; feature vectors need --model mlp"),
+                : throw new ArgumentException($"the {Name(config.Kind)} backbone takes images [channels, height, width] of at least {SmallCnn.MinimumSide}×{SmallCnn.MinimumSide} pixels, got input shape [{string.Join(", ", shape)}]; feature vectors need the mlp backbone", nameof(TrainingOptions.Backbone)),
             // Small images (emoji at 64 px) get the small stem and widths; photographs get ResNet-18.
             BackboneKind.ResNet => IsImage(shape, ResNetMinimumSide)
                 ? new Models.ResNet(shape[1] <= 96 ? Models.ResNetOptions.Small : Models.ResNetOptions.ResNet18)
@@ -61,7 +61,8 @@ public static class Backbones
     static bool IsImage(long[] shape, int minimumSide) => shape.Length == 3 && shape[0] == 3 && shape[1] >= minimumSide && shape[2] >= minimumSide;
 
     static ArgumentException ImageExpected(BackboneKind kind, long[] shape, int minimumSide) =>
-        new($"the {Name(kind)} backbone takes RGB images [3, height, width] of at least {minimumSide}×{minimumSide} pixels, got input shape [{string.Join(", ", shape)}]; feature vectors need --model mlp");
+        new($"the {Name(kind)} backbone takes RGB images [3, height, width] of at least {minimumSide}×{minimumSide} pixels, got input shape [{string.Join(", ", shape)}]; feature vectors need the mlp backbone",
+            nameof(TrainingOptions.Backbone));
 
     /// <summary>The command-line name of a backbone: mlp, cnn, resnet, inception-v3.</summary>
     public static string Name(BackboneKind kind) => kind switch

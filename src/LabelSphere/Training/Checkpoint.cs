@@ -73,7 +73,7 @@ public static class Checkpoint
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{manifestPath}: line {e.LineNumber + 1}: {e.Message}");
+            throw new InvalidDataException(JsonFileError.Describe(manifestPath, e));
         }
         if (manifest.Format != Format) throw new InvalidDataException($"{manifestPath}: field format: '{manifest.Format}' is not a LabelSphere checkpoint");
         if (manifest.FormatVersion != FormatVersion)

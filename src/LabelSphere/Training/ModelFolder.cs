@@ -80,9 +80,10 @@ public static class ModelFolder
             using var doc = JsonDocument.Parse(File.ReadAllBytes(manifest));
             return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("format", out var f) && f.ValueKind == JsonValueKind.String && f.GetString() == Format;
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
-            return false;
+            // A manifest.json that does not parse is reported as corrupt, not as missing.
+            throw new ModelFormatException(JsonFileError.Describe(manifest, e));
         }
     }
 
@@ -112,7 +113,7 @@ public static class ModelFolder
         }
         catch (JsonException e)
         {
-            throw new ModelFormatException($"{path}: line {e.LineNumber + 1}: {e.Message}");
+            throw new ModelFormatException(JsonFileError.Describe(path, e));
         }
         if (manifest.Format != Format) throw new ModelFormatException($"{path}: field format: '{manifest.Format}' is not a LabelSphere model");
         if (manifest.FormatVersion != FormatVersion)
@@ -235,7 +236,7 @@ public static class ModelFolder
     {
         var manifest = ReadManifest(folder);
         if (manifest.Loss != LossKind.Cosine)
-            throw new ArgumentException("the sigmoid baseline has one output per training label and cannot rank a label added after training; zero-shot labels need a model trained with --loss cosine");
+            throw new ArgumentException("the sigmoid baseline has one output per training label and cannot rank a label added after training; zero-shot labels need a model trained with the cosine loss");
         CheckExtends(embedding, manifest, "the new embedding");
         var source = Path.GetFullPath(folder);
         AtomicFolder.Write(output, temp =>

@@ -50,14 +50,14 @@ public sealed class Predictor : IDisposable
         if (embeddingFolder is not null)
         {
             if (manifest.Loss != LossKind.Cosine)
-                throw new ArgumentException("--embedding: the sigmoid baseline ranks its training labels only; another embedding changes nothing for it");
+                throw new ArgumentException("the sigmoid baseline ranks its training labels only; another embedding changes nothing for it", nameof(embeddingFolder));
             var replacement = LabelEmbedding.Load(embeddingFolder);
             ModelFolder.CheckExtends(replacement, manifest, embeddingFolder);
             if (embedding is not null)
             {
                 int n = manifest.Labels.Length, k = embedding.Dimension;
                 if (!replacement.Vectors[..(n * k)].SequenceEqual(embedding.Vectors[..(n * k)]))
-                    throw new ArgumentException($"--embedding: the vectors of the model's {n} labels in {embeddingFolder} differ from those the model was trained with; a zero-shot extension keeps them unchanged");
+                    throw new ArgumentException($"the vectors of the model's {n} labels in {embeddingFolder} differ from those the model was trained with; a zero-shot extension keeps them unchanged", nameof(embeddingFolder));
             }
             embedding = replacement;
         }

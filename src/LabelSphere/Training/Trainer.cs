@@ -139,7 +139,7 @@ public static class Trainer
         if (labels == 0) throw new ArgumentException("the training data has no labels");
         if (options.Loss == LossKind.Cosine)
         {
-            if (run.Embedding is null) throw new ArgumentException("the cosine loss needs a label embedding (--embedding)");
+            if (run.Embedding is null) throw new ArgumentException("the cosine loss needs a label embedding", nameof(run.Embedding));
             if (!SameNames(run.Embedding.Vocabulary, train.Vocabulary))
                 throw new ArgumentException("the training labels must be the embedding's labels, in its order; map them with LabelMapping first");
         }
@@ -432,7 +432,7 @@ public static class Devices
         DeviceKind.Cpu => CPU,
         DeviceKind.Cuda => torch.cuda.is_available()
             ? CUDA
-            : throw new ArgumentException("--device cuda: CUDA is not available to this build (it uses TorchSharp-cpu; reference a CUDA build of TorchSharp such as TorchSharp-cuda-linux and rebuild, on a machine with an NVIDIA driver)"),
+            : throw new ArgumentException("cuda: CUDA is not available to this build (it uses TorchSharp-cpu; reference a CUDA build of TorchSharp such as TorchSharp-cuda-linux and rebuild, on a machine with an NVIDIA driver)", nameof(TrainingOptions.Device)),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown device"),
     };
 }
