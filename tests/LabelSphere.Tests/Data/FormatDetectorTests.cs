@@ -58,7 +58,7 @@ public sealed class FormatDetectorTests
     [InlineData("notes.md", "hello\n")]
     [InlineData("words.txt", "hello world\n")]
     [InlineData("other.json", "{\"a\": 1}")]
-    public void An_unknown_format_names_file_line_and_field_and_suggests_the_option(string name, string text)
+    public void An_unknown_format_names_file_line_and_field_and_points_at_the_format_setting(string name, string text)
     {
         // Given a file LabelSphere cannot place
         using var folder = new TempFolder();
@@ -67,10 +67,12 @@ public sealed class FormatDetectorTests
         // When its format is detected
         var error = Assert.Throws<AnnotationFormatException>(() => FormatDetector.Detect(path)).Error;
 
-        // Then the error names the file, line 1 and the field "format", lists the formats and suggests --format
+        // Then the error names the file, line 1 and the field "format", lists the formats and points at the format
+        // setting, which the CLI names as its --format option (the library never names a flag)
         Assert.Equal((path, 1L, "format"), (error.Path, error.Line, error.Field));
         Assert.Contains("MulanArff", error.Problem);
-        Assert.Contains("--format", error.Problem);
+        Assert.Equal(nameof(ReaderOptions.Format), error.Setting);
+        Assert.DoesNotContain("--", error.Problem);
     }
 
     [Theory]

@@ -206,7 +206,9 @@ public sealed class MulanArffReaderTests
 
         // Then the error says what it looked for
         Assert.Equal("label XML", error.Field);
-        Assert.Contains("LabelXmlPath", error.Problem);
+        Assert.Contains(folder.Path, error.Problem);
+        Assert.Equal(nameof(ReaderOptions.LabelXmlPath), error.Setting);
+        Assert.DoesNotContain("ReaderOptions", error.Problem);
     }
 
     [Fact]

@@ -79,7 +79,8 @@ public sealed class BackboneTests
             Assert.Contains($"the {Backbones.Name(kind)} backbone takes RGB images", e.Message);
             Assert.Contains($"at least {minimum}×{minimum} pixels", e.Message);
         }
-        Assert.Contains("feature vectors need --model mlp", features.Message);
+        Assert.Contains("feature vectors need the mlp backbone", features.Message);
+        Assert.Equal(nameof(TrainingOptions.Backbone), features.ParamName);
     }
 
     [Fact]
