@@ -52,7 +52,8 @@ public sealed partial class LabelEmbedding
     /// <summary>Loads a folder written by <see cref="Save"/>, checking every shape and value it depends on.</summary>
     public static LabelEmbedding Load(string folder)
     {
-        if (!Directory.Exists(folder)) throw new EmbeddingFormatException($"{folder}: no such embedding folder");
+        if (!Directory.Exists(folder))
+            throw new EmbeddingFormatException(File.Exists(folder) ? $"{folder}: is a file, not an embedding folder" : $"{folder}: no such embedding folder");
         var manifestPath = Path.Combine(folder, ManifestFile);
         if (!File.Exists(manifestPath)) throw new EmbeddingFormatException($"{folder}: no {ManifestFile}; is this an embedding folder written by 'labelsphere embed'?");
         Manifest manifest;
