@@ -115,7 +115,7 @@ internal sealed class CocoFile
         }
         catch (JsonException e)
         {
-            throw Error(path, (e.LineNumber ?? 0) + 1, "json", $"malformed JSON: {e.Message}");
+            throw Error(path, (e.LineNumber ?? 0) + 1, "json", $"malformed JSON: {IO.JsonFileError.Problem(e)}");
         }
         return file;
     }

@@ -129,6 +129,17 @@ public sealed class ErrorLineTests : IDisposable
     }
 
     [Fact]
+    public void A_corrupt_embedding_manifest_names_its_line_and_field()
+    {
+        // Given an embedding folder whose manifest breaks inside the value of "format"
+        Write("emb/manifest.json", "{\n  \"format\": \"labelsphere.emb\nedding\"\n}\n");
+
+        // When it is loaded, then the line gives file, line and field once, without the parser's own position suffix
+        var line = OneErrorLine(CliRunner.Run("neighbors", Out("emb"), "x"), "manifest.json: line 2, field format: corrupt JSON:");
+        Assert.DoesNotContain("LineNumber", line);
+    }
+
+    [Fact]
     public void Binary_bytes_in_a_file_are_escaped_in_the_error_line()
     {
         // Given a binary file read as Extreme Classification text
