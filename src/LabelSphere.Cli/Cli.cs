@@ -65,6 +65,9 @@ internal static class Cli
     /// Parses <paramref name="args"/> against <paramref name="root"/>; an invalid command line becomes one line on
     /// standard error and exit code 1, like any other bad input, instead of the messages followed by the help text.
     /// </summary>
+    /// <summary>The exit code of a command line that does not parse (bad input in a file or value is 1).</summary>
+    public const int UsageError = 2;
+
     public static Task<int> Invoke(RootCommand root, string[] args, InvocationConfiguration configuration)
     {
         ErrorLine.AddNumberParsers(root);
@@ -72,7 +75,7 @@ internal static class Cli
         if (parse.Errors.Count == 0 || parse.Action is not System.CommandLine.Invocation.ParseErrorAction) return parse.InvokeAsync(configuration);
         var verb = parse.CommandResult.Command == root ? "labelsphere" : $"labelsphere {parse.CommandResult.Command.Name}";
         Console.Error.WriteLine("error: " + IO.Printable.Escape(string.Join("; ", parse.Errors.Select(e => e.Message.TrimEnd('.')))) + $" (see '{verb} --help')");
-        return Task.FromResult(1);
+        return Task.FromResult(UsageError);
     }
 
     static bool IsUserError(Exception e) => e is AnnotationFormatException or EmbeddingFormatException or UnknownLabelException

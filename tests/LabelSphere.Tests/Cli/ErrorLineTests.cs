@@ -28,9 +28,14 @@ public sealed class ErrorLineTests : IDisposable
     const string ArffHeader = "@relation r\n@attribute size numeric\n@attribute sky {0,1}\n@attribute sea {0,1}\n@data\n";
 
     /// <summary>Asserts exit code 1 and one line "error: ..." that holds every fragment; returns the line.</summary>
-    static string OneErrorLine(CliRunner.Result result, params string[] fragments)
+    static string OneErrorLine(CliRunner.Result result, params string[] fragments) => OneErrorLine(1, result, fragments);
+
+    /// <summary>A command line that does not parse is a usage error: exit code 2, one line.</summary>
+    static string OneUsageLine(CliRunner.Result result, params string[] fragments) => OneErrorLine(2, result, fragments);
+
+    static string OneErrorLine(int exitCode, CliRunner.Result result, params string[] fragments)
     {
-        Assert.True(result.ExitCode == 1, $"exit code {result.ExitCode}; stderr: {result.Err}");
+        Assert.True(result.ExitCode == exitCode, $"exit code {result.ExitCode}; stderr: {result.Err}");
         var lines = result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var line = Assert.Single(lines);
         Assert.StartsWith("error: ", line);
@@ -193,14 +198,14 @@ public sealed class ErrorLineTests : IDisposable
     [InlineData("train", "--steps", "1e3", "--steps: '1e3' is not an integer")]
     public void An_option_value_that_does_not_parse_names_the_option_and_the_kind_of_value(string verb, string option, string value, string expected)
     {
-        var line = OneErrorLine(CliRunner.Run(verb, Path.Combine(dir, "data.txt"), "--out", Out(), option, value), expected);
+        var line = OneUsageLine(CliRunner.Run(verb, Path.Combine(dir, "data.txt"), "--out", Out(), option, value), expected);
         Assert.DoesNotContain("Nullable", line);
     }
 
     [Fact]
     public void A_command_line_error_is_one_line_without_the_help_text()
     {
-        OneErrorLine(CliRunner.Run("arithmetic", Out("emb")), "Required argument 'expression' missing", "(see 'labelsphere arithmetic --help')");
+        OneUsageLine(CliRunner.Run("arithmetic", Out("emb")), "Required argument 'expression' missing", "(see 'labelsphere arithmetic --help')");
     }
 
     [Fact]
