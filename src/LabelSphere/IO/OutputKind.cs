@@ -41,12 +41,22 @@ public sealed class OutputKind
         var foreign = new List<string>();
         foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos())
         {
-            if (names.Contains(entry.Name) || AtomicFolder.IsWorkingName(entry.Name)) continue;
-            if (entry is DirectoryInfo && ownSubfolder is not null && ownSubfolder(entry.FullName)) continue;
+            if (names.Contains(entry.Name) || IsOwnSubfolder(entry)) continue;
+            // What a run killed while writing one of its entries left: a temporary or old copy, or the entry's lock.
+            if (AtomicFolder.IsWorkingName(entry.Name) && (!entry.Name.EndsWith(".lock", StringComparison.Ordinal) || OwnLock(folder, entry.Name))) continue;
             foreign.Add(entry.Name);
         }
         foreign.Sort(StringComparer.Ordinal);
         return foreign;
+    }
+
+    bool IsOwnSubfolder(FileSystemInfo entry) => entry is DirectoryInfo && ownSubfolder is not null && ownSubfolder(entry.FullName);
+
+    // ".name.lock" is ours when name is one of this kind's entries.
+    bool OwnLock(string folder, string lockName)
+    {
+        var name = lockName[1..^".lock".Length];
+        return names.Contains(name) || Directory.Exists(Path.Combine(folder, name)) && IsOwnSubfolder(new DirectoryInfo(Path.Combine(folder, name)));
     }
 
     /// <summary>This kind, also holding <paramref name="more"/> at its top level (files a front end adds, such as a figure).</summary>

@@ -110,6 +110,25 @@ public sealed class OutputFolderTests : IDisposable
     }
 
     [Fact]
+    public void Working_files_a_killed_run_left_inside_count_as_its_own_but_a_users_hidden_file_does_not()
+    {
+        // Given an output holding what a run killed while writing one of its entries leaves: the entry's lock and temporary copy
+        Write(Target, "one");
+        File.WriteAllText(Path.Combine(Target, ".data.bin.lock"), "123 x");
+        Directory.CreateDirectory(Path.Combine(Target, $".data.bin.tmp-{Guid.NewGuid():N}"));
+
+        // When it is overwritten, it is replaced
+        Write(Target, "two", new OutputOptions { Overwrite = true });
+        Assert.Equal(["data.bin", "marker"], Directory.EnumerateFileSystemEntries(Target).Select(Path.GetFileName).Order());
+
+        // But a hidden file of the user's that merely ends in .lock is not the run's to delete
+        File.WriteAllText(Path.Combine(Target, ".notes.lock"), "mine");
+        var e = Assert.Throws<OutputFolderException>(() => Write(Target, "three", new OutputOptions { Overwrite = true }));
+        Assert.Equal(OutputRefusal.NotOurs, e.Reason);
+        Assert.Contains(".notes.lock", e.Message);
+    }
+
+    [Fact]
     public void A_folder_that_contains_an_input_is_refused()
     {
         // Given an input file in the folder named as output (the input's own folder)
