@@ -63,7 +63,7 @@ public sealed class FaultInjectionTests : IDisposable
         var random = new Random(8);
 
         // When it is killed in the middle of a checkpoint, then again (resuming) after a seeded delay
-        bool killed = RunAndKill(args, KillPoint.Checkpointing(run, random));
+        bool killed = RunAndKill(args, KillPoint.Checkpointing(run));
         Assert.True(killed, "the run ended before it could be killed");
         AssertRunFolderIsConsistent(run);
         bool killedAgain = RunAndKill([.. args, "--resume"], KillPoint.After(random, 1200, 2500));
@@ -160,8 +160,8 @@ public sealed class FaultInjectionTests : IDisposable
         public static KillPoint Writing(string target, Random random) => new($"writing {Path.GetFileName(target)}",
             () => Siblings(target, ".tmp-").Length > 0, TimeSpan.FromMilliseconds(random.Next(0, 30)));
 
-        // While a checkpoint is being written or swapped, once a first one exists.
-        public static KillPoint Checkpointing(string run, Random random)
+        // While a checkpoint is being written or swapped, once a first one exists: at once, as it lasts milliseconds.
+        public static KillPoint Checkpointing(string run)
         {
             var checkpoint = Path.Combine(run, "checkpoint");
             bool first = false;
@@ -169,7 +169,7 @@ public sealed class FaultInjectionTests : IDisposable
             {
                 first |= File.Exists(Path.Combine(checkpoint, "manifest.json"));
                 return first && (Siblings(checkpoint, ".tmp-").Length > 0 || Siblings(checkpoint, ".old-").Length > 0);
-            }, TimeSpan.FromMilliseconds(random.Next(0, 3)));
+            }, TimeSpan.Zero);
         }
 
         public static KillPoint After(Random random, int fromMs, int toMs) => new("after a delay", () => true, TimeSpan.FromMilliseconds(random.Next(fromMs, toMs)));
