@@ -59,9 +59,6 @@ public sealed class OutputKind
         return names.Contains(name) || Directory.Exists(Path.Combine(folder, name)) && IsOwnSubfolder(new DirectoryInfo(Path.Combine(folder, name)));
     }
 
-    /// <summary>This kind, also holding <paramref name="more"/> at its top level (files a front end adds, such as a figure).</summary>
-    public OutputKind With(params string[] more) => new(Name, recognises, names.Concat(more), ownSubfolder);
-
     /// <summary>A recogniser for folders whose <c>manifest.json</c> has <c>"format": <paramref name="format"/></c>.</summary>
     public static Func<string, bool> ManifestFormat(string format) => folder =>
     {
