@@ -48,6 +48,12 @@ internal static class Cli
         {
             return await action();
         }
+        catch (IO.OutputFolderException e)
+        {
+            Console.Error.WriteLine("error: " + OutputArguments.Explain(e));
+            if (parse.GetValue(Verbose)) Console.Error.WriteLine(e);
+            return 1;
+        }
         catch (Exception e) when (IsUserError(e))
         {
             Console.Error.WriteLine("error: " + ErrorLine.Describe(e, parse));

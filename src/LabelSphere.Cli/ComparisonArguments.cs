@@ -68,6 +68,7 @@ internal sealed class ComparisonArguments
             if (symbol is Argument argument) command.Arguments.Add(argument);
             else command.Options.Add((Option)symbol);
         }
+        command.Options.Add(OutputArguments.Overwrite);
         command.Options.Add(Cli.Json);
         Reader.AddTo(command);
         Images.AddTo(command);
@@ -99,14 +100,14 @@ internal sealed class ComparisonArguments
         return options;
     }
 
-    /// <summary>The full path of --out, which must not exist yet or be empty: a comparison never mixes with older runs.</summary>
-    public string NewOutputFolder(ParseResult parse)
-    {
-        var folder = Path.GetFullPath(parse.GetValue(Output)!);
-        if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
-            throw new IOException($"{folder} is not empty; a comparison writes into a new or empty folder");
-        return folder;
-    }
+    /// <summary>
+    /// --out opened under the output rule (<see cref="OutputArguments"/>) as <paramref name="kind"/>, before any data
+    /// is read; the verb writes into <see cref="IO.OutputFolder.Stage"/> and commits when everything is written.
+    /// </summary>
+    public IO.OutputFolder OpenOutput(ParseResult parse, IO.OutputKind kind) =>
+        OutputArguments.Open(parse, parse.GetValue(Output)!, kind,
+            [parse.GetValue(Train), parse.GetValue(Test), parse.GetValue(Embedding), classWeights ? parse.GetValue(ClassWeights) : null,
+             parse.GetValue(Images.Images), parse.GetValue(Images.TestImages), .. OutputArguments.ReaderInputs(parse, Reader)]);
 
     /// <summary>Reads the training and test data over the embedding's labels.</summary>
     public TrainingData Prepare(ParseResult parse, TrainingOptions options) =>

@@ -12,11 +12,11 @@ internal static class AddLabelCommand
         var folder = new Argument<string>("embedding") { Description = "Embedding folder written by 'labelsphere embed', or a model folder written by 'labelsphere train' (its embedding is extended, so the model can predict the new label)" };
         var name = new Option<string>("--name") { Description = "Name of the new label", Required = true };
         var counts = new Option<string>("--counts") { Description = "CSV 'label,count': the new label's own count on the row with its name, its co-occurrence with known labels on the others (docs/formats.md)", Required = true };
-        var output = new Option<string>("--out") { Description = "Folder to write the extended embedding (or model) to (may be the input folder)", Required = true };
+        var output = new Option<string>("--out") { Description = "Folder to write the extended embedding (or model) to; the input folder itself with --overwrite", Required = true };
         var top = Cli.TopOption();
         var command = new Command("add-label", "Place a new label in the embedding from its co-occurrence counts, without refitting (zero-shot)")
         {
-            folder, name, counts, output, top, Cli.Json,
+            folder, name, counts, output, top, OutputArguments.Overwrite, Cli.Json,
         };
         command.SetAction((parse, ct) => Cli.Run(parse, () =>
         {
@@ -31,12 +31,14 @@ internal static class AddLabelCommand
             var (count, co) = CooccurrenceFile.Read(parse.GetValue(counts)!, label, embedding);
             var extended = embedding.AddLabel(label, count, co);
             var target = parse.GetValue(output)!;
-            if (modelFolder is null) extended.Save(target);
+            // The input folder may be rewritten in place (with --overwrite); a folder that holds it or the counts may not.
+            var rules = OutputArguments.Options(parse, input, parse.GetValue(counts));
+            if (modelFolder is null) extended.Save(target, rules);
             else
             {
                 // A train --out folder names its model/ subfolder; writing "to the input folder" means to that model.
                 if (Path.GetFullPath(target).TrimEnd(Path.DirectorySeparatorChar) == Path.GetFullPath(input).TrimEnd(Path.DirectorySeparatorChar)) target = modelFolder;
-                ModelFolder.ReplaceEmbedding(modelFolder, extended, target);
+                ModelFolder.ReplaceEmbedding(modelFolder, extended, target, rules);
             }
             var nearest = extended.Nearest(label, Math.Min(parse.GetValue(top), extended.Labels - 1));
             if (parse.GetValue(Cli.Json))

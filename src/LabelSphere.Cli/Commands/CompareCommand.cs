@@ -24,7 +24,8 @@ internal static class CompareCommand
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
         {
             var options = arguments.Options(parse, parse.GetValue(evalEvery));
-            var folder = arguments.NewOutputFolder(parse);
+            using var output = arguments.OpenOutput(parse, OutputArguments.Comparison);
+            var folder = output.Stage();
             var setup = arguments.Prepare(parse, options);
             var embeddings = Embeddings(setup, parse.GetValue(dims));
             var weights = arguments.Weights(parse, setup);
@@ -35,16 +36,17 @@ internal static class CompareCommand
             var input = setup.Image is { } size ? $" on {size.Size}×{size.Size} images" : "";
             var title = $"{Path.GetFileName(setup.Paths.Data)}: {Backbones.Name(options.Backbone)}{input}, {options.Steps} steps";
             var table = Write(result, folder, title, setup, options, clock.Elapsed);
+            output.Commit();
             if (json)
                 Cli.WriteJson(new
                 {
-                    output = folder,
+                    output = output.Path,
                     models = result.Models.Select(m => new { name = m.Name, dimension = m.Dimension, final = m.Curve[^1], reachesBaselineAt = result.StepReachingBaseline(m) }),
                 });
             else
             {
                 Console.Out.WriteLine(table);   // Markdown: never wrapped to the console width
-                Cli.Out.MarkupLine($"curves, figure and table in [bold]{Markup.Escape(folder)}[/]");
+                Cli.Out.MarkupLine($"curves, figure and table in [bold]{Markup.Escape(output.Path)}[/]");
             }
             return 0;
         }));

@@ -26,18 +26,19 @@ internal static class DemoCommand
         var reader = new ReaderArguments();
         var command = new Command("demo", "Run the paper end to end in a few minutes: synthetic world, embedding, neighbours, training both heads, comparison")
         {
-            data, output, seed,
+            data, output, seed, OutputArguments.Overwrite,
         };
         reader.AddTo(command);
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
         {
-            var folder = Path.GetFullPath(parse.GetValue(output) ?? Path.Combine(Path.GetTempPath(), $"labelsphere-demo-{DateTime.Now:yyyyMMdd-HHmmss}"));
-            if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
-                throw new IOException($"{folder} is not empty; the demo writes into a new or empty folder");
-            Directory.CreateDirectory(folder);
+            using var report = OutputArguments.Open(parse,
+                parse.GetValue(output) ?? Path.Combine(Path.GetTempPath(), $"labelsphere-demo-{DateTime.Now:yyyyMMdd-HHmmss}"),
+                OutputArguments.Demo, [parse.GetValue(data), .. OutputArguments.ReaderInputs(parse, reader)]);
+            // Everything goes to a temporary sibling, moved into place once the report is complete.
+            var folder = report.Stage();
             int seedValue = parse.GetValue(seed);
             var clock = Stopwatch.StartNew();
-            Cli.Out.MarkupLine($"[bold]LabelSphere demo[/]: about a minute on a 2-core machine. Report folder: {Markup.Escape(folder)}");
+            Cli.Out.MarkupLine($"[bold]LabelSphere demo[/]: about a minute on a 2-core machine. Report folder: {Markup.Escape(report.Path)}");
 
             // 1. Data: the small synthetic world, or the user's annotations split 80/20.
             string trainPath, testPath;
@@ -67,8 +68,8 @@ internal static class DemoCommand
             var counts = CooccurrenceCounts.Count(annotations.Vocabulary, annotations.Labels);
             var embedding = Cli.Err.Status().Start("building the label embedding", _ =>
                 LabelEmbedding.Fit(counts, new EmbeddingOptions { Dimension = Math.Min(64, counts.Labels), Seed = seedValue }));
-            embedding.Save(embeddingFolder);
-            SpectrumPlot.Save(embedding, Path.Combine(embeddingFolder, "spectrum.png"));
+            using (var embeddingOutput = IO.OutputFolder.Open(embeddingFolder, LabelEmbedding.FolderKind))
+                embedding.Save(embeddingOutput, temp => SpectrumPlot.Save(embedding, Path.Combine(temp, "spectrum.png")));
             Cli.Out.MarkupLine($"2. embedding: k = {embedding.Dimension}, {embedding.Spectrum.Explained[^1]:P1} of the PMI energy explained, " +
                                $"{embedding.Spectrum.NegativeShare:P1} in negative eigenvalues");
 
@@ -88,12 +89,16 @@ internal static class DemoCommand
             var weights = ClassWeights.FromLabels(setup.Train.Labels);
             var result = await Task.Run(() => CompareCommand.RunWithProgress(
                 new ComparisonRunner.Setup(setup.Train, setup.Validation!, [setup.Embedding!], options, comparisonFolder, weights, setup.Features), ct), CancellationToken.None);
+            // results.md names the world's files where they end up, not in the temporary folder.
+            string Final(string path) => path.StartsWith(folder, StringComparison.Ordinal) ? report.Path + path[folder.Length..] : path;
+            var shown = setup with { Paths = setup.Paths with { Data = Final(setup.Paths.Data), Test = setup.Paths.Test is { } t ? Final(t) : null } };
             var table = CompareCommand.Write(result, comparisonFolder, world is null ? $"{Path.GetFileName(trainPath)}: demo" : "synthetic world: demo",
-                setup, options, clock.Elapsed);
+                shown, options, clock.Elapsed);
+            report.Commit();
             Console.Out.WriteLine(table);   // Markdown: never wrapped to the console width
-            Cli.Out.MarkupLine($"done in {clock.Elapsed.TotalMinutes:F1} minutes. Report: [bold]{Markup.Escape(comparisonFolder)}[/] " +
+            Cli.Out.MarkupLine($"done in {clock.Elapsed.TotalMinutes:F1} minutes. Report: [bold]{Markup.Escape(Path.Combine(report.Path, "comparison"))}[/] " +
                                "(results.md, convergence.png, curves.csv, each model's train.jsonl); embedding and its spectrum.png in " +
-                               Markup.Escape(embeddingFolder));
+                               Markup.Escape(Path.Combine(report.Path, "embedding")));
             return 0;
         }));
         return command;

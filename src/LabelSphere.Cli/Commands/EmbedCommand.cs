@@ -30,7 +30,7 @@ internal static class EmbedCommand
         var command = new Command("embed", "Build a label embedding from ground-truth annotations")
         {
             annotations, dim, output, minCount, stopWords,
-            measure, unseen, diagonal, positive, shift, alpha, negative, solver, seed, Cli.Json,
+            measure, unseen, diagonal, positive, shift, alpha, negative, solver, seed, OutputArguments.Overwrite, Cli.Json,
         };
         reader.AddTo(command);
         command.SetAction((parse, ct) => Cli.Run(parse, () =>
@@ -59,7 +59,9 @@ internal static class EmbedCommand
                 Solver = parse.GetValue(solver),
                 Seed = parse.GetValue(seed),
             };
-            var result = Run(parse.GetValue(annotations)!, readerOptions, options, parse.GetValue(dim), parse.GetValue(output)!, ct);
+            using var folder = OutputArguments.Open(parse, parse.GetValue(output)!, LabelEmbedding.FolderKind,
+                [parse.GetValue(annotations), readerOptions.StopWordsPath, .. OutputArguments.ReaderInputs(parse, reader)]);
+            var result = Run(parse.GetValue(annotations)!, readerOptions, options, parse.GetValue(dim), folder, ct);
             if (parse.GetValue(Cli.Json)) Cli.WriteJson(result);
             else PrintSummary(result);
             return Task.FromResult(0);
@@ -73,7 +75,7 @@ internal static class EmbedCommand
         IReadOnlyList<KeyValuePair<int, double>> ExplainedByK, double NegativeShare, bool NegativeShareIsExact, int NegativeEigenvalues,
         int ZeroedColumns, double CountSeconds, double FitSeconds);
 
-    static Summary Run(string path, ReaderOptions readerOptions, EmbeddingOptions options, int? dim, string output, CancellationToken ct)
+    static Summary Run(string path, ReaderOptions readerOptions, EmbeddingOptions options, int? dim, IO.OutputFolder output, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         CooccurrenceCounts? counts = null;
@@ -116,13 +118,13 @@ internal static class EmbedCommand
                 eigen.IsIndeterminate = false;
                 eigen.Value = 1;
             });
-        embedding!.Save(output);
-        SpectrumPlot.Save(embedding, Path.Combine(output, "spectrum.png"));
+        // The figure goes into the temporary folder with the arrays, so the folder appears with it or not at all.
+        embedding!.Save(output, temp => SpectrumPlot.Save(embedding, Path.Combine(temp, "spectrum.png")));
         var spectrum = embedding.Spectrum;
         var checkpoints = new[] { 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096 }
             .Where(k => k < embedding.Dimension).Append(embedding.Dimension)
             .Select(k => new KeyValuePair<int, double>(k, spectrum.Explained[k - 1])).ToArray();
-        return new Summary(path, report!.Format.ToString(), Path.GetFullPath(output), embedding.Labels, counts!.Instances,
+        return new Summary(path, report!.Format.ToString(), output.Path, embedding.Labels, counts!.Instances,
             counts.EmptyInstances, report.SkippedInvalid, report.FirstErrors.Select(e => e.ToString()).ToArray(), counts.DistinctPairs(),
             embedding.Dimension, embedding.Solver.ToString(), spectrum.Explained[^1], checkpoints, spectrum.NegativeShare,
             spectrum.NegativeShareIsExact, spectrum.NegativeCount, spectrum.ZeroedColumns, countSeconds, clock.Elapsed.TotalSeconds - countSeconds);

@@ -20,7 +20,7 @@ internal static class GenerateCommand
         var seed = new Option<long>("--seed") { Description = "Seed; the same seed and options give the same bytes", DefaultValueFactory = _ => 0 };
         var command = new Command("generate", "Generate a synthetic multi-label world with planted structure (topics, parts, synonyms, independent labels)")
         {
-            preset, output, labels, instances, testInstances, perInstance, features, seed, Cli.Json,
+            preset, output, labels, instances, testInstances, perInstance, features, seed, OutputArguments.Overwrite, Cli.Json,
         };
         command.SetAction((parse, ct) => Cli.Run(parse, () =>
         {
@@ -30,7 +30,7 @@ internal static class GenerateCommand
             if (parse.GetValue(testInstances) is { } t) options = options with { TestInstances = t };
             if (parse.GetValue(perInstance) is { } p) options = options with { LabelsPerInstance = p };
             if (parse.GetValue(features) is { } f) options = options with { Features = f };
-            var folder = parse.GetValue(output)!;
+            using var folder = OutputArguments.Open(parse, parse.GetValue(output)!, WorldWriter.Kind);
             var clock = Stopwatch.StartNew();
             LabelWorld? world = null;
             Cli.Err.Progress()
@@ -49,7 +49,7 @@ internal static class GenerateCommand
             var truth = WorldWriter.Truth(world!);
             var summary = new
             {
-                output = Path.GetFullPath(folder),
+                output = folder.Path,
                 labels = options.Labels,
                 instances = options.Instances,
                 testInstances = options.TestInstances,

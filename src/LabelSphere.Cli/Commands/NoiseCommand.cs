@@ -40,7 +40,8 @@ internal static class NoiseCommand
             if (dropFraction == 0 && addFraction == 0)
                 throw new ArgumentException("give --drop or --add (or both) above 0: without noise there is nothing to compare the clean run with");
             var options = arguments.Options(parse, parse.GetValue(evalEvery) ?? parse.GetValue(arguments.Steps));
-            var folder = arguments.NewOutputFolder(parse);
+            using var output = arguments.OpenOutput(parse, OutputArguments.Noise);
+            var folder = output.Stage();
             var setup = arguments.Prepare(parse, options);
             // Weights come from the clean labels, so every condition is scored by the same MAP@100.
             var weights = arguments.Weights(parse, setup);
@@ -67,10 +68,11 @@ internal static class NoiseCommand
             var denoising = new DenoisingResult(conditions);
             var table = denoising.Table();
             Write(denoising, table, folder, setup, options, clock.Elapsed, parse.GetValue(arguments.ClassWeights));
+            output.Commit();
             if (parse.GetValue(Cli.Json))
                 Cli.WriteJson(new
                 {
-                    output = folder,
+                    output = output.Path,
                     weighted = denoising.Weighted,
                     conditions = conditions.Select(c => new
                     {
@@ -82,7 +84,7 @@ internal static class NoiseCommand
             else
             {
                 Console.Out.WriteLine(table);   // Markdown: never wrapped to the console width
-                Cli.Out.MarkupLine($"table in [bold]{Markup.Escape(Path.Combine(folder, "results.md"))}[/] and results.csv");
+                Cli.Out.MarkupLine($"table in [bold]{Markup.Escape(Path.Combine(output.Path, "results.md"))}[/] and results.csv");
             }
             return 0;
         }));

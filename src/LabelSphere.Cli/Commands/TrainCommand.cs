@@ -3,6 +3,7 @@ using System.Diagnostics;
 using LabelSphere.Data;
 using LabelSphere.Embedding;
 using LabelSphere.Evaluation;
+using LabelSphere.IO;
 using LabelSphere.Training;
 using LabelSphere.Training.Images;
 using Spectre.Console;
@@ -53,7 +54,7 @@ internal static class TrainCommand
         {
             data, embeddingFolder, loss, model, output, test, fraction, epochs, steps, batchSize, lr, optimizer, momentum,
             weightDecay, schedule, warmup, seed, device, hidden, dropout, features, evalEvery, logEvery,
-            checkpointEvery, priorBias, resume, threads, Cli.Json,
+            checkpointEvery, priorBias, resume, threads, OutputArguments.Overwrite, Cli.Json,
         };
         reader.AddTo(command);
         images.AddTo(command);
@@ -101,6 +102,12 @@ internal static class TrainCommand
             }
 
             var paths = new DataPaths(parse.GetValue(data)!, testPath, parse.GetValue(images.Images), parse.GetValue(images.TestImages));
+            if (parse.GetValue(resume) && parse.GetValue(OutputArguments.Overwrite))
+                throw new ArgumentException("--resume continues the run in --out and --overwrite replaces it: give one or the other");
+            // Locked and checked before the data is read, so that a second run into the same --out fails at once.
+            using var folder = OutputFolder.Open(parse.GetValue(output)!, Trainer.RunKind,
+                OutputArguments.Options(parse, [paths.Data, paths.Test, paths.Images, paths.TestImages, parse.GetValue(embeddingFolder), .. OutputArguments.ReaderInputs(parse, reader)]),
+                continuing: parse.GetValue(resume));
             var setup = TrainingData.Prepare(paths, validationShare, parse.GetValue(embeddingFolder), readerOptions, options);
             var run = new TrainingRun
             {
@@ -109,7 +116,8 @@ internal static class TrainCommand
                 Options = options,
                 Embedding = setup.Embedding,
                 Features = setup.Features,
-                Output = parse.GetValue(output)!,
+                Output = folder.Path,
+                Folder = folder,
                 Resume = parse.GetValue(resume),
             };
             bool json = parse.GetValue(Cli.Json);

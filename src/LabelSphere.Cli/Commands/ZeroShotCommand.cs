@@ -24,7 +24,8 @@ internal static class ZeroShotCommand
         {
             // One measurement, at the end: the held-out labels are scored by the final models.
             var options = arguments.Options(parse, Math.Max(1, parse.GetValue(arguments.Steps)));
-            var folder = arguments.NewOutputFolder(parse);
+            using var output = arguments.OpenOutput(parse, OutputArguments.ZeroShot);
+            var folder = output.Stage();
             if (parse.GetValue(labels) is not null)
                 foreach (var option in new Option[] { holdOut, minCount })
                     if (parse.GetResult(option) is { Implicit: false }) throw new ArgumentException($"{option.Name} chooses labels to hold out; --labels names them: give one or the other");
@@ -66,12 +67,13 @@ internal static class ZeroShotCommand
                 {table}
                 """;
             IO.AtomicFolder.WriteText(Path.Combine(folder, "results.md"), markdown);
+            output.Commit();
             if (parse.GetValue(Cli.Json))
             {
                 var (chance, zero, company, withEmbedding, sigmoid) = result.Means;
                 Cli.WriteJson(new
                 {
-                    output = folder,
+                    output = output.Path,
                     dimension = result.Dimension,
                     means = new { chance, zeroShot = zero, zeroShotCompany = company, embedding = withEmbedding, sigmoid },
                     labels = result.Labels,
@@ -80,7 +82,7 @@ internal static class ZeroShotCommand
             else
             {
                 Console.Out.WriteLine(table);   // Markdown: never wrapped to the console width
-                Cli.Out.MarkupLine($"results, per-label CSV and the extended embedding in [bold]{Markup.Escape(folder)}[/]");
+                Cli.Out.MarkupLine($"results, per-label CSV and the extended embedding in [bold]{Markup.Escape(output.Path)}[/]");
             }
             return 0;
         }));

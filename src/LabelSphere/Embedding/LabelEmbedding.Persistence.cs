@@ -32,24 +32,45 @@ public sealed partial class LabelEmbedding
         string[] LabelNames, bool[] ZeroShot);
 
     /// <summary>
+    /// What <see cref="Save(string, OutputOptions?)"/> writes, recognised by its manifest: the arrays, the manifest and
+    /// <c>spectrum.png</c>, the figure a front end may add (<c>labelsphere embed</c> does).
+    /// </summary>
+    public static readonly OutputKind FolderKind = new("an embedding", OutputKind.ManifestFormat("labelsphere.embedding"),
+        [ManifestFile, VectorsFile, EigenvaluesFile, CountsFile, "spectrum.png"]);
+
+    /// <summary>
     /// Saves to a folder: manifest.json (format version, labels, options, spectrum) and embedding.npy
     /// (float32 [labels, k]), eigenvalues.npy (float64 [k]), label_counts.npy (int64 [labels]), which numpy.load
-    /// reads. The folder appears complete or not at all.
+    /// reads. The folder appears complete or not at all; an existing folder is replaced only under
+    /// <paramref name="options"/>' overwrite, and only when it is an embedding (<see cref="OutputFolder"/>).
     /// </summary>
-    public void Save(string folder)
+    public void Save(string folder, OutputOptions? options = null)
     {
+        using var output = OutputFolder.Open(folder, FolderKind, options);
+        Save(output);
+    }
+
+    /// <summary>
+    /// Saves to <paramref name="output"/>, opened by the caller (<see cref="OutputFolder.Open"/> with
+    /// <see cref="FolderKind"/>); <paramref name="addFiles"/> may add files to the temporary folder before it is
+    /// moved into place (their names must be ones <see cref="FolderKind"/> allows).
+    /// </summary>
+    public void Save(OutputFolder output, Action<string>? addFiles = null)
+    {
+        ArgumentNullException.ThrowIfNull(output);
         var manifest = new Manifest("labelsphere.embedding", FormatVersion, Labels, Dimension, Instances, EmptyInstances,
             Solver.ToString(), Options, Marginals, Spectrum, [.. Vocabulary.Names], zeroShot);
-        AtomicFolder.Write(folder, temp =>
+        output.Write(temp =>
         {
             Npy.Write<float>(Path.Combine(temp, VectorsFile), vectors, Labels, Dimension);
             Npy.Write<double>(Path.Combine(temp, EigenvaluesFile), eigenvalues, Dimension);
             Npy.Write<long>(Path.Combine(temp, CountsFile), labelCounts, Labels);
+            addFiles?.Invoke(temp);
             File.WriteAllBytes(Path.Combine(temp, ManifestFile), JsonSerializer.SerializeToUtf8Bytes(manifest, Json));
         });
     }
 
-    /// <summary>Loads a folder written by <see cref="Save"/>, checking every shape and value it depends on.</summary>
+    /// <summary>Loads a folder written by <see cref="Save(string, OutputOptions?)"/>, checking every shape and value it depends on.</summary>
     public static LabelEmbedding Load(string folder)
     {
         if (!Directory.Exists(folder))

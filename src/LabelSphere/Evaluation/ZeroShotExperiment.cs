@@ -216,7 +216,8 @@ public static class ZeroShotExperiment
 
         // Each model scores every label it decodes ([batch, labels]); the held-out labels are the columns `held` of that.
         // A model may be scored several ways (the zero-shot model, once per placement).
-        (float[] Scores, int[] Ranks)[] TrainAndScore(string name, IInstanceSource train, LossKind loss, LabelEmbedding? embedding,
+        // Each run in its own folder; the model trained with every label's is not "embedding/", which holds the extended embedding.
+        (float[] Scores, int[] Ranks)[] TrainAndScore(string name, string folder, IInstanceSource train, LossKind loss, LabelEmbedding? embedding,
                                                       params (Func<LabelModel, Tensor, Tensor> Scores, Tensor Held)[] scorers)
         {
             (float[], int[])[]? result = null;
@@ -227,7 +228,7 @@ public static class ZeroShotExperiment
                 Options = setup.Options with { Loss = loss, EvalEvery = total },
                 Embedding = embedding,
                 Features = setup.Features,
-                Output = Path.Combine(setup.Output, name),
+                Output = Path.Combine(setup.Output, folder),
                 OnEvaluate = (step, model) =>
                 {
                     if (step == total) result = scorers.Select(s => Score(model, setup.Test, device, s.Held, s.Scores, cancellationToken)).ToArray();
@@ -243,9 +244,9 @@ public static class ZeroShotExperiment
         using var placedColumns = arange(reduced.Labels, reduced.Labels + heldOut.Length, dtype: ScalarType.Int64);
         Func<LabelModel, Tensor, Tensor> Extended(Tensor rows) =>
             (model, output) => cat([model.Head.Scores(output), nn.functional.normalize(output, p: 2, dim: 1).matmul(rows.to(output.device).T)], 1);
-        var zeroShot = TrainAndScore("zero-shot", reducedTrain, LossKind.Cosine, reduced, (Extended(placed), placedColumns), (Extended(company), placedColumns));
-        var withEmbedding = TrainAndScore("embedding", setup.Train, LossKind.Cosine, full, ((model, output) => model.Head.Scores(output), columns));
-        var withSigmoid = TrainAndScore("sigmoid", setup.Train, LossKind.Sigmoid, null, ((model, output) => model.Head.Scores(output), columns));
+        var zeroShot = TrainAndScore("zero-shot", "zero-shot", reducedTrain, LossKind.Cosine, reduced, (Extended(placed), placedColumns), (Extended(company), placedColumns));
+        var withEmbedding = TrainAndScore("embedding", "embedding-model", setup.Train, LossKind.Cosine, full, ((model, output) => model.Head.Scores(output), columns));
+        var withSigmoid = TrainAndScore("sigmoid", "sigmoid", setup.Train, LossKind.Sigmoid, null, ((model, output) => model.Head.Scores(output), columns));
 
         var measured = new[] { zeroShot[0], zeroShot[1], withEmbedding[0], withSigmoid[0] }.Select(s => Measure(s.Scores, s.Ranks, testTruth, heldOut.Length)).ToArray();
         var labels = new List<ZeroShotLabel>();

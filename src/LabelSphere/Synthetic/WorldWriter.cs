@@ -15,10 +15,23 @@ public static class WorldWriter
 {
     const int Block = 8192;
 
-    /// <summary>Writes <paramref name="world"/> to <paramref name="folder"/>, reporting instances written.</summary>
+    /// <summary>What <see cref="Write(LabelWorld, string, IProgress{long}?, CancellationToken)"/> writes, recognised by its truth.json beside its data.</summary>
+    public static readonly OutputKind Kind = new("a synthetic world",
+        folder => File.Exists(Path.Combine(folder, "truth.json")) && (File.Exists(Path.Combine(folder, "train_data.txt")) || File.Exists(Path.Combine(folder, "test_data.txt"))),
+        ["train_data.txt", "test_data.txt", "train_labels.txt", "test_labels.txt", "truth.json"]);
+
+    /// <summary>Writes <paramref name="world"/> to <paramref name="folder"/> (new or empty), reporting instances written.</summary>
     public static void Write(LabelWorld world, string folder, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
-        AtomicFolder.Write(folder, temp =>
+        using var output = OutputFolder.Open(folder, Kind);
+        Write(world, output, progress, cancellationToken);
+    }
+
+    /// <summary>Writes <paramref name="world"/> to <paramref name="output"/>, opened by the caller with <see cref="Kind"/>, reporting instances written.</summary>
+    public static void Write(LabelWorld world, OutputFolder output, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        output.Write(temp =>
         {
             long done = 0;
             var names = world.Labels.Select(l => l.Name).ToArray();

@@ -77,21 +77,29 @@ public static class ModelFolder
         if (!File.Exists(manifest)) return false;
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(manifest));
-            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("format", out var f) && f.ValueKind == JsonValueKind.String && f.GetString() == Format;
+            using var _ = JsonDocument.Parse(File.ReadAllBytes(manifest));
         }
         catch (JsonException e)
         {
             // A manifest.json that does not parse is reported as corrupt, not as missing.
             throw new ModelFormatException(JsonFileError.Describe(manifest, e));
         }
+        return Kind.Recognises(folder);
     }
 
-    /// <summary>Writes <paramref name="model"/> with its manifest, embedding and feature scaling to <paramref name="folder"/>.</summary>
-    public static void Save(string folder, LabelModel model, ModelManifest manifest, LabelEmbedding? embedding, FeatureTransform? features)
+    /// <summary>What <see cref="Save"/> writes, recognised by its manifest.</summary>
+    public static readonly OutputKind Kind = new("a model", OutputKind.ManifestFormat(Format), [ManifestFile, WeightsFolder, IdfFile, EmbeddingFolder]);
+
+    /// <summary>
+    /// Writes <paramref name="model"/> with its manifest, embedding and feature scaling to <paramref name="folder"/>,
+    /// which is replaced only under <paramref name="options"/>' overwrite, and only when it is a model (<see cref="OutputFolder"/>).
+    /// </summary>
+    public static void Save(string folder, LabelModel model, ModelManifest manifest, LabelEmbedding? embedding, FeatureTransform? features,
+                            OutputOptions? options = null)
     {
         if (manifest.Loss == LossKind.Cosine && embedding is null) throw new ArgumentException("a cosine model needs its embedding saved with it");
-        AtomicFolder.Write(folder, temp =>
+        using var output = OutputFolder.Open(folder, Kind, options);
+        output.Write(temp =>
         {
             ModuleState.Save(model, Path.Combine(temp, WeightsFolder));
             if (features is { Scaling: FeatureScaling.TfIdf }) Npy.Write<float>(Path.Combine(temp, IdfFile), features.Idf, features.Columns);
@@ -230,16 +238,18 @@ public static class ModelFolder
     /// <summary>
     /// Writes a copy of the model folder <paramref name="folder"/> to <paramref name="output"/> (which may be the
     /// same folder) with <paramref name="embedding"/>, an extension of its embedding, in place of its own: how a label
-    /// added zero-shot after training becomes one the model can predict.
+    /// added zero-shot after training becomes one the model can predict. An existing <paramref name="output"/> is
+    /// replaced only under <paramref name="options"/>' overwrite, and only when it is a model (<see cref="OutputFolder"/>).
     /// </summary>
-    public static void ReplaceEmbedding(string folder, LabelEmbedding embedding, string output)
+    public static void ReplaceEmbedding(string folder, LabelEmbedding embedding, string output, OutputOptions? options = null)
     {
         var manifest = ReadManifest(folder);
         if (manifest.Loss != LossKind.Cosine)
             throw new ArgumentException("the sigmoid baseline has one output per training label and cannot rank a label added after training; zero-shot labels need a model trained with the cosine loss");
         CheckExtends(embedding, manifest, "the new embedding");
         var source = Path.GetFullPath(folder);
-        AtomicFolder.Write(output, temp =>
+        using var target = OutputFolder.Open(output, Kind, options);
+        target.Write(temp =>
         {
             foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
             {

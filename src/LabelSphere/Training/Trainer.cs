@@ -100,6 +100,18 @@ public sealed record TrainingRun
     public bool Resume { get; init; }
 
     /// <summary>
+    /// Whether an existing run in <see cref="Output"/> may be replaced, and which inputs it must not hold
+    /// (<see cref="OutputFolder"/>); unused when <see cref="Folder"/> is given.
+    /// </summary>
+    public OutputOptions? OutputOptions { get; init; }
+
+    /// <summary>
+    /// <see cref="Output"/> already opened by the caller with <see cref="Trainer.RunKind"/> (continuing when
+    /// <see cref="Resume"/>), so that it is locked before the data is read; null to let <see cref="Trainer.Train"/> open it.
+    /// </summary>
+    public OutputFolder? Folder { get; init; }
+
+    /// <summary>
     /// Called at every evaluation point (every <see cref="TrainingOptions.EvalEvery"/> steps and at the end) with
     /// the step and the model, after the validation measurement; for experiments that measure more than loss and
     /// precision@k. The model is in training mode and must be left so.
@@ -127,6 +139,12 @@ public static class Trainer
     /// <summary>The checkpoint folder inside the output folder.</summary>
     public const string CheckpointFolderName = "checkpoint";
 
+    /// <summary>A training run's folder: its log, its checkpoint while it runs and its model once complete.</summary>
+    public static readonly OutputKind RunKind = new("a training run",
+        folder => File.Exists(Path.Combine(folder, LogFileName)) || Checkpoint.Exists(Path.Combine(folder, CheckpointFolderName))
+                  || ModelFolder.Kind.Recognises(Path.Combine(folder, ModelFolder.ModelSubfolder)),
+        [LogFileName, CheckpointFolderName, ModelFolder.ModelSubfolder]);
+
     /// <summary>Runs (or resumes) <paramref name="run"/>; returns when it completes or, after a checkpoint, when cancelled.</summary>
     public static TrainingResult Train(TrainingRun run, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -151,15 +169,21 @@ public static class Trainer
         TorchRuntime.EnsureLoaded();
         var device = Devices.Resolve(options.Device);
         var output = Path.GetFullPath(run.Output);
+        if (run.Folder is { } given && given.Path != output.TrimEnd(Path.DirectorySeparatorChar))
+            throw new ArgumentException($"the run's folder {given.Path} is not its output {output}");
+        using var owned = run.Folder is null ? OutputFolder.Open(output, RunKind, run.OutputOptions, continuing: run.Resume) : null;
+        var folder = run.Folder ?? owned!;
         var modelFolder = Path.Combine(output, ModelFolder.ModelSubfolder);
         var checkpointFolder = Path.Combine(output, CheckpointFolderName);
         var logPath = Path.Combine(output, LogFileName);
+        folder.OpenInPlace();
+        // A run killed between the two renames of a checkpoint left it beside its place: put it back before looking for it.
+        AtomicFolder.Recover(checkpointFolder);
+        AtomicFolder.Recover(modelFolder);
+        AtomicFolder.Recover(logPath);
         bool hasCheckpoint = Checkpoint.Exists(checkpointFolder);
-        if (!run.Resume && (hasCheckpoint || Directory.Exists(modelFolder)))
-            throw new IOException($"{output} already holds a training run; continue it with --resume or choose another output folder");
         if (run.Resume && !hasCheckpoint && Directory.Exists(modelFolder))
             throw new IOException($"the run in {output} is already complete; its model is in {modelFolder}");
-        Directory.CreateDirectory(output);
 
         int total = options.TotalSteps(train.Count);
         int perEpoch = options.StepsPerEpoch(train.Count);

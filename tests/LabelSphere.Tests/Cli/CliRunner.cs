@@ -7,18 +7,28 @@ internal static class CliRunner
 {
     public sealed record Result(int ExitCode, string Out, string Err);
 
-    public static Result Run(params string[] args)
+    public static Result Run(params string[] args) => RunIn(null, args);
+
+    /// <summary>Runs the tool in <paramref name="workingDirectory"/> (the test's own when null).</summary>
+    public static Result RunIn(string? workingDirectory, params string[] args)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "LabelSphere.Cli.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(dll);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["NO_COLOR"] = "1";
-        using var process = Process.Start(start)!;
+        using var process = Start(args, workingDirectory);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(5))) { process.Kill(true); throw new TimeoutException("labelsphere " + string.Join(" ", args)); }
         return new Result(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Starts the tool without waiting for it; standard output and error are redirected.</summary>
+    public static Process Start(string[] args, string? workingDirectory = null)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "LabelSphere.Cli.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
+        start.ArgumentList.Add(dll);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["NO_COLOR"] = "1";
+        return Process.Start(start)!;
     }
 
     public static string TempFolder()

@@ -72,7 +72,7 @@ public sealed class TrainVerbsTests : IDisposable
         // When a label seen with tag0 is added zero-shot to the trained model
         var counts = Path.Combine(dir, "new.csv");
         File.WriteAllLines(counts, ["label,count", "newtag,20", "tag0,20", "tag3,12"]);
-        var added = CliRunner.Run("add-label", run, "--name", "newtag", "--counts", counts, "--out", run, "--json");
+        var added = CliRunner.Run("add-label", run, "--name", "newtag", "--counts", counts, "--out", run, "--overwrite", "--json");
 
         // Then the model ranks it like its own labels
         Assert.True(added.ExitCode == 0, added.Err);

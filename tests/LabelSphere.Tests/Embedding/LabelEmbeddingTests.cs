@@ -238,7 +238,7 @@ public sealed class LabelEmbeddingTests
             Assert.Contains("manifest.json", error.Message);
             Assert.Contains("formatVersion", error.Message);
 
-            e.Save(folder);
+            e.Save(folder, new LabelSphere.IO.OutputOptions { Overwrite = true });
             var npy = Path.Combine(folder, "embedding.npy");
             var bytes = File.ReadAllBytes(npy);
             File.WriteAllBytes(npy, bytes[..^8]);

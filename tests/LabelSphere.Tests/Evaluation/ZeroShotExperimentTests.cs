@@ -41,7 +41,7 @@ public sealed class ZeroShotExperimentTests : IDisposable
         }
         Assert.Equal(12, result.ReducedEmbedding.Labels);
         Assert.True(result.ReducedEmbedding.IsZeroShot(10) && result.ReducedEmbedding.IsZeroShot(11) && !result.ReducedEmbedding.IsZeroShot(9));
-        Assert.Equal(["embedding", "sigmoid", "zero-shot"], Directory.GetDirectories(dir).Select(Path.GetFileName).Order());
+        Assert.Equal(["embedding-model", "sigmoid", "zero-shot"], Directory.GetDirectories(dir).Select(Path.GetFileName).Order());
         Assert.Equal(3, result.Trainings.Count);
     }
 

@@ -79,7 +79,7 @@ public sealed class PredictorTests : IDisposable
         ScoredLabel[][] overridden;
         using (var withOverride = Predictor.Load(result.ModelFolder!, extendedFolder))
             overridden = withOverride.Predict(withOverride.FeatureSource(AsAnnotations(test)).Source, 13, TestContext.Current.CancellationToken);
-        ModelFolder.ReplaceEmbedding(result.ModelFolder!, extended, result.ModelFolder!);
+        ModelFolder.ReplaceEmbedding(result.ModelFolder!, extended, result.ModelFolder!, new LabelSphere.IO.OutputOptions { Overwrite = true });
         using var predictor = Predictor.Load(result.ModelFolder!);
         var (source, _) = predictor.FeatureSource(AsAnnotations(test));
         var ranked = predictor.Predict(source, 13, TestContext.Current.CancellationToken);

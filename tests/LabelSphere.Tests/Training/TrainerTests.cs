@@ -172,6 +172,55 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_run_killed_between_the_two_renames_of_a_checkpoint_resumes_from_it_and_keeps_its_log()
+    {
+        // Given an uninterrupted run, and the same run checkpointing every 10 steps, killed at step 15
+        var options = Small with { CheckpointEvery = 10 };
+        AllowNetworks(3, SyntheticRun(options, "measure"));
+        var whole = Train(SyntheticRun(options, "whole"));
+        Assert.Throws<InvalidOperationException>(() => Train(SyntheticRun(options, "killed"),
+            new SyncProgress(p => { if (p.Step == 15) throw new InvalidOperationException("killed"); })));
+        // ... in the middle of its next checkpoint: the valid one renamed aside, the new one half written
+        var run = Path.Combine(dir, "killed");
+        Directory.Move(Path.Combine(run, "checkpoint"), Path.Combine(run, $".checkpoint.old-{Guid.NewGuid():N}"));
+        var temp = Directory.CreateDirectory(Path.Combine(run, $".checkpoint.tmp-{Guid.NewGuid():N}")).FullName;
+        File.WriteAllText(Path.Combine(temp, "optimizer.bin"), "half");
+
+        // When it is resumed
+        var resumed = Train(SyntheticRun(options, "killed", resume: true));
+
+        // Then it continued from the step-10 checkpoint, kept the log of steps 1-10, and left nothing beside its folders
+        Assert.True(resumed.Resumed);
+        Assert.Equal(10, resumed.FirstStep);
+        Assert.Equal<float>(whole.Losses[10..], resumed.Losses);
+        Assert.Equal(File.ReadAllLines(whole.LogFile).Select(StripThroughput), File.ReadAllLines(resumed.LogFile).Select(StripThroughput));
+        Assert.Equal(["model", "train.jsonl"], Directory.EnumerateFileSystemEntries(run).Select(Path.GetFileName).Order());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir, ".killed*"));
+    }
+
+    [Fact]
+    public void A_run_is_replaced_only_when_overwriting_and_never_when_it_holds_other_files()
+    {
+        // Given a complete run
+        AllowNetworks(3, SyntheticRun(Small, "measure"));
+        Train(SyntheticRun(Small with { Steps = 3 }, "run"));
+
+        // When it is run again with overwrite
+        var second = Train(SyntheticRun(Small with { Steps = 6 }, "run") with { OutputOptions = new() { Overwrite = true } });
+
+        // Then the folder holds the new run only
+        Assert.Equal(6, second.Step);
+        Assert.Equal(2, File.ReadAllLines(second.LogFile).Length);
+
+        // And once the user put a file in it, not even overwrite replaces it
+        File.WriteAllText(Path.Combine(dir, "run", "notes.txt"), "mine");
+        var e = Assert.Throws<LabelSphere.IO.OutputFolderException>(() =>
+            Train(SyntheticRun(Small with { Steps = 3 }, "run") with { OutputOptions = new() { Overwrite = true } }));
+        Assert.Equal(LabelSphere.IO.OutputRefusal.NotOurs, e.Reason);
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(dir, "run", "notes.txt")));
+    }
+
+    [Fact]
     public void Resuming_with_other_options_is_refused()
     {
         AllowNetworks(2, SyntheticRun(Small, "measure"));
@@ -186,7 +235,8 @@ public sealed class TrainerTests : IDisposable
     {
         AllowNetworks(1, SyntheticRun(Small, "measure"));
         Train(SyntheticRun(Small with { Steps = 3 }, "run"));
-        Assert.Throws<IOException>(() => Train(SyntheticRun(Small with { Steps = 3 }, "run")));
+        var e = Assert.Throws<LabelSphere.IO.OutputFolderException>(() => Train(SyntheticRun(Small with { Steps = 3 }, "run")));
+        Assert.Equal(LabelSphere.IO.OutputRefusal.Exists, e.Reason);
     }
 
     [Fact]
