@@ -63,8 +63,7 @@ internal sealed record TrainingData(
         {
             var testSet = AnnotationReader.Read(paths.Test, reader);
             if (testSet.Features is null) throw new ArgumentException($"{paths.Test}: has no features");
-            if (testSet.Features.Columns > transform.Columns)
-                throw new ArgumentException($"{paths.Test}: has {testSet.Features.Columns} features, the training data {transform.Columns}");
+            transform.CheckFeatures(testSet.Features, paths.Test);
             (var testLabels, testMapping) = LabelMapping.Map(testSet.Vocabulary, testSet.Labels, vocabulary);
             validation = new FeatureSource(testSet.Features, testLabels, vocabulary, transform);
         }

@@ -42,6 +42,6 @@ public static class AnnotationReader
             if (chunk.InstanceIds is { } chunkIds) (ids ??= []).AddRange(chunkIds);
         }
         return new AnnotationSet(stream.Vocabulary, labels.Build(stream.Vocabulary.Count), stream.Report,
-            features?.Build(stream.FeatureCount), ids);
+            features?.Build(stream.FeatureCount, stream.FeatureNames), ids);
     }
 }

@@ -20,6 +20,7 @@ internal sealed class MulanArffReader : AnnotationStream
     readonly int[] featureOf;
     readonly Dictionary<string, int>?[] nominalIndex;
     readonly int featureCount;
+    readonly string[] featureNames;
     char[] scratch = new char[256];
 
     /// <summary>Opens <paramref name="path"/>, reads the ARFF header and the label XML.</summary>
@@ -79,6 +80,8 @@ internal sealed class MulanArffReader : AnnotationStream
                 }
             }
             vocabulary = new LabelVocabulary(labelNames);
+            featureNames = new string[featureCount];
+            for (int a = 0; a < attributes.Length; a++) if (featureOf[a] >= 0) featureNames[featureOf[a]] = attributes[a].Name;
         }
         catch
         {
@@ -92,6 +95,9 @@ internal sealed class MulanArffReader : AnnotationStream
 
     /// <inheritdoc />
     public override int FeatureCount => featureCount;
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string>? FeatureNames => featureNames;
 
     /// <inheritdoc />
     public override long BytesRead => source.BytesRead;

@@ -99,8 +99,7 @@ public sealed class Predictor : IDisposable
         ArgumentNullException.ThrowIfNull(data);
         if (Features is null) throw new ArgumentException($"the model takes input of shape [{string.Join(", ", Manifest.Backbone.InputShape)}], not feature vectors");
         if (data.Features is null) throw new ArgumentException($"{data.Report.Path}: has no features; the model was trained on {Features.Columns} features per instance");
-        if (data.Features.Columns > Features.Columns)
-            throw new ArgumentException($"{data.Report.Path}: has {data.Features.Columns} features; the model was trained on {Features.Columns}");
+        Features.CheckFeatures(data.Features, data.Report.Path);
         var vocabulary = trainedLabelsOnly ? TrainedLabels : Labels;
         var (labels, mapping) = LabelMapping.Map(data.Vocabulary, data.Labels, vocabulary);
         return (new FeatureSource(data.Features, labels, vocabulary, Features), mapping);

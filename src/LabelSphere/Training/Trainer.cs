@@ -293,7 +293,8 @@ public static class Trainer
         var summary = new TrainingSummary(step, train.Count, empty, seconds > 0 ? examples / seconds : 0, seconds, validation, parameters, data,
             train.Labels.LabelCounts());
         var manifest = new ModelManifest(ModelFolder.Format, ModelFolder.FormatVersion, options.Loss,
-            BackboneConfig.From(options, train.InputShape), model.Head.Outputs, [.. train.Vocabulary.Names], run.Features?.Scaling, options, summary);
+            BackboneConfig.From(options, train.InputShape), model.Head.Outputs, [.. train.Vocabulary.Names], run.Features?.Scaling, options, summary,
+            run.Features?.NamesHash);
         ModelFolder.Save(modelFolder, model, manifest, run.Embedding, run.Features);
         if (Directory.Exists(checkpointFolder)) Directory.Delete(checkpointFolder, recursive: true);
         return new TrainingResult(true, resumed, firstStep, step, total, [.. losses], summary.ExamplesPerSecond, seconds,
