@@ -114,6 +114,8 @@ internal static class TrainCommand
             };
             bool json = parse.GetValue(Cli.Json);
             if (!json) PrintSetup(setup, options);
+            if (run.Resume && Trainer.IsUnwritten(run.Output))
+                Cli.Err.MarkupLine($"[yellow]--resume: {Markup.Escape(run.Output)} holds no checkpoint yet; the run starts from step 0[/]");
             var result = await Task.Run(() => TrainWithProgress(run, ct), CancellationToken.None);
             var summary = Summarize(setup, options, result);
             if (json) Cli.WriteJson(summary);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -220,6 +221,18 @@ public sealed class FeatureSource : IInstanceSource
             }
             yield return new InstanceBatch(inputs, [count, width], indices);
         }
+    }
+
+    /// <summary>Adds the rows this source takes and the whole sparse matrix they come from (ids and values) to <paramref name="hash"/>.</summary>
+    public void AppendInputs(IncrementalHash hash)
+    {
+        ArgumentNullException.ThrowIfNull(hash);
+        Span<int> sizes = [features.Columns, Transform.Columns, (int)Transform.Scaling, rows.Length];
+        hash.AppendData(MemoryMarshal.AsBytes(sizes));
+        hash.AppendData(MemoryMarshal.AsBytes(rows.AsSpan()));
+        hash.AppendData(MemoryMarshal.AsBytes(features.Offsets));
+        hash.AppendData(MemoryMarshal.AsBytes(features.Indices));
+        hash.AppendData(MemoryMarshal.AsBytes(features.Values));
     }
 }
 

@@ -96,7 +96,10 @@ public sealed record TrainingRun
     /// </summary>
     public required string Output { get; init; }
 
-    /// <summary>Continue from the checkpoint in <see cref="Output"/> (a fresh start when there is none).</summary>
+    /// <summary>
+    /// Continue from the checkpoint in <see cref="Output"/>; an error when there is none, unless the folder is absent
+    /// or empty (<see cref="Trainer.IsUnwritten"/>), where the run starts from step 0.
+    /// </summary>
     public bool Resume { get; init; }
 
     /// <summary>
@@ -159,11 +162,15 @@ public static class Trainer
             throw new IOException($"{output} already holds a training run; continue it with --resume or choose another output folder");
         if (run.Resume && !hasCheckpoint && Directory.Exists(modelFolder))
             throw new IOException($"the run in {output} is already complete; its model is in {modelFolder}");
+        // Resuming where nothing was ever written starts the run (a script may always ask to resume); resuming a
+        // folder that holds something but no checkpoint cannot continue anything.
+        if (run.Resume && !hasCheckpoint && !IsUnwritten(output))
+            throw new IOException($"{output} holds no checkpoint to resume from ({Path.Combine(CheckpointFolderName, "manifest.json")} is missing); run without resuming to start again");
         Directory.CreateDirectory(output);
 
         int total = options.TotalSteps(train.Count);
         int perEpoch = options.StepsPerEpoch(train.Count);
-        var data = Checkpoint.Fingerprint(train);
+        var data = Checkpoint.Fingerprint(train, run.Embedding);
         var key = options.TrainingKey();
         int empty = 0;
         for (int r = 0; r < train.Labels.Rows; r++) if (train.Labels.Row(r).IsEmpty) empty++;
@@ -300,6 +307,9 @@ public static class Trainer
         return new TrainingResult(true, resumed, firstStep, step, total, [.. losses], summary.ExamplesPerSecond, seconds,
             validation, parameters, empty, modelFolder, checkpointFolder, logPath);
     }
+
+    /// <summary>Whether <paramref name="output"/> is absent or empty: resuming a run there starts it from step 0.</summary>
+    public static bool IsUnwritten(string output) => !Directory.Exists(output) || !Directory.EnumerateFileSystemEntries(output).Any();
 
     /// <summary>Loss and precision@1/3/5 of <paramref name="model"/> on every instance of <paramref name="source"/>.</summary>
     public static ValidationMetrics Measure(LabelModel model, IInstanceSource source, Device device, CancellationToken cancellationToken = default)

@@ -182,6 +182,64 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Resuming_with_another_embedding_of_the_same_labels_and_dimension_is_refused()
+    {
+        // Given a run stopped at step 5, and an embedding of the same 12 labels and dimension fitted on other data
+        AllowNetworks(2, SyntheticRun(Small, "measure"));
+        using var cancel = new CancellationTokenSource();
+        Train(SyntheticRun(Small, "run"), new SyncProgress(p => { if (p.Step == 5) cancel.Cancel(); }), cancel);
+        var other = TrainingFixtures.Synthetic(200, seed: 3).Embed(6);
+
+        // When it is resumed with that embedding, then it is refused naming the embedding
+        var e = Assert.Throws<ArgumentException>(() => Train(SyntheticRun(Small, "run", resume: true) with { Embedding = other }));
+        Assert.Contains("embedding", e.Message);
+        Assert.DoesNotContain("labels", e.Message.Split('(')[^1]);
+    }
+
+    [Fact]
+    public void Resuming_with_changed_feature_values_is_refused()
+    {
+        // Given a run stopped at step 5
+        AllowNetworks(2, SyntheticRun(Small, "measure"));
+        using var cancel = new CancellationTokenSource();
+        Train(SyntheticRun(Small, "run"), new SyncProgress(p => { if (p.Step == 5) cancel.Cancel(); }), cancel);
+
+        // When it is resumed on the same instances and labels with one feature value changed
+        var run = SyntheticRun(Small, "run", resume: true);
+        var data = TrainingFixtures.Synthetic(200);
+        var values = data.Features.Values.ToArray();
+        values[^1] += 1;
+        var changed = new LabelSphere.Data.FeatureMatrix(data.Features.Offsets.ToArray(), data.Features.Indices.ToArray(), values, data.Features.Columns);
+        var source = new FeatureSource(changed, data.Labels, data.Vocabulary, ((FeatureSource)run.Train).Transform);
+
+        // Then it is refused: the inputs differ though counts, shape and labels do not
+        var e = Assert.Throws<ArgumentException>(() => Train(run with { Train = source }));
+        Assert.Contains("inputs", e.Message);
+        Assert.Equal(Checkpoint.Fingerprint(run.Train, run.Embedding).Split(", ")[..3], Checkpoint.Fingerprint(source, run.Embedding).Split(", ")[..3]);
+    }
+
+    [Fact]
+    public void Resuming_where_there_is_no_checkpoint_is_refused_unless_nothing_was_written_there()
+    {
+        // Given an output folder holding a file but no checkpoint, and one that does not exist
+        AllowNetworks(1, SyntheticRun(Small, "measure"));
+        var holding = SyntheticRun(Small with { Steps = 3 }, "holding", resume: true);
+        Directory.CreateDirectory(holding.Output);
+        File.WriteAllText(Path.Combine(holding.Output, "notes.txt"), "mine");
+
+        // When each is resumed
+        var e = Assert.Throws<IOException>(() => Train(holding));
+        var fresh = Train(SyntheticRun(Small with { Steps = 3 }, "fresh", resume: true));
+
+        // Then the first is refused saying there is no checkpoint and its file is kept; the second starts from step 0
+        Assert.Contains("no checkpoint", e.Message);
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(holding.Output, "notes.txt")));
+        Assert.True(fresh.Completed);
+        Assert.False(fresh.Resumed);
+        Assert.Equal(0, fresh.FirstStep);
+    }
+
+    [Fact]
     public void An_output_folder_holding_a_run_is_not_overwritten()
     {
         AllowNetworks(1, SyntheticRun(Small, "measure"));
