@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -59,27 +60,31 @@ internal static class PredictCommand
 
             if (parse.GetValue(Cli.Json))
             {
-                using var stdout = Console.OpenStandardOutput();
-                using var json = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true });
-                json.WriteStartArray();
-                for (int i = 0; i < ranked.Length; i++)
+                // The whole document is built before a byte reaches standard output, so a failure never leaves half of it there.
+                var buffer = new ArrayBufferWriter<byte>();
+                using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
                 {
-                    if (ranked[i].Length == 0) continue;
-                    json.WriteStartObject();
-                    json.WriteString("instance", Instance(i));
-                    json.WriteStartArray("labels");
-                    foreach (var label in ranked[i])
+                    json.WriteStartArray();
+                    for (int i = 0; i < ranked.Length; i++)
                     {
+                        if (ranked[i].Length == 0) continue;
                         json.WriteStartObject();
-                        json.WriteString("label", label.Name);
-                        json.WriteNumber("score", label.Score);
+                        json.WriteString("instance", Instance(i));
+                        json.WriteStartArray("labels");
+                        foreach (var label in ranked[i])
+                        {
+                            json.WriteStartObject();
+                            json.WriteString("label", label.Name);
+                            json.WriteNumber("score", label.Score);
+                            json.WriteEndObject();
+                        }
+                        json.WriteEndArray();
                         json.WriteEndObject();
                     }
                     json.WriteEndArray();
-                    json.WriteEndObject();
                 }
-                json.WriteEndArray();
-                json.Flush();
+                using var stdout = Console.OpenStandardOutput();
+                stdout.Write(buffer.WrittenSpan);
                 stdout.WriteByte((byte)'\n');
             }
             else

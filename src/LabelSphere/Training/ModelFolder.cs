@@ -196,6 +196,7 @@ public static class ModelFolder
             {
                 var (data, shape) = Npy.Read<float>(path);
                 if (shape.Length != 1 || shape[0] != columns) throw new ModelFormatException($"{path}: shape ({string.Join(", ", shape)}) is not ({columns},)");
+                ModuleState.CheckFinite(data, path);
                 idf = data;
             }
             catch (InvalidDataException e)
