@@ -119,7 +119,7 @@ internal sealed class ComparisonArguments
         var source = setup.Train.Labels;
         if (parse.GetValue(ClassWeights) is { } path)
         {
-            var annotations = AnnotationReader.Read(path, Reader.Get(parse));
+            var annotations = ReaderArguments.ReportSkipped(AnnotationReader.Read(path, Reader.Get(parse)));
             source = LabelMapping.Map(annotations.Vocabulary, annotations.Labels, setup.Vocabulary).Labels;
         }
         return Evaluation.ClassWeights.FromLabels(source);

@@ -35,7 +35,7 @@ internal sealed record TrainingData(
         var embedding = embeddingPath is null ? null : LabelEmbedding.Load(embeddingPath);
         if (options.Loss == LossKind.Cosine && embedding is null)
             throw new ArgumentException("--loss cosine needs --embedding: the network learns to predict points of a label embedding (make one with 'labelsphere embed')");
-        var dataSet = AnnotationReader.Read(paths.Data, reader);
+        var dataSet = ReaderArguments.ReportSkipped(AnnotationReader.Read(paths.Data, reader));
         var vocabulary = embedding?.Vocabulary ?? dataSet.Vocabulary;
         var source = embedding is not null ? $"embedding {Path.GetFullPath(embeddingPath!)}" : $"the labels of {paths.Data}";
         var sources = options.Image is { } image
@@ -61,7 +61,7 @@ internal sealed record TrainingData(
         LabelMappingReport? testMapping = null;
         if (paths.Test is not null)
         {
-            var testSet = AnnotationReader.Read(paths.Test, reader);
+            var testSet = ReaderArguments.ReportSkipped(AnnotationReader.Read(paths.Test, reader));
             if (testSet.Features is null) throw new ArgumentException($"{paths.Test}: has no features");
             transform.CheckFeatures(testSet.Features, paths.Test);
             (var testLabels, testMapping) = LabelMapping.Map(testSet.Vocabulary, testSet.Labels, vocabulary);
@@ -80,7 +80,7 @@ internal sealed record TrainingData(
         LabelMappingReport? testMapping = null;
         if (paths.Test is not null)
         {
-            var testSet = AnnotationReader.Read(paths.Test, reader);
+            var testSet = ReaderArguments.ReportSkipped(AnnotationReader.Read(paths.Test, reader));
             (validation, testMapping) = new ImageSource(testSet, paths.TestImages ?? paths.Images!, image).MapLabels(vocabulary);
         }
         return new Sources(train, validation, null, mapping, testMapping);

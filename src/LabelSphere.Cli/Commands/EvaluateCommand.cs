@@ -54,7 +54,7 @@ internal static class EvaluateCommand
             var imageFolder = parse.GetValue(images);
             ImageArguments.CheckModelInput(predictor, modelPath, dataPath, imageFolder);
             var readerOptions = reader.Get(parse);
-            var dataSet = AnnotationReader.Read(dataPath, readerOptions);
+            var dataSet = ReaderArguments.ReportSkipped(AnnotationReader.Read(dataPath, readerOptions));
             if (dataSet.Labels.NonZeros == 0) throw new ArgumentException($"{dataPath}: carries no labels; evaluate needs the true labels of the test instances");
             // The network scores the labels it was trained on; labels added zero-shot since are ranked by predict only.
             var (source, mapping) = imageFolder is not null
@@ -69,7 +69,7 @@ internal static class EvaluateCommand
             LabelMappingReport? weightMapping = null;
             if (weightsPath is not null)
             {
-                var annotations = AnnotationReader.Read(weightsPath, readerOptions);
+                var annotations = ReaderArguments.ReportSkipped(AnnotationReader.Read(weightsPath, readerOptions));
                 (weightLabels, weightMapping) = LabelMapping.Map(annotations.Vocabulary, annotations.Labels, labels);
                 if (weightLabels.NonZeros == 0)
                     throw new ArgumentException($"--class-weights: {weightsPath} carries none of the model's {labels.Count:N0} labels");

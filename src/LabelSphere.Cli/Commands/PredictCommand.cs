@@ -41,7 +41,7 @@ internal static class PredictCommand
             int p = parse.GetValue(top);
             if (p > predictor.Labels.Count) throw new ArgumentException($"--top must be between 1 and the number of labels ({predictor.Labels.Count}), got {p}");
             var readerOptions = reader.Get(parse);
-            var dataSet = AnnotationReader.Read(dataPath, readerOptions);
+            var dataSet = ReaderArguments.ReportSkipped(AnnotationReader.Read(dataPath, readerOptions));
             IInstanceSource source;
             LabelMappingReport mapping;
             IReadOnlyList<string>? instanceIds;
@@ -53,10 +53,10 @@ internal static class PredictCommand
             else
             {
                 (source, mapping) = predictor.FeatureSource(dataSet);
-                instanceIds = dataSet.InstanceIds;
+                instanceIds = null;
             }
             var ranked = predictor.Predict(source, p, ct);
-            string Instance(int i) => instanceIds is { } ids ? ids[i] : i.ToString(CultureInfo.InvariantCulture);
+            string Instance(int i) => instanceIds is { } ids ? ids[i] : dataSet.InstanceName(i);
 
             if (parse.GetValue(Cli.Json))
             {

@@ -87,7 +87,7 @@ internal sealed class ExtremeTextReader : AnnotationStream
             instances++;
             if (instances > declaredInstances)
             {
-                Invalid(source.LineNumber, "instances", $"instance {instances} is past the header's instance count {declaredInstances}");
+                InvalidRow((int)(instances - 1), source.LineNumber, "instances", $"instance {instances} is past the header's instance count {declaredInstances}");
                 continue;
             }
             labels.Clear();
@@ -95,7 +95,7 @@ internal sealed class ExtremeTextReader : AnnotationStream
             featureValues.Clear();
             if (!TryParseInstance(line, labels, featureIds, featureValues, out var field, out var problem))
             {
-                Invalid(source.LineNumber, field, problem);
+                InvalidRow((int)(instances - 1), source.LineNumber, field, problem);
                 continue;
             }
             Accepted(chunk.Add(CollectionsMarshal.AsSpan(labels), CollectionsMarshal.AsSpan(featureIds), CollectionsMarshal.AsSpan(featureValues)));

@@ -139,10 +139,12 @@ internal sealed class MulanArffReader : AnnotationStream
         List<int> labels = [];
         List<int> featureIds = [];
         List<float> featureValues = [];
+        int rowNumber = -1;
         while (source.ReadLine() is { } line)
         {
             var row = line.AsSpan().Trim();
             if (row.IsEmpty || row[0] == '%') continue;
+            rowNumber++;
             labels.Clear();
             featureIds.Clear();
             featureValues.Clear();
@@ -151,7 +153,7 @@ internal sealed class MulanArffReader : AnnotationStream
                 : ParseDense(row, labels, featureIds, featureValues);
             if (problem is not null)
             {
-                Invalid(source.LineNumber, field, problem);
+                InvalidRow(rowNumber, source.LineNumber, field, problem);
                 continue;
             }
             Accepted(chunk.Add(CollectionsMarshal.AsSpan(labels), CollectionsMarshal.AsSpan(featureIds), CollectionsMarshal.AsSpan(featureValues)));
