@@ -42,6 +42,8 @@ internal sealed class ComparisonArguments
 
     public readonly Option<int> Seed = new("--seed") { Description = "Seed of every run (default 0)", DefaultValueFactory = _ => Defaults.Seed };
 
+    public readonly Option<double> MinLabelled = TrainingData.MinLabelledOption();
+
     public readonly ReaderArguments Reader = new();
 
     public readonly ImageArguments Images = new();
@@ -61,7 +63,7 @@ internal sealed class ComparisonArguments
     {
         command.Arguments.Add(Train);
         command.Arguments.Add(Test);
-        foreach (var option in new Option[] { Embedding, Model, Steps, Output, ClassWeights, BatchSize, LearningRate, Optimizer, Hidden, Seed })
+        foreach (var option in new Option[] { Embedding, Model, Steps, Output, ClassWeights, BatchSize, LearningRate, Optimizer, Hidden, Seed, MinLabelled })
             if (option != ClassWeights || classWeights) command.Options.Add(option);
         foreach (var symbol in extra)
         {
@@ -93,6 +95,7 @@ internal sealed class ComparisonArguments
             LogEvery = Math.Min(Math.Max(1, evalEvery), Defaults.LogEvery),
             CheckpointEvery = 0,
             Loss = LossKind.Cosine,
+            MinLabelledShare = parse.GetValue(MinLabelled),
         };
         options.Validate();
         if (options.EvalEvery < 1) throw new ArgumentException("--eval-every must be at least 1");

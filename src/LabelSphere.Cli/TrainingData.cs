@@ -1,3 +1,4 @@
+using System.CommandLine;
 using LabelSphere.Data;
 using LabelSphere.Embedding;
 using LabelSphere.Evaluation;
@@ -41,8 +42,38 @@ internal sealed record TrainingData(
         var sources = options.Image is { } image
             ? ImageSources(paths, dataSet, vocabulary, image, validationShare, options.Seed, reader)
             : FeatureSources(paths, dataSet, vocabulary, validationShare, options, reader);
+        CheckLabelled(paths.Data, sources.Train, options, source, embedding is not null);
         return new TrainingData(paths, embedding, vocabulary, sources.Train, sources.Validation, sources.Features, options.Image,
             sources.TrainMapping, sources.TestMapping, source, RankingMetrics.MostFrequent(sources.Train.Labels, 5));
+    }
+
+    /// <summary>Below this share of labelled training instances, training warns.</summary>
+    public const double LabelledWarningShare = 0.5;
+
+    /// <summary>--min-labelled: <see cref="TrainingOptions.MinLabelledShare"/>, for every verb that trains.</summary>
+    public static Option<double> MinLabelledOption() => new("--min-labelled")
+    {
+        Description = $"Smallest share of training instances that must carry a label of the vocabulary, 0 to 1 (default 0: at least one; below {LabelledWarningShare * 100:G3}% a warning)",
+        DefaultValueFactory = _ => 0,
+        Validators = { r => { if (r.GetValueOrDefault<double>() is var v && !(v >= 0 && v <= 1)) r.AddError($"--min-labelled must be between 0 and 1, got {v}"); } },
+    };
+
+    /// <summary>
+    /// Refuses training data of which no instance, or fewer than <see cref="TrainingOptions.MinLabelledShare"/>, carries
+    /// a label of the vocabulary (an embedding of another data set); one warning line below <see cref="LabelledWarningShare"/>.
+    /// </summary>
+    static void CheckLabelled(string data, IInstanceSource train, TrainingOptions options, string vocabularySource, bool fromEmbedding)
+    {
+        int labelled = 0;
+        for (int r = 0; r < train.Labels.Rows; r++) if (!train.Labels.Row(r).IsEmpty) labelled++;
+        double share = train.Count == 0 ? 0 : (double)labelled / train.Count;
+        if (labelled == 0)
+            throw new ArgumentException($"{data}: none of its {train.Count:N0} training instances carries one of the {train.Vocabulary.Count:N0} labels of {vocabularySource}" +
+                (fromEmbedding ? "; was the embedding made from this data set?" : ""));
+        if (!options.EnoughLabelled(labelled, train.Count))
+            throw new ArgumentException($"{data}: only {labelled:N0} of its {train.Count:N0} training instances ({share * 100:F1}%) carry a label of {vocabularySource}; --min-labelled asks for {options.MinLabelledShare * 100:G3}%");
+        if (share < LabelledWarningShare)
+            Console.Error.WriteLine($"warning: {data}: only {labelled:N0} of its {train.Count:N0} training instances ({share * 100:F1}%) carry a label of {vocabularySource}; the others teach the cosine head nothing");
     }
 
     /// <summary>The instances of one kind of data, and what mapping their labels lost.</summary>

@@ -44,6 +44,7 @@ internal static class TrainCommand
         var logEvery = new Option<int>("--log-every") { Description = $"Write a line to train.jsonl every this many steps (default {defaults.LogEvery})", DefaultValueFactory = _ => defaults.LogEvery };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = $"Checkpoint every this many steps (default {defaults.CheckpointEvery}; 0 = only when stopped)", DefaultValueFactory = _ => defaults.CheckpointEvery };
         var priorBias = new Option<bool>("--prior-bias") { Description = "Sigmoid head: start each label's bias at the log-odds of its training frequency (default true)", DefaultValueFactory = _ => defaults.PriorBias };
+        var minLabelled = TrainingData.MinLabelledOption();
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint (same data and options)" };
         var threads = new Option<int?>("--threads") { Description = "CPU threads libtorch uses (its default otherwise)" };
         var reader = new ReaderArguments();
@@ -53,7 +54,7 @@ internal static class TrainCommand
         {
             data, embeddingFolder, loss, model, output, test, fraction, epochs, steps, batchSize, lr, optimizer, momentum,
             weightDecay, schedule, warmup, seed, device, hidden, dropout, features, evalEvery, logEvery,
-            checkpointEvery, priorBias, resume, threads, Cli.Json,
+            checkpointEvery, priorBias, minLabelled, resume, threads, Cli.Json,
         };
         reader.AddTo(command);
         images.AddTo(command);
@@ -85,6 +86,7 @@ internal static class TrainCommand
                 LogEvery = parse.GetValue(logEvery),
                 CheckpointEvery = parse.GetValue(checkpointEvery),
                 Device = parse.GetValue(device),
+                MinLabelledShare = parse.GetValue(minLabelled),
             };
             options.Validate();
             var testPath = parse.GetValue(test);

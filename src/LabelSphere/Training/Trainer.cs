@@ -140,6 +140,12 @@ public static class Trainer
         if (train.Count == 0) throw new ArgumentException("there are no training instances");
         int labels = train.Vocabulary.Count;
         if (labels == 0) throw new ArgumentException("the training data has no labels");
+        int empty = 0;
+        for (int r = 0; r < train.Labels.Rows; r++) if (train.Labels.Row(r).IsEmpty) empty++;
+        if (!options.EnoughLabelled(train.Count - empty, train.Count))
+            throw new ArgumentException(train.Count == empty
+                ? $"none of the {train.Count:N0} training instances carries one of the {labels:N0} labels of the vocabulary; the labels do not belong to this data"
+                : $"only {train.Count - empty:N0} of the {train.Count:N0} training instances carry a label of the vocabulary, fewer than the minimum share {options.MinLabelledShare * 100:G3}%");
         if (options.Loss == LossKind.Cosine)
         {
             if (run.Embedding is null) throw new ArgumentException("the cosine loss needs a label embedding (--embedding)");
@@ -172,8 +178,6 @@ public static class Trainer
         int perEpoch = options.StepsPerEpoch(train.Count);
         var data = Checkpoint.Fingerprint(train, run.Embedding);
         var key = options.TrainingKey();
-        int empty = 0;
-        for (int r = 0; r < train.Labels.Rows; r++) if (train.Labels.Row(r).IsEmpty) empty++;
 
         torch.random.manual_seed(options.Seed).Dispose();
         if (device.type == DeviceType.CUDA) torch.cuda.manual_seed_all(options.Seed);

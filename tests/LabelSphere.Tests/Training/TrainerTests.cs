@@ -240,6 +240,24 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Training_where_no_instance_carries_a_label_of_the_vocabulary_is_refused()
+    {
+        // Given the synthetic instances with every label set emptied (an embedding of another data set labels none)
+        var run = SyntheticRun(Small, "run");
+        var empty = new LabelSphere.Data.LabelMatrix(new long[run.Train.Count + 1], [], run.Train.Vocabulary.Count);
+        var unlabelled = run with { Train = run.Train.WithLabels(empty) };
+
+        // When it trains, then it is refused before anything is written
+        var e = Assert.Throws<ArgumentException>(() => Train(unlabelled));
+        Assert.Contains("none of the 200 training instances", e.Message);
+        Assert.False(Directory.Exists(run.Output));
+
+        // and a minimum share above what the data has is refused too
+        var share = Assert.Throws<ArgumentException>(() => Train(SyntheticRun(Small with { MinLabelledShare = 0.99 }, "run")));
+        Assert.Contains("minimum share 99%", share.Message);
+    }
+
+    [Fact]
     public void An_output_folder_holding_a_run_is_not_overwritten()
     {
         AllowNetworks(1, SyntheticRun(Small, "measure"));
