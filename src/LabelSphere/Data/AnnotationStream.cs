@@ -42,7 +42,7 @@ public abstract class AnnotationStream : IDisposable
     /// <summary>Number of features, or 0 when the format has none.</summary>
     public virtual int FeatureCount => 0;
 
-    /// <summary>The features' names in feature-id order where the format declares them (ARFF attributes), else null.</summary>
+    /// <summary>The features' names in feature-id order where the data declares them (ARFF attributes, an XC _features.txt), else null.</summary>
     public virtual IReadOnlyList<string>? FeatureNames => null;
 
     /// <summary>Bytes of the file consumed so far, for progress; never more than <see cref="TotalBytes"/>.</summary>

@@ -48,7 +48,7 @@ public sealed class FeatureTransform
     public ReadOnlySpan<float> Idf => idf;
 
     /// <summary>
-    /// <see cref="HashNames"/> of the training features' names, or null when their format has none (Extreme text)
+    /// <see cref="HashNames"/> of the training features' names, or null when the data has none (Extreme text without a _features.txt)
     /// or the model was saved before names were recorded.
     /// </summary>
     public string? NamesHash { get; }

@@ -36,7 +36,7 @@ public sealed record TrainingSummary(int Steps, int TrainingInstances, int Empty
 /// <param name="Options">The training options; for an image model <see cref="TrainingOptions.Image"/> says how its images are decoded.</param>
 /// <param name="Training">How training went.</param>
 /// <param name="FeatureNames">
-/// <see cref="FeatureTransform.HashNames"/> of the training features' names (ARFF attributes); null where the format
+/// <see cref="FeatureTransform.HashNames"/> of the training features' names (ARFF attributes, an XC _features.txt); null where the data
 /// has none or in models written before it was recorded. The feature count is the backbone's input shape.
 /// </param>
 public sealed record ModelManifest(string Format, int FormatVersion, LossKind Loss, BackboneConfig Backbone, int Outputs,
