@@ -21,7 +21,7 @@ internal sealed record DataPaths(string Data, string? Test, string? Images, stri
 internal sealed record TrainingData(
     DataPaths Paths, LabelEmbedding? Embedding, LabelVocabulary Vocabulary, IInstanceSource Train, IInstanceSource? Validation,
     FeatureTransform? Features, ImageSourceOptions? Image, LabelMappingReport TrainMapping, LabelMappingReport? TestMapping,
-    string VocabularySource, int[] MostFrequent)
+    string VocabularySource, int[] MostFrequent, int SkippedInvalid)
 {
     /// <summary>Images left out with --skip-invalid so far (missing files, then undecodable ones as training meets them).</summary>
     public int SkippedImages =>
@@ -44,7 +44,8 @@ internal sealed record TrainingData(
             : FeatureSources(paths, dataSet, vocabulary, validationShare, options, reader);
         CheckLabelled(paths.Data, sources.Train, options, source, embedding is not null);
         return new TrainingData(paths, embedding, vocabulary, sources.Train, sources.Validation, sources.Features, options.Image,
-            sources.TrainMapping, sources.TestMapping, source, RankingMetrics.MostFrequent(sources.Train.Labels, 5));
+            sources.TrainMapping, sources.TestMapping, source, RankingMetrics.MostFrequent(sources.Train.Labels, 5),
+            dataSet.Report.SkippedInvalid + sources.TestSkippedInvalid);
     }
 
     /// <summary>Below this share of labelled training instances, training warns.</summary>
@@ -73,12 +74,12 @@ internal sealed record TrainingData(
         if (!options.EnoughLabelled(labelled, train.Count))
             throw new ArgumentException($"{data}: only {labelled:N0} of its {train.Count:N0} training instances ({share * 100:F1}%) carry a label of {vocabularySource}; --min-labelled asks for {options.MinLabelledShare * 100:G3}%");
         if (share < LabelledWarningShare)
-            Console.Error.WriteLine($"warning: {data}: only {labelled:N0} of its {train.Count:N0} training instances ({share * 100:F1}%) carry a label of {vocabularySource}; the others teach the cosine head nothing");
+            Console.Error.WriteLine($"warning: {data}: only {labelled:N0} of its {train.Count:N0} training instances ({share * 100:F1}%) carry a label of {vocabularySource}; the others carry none of its labels");
     }
 
     /// <summary>The instances of one kind of data, and what mapping their labels lost.</summary>
     sealed record Sources(IInstanceSource Train, IInstanceSource? Validation, FeatureTransform? Features, LabelMappingReport TrainMapping,
-                          LabelMappingReport? TestMapping);
+                          LabelMappingReport? TestMapping, int TestSkippedInvalid);
 
     static Sources FeatureSources(DataPaths paths, AnnotationSet dataSet, LabelVocabulary vocabulary, double validationShare, TrainingOptions options, ReaderOptions reader)
     {
@@ -90,15 +91,17 @@ internal sealed record TrainingData(
         var train = new FeatureSource(dataSet.Features, labels, vocabulary, transform, trainRows);
         FeatureSource? validation = validationRows.Length > 0 ? new FeatureSource(dataSet.Features, labels, vocabulary, transform, validationRows) : null;
         LabelMappingReport? testMapping = null;
+        int testSkipped = 0;
         if (paths.Test is not null)
         {
             var testSet = ReaderArguments.ReportSkipped(AnnotationReader.Read(paths.Test, reader));
+            testSkipped = testSet.Report.SkippedInvalid;
             if (testSet.Features is null) throw new ArgumentException($"{paths.Test}: has no features");
             transform.CheckFeatures(testSet.Features, paths.Test);
             (var testLabels, testMapping) = LabelMapping.Map(testSet.Vocabulary, testSet.Labels, vocabulary);
             validation = new FeatureSource(testSet.Features, testLabels, vocabulary, transform);
         }
-        return new Sources(train, validation, transform, mapping, testMapping);
+        return new Sources(train, validation, transform, mapping, testMapping, testSkipped);
     }
 
     static Sources ImageSources(DataPaths paths, AnnotationSet dataSet, LabelVocabulary vocabulary, ImageSourceOptions image, double validationShare, int seed, ReaderOptions reader)
@@ -109,12 +112,14 @@ internal sealed record TrainingData(
         var train = all.Select(trainRows);
         ImageSource? validation = validationRows.Length > 0 ? all.Select(validationRows) : null;
         LabelMappingReport? testMapping = null;
+        int testSkipped = 0;
         if (paths.Test is not null)
         {
             var testSet = ReaderArguments.ReportSkipped(AnnotationReader.Read(paths.Test, reader));
+            testSkipped = testSet.Report.SkippedInvalid;
             (validation, testMapping) = new ImageSource(testSet, paths.TestImages ?? paths.Images!, image).MapLabels(vocabulary);
         }
-        return new Sources(train, validation, null, mapping, testMapping);
+        return new Sources(train, validation, null, mapping, testMapping, testSkipped);
     }
 
     /// <summary>

@@ -177,7 +177,7 @@ internal static class TrainCommand
     }
 
     internal sealed record Summary(
-        string Data, string? Test, string? Images, string? TestImages, ImageSourceOptions? Image, int SkippedImages,
+        string Data, string? Test, string? Images, string? TestImages, ImageSourceOptions? Image, int SkippedImages, int SkippedInvalid,
         string Vocabulary, int Labels, int TrainingInstances, int ValidationInstances,
         int EmptyTrainingInstances, int MissingLabels, IReadOnlyList<string> FirstMissingLabels, long DroppedAssignments,
         int? TestMissingLabels, string Model, string Loss, int Outputs, long BackboneParameters, long HeadParameters,
@@ -192,7 +192,7 @@ internal static class TrainCommand
         string? FullPath(string? path) => path is null ? null : Path.GetFullPath(path);
         return new Summary(
             Path.GetFullPath(paths.Data), FullPath(paths.Test), FullPath(paths.Images),
-            paths.Test is null ? null : FullPath(paths.TestImages ?? paths.Images), setup.Image, setup.SkippedImages, setup.VocabularySource,
+            paths.Test is null ? null : FullPath(paths.TestImages ?? paths.Images), setup.Image, setup.SkippedImages, setup.SkippedInvalid, setup.VocabularySource,
             setup.Vocabulary.Count, setup.Train.Count, setup.Validation?.Count ?? 0, result.EmptyTrainingInstances,
             setup.TrainMapping.MissingLabels.Count, setup.TrainMapping.MissingLabels.Take(10).ToArray(), setup.TrainMapping.DroppedAssignments,
             setup.TestMapping?.MissingLabels.Count, Backbones.Name(options.Backbone), Cli.Kebab(options.Loss.ToString()),
@@ -227,7 +227,8 @@ internal static class TrainCommand
             grid.AddRow("images", Markup.Escape(s.Images) + (s.Image is { } image ? $", {image.Size}×{image.Size} pixels" : "") +
                 (s.SkippedImages > 0 ? $"; {s.SkippedImages:N0} skipped" : ""));
         grid.AddRow("labels", $"{s.Labels:N0} from {Markup.Escape(s.Vocabulary)}" + (s.MissingLabels > 0 ? $"; {s.MissingLabels:N0} labels of the data missing ({s.DroppedAssignments:N0} assignments dropped)" : ""));
-        grid.AddRow("instances", $"{s.TrainingInstances:N0} training ({s.EmptyTrainingInstances:N0} without labels), {s.ValidationInstances:N0} {(s.Test is null ? "validation" : "test")}");
+        grid.AddRow("instances", $"{s.TrainingInstances:N0} training ({s.EmptyTrainingInstances:N0} without labels), {s.ValidationInstances:N0} {(s.Test is null ? "validation" : "test")}" +
+            (s.SkippedInvalid > 0 ? $"; {s.SkippedInvalid:N0} invalid instances skipped" : ""));
         grid.AddRow("model", $"{s.Model} + {s.Loss} head ({s.Outputs:N0} outputs)");
         grid.AddRow("parameters", $"body {s.BackboneParameters:N0}; head {s.HeadParameters:N0}" +
             (s.EmbeddingHeadParameters is { } e ? $" (embedding head {e:N0}, sigmoid head {s.SigmoidHeadParameters:N0})" : $" (sigmoid head {s.SigmoidHeadParameters:N0})"));

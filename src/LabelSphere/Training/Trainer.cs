@@ -171,7 +171,7 @@ public static class Trainer
         // Resuming where nothing was ever written starts the run (a script may always ask to resume); resuming a
         // folder that holds something but no checkpoint cannot continue anything.
         if (run.Resume && !hasCheckpoint && !IsUnwritten(output))
-            throw new IOException($"{output} holds no checkpoint to resume from ({Path.Combine(CheckpointFolderName, "manifest.json")} is missing); run without resuming to start again");
+            throw new IOException($"{output} holds no checkpoint to resume from ({Path.Combine(CheckpointFolderName, "manifest.json")} is missing), so there is nothing to resume");
         Directory.CreateDirectory(output);
 
         int total = options.TotalSteps(train.Count);

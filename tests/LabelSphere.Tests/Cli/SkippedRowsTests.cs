@@ -41,6 +41,8 @@ public sealed class SkippedRowsTests : IDisposable
         Assert.Contains($"{test}: 1 invalid instances skipped; first: {test}:3:", predicted.Err);
         Assert.True(evaluated.ExitCode == 0, evaluated.Err);
         Assert.Contains($"{test}: 1 invalid instances skipped", evaluated.Err);
+        using var summary = System.Text.Json.JsonDocument.Parse(evaluated.Out);
+        Assert.Equal(1, summary.RootElement.GetProperty("skippedInvalid").GetInt32());
     }
 
     [Fact]
@@ -57,6 +59,9 @@ public sealed class SkippedRowsTests : IDisposable
         // Then it reports the skipped row with its line
         Assert.True(trained.ExitCode == 0, trained.Err);
         Assert.Contains($"{train}: 1 invalid instances skipped; first: {train}:6:", trained.Err);
+        using var summary = System.Text.Json.JsonDocument.Parse(trained.Out);
+        Assert.Equal(1, summary.RootElement.GetProperty("skippedInvalid").GetInt32());
+        Assert.Equal(59, summary.RootElement.GetProperty("trainingInstances").GetInt32());
     }
 
     [Fact]
