@@ -63,13 +63,13 @@ public sealed class NonFiniteModelTests : IDisposable
             else if (name.StartsWith("head")) Rewrite(file, (i, _) => i % 2 == 0 ? 1f : -1f);
         }
 
-        // When it predicts as JSON and as TSV
-        foreach (var result in new[] { CliRunner.Run("predict", run, data, "--json"), CliRunner.Run("predict", run, data) })
+        // When it predicts as JSON and as TSV, and evaluates
+        foreach (var result in new[] { CliRunner.Run("predict", run, data, "--json"), CliRunner.Run("predict", run, data), CliRunner.Run("evaluate", run, data, "--json") })
         {
-            // Then it fails in one line saying the scores cannot be ranked, and standard output stays empty
+            // Then each fails in one line saying the scores cannot be ranked, and standard output stays empty
             Assert.Equal(1, result.ExitCode);
             var line = Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-            Assert.Contains("not a number it can rank by", line);
+            Assert.Matches("not a number it can rank by|cannot be ranked", line);
             Assert.Equal("", result.Out);
         }
     }
