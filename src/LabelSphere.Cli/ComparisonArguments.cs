@@ -42,6 +42,8 @@ internal sealed class ComparisonArguments
 
     public readonly Option<int> Seed = new("--seed") { Description = "Seed of every run (default 0)", DefaultValueFactory = _ => Defaults.Seed };
 
+    public readonly Option<double> MinLabelled = TrainingData.MinLabelledOption();
+
     public readonly ReaderArguments Reader = new();
 
     public readonly ImageArguments Images = new();
@@ -61,7 +63,7 @@ internal sealed class ComparisonArguments
     {
         command.Arguments.Add(Train);
         command.Arguments.Add(Test);
-        foreach (var option in new Option[] { Embedding, Model, Steps, Output, ClassWeights, BatchSize, LearningRate, Optimizer, Hidden, Seed })
+        foreach (var option in new Option[] { Embedding, Model, Steps, Output, ClassWeights, BatchSize, LearningRate, Optimizer, Hidden, Seed, MinLabelled })
             if (option != ClassWeights || classWeights) command.Options.Add(option);
         foreach (var symbol in extra)
         {
@@ -94,6 +96,7 @@ internal sealed class ComparisonArguments
             LogEvery = Math.Min(Math.Max(1, evalEvery), Defaults.LogEvery),
             CheckpointEvery = 0,
             Loss = LossKind.Cosine,
+            MinLabelledShare = parse.GetValue(MinLabelled),
         };
         options.Validate();
         if (options.EvalEvery < 1) throw new ArgumentException("--eval-every must be at least 1");
@@ -120,7 +123,7 @@ internal sealed class ComparisonArguments
         var source = setup.Train.Labels;
         if (parse.GetValue(ClassWeights) is { } path)
         {
-            var annotations = AnnotationReader.Read(path, Reader.Get(parse));
+            var annotations = ReaderArguments.ReportSkipped(AnnotationReader.Read(path, Reader.Get(parse)));
             source = LabelMapping.Map(annotations.Vocabulary, annotations.Labels, setup.Vocabulary).Labels;
         }
         return Evaluation.ClassWeights.FromLabels(source);

@@ -32,6 +32,19 @@ internal sealed class ReaderArguments
         command.Options.Add(LabelNames);
     }
 
+    /// <summary>
+    /// One line on standard error when reading <paramref name="data"/> skipped invalid instances (--skip-invalid): how
+    /// many, and the first defect; returns the data.
+    /// </summary>
+    public static AnnotationSet ReportSkipped(AnnotationSet data)
+    {
+        var report = data.Report;
+        if (report.SkippedInvalid > 0)
+            Console.Error.WriteLine($"{report.Path}: {report.SkippedInvalid:N0} invalid instances skipped" +
+                (report.FirstErrors.Count > 0 ? $"; first: {report.FirstErrors[0]}" : ""));
+        return data;
+    }
+
     public ReaderOptions Get(ParseResult parse) => new()
     {
         Format = parse.GetValue(Format),

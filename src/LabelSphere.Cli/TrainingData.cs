@@ -1,3 +1,4 @@
+using System.CommandLine;
 using LabelSphere.Data;
 using LabelSphere.Embedding;
 using LabelSphere.Evaluation;
@@ -20,7 +21,7 @@ internal sealed record DataPaths(string Data, string? Test, string? Images, stri
 internal sealed record TrainingData(
     DataPaths Paths, LabelEmbedding? Embedding, LabelVocabulary Vocabulary, IInstanceSource Train, IInstanceSource? Validation,
     FeatureTransform? Features, ImageSourceOptions? Image, LabelMappingReport TrainMapping, LabelMappingReport? TestMapping,
-    string VocabularySource, int[] MostFrequent)
+    string VocabularySource, int[] MostFrequent, int SkippedInvalid)
 {
     /// <summary>Images left out with --skip-invalid so far (missing files, then undecodable ones as training meets them).</summary>
     public int SkippedImages =>
@@ -35,19 +36,50 @@ internal sealed record TrainingData(
         var embedding = embeddingPath is null ? null : LabelEmbedding.Load(embeddingPath);
         if (options.Loss == LossKind.Cosine && embedding is null)
             throw new ArgumentException("--loss cosine needs --embedding: the network learns to predict points of a label embedding (make one with 'labelsphere embed')");
-        var dataSet = AnnotationReader.Read(paths.Data, reader);
+        var dataSet = ReaderArguments.ReportSkipped(AnnotationReader.Read(paths.Data, reader));
         var vocabulary = embedding?.Vocabulary ?? dataSet.Vocabulary;
         var source = embedding is not null ? $"embedding {Path.GetFullPath(embeddingPath!)}" : $"the labels of {paths.Data}";
         var sources = options.Image is { } image
             ? ImageSources(paths, dataSet, vocabulary, image, validationShare, options.Seed, reader)
             : FeatureSources(paths, dataSet, vocabulary, validationShare, options, reader);
+        CheckLabelled(paths.Data, sources.Train, options, source, embedding is not null);
         return new TrainingData(paths, embedding, vocabulary, sources.Train, sources.Validation, sources.Features, options.Image,
-            sources.TrainMapping, sources.TestMapping, source, RankingMetrics.MostFrequent(sources.Train.Labels, 5));
+            sources.TrainMapping, sources.TestMapping, source, RankingMetrics.MostFrequent(sources.Train.Labels, 5),
+            dataSet.Report.SkippedInvalid + sources.TestSkippedInvalid);
+    }
+
+    /// <summary>Below this share of labelled training instances, training warns.</summary>
+    public const double LabelledWarningShare = 0.5;
+
+    /// <summary>--min-labelled: <see cref="TrainingOptions.MinLabelledShare"/>, for every verb that trains.</summary>
+    public static Option<double> MinLabelledOption() => new("--min-labelled")
+    {
+        Description = $"Smallest share of training instances that must carry a label of the vocabulary, 0 to 1 (default 0: at least one; below {LabelledWarningShare * 100:G3}% a warning)",
+        DefaultValueFactory = _ => 0,
+        Validators = { r => { if (r.GetValueOrDefault<double>() is var v && !(v >= 0 && v <= 1)) r.AddError($"--min-labelled must be between 0 and 1, got {v}"); } },
+    };
+
+    /// <summary>
+    /// Refuses training data of which no instance, or fewer than <see cref="TrainingOptions.MinLabelledShare"/>, carries
+    /// a label of the vocabulary (an embedding of another data set); one warning line below <see cref="LabelledWarningShare"/>.
+    /// </summary>
+    static void CheckLabelled(string data, IInstanceSource train, TrainingOptions options, string vocabularySource, bool fromEmbedding)
+    {
+        int labelled = 0;
+        for (int r = 0; r < train.Labels.Rows; r++) if (!train.Labels.Row(r).IsEmpty) labelled++;
+        double share = train.Count == 0 ? 0 : (double)labelled / train.Count;
+        if (labelled == 0)
+            throw new ArgumentException($"{data}: none of its {train.Count:N0} training instances carries one of the {train.Vocabulary.Count:N0} labels of {vocabularySource}" +
+                (fromEmbedding ? "; was the embedding made from this data set?" : ""));
+        if (!options.EnoughLabelled(labelled, train.Count))
+            throw new ArgumentException($"{data}: only {labelled:N0} of its {train.Count:N0} training instances ({share * 100:F1}%) carry a label of {vocabularySource}; --min-labelled asks for {options.MinLabelledShare * 100:G3}%");
+        if (share < LabelledWarningShare)
+            Console.Error.WriteLine($"warning: {data}: only {labelled:N0} of its {train.Count:N0} training instances ({share * 100:F1}%) carry a label of {vocabularySource}; the others carry none of its labels");
     }
 
     /// <summary>The instances of one kind of data, and what mapping their labels lost.</summary>
     sealed record Sources(IInstanceSource Train, IInstanceSource? Validation, FeatureTransform? Features, LabelMappingReport TrainMapping,
-                          LabelMappingReport? TestMapping);
+                          LabelMappingReport? TestMapping, int TestSkippedInvalid);
 
     static Sources FeatureSources(DataPaths paths, AnnotationSet dataSet, LabelVocabulary vocabulary, double validationShare, TrainingOptions options, ReaderOptions reader)
     {
@@ -59,16 +91,17 @@ internal sealed record TrainingData(
         var train = new FeatureSource(dataSet.Features, labels, vocabulary, transform, trainRows);
         FeatureSource? validation = validationRows.Length > 0 ? new FeatureSource(dataSet.Features, labels, vocabulary, transform, validationRows) : null;
         LabelMappingReport? testMapping = null;
+        int testSkipped = 0;
         if (paths.Test is not null)
         {
-            var testSet = AnnotationReader.Read(paths.Test, reader);
+            var testSet = ReaderArguments.ReportSkipped(AnnotationReader.Read(paths.Test, reader));
+            testSkipped = testSet.Report.SkippedInvalid;
             if (testSet.Features is null) throw new ArgumentException($"{paths.Test}: has no features");
-            if (testSet.Features.Columns > transform.Columns)
-                throw new ArgumentException($"{paths.Test}: has {testSet.Features.Columns} features, the training data {transform.Columns}");
+            transform.CheckFeatures(testSet.Features, paths.Test);
             (var testLabels, testMapping) = LabelMapping.Map(testSet.Vocabulary, testSet.Labels, vocabulary);
             validation = new FeatureSource(testSet.Features, testLabels, vocabulary, transform);
         }
-        return new Sources(train, validation, transform, mapping, testMapping);
+        return new Sources(train, validation, transform, mapping, testMapping, testSkipped);
     }
 
     static Sources ImageSources(DataPaths paths, AnnotationSet dataSet, LabelVocabulary vocabulary, ImageSourceOptions image, double validationShare, int seed, ReaderOptions reader)
@@ -79,12 +112,14 @@ internal sealed record TrainingData(
         var train = all.Select(trainRows);
         ImageSource? validation = validationRows.Length > 0 ? all.Select(validationRows) : null;
         LabelMappingReport? testMapping = null;
+        int testSkipped = 0;
         if (paths.Test is not null)
         {
-            var testSet = AnnotationReader.Read(paths.Test, reader);
+            var testSet = ReaderArguments.ReportSkipped(AnnotationReader.Read(paths.Test, reader));
+            testSkipped = testSet.Report.SkippedInvalid;
             (validation, testMapping) = new ImageSource(testSet, paths.TestImages ?? paths.Images!, image).MapLabels(vocabulary);
         }
-        return new Sources(train, validation, null, mapping, testMapping);
+        return new Sources(train, validation, null, mapping, testMapping, testSkipped);
     }
 
     /// <summary>

@@ -23,10 +23,11 @@ internal static class DemoCommand
         var data = new Option<string?>("--data") { Description = "Run on these annotations (with features) instead of the synthetic world; 20% are held out for testing" };
         var output = new Option<string?>("--out") { Description = "Report folder (a new folder under the system's temporary folder by default)" };
         var seed = new Option<int>("--seed") { Description = "Seed of the world and of training", DefaultValueFactory = _ => 0 };
+        var minLabelled = TrainingData.MinLabelledOption();
         var reader = new ReaderArguments();
         var command = new Command("demo", "Run the paper end to end in a few minutes: synthetic world, embedding, neighbours, training both heads, comparison")
         {
-            data, output, seed, OutputArguments.Overwrite,
+            data, output, seed, minLabelled, OutputArguments.Overwrite,
         };
         reader.AddTo(command);
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
@@ -80,7 +81,8 @@ internal static class DemoCommand
             Cli.PrintScores($"closest to {a} + {b}", embedding.Arithmetic($"{a} + {b}", 5).Nearest);
 
             // 4–5. Both heads, trained identically, measured on the test set every 100 steps.
-            var options = new TrainingOptions { Loss = LossKind.Cosine, Steps = Steps, EvalEvery = EvalEvery, LogEvery = EvalEvery, CheckpointEvery = 0, Seed = seedValue };
+            var options = new TrainingOptions { Loss = LossKind.Cosine, Steps = Steps, EvalEvery = EvalEvery, LogEvery = EvalEvery, CheckpointEvery = 0, Seed = seedValue,
+                                           MinLabelledShare = parse.GetValue(minLabelled) };
             var setup = testPath.Length > 0
                 ? TrainingData.Prepare(new DataPaths(trainPath, testPath, null, null), 0, embeddingFolder, readerOptions, options)
                 : TrainingData.Prepare(new DataPaths(trainPath, null, null, null), 0.2, embeddingFolder, readerOptions, options);

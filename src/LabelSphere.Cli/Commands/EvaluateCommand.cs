@@ -54,7 +54,7 @@ internal static class EvaluateCommand
             var imageFolder = parse.GetValue(images);
             ImageArguments.CheckModelInput(predictor, modelPath, dataPath, imageFolder);
             var readerOptions = reader.Get(parse);
-            var dataSet = AnnotationReader.Read(dataPath, readerOptions);
+            var dataSet = ReaderArguments.ReportSkipped(AnnotationReader.Read(dataPath, readerOptions));
             if (dataSet.Labels.NonZeros == 0) throw new ArgumentException($"{dataPath}: carries no labels; evaluate needs the true labels of the test instances");
             // The network scores the labels it was trained on; labels added zero-shot since are ranked by predict only.
             var (source, mapping) = imageFolder is not null
@@ -69,7 +69,7 @@ internal static class EvaluateCommand
             LabelMappingReport? weightMapping = null;
             if (weightsPath is not null)
             {
-                var annotations = AnnotationReader.Read(weightsPath, readerOptions);
+                var annotations = ReaderArguments.ReportSkipped(AnnotationReader.Read(weightsPath, readerOptions));
                 (weightLabels, weightMapping) = LabelMapping.Map(annotations.Vocabulary, annotations.Labels, labels);
                 if (weightLabels.NonZeros == 0)
                     throw new ArgumentException($"--class-weights: {weightsPath} carries none of the model's {labels.Count:N0} labels");
@@ -90,7 +90,7 @@ internal static class EvaluateCommand
             var summary = new Summary(
                 predictor.Folder, Cli.Kebab(predictor.Manifest.Loss.ToString()), Backbones.Name(predictor.Manifest.Options.Backbone),
                 Path.GetFullPath(dataPath), imageFolder is null ? null : Path.GetFullPath(imageFolder),
-                report.Classes.Instances, source.Count, source is ImageSource { SkippedImages: var skipped } ? skipped : 0,
+                report.Classes.Instances, source.Count, source is ImageSource { SkippedImages: var skipped } ? skipped : 0, dataSet.Report.SkippedInvalid,
                 labels.Count, predictor.Labels.Count - labels.Count, report.ClassesEvaluated, report.ClassesWithoutPositives,
                 mapping.MissingLabels.Count, mapping.MissingLabels.Take(10).ToArray(), mapping.DroppedAssignments,
                 weightSource, weightsPath is null ? null : Path.GetFullPath(weightsPath), weightMapping?.MissingLabels.Count,
@@ -134,7 +134,7 @@ internal static class EvaluateCommand
 
     /// <summary>What <c>evaluate --json</c> prints: the run's inputs, the headline figures and the full report.</summary>
     internal sealed record Summary(
-        string Model, string Loss, string Backbone, string Data, string? Images, int Instances, int DataInstances, int SkippedImages,
+        string Model, string Loss, string Backbone, string Data, string? Images, int Instances, int DataInstances, int SkippedImages, int SkippedInvalid,
         int Classes, int ZeroShotLabelsNotEvaluated, int ClassesEvaluated, int ClassesWithoutPositives,
         int UnknownLabels, IReadOnlyList<string> FirstUnknownLabels, long DroppedAssignments,
         FrequencySource ClassWeights, string? ClassWeightsFile, int? ClassWeightsUnknownLabels,
@@ -161,6 +161,7 @@ internal static class EvaluateCommand
         grid.AddRow("model", Markup.Escape($"{s.Model} ({s.Backbone} + {s.Loss} head)"));
         grid.AddRow("data", Markup.Escape(s.Data + (s.Images is null ? "" : $" (images in {s.Images})")));
         grid.AddRow("instances", $"{s.Instances:N0}" + (s.SkippedImages > 0 ? $" ({s.SkippedImages:N0} images skipped)" : "") +
+            (s.SkippedInvalid > 0 ? $" ({s.SkippedInvalid:N0} invalid instances skipped)" : "") +
             $"; {m.Instances.InstancesWithoutLabels:N0} without labels (they count as 0 in P@k, nDCG@k, PSP@k)");
         grid.AddRow("classes", $"{s.Classes:N0}; {s.ClassesWithoutPositives:N0} without test positives (left out of MAP, AP and mAP)" +
             (s.ZeroShotLabelsNotEvaluated > 0 ? $"; {s.ZeroShotLabelsNotEvaluated:N0} labels added zero-shot not evaluated" : ""));

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -40,7 +41,7 @@ internal static class PredictCommand
             int p = parse.GetValue(top);
             if (p > predictor.Labels.Count) throw new ArgumentException($"--top must be between 1 and the number of labels ({predictor.Labels.Count}), got {p}");
             var readerOptions = reader.Get(parse);
-            var dataSet = AnnotationReader.Read(dataPath, readerOptions);
+            var dataSet = ReaderArguments.ReportSkipped(AnnotationReader.Read(dataPath, readerOptions));
             IInstanceSource source;
             LabelMappingReport mapping;
             IReadOnlyList<string>? instanceIds;
@@ -52,34 +53,38 @@ internal static class PredictCommand
             else
             {
                 (source, mapping) = predictor.FeatureSource(dataSet);
-                instanceIds = dataSet.InstanceIds;
+                instanceIds = null;
             }
             var ranked = predictor.Predict(source, p, ct);
-            string Instance(int i) => instanceIds is { } ids ? ids[i] : i.ToString(CultureInfo.InvariantCulture);
+            string Instance(int i) => instanceIds is { } ids ? ids[i] : dataSet.InstanceName(i);
 
             if (parse.GetValue(Cli.Json))
             {
-                using var stdout = Console.OpenStandardOutput();
-                using var json = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true });
-                json.WriteStartArray();
-                for (int i = 0; i < ranked.Length; i++)
+                // The whole document is built before a byte reaches standard output, so a failure never leaves half of it there.
+                var buffer = new ArrayBufferWriter<byte>();
+                using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
                 {
-                    if (ranked[i].Length == 0) continue;
-                    json.WriteStartObject();
-                    json.WriteString("instance", Instance(i));
-                    json.WriteStartArray("labels");
-                    foreach (var label in ranked[i])
+                    json.WriteStartArray();
+                    for (int i = 0; i < ranked.Length; i++)
                     {
+                        if (ranked[i].Length == 0) continue;
                         json.WriteStartObject();
-                        json.WriteString("label", label.Name);
-                        json.WriteNumber("score", label.Score);
+                        json.WriteString("instance", Instance(i));
+                        json.WriteStartArray("labels");
+                        foreach (var label in ranked[i])
+                        {
+                            json.WriteStartObject();
+                            json.WriteString("label", label.Name);
+                            json.WriteNumber("score", label.Score);
+                            json.WriteEndObject();
+                        }
+                        json.WriteEndArray();
                         json.WriteEndObject();
                     }
                     json.WriteEndArray();
-                    json.WriteEndObject();
                 }
-                json.WriteEndArray();
-                json.Flush();
+                using var stdout = Console.OpenStandardOutput();
+                stdout.Write(buffer.WrittenSpan);
                 stdout.WriteByte((byte)'\n');
             }
             else

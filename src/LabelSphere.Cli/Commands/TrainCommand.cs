@@ -45,6 +45,7 @@ internal static class TrainCommand
         var logEvery = new Option<int>("--log-every") { Description = $"Write a line to train.jsonl every this many steps (default {defaults.LogEvery})", DefaultValueFactory = _ => defaults.LogEvery };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = $"Checkpoint every this many steps (default {defaults.CheckpointEvery}; 0 = only when stopped)", DefaultValueFactory = _ => defaults.CheckpointEvery };
         var priorBias = new Option<bool>("--prior-bias") { Description = "Sigmoid head: start each label's bias at the log-odds of its training frequency (default true)", DefaultValueFactory = _ => defaults.PriorBias };
+        var minLabelled = TrainingData.MinLabelledOption();
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint (same data and options)" };
         var threads = new Option<int?>("--threads") { Description = "CPU threads libtorch uses (its default otherwise)" };
         var reader = new ReaderArguments();
@@ -54,7 +55,7 @@ internal static class TrainCommand
         {
             data, embeddingFolder, loss, model, output, test, fraction, epochs, steps, batchSize, lr, optimizer, momentum,
             weightDecay, schedule, warmup, seed, device, hidden, dropout, features, evalEvery, logEvery,
-            checkpointEvery, priorBias, resume, threads, OutputArguments.Overwrite, Cli.Json,
+            checkpointEvery, priorBias, minLabelled, resume, threads, OutputArguments.Overwrite, Cli.Json,
         };
         reader.AddTo(command);
         images.AddTo(command);
@@ -86,6 +87,7 @@ internal static class TrainCommand
                 LogEvery = parse.GetValue(logEvery),
                 CheckpointEvery = parse.GetValue(checkpointEvery),
                 Device = parse.GetValue(device),
+                MinLabelledShare = parse.GetValue(minLabelled),
             };
             options.Validate();
             var testPath = parse.GetValue(test);
@@ -122,6 +124,8 @@ internal static class TrainCommand
             };
             bool json = parse.GetValue(Cli.Json);
             if (!json) PrintSetup(setup, options);
+            if (run.Resume && Trainer.IsUnwritten(run.Output))
+                Cli.Err.MarkupLine($"[yellow]--resume: {Markup.Escape(run.Output)} holds no checkpoint yet; the run starts from step 0[/]");
             var result = await Task.Run(() => TrainWithProgress(run, ct), CancellationToken.None);
             var summary = Summarize(setup, options, result);
             if (json) Cli.WriteJson(summary);
@@ -181,7 +185,7 @@ internal static class TrainCommand
     }
 
     internal sealed record Summary(
-        string Data, string? Test, string? Images, string? TestImages, ImageSourceOptions? Image, int SkippedImages,
+        string Data, string? Test, string? Images, string? TestImages, ImageSourceOptions? Image, int SkippedImages, int SkippedInvalid,
         string Vocabulary, int Labels, int TrainingInstances, int ValidationInstances,
         int EmptyTrainingInstances, int MissingLabels, IReadOnlyList<string> FirstMissingLabels, long DroppedAssignments,
         int? TestMissingLabels, string Model, string Loss, int Outputs, long BackboneParameters, long HeadParameters,
@@ -196,7 +200,7 @@ internal static class TrainCommand
         string? FullPath(string? path) => path is null ? null : Path.GetFullPath(path);
         return new Summary(
             Path.GetFullPath(paths.Data), FullPath(paths.Test), FullPath(paths.Images),
-            paths.Test is null ? null : FullPath(paths.TestImages ?? paths.Images), setup.Image, setup.SkippedImages, setup.VocabularySource,
+            paths.Test is null ? null : FullPath(paths.TestImages ?? paths.Images), setup.Image, setup.SkippedImages, setup.SkippedInvalid, setup.VocabularySource,
             setup.Vocabulary.Count, setup.Train.Count, setup.Validation?.Count ?? 0, result.EmptyTrainingInstances,
             setup.TrainMapping.MissingLabels.Count, setup.TrainMapping.MissingLabels.Take(10).ToArray(), setup.TrainMapping.DroppedAssignments,
             setup.TestMapping?.MissingLabels.Count, Backbones.Name(options.Backbone), Cli.Kebab(options.Loss.ToString()),
@@ -231,7 +235,8 @@ internal static class TrainCommand
             grid.AddRow("images", Markup.Escape(s.Images) + (s.Image is { } image ? $", {image.Size}×{image.Size} pixels" : "") +
                 (s.SkippedImages > 0 ? $"; {s.SkippedImages:N0} skipped" : ""));
         grid.AddRow("labels", $"{s.Labels:N0} from {Markup.Escape(s.Vocabulary)}" + (s.MissingLabels > 0 ? $"; {s.MissingLabels:N0} labels of the data missing ({s.DroppedAssignments:N0} assignments dropped)" : ""));
-        grid.AddRow("instances", $"{s.TrainingInstances:N0} training ({s.EmptyTrainingInstances:N0} without labels), {s.ValidationInstances:N0} {(s.Test is null ? "validation" : "test")}");
+        grid.AddRow("instances", $"{s.TrainingInstances:N0} training ({s.EmptyTrainingInstances:N0} without labels), {s.ValidationInstances:N0} {(s.Test is null ? "validation" : "test")}" +
+            (s.SkippedInvalid > 0 ? $"; {s.SkippedInvalid:N0} invalid instances skipped" : ""));
         grid.AddRow("model", $"{s.Model} + {s.Loss} head ({s.Outputs:N0} outputs)");
         grid.AddRow("parameters", $"body {s.BackboneParameters:N0}; head {s.HeadParameters:N0}" +
             (s.EmbeddingHeadParameters is { } e ? $" (embedding head {e:N0}, sigmoid head {s.SigmoidHeadParameters:N0})" : $" (sigmoid head {s.SigmoidHeadParameters:N0})"));

@@ -46,7 +46,26 @@ public static class AnnotationReader
             }
             if (chunk.InstanceIds is { } chunkIds) (ids ??= []).AddRange(chunkIds);
         }
-        return new AnnotationSet(stream.Vocabulary, labels.Build(stream.Vocabulary.Count), stream.Report,
-            features?.Build(stream.FeatureCount), ids);
+        var labelMatrix = labels.Build(stream.Vocabulary.Count);
+        return new AnnotationSet(stream.Vocabulary, labelMatrix, stream.Report,
+            features?.Build(stream.FeatureCount, stream.FeatureNames), ids, Rows(stream.SkippedRows, labelMatrix.Rows));
+    }
+
+    /// <summary>[kept] the 0-based file row of each instance kept when <paramref name="skipped"/> rows were skipped; null when none was.</summary>
+    static int[]? Rows(IReadOnlyList<int> skipped, int kept)
+    {
+        if (skipped.Count == 0) return null;
+        var rows = new int[kept];
+        int next = 0, row = 0;
+        for (int i = 0; i < kept; i++, row++)
+        {
+            while (next < skipped.Count && skipped[next] == row)
+            {
+                next++;
+                row++;
+            }
+            rows[i] = row;
+        }
+        return rows;
     }
 }

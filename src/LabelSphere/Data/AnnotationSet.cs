@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace LabelSphere.Data;
 
 /// <summary>The formats LabelSphere reads annotations from.</summary>
@@ -25,7 +27,7 @@ public sealed class AnnotationSet
 {
     /// <summary>Bundles the parts; the label matrix's columns must match the vocabulary.</summary>
     public AnnotationSet(LabelVocabulary vocabulary, LabelMatrix labels, ReadReport report,
-                         FeatureMatrix? features = null, IReadOnlyList<string>? instanceIds = null)
+                         FeatureMatrix? features = null, IReadOnlyList<string>? instanceIds = null, IReadOnlyList<int>? rows = null)
     {
         if (labels.Columns != vocabulary.Count)
             throw new ArgumentException($"label matrix has {labels.Columns} columns but the vocabulary {vocabulary.Count} labels");
@@ -33,11 +35,14 @@ public sealed class AnnotationSet
             throw new ArgumentException($"features have {features.Rows} rows but labels {labels.Rows}");
         if (instanceIds is not null && instanceIds.Count != labels.Rows)
             throw new ArgumentException($"{instanceIds.Count} instance ids for {labels.Rows} instances");
+        if (rows is not null && rows.Count != labels.Rows)
+            throw new ArgumentException($"{rows.Count} rows for {labels.Rows} instances");
         Vocabulary = vocabulary;
         Labels = labels;
         Report = report;
         Features = features;
         InstanceIds = instanceIds;
+        Rows = rows;
     }
 
     /// <summary>Label names in id order.</summary>
@@ -54,6 +59,19 @@ public sealed class AnnotationSet
 
     /// <summary>What the reader counted: instances, empty instances, skipped lines.</summary>
     public ReadReport Report { get; }
+
+    /// <summary>
+    /// [instances] each instance's 0-based row among the file's instances, counting those skipped as invalid; null
+    /// when every row was kept (the row is then the instance's index) or the format names its instances.
+    /// </summary>
+    public IReadOnlyList<int>? Rows { get; }
+
+    /// <summary>
+    /// How output names instance <paramref name="instance"/>: its id where the format has them, else its 0-based row
+    /// in the file, so that skipping an invalid row never renumbers the instances after it.
+    /// </summary>
+    public string InstanceName(int instance) =>
+        InstanceIds is { } ids ? ids[instance] : (Rows?[instance] ?? instance).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Number of instances.</summary>
     public int Count => Labels.Rows;

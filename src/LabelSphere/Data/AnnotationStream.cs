@@ -13,6 +13,7 @@ public sealed record AnnotationChunk(LabelMatrix Labels, FeatureMatrix? Features
 public abstract class AnnotationStream : IDisposable
 {
     readonly List<AnnotationError> errors = [];
+    List<int>? skippedRows;
     int instances;
     int empty;
     int skipped;
@@ -40,6 +41,9 @@ public abstract class AnnotationStream : IDisposable
 
     /// <summary>Number of features, or 0 when the format has none.</summary>
     public virtual int FeatureCount => 0;
+
+    /// <summary>The features' names in feature-id order where the data declares them (ARFF attributes, an XC _features.txt), else null.</summary>
+    public virtual IReadOnlyList<string>? FeatureNames => null;
 
     /// <summary>Bytes of the file consumed so far, for progress; never more than <see cref="TotalBytes"/>.</summary>
     public virtual long BytesRead => 0;
@@ -88,6 +92,19 @@ public abstract class AnnotationStream : IDisposable
         skipped++;
         if (errors.Count < ReadReport.MaxKeptErrors) errors.Add(error);
     }
+
+    /// <summary>
+    /// <see cref="Invalid"/> for the instance at 0-based row <paramref name="row"/> of a format without instance ids,
+    /// so that the instances kept are still named by their row in the file (<see cref="AnnotationSet.InstanceName"/>).
+    /// </summary>
+    protected void InvalidRow(int row, long line, string field, string problem)
+    {
+        Invalid(line, field, problem);
+        (skippedRows ??= []).Add(row);
+    }
+
+    /// <summary>0-based rows of the instances skipped as invalid, ascending, in formats without instance ids.</summary>
+    public IReadOnlyList<int> SkippedRows => skippedRows ?? [];
 
     /// <summary>
     /// Stops at a defect that makes the whole file unreadable (a bad header), whatever the options;

@@ -8,7 +8,8 @@ namespace LabelSphere.Data;
 /// labels), then one line per instance <c>l1,l2,... f:v f:v ...</c> with 0-based ids. A line that starts with a space
 /// has no labels; a blank line is an instance with neither labels nor features. Label names come from
 /// <see cref="ReaderOptions.LabelNamesPath"/>, else from <c>prefix_labels.txt</c> beside a <c>prefix_data.txt</c>
-/// file, else they are the ids themselves ("0", "1", ...).
+/// file, else they are the ids themselves ("0", "1", ...). Feature names, where <c>prefix_features.txt</c> lies beside
+/// the data file, are read too (one a line, as many as the header's F), so that a model can tell its feature space.
 /// </summary>
 internal sealed class ExtremeTextReader : AnnotationStream
 {
@@ -19,6 +20,7 @@ internal sealed class ExtremeTextReader : AnnotationStream
     // featureSeen[id] == row when feature id was already given on the current line.
     int[]? featureSeen;
     int row;
+    readonly string[]? featureNames;
 
     /// <summary>Opens <paramref name="path"/>, reads its header and the label names.</summary>
     public ExtremeTextReader(string path, ReaderOptions options) : base(path, AnnotationFormat.ExtremeText, options)
@@ -33,6 +35,7 @@ internal sealed class ExtremeTextReader : AnnotationStream
             if (labelCount == 0)
                 throw Fatal(1, "header", "the header 'N F L' declares L = 0 labels; a data set needs at least one (lines without labels start with a space)");
             vocabulary = ReadLabelNames(path, options.LabelNamesPath, labelCount);
+            featureNames = ReadFeatureNames(path, featureCount);
         }
         catch
         {
@@ -48,19 +51,42 @@ internal sealed class ExtremeTextReader : AnnotationStream
     public override int FeatureCount => featureCount;
 
     /// <inheritdoc />
+    public override IReadOnlyList<string>? FeatureNames => featureNames;
+
+    /// <inheritdoc />
     public override long BytesRead => source.BytesRead;
 
     /// <summary>
     /// The label names file used when none is given: <c>prefix_labels.txt</c> beside <c>prefix_data.txt</c>, or null
     /// when the data file is not named that way or the names file does not exist.
     /// </summary>
-    public static string? DefaultLabelNamesPath(string dataPath)
+    public static string? DefaultLabelNamesPath(string dataPath) => Beside(dataPath, "_labels.txt");
+
+    /// <summary>The feature names file: <c>prefix_features.txt</c> beside <c>prefix_data.txt</c>, or null when there is none.</summary>
+    public static string? FeatureNamesPath(string dataPath) => Beside(dataPath, "_features.txt");
+
+    static string? Beside(string dataPath, string suffix)
     {
-        const string suffix = "_data.txt";
+        const string dataSuffix = "_data.txt";
         var name = System.IO.Path.GetFileName(dataPath);
-        if (!name.EndsWith(suffix, StringComparison.OrdinalIgnoreCase)) return null;
-        var candidate = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(dataPath) ?? "", name[..^suffix.Length] + "_labels.txt");
+        if (!name.EndsWith(dataSuffix, StringComparison.OrdinalIgnoreCase)) return null;
+        var candidate = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(dataPath) ?? "", name[..^dataSuffix.Length] + suffix);
         return File.Exists(candidate) ? candidate : null;
+    }
+
+    /// <summary>The names in <see cref="FeatureNamesPath"/>, one per feature, or null when there is no such file.</summary>
+    static string[]? ReadFeatureNames(string dataPath, int featureCount)
+    {
+        var namesPath = FeatureNamesPath(dataPath);
+        if (namesPath is null) return null;
+        var names = new List<string>(featureCount);
+        using var lines = new LineSource(namesPath);
+        while (lines.ReadLine() is { } line) names.Add(line);
+        while (names.Count > featureCount && names[^1].Length == 0) names.RemoveAt(names.Count - 1);
+        if (names.Count != featureCount)
+            throw new AnnotationFormatException(new AnnotationError(namesPath, names.Count + 1, "feature names",
+                $"{names.Count} feature names for the {featureCount} features that {System.IO.Path.GetFileName(dataPath)} declares"));
+        return [.. names];
     }
 
     /// <summary>Parses a header line <c>N F L</c>: three non-negative integers separated by spaces or tabs.</summary>
@@ -121,7 +147,7 @@ internal sealed class ExtremeTextReader : AnnotationStream
             instances++;
             if (instances > declaredInstances)
             {
-                Invalid(source.LineNumber, "instances", $"instance {instances} is past the header's instance count {declaredInstances}");
+                InvalidRow((int)(instances - 1), source.LineNumber, "instances", $"instance {instances} is past the header's instance count {declaredInstances}");
                 continue;
             }
             labels.Clear();
@@ -129,7 +155,7 @@ internal sealed class ExtremeTextReader : AnnotationStream
             featureValues.Clear();
             if (!TryParseInstance(line, labels, featureIds, featureValues, out var field, out var problem))
             {
-                Invalid(source.LineNumber, field, problem);
+                InvalidRow((int)(instances - 1), source.LineNumber, field, problem);
                 continue;
             }
             Accepted(chunk.Add(CollectionsMarshal.AsSpan(labels), CollectionsMarshal.AsSpan(featureIds), CollectionsMarshal.AsSpan(featureValues)));

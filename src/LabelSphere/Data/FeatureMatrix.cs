@@ -10,8 +10,11 @@ public sealed class FeatureMatrix
     readonly int[] indices;
     readonly float[] values;
 
-    /// <summary>Wraps CSR arrays; column ids must be below <paramref name="columns"/>.</summary>
-    public FeatureMatrix(long[] offsets, int[] indices, float[] values, int columns)
+    /// <summary>
+    /// Wraps CSR arrays; column ids must be below <paramref name="columns"/>. <paramref name="names"/> are the
+    /// features' names in column order where the format has them (ARFF attributes), else null.
+    /// </summary>
+    public FeatureMatrix(long[] offsets, int[] indices, float[] values, int columns, IReadOnlyList<string>? names = null)
     {
         ArgumentNullException.ThrowIfNull(offsets);
         if (indices.Length != values.Length) throw new ArgumentException("indices and values differ in length");
@@ -19,11 +22,16 @@ public sealed class FeatureMatrix
             throw new ArgumentException("offsets must start at 0 and end at the number of values", nameof(offsets));
         foreach (var c in indices)
             if ((uint)c >= (uint)columns) throw new ArgumentException($"feature id {c} is outside 0..{columns - 1}", nameof(indices));
+        if (names is not null && names.Count != columns) throw new ArgumentException($"{names.Count} feature names for {columns} features", nameof(names));
         this.offsets = offsets;
         this.indices = indices;
         this.values = values;
         Columns = columns;
+        Names = names;
     }
+
+    /// <summary>The features' names in column order, or null when the format has none.</summary>
+    public IReadOnlyList<string>? Names { get; }
 
     /// <summary>Number of instances.</summary>
     public int Rows => offsets.Length - 1;
@@ -74,6 +82,6 @@ public sealed class FeatureMatrixBuilder
         values.RemoveRange(start, values.Count - start);
     }
 
-    /// <summary>The matrix.</summary>
-    public FeatureMatrix Build(int columns) => new([.. offsets], [.. indices], [.. values], columns);
+    /// <summary>The matrix, with the features' <paramref name="names"/> where the format has them.</summary>
+    public FeatureMatrix Build(int columns, IReadOnlyList<string>? names = null) => new([.. offsets], [.. indices], [.. values], columns, names);
 }

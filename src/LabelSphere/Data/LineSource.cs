@@ -1,5 +1,5 @@
-using System.IO.Compression;
 using System.Text;
+using LabelSphere.IO;
 
 namespace LabelSphere.Data;
 
@@ -14,11 +14,14 @@ internal sealed class LineSource : IDisposable
     long lastPosition;
     bool disposed;
 
-    /// <summary>Opens <paramref name="path"/>; files ending in <c>.gz</c> are decompressed as they are read.</summary>
+    /// <summary>
+    /// Opens <paramref name="path"/>; files ending in <c>.gz</c> are decompressed as they are read, and one that is not
+    /// gzip, is corrupt or stops before its end is an <see cref="InvalidDataException"/> naming the file.
+    /// </summary>
     public LineSource(string path)
     {
         file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        Stream stream = IsGzip(path) ? new GZipStream(file, CompressionMode.Decompress) : file;
+        Stream stream = IsGzip(path) ? new CheckedGzipStream(file, path) : file;
         reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
     }
 

@@ -20,6 +20,7 @@ internal sealed class MulanArffReader : AnnotationStream
     readonly int[] featureOf;
     readonly Dictionary<string, int>?[] nominalIndex;
     readonly int featureCount;
+    readonly string[] featureNames;
     char[] scratch = new char[256];
     // indexSeen[a] == row when attribute a was already given in the current sparse row.
     int[]? indexSeen;
@@ -86,6 +87,8 @@ internal sealed class MulanArffReader : AnnotationStream
                 }
             }
             vocabulary = new LabelVocabulary(labelNames);
+            featureNames = new string[featureCount];
+            for (int a = 0; a < attributes.Length; a++) if (featureOf[a] >= 0) featureNames[featureOf[a]] = attributes[a].Name;
         }
         catch
         {
@@ -102,6 +105,9 @@ internal sealed class MulanArffReader : AnnotationStream
 
     /// <inheritdoc />
     public override int FeatureCount => featureCount;
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string>? FeatureNames => featureNames;
 
     /// <inheritdoc />
     public override long BytesRead => source.BytesRead;
@@ -142,10 +148,12 @@ internal sealed class MulanArffReader : AnnotationStream
         List<int> labels = [];
         List<int> featureIds = [];
         List<float> featureValues = [];
+        int rowNumber = -1;
         while (source.ReadLine() is { } line)
         {
             var row = line.AsSpan().Trim();
             if (row.IsEmpty || row[0] == '%') continue;
+            rowNumber++;
             labels.Clear();
             featureIds.Clear();
             featureValues.Clear();
@@ -154,7 +162,7 @@ internal sealed class MulanArffReader : AnnotationStream
                 : ParseDense(row, labels, featureIds, featureValues);
             if (problem is not null)
             {
-                Invalid(source.LineNumber, field, problem);
+                InvalidRow(rowNumber, source.LineNumber, field, problem);
                 continue;
             }
             Accepted(chunk.Add(CollectionsMarshal.AsSpan(labels), CollectionsMarshal.AsSpan(featureIds), CollectionsMarshal.AsSpan(featureValues)));

@@ -31,6 +31,10 @@ public static class ModelEvaluation
         Inference.ForEachBatch(model, source, device, batchSize, (batch, outputs) =>
         {
             var scores = model.Head.Scores(outputs).cpu().contiguous().data<float>().ToArray();
+            // NaN sorts anywhere: metrics over it would be numbers that mean nothing.
+            for (int i = 0; i < scores.Length; i++)
+                if (!float.IsFinite(scores[i]))
+                    throw new InvalidDataException($"the model scores instance {batch.Indices[i / labels]} {scores[i]} for label {i % labels}, which cannot be ranked; its weights or that instance's inputs are out of range");
             metrics.Add(scores, source.Labels.SelectRows(batch.Indices));
             if (all is not null)
             {

@@ -1,5 +1,7 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
+using LabelSphere.Embedding;
 using LabelSphere.IO;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -83,7 +85,7 @@ public static class Checkpoint
         if (differences.Count > 0)
             throw new ArgumentException($"the checkpoint in {folder} was made with other options; resume with the same ones ({string.Join("; ", differences)})");
         if (state.Data != data)
-            throw new ArgumentException($"the checkpoint in {folder} was made on other training data ({state.Data}, now {data}); resume with the same data");
+            throw new ArgumentException($"the checkpoint in {folder} was made on other training data or with another embedding; resume with the same ones ({string.Join("; ", FingerprintDifferences(state.Data, data))})");
 
         ModuleState.Load(model, Path.Combine(folder, WeightsFolder));
         optimizer.load_state_dict(Path.Combine(folder, OptimizerFile));
@@ -93,13 +95,52 @@ public static class Checkpoint
         return state;
     }
 
-    /// <summary>A fingerprint of a source's instances: count, input shape and a hash of the label sets.</summary>
-    public static string Fingerprint(IInstanceSource source)
+    /// <summary>
+    /// A fingerprint of what a run learns from: the count and input shape of <paramref name="source"/>'s instances, a
+    /// hash of their label sets and vocabulary, a hash of their inputs (<see cref="IInstanceSource.AppendInputs"/>),
+    /// and a hash of <paramref name="embedding"/>'s labels and vectors (the cosine head's targets), as comma-separated
+    /// parts that <see cref="FingerprintDifferences"/> compares.
+    /// </summary>
+    public static string Fingerprint(IInstanceSource source, LabelEmbedding? embedding = null)
     {
+        ArgumentNullException.ThrowIfNull(source);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(source.Labels.Offsets));
-        hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(source.Labels.Indices));
-        foreach (var name in source.Vocabulary.Names) hash.AppendData(System.Text.Encoding.UTF8.GetBytes(name + "\n"));
-        return $"{source.Count} instances, input [{string.Join(", ", source.InputShape)}], labels {Convert.ToHexStringLower(hash.GetHashAndReset())[..16]}";
+        hash.AppendData(MemoryMarshal.AsBytes(source.Labels.Offsets));
+        hash.AppendData(MemoryMarshal.AsBytes(source.Labels.Indices));
+        AppendNames(hash, source.Vocabulary);
+        var labels = Digest(hash);
+        source.AppendInputs(hash);
+        var inputs = Digest(hash);
+        var fingerprint = $"{source.Count} instances, input [{string.Join(" ", source.InputShape)}], labels {labels}, inputs {inputs}";
+        if (embedding is null) return fingerprint;
+        AppendNames(hash, embedding.Vocabulary);
+        hash.AppendData(MemoryMarshal.AsBytes(embedding.Vectors));
+        return $"{fingerprint}, embedding {Digest(hash)}";
     }
+
+    /// <summary>The parts of two fingerprints that differ, as "part then, part now", for an error message.</summary>
+    public static IReadOnlyList<string> FingerprintDifferences(string then, string now)
+    {
+        var a = then.Split(", ");
+        var b = now.Split(", ");
+        var result = new List<string>();
+        for (int i = 0; i < Math.Max(a.Length, b.Length); i++)
+        {
+            var x = i < a.Length ? a[i] : "(absent)";
+            var y = i < b.Length ? b[i] : "(absent)";
+            if (x != y) result.Add($"{x} then, {y} now");
+        }
+        return result;
+    }
+
+    static void AppendNames(IncrementalHash hash, Data.LabelVocabulary vocabulary)
+    {
+        foreach (var name in vocabulary.Names)
+        {
+            hash.AppendData(MemoryMarshal.AsBytes(name.AsSpan()));
+            hash.AppendData("\n"u8);
+        }
+    }
+
+    static string Digest(IncrementalHash hash) => Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
 }

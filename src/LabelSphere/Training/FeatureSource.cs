@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using LabelSphere.Data;
@@ -27,11 +30,12 @@ public sealed class FeatureTransform
 {
     readonly float[]? idf;
 
-    FeatureTransform(FeatureScaling scaling, int columns, float[]? idf)
+    FeatureTransform(FeatureScaling scaling, int columns, float[]? idf, string? namesHash)
     {
         Scaling = scaling;
         Columns = columns;
         this.idf = idf;
+        NamesHash = namesHash;
     }
 
     /// <summary>The scaling.</summary>
@@ -43,6 +47,38 @@ public sealed class FeatureTransform
     /// <summary>[Columns] idf weights, or empty when the scaling has none.</summary>
     public ReadOnlySpan<float> Idf => idf;
 
+    /// <summary>
+    /// <see cref="HashNames"/> of the training features' names, or null when the data has none (Extreme text without a _features.txt)
+    /// or the model was saved before names were recorded.
+    /// </summary>
+    public string? NamesHash { get; }
+
+    /// <summary>A hash of feature names in column order (SHA-256 of the UTF-8 names, one a line; 16 hex digits), or null for none.</summary>
+    public static string? HashNames(IReadOnlyList<string>? names)
+    {
+        if (names is null) return null;
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var name in names)
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes(name));
+            hash.AppendData("\n"u8);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="features"/> (from <paramref name="where"/>) has exactly the features this
+    /// transform was fitted on: the same count and, when both sides have names, the same names in the same order.
+    /// Fewer features would shift nothing but mean something else; the feature space must be the model's.
+    /// </summary>
+    public void CheckFeatures(FeatureMatrix features, string where)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        if (features.Columns != Columns)
+            throw new ArgumentException($"{where}: has {features.Columns:N0} features; the model was trained on {Columns:N0} (the feature space must be the model's)");
+        if (NamesHash is not null && features.Names is not null && HashNames(features.Names) != NamesHash)
+            throw new ArgumentException($"{where}: its {features.Columns:N0} feature names are not those the model was trained on, in order (the feature space must be the model's)");
+    }
     /// <summary>Learns the scaling from <paramref name="rows"/> of <paramref name="features"/> (all rows when null).</summary>
     public static FeatureTransform Fit(FeatureMatrix features, FeatureScaling scaling, int[]? rows = null)
     {
@@ -52,7 +88,7 @@ public sealed class FeatureTransform
         {
             case FeatureScaling.None:
             case FeatureScaling.L2:
-                return new FeatureTransform(scaling, columns, null);
+                return new FeatureTransform(scaling, columns, null, HashNames(features.Names));
             case FeatureScaling.TfIdf:
                 var df = new long[columns];
                 int n = rows?.Length ?? features.Rows;
@@ -67,20 +103,20 @@ public sealed class FeatureTransform
                 }
                 var weights = new float[columns];
                 for (int c = 0; c < columns; c++) weights[c] = (float)(Math.Log((1.0 + n) / (1.0 + df[c])) + 1);
-                return new FeatureTransform(scaling, columns, weights);
+                return new FeatureTransform(scaling, columns, weights, HashNames(features.Names));
             default:
                 throw new ArgumentOutOfRangeException(nameof(scaling), scaling, "unknown feature scaling");
         }
     }
 
-    /// <summary>A transform from saved parts (<see cref="ModelFolder"/>).</summary>
-    public static FeatureTransform FromParts(FeatureScaling scaling, int columns, float[]? idf)
+    /// <summary>A transform from saved parts (<see cref="ModelFolder"/>); <paramref name="namesHash"/> as <see cref="NamesHash"/>.</summary>
+    public static FeatureTransform FromParts(FeatureScaling scaling, int columns, float[]? idf, string? namesHash = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
         bool needsIdf = scaling == FeatureScaling.TfIdf;
         if (needsIdf != (idf is not null)) throw new ArgumentException($"{scaling} scaling {(needsIdf ? "needs" : "takes no")} idf weights");
         if (idf is not null && idf.Length != columns) throw new ArgumentException($"{idf.Length} idf weights for {columns} features");
-        return new FeatureTransform(scaling, columns, idf);
+        return new FeatureTransform(scaling, columns, idf, namesHash);
     }
 
     /// <summary>Writes row <paramref name="row"/> of <paramref name="features"/>, scaled, into <paramref name="destination"/> ([Columns]).</summary>
@@ -139,8 +175,7 @@ public sealed class FeatureSource : IInstanceSource
         ArgumentNullException.ThrowIfNull(transform);
         if (labels.Rows != features.Rows) throw new ArgumentException($"{labels.Rows} label rows for {features.Rows} feature rows");
         if (labels.Columns > vocabulary.Count) throw new ArgumentException($"label matrix has {labels.Columns} columns, the vocabulary {vocabulary.Count} labels");
-        if (features.Columns > transform.Columns)
-            throw new ArgumentException($"the data has {features.Columns} features, the model {transform.Columns}; feature ids must mean the same in training and prediction");
+        transform.CheckFeatures(features, "the data");
         this.features = features;
         this.rows = rows ?? Enumerable.Range(0, features.Rows).ToArray();
         foreach (var r in this.rows)
@@ -186,6 +221,18 @@ public sealed class FeatureSource : IInstanceSource
             }
             yield return new InstanceBatch(inputs, [count, width], indices);
         }
+    }
+
+    /// <summary>Adds the rows this source takes and the whole sparse matrix they come from (ids and values) to <paramref name="hash"/>.</summary>
+    public void AppendInputs(IncrementalHash hash)
+    {
+        ArgumentNullException.ThrowIfNull(hash);
+        Span<int> sizes = [features.Columns, Transform.Columns, (int)Transform.Scaling, rows.Length];
+        hash.AppendData(MemoryMarshal.AsBytes(sizes));
+        hash.AppendData(MemoryMarshal.AsBytes(rows.AsSpan()));
+        hash.AppendData(MemoryMarshal.AsBytes(features.Offsets));
+        hash.AppendData(MemoryMarshal.AsBytes(features.Indices));
+        hash.AppendData(MemoryMarshal.AsBytes(features.Values));
     }
 }
 

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using LabelSphere.Data;
 
 namespace LabelSphere.Training;
@@ -32,6 +34,20 @@ public interface IInstanceSource
     /// <paramref name="seed"/> so that a run is repeatable. Sources may prepare batches ahead on other threads.
     /// </summary>
     IEnumerable<InstanceBatch> Batches(int[] order, int batchSize, bool augment, int seed, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Adds what defines the instances' inputs to <paramref name="hash"/>, so that a checkpoint tells changed data
+    /// from the same: by default every input, batch by batch, unaugmented; sources override it with something
+    /// cheaper that still changes whenever an input does.
+    /// </summary>
+    void AppendInputs(IncrementalHash hash)
+    {
+        ArgumentNullException.ThrowIfNull(hash);
+        var order = new int[Count];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        foreach (var batch in Batches(order, 512, augment: false, seed: 0))
+            hash.AppendData(MemoryMarshal.AsBytes(batch.Inputs.AsSpan()));
+    }
 }
 
 /// <summary>A network body: an input batch in, features [batch, <see cref="OutputSize"/>] out. Heads go on top.</summary>

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using LabelSphere.Data;
 
 namespace LabelSphere.Training;
@@ -38,5 +39,7 @@ public static class InstanceSources
 
         public IEnumerable<InstanceBatch> Batches(int[] order, int batchSize, bool augment, int seed, CancellationToken cancellationToken = default) =>
             Inner.Batches(order, batchSize, augment, seed, cancellationToken);
+
+        public void AppendInputs(IncrementalHash hash) => Inner.AppendInputs(hash);
     }
 }

@@ -35,8 +35,13 @@ public sealed record TrainingSummary(int Steps, int TrainingInstances, int Empty
 /// <param name="Features">Feature scaling of the input, or null for inputs that are not feature vectors.</param>
 /// <param name="Options">The training options; for an image model <see cref="TrainingOptions.Image"/> says how its images are decoded.</param>
 /// <param name="Training">How training went.</param>
+/// <param name="FeatureNames">
+/// <see cref="FeatureTransform.HashNames"/> of the training features' names (ARFF attributes, an XC _features.txt); null where the data
+/// has none or in models written before it was recorded. The feature count is the backbone's input shape.
+/// </param>
 public sealed record ModelManifest(string Format, int FormatVersion, LossKind Loss, BackboneConfig Backbone, int Outputs,
-                                   string[] Labels, FeatureScaling? Features, TrainingOptions Options, TrainingSummary Training);
+                                   string[] Labels, FeatureScaling? Features, TrainingOptions Options, TrainingSummary Training,
+                                   string? FeatureNames = null);
 
 /// <summary>
 /// A model folder: <c>manifest.json</c> (<see cref="ModelManifest"/>), <c>weights/*.npy</c> (one float32 or int64
@@ -200,6 +205,7 @@ public static class ModelFolder
             {
                 var (data, shape) = Npy.Read<float>(path);
                 if (shape.Length != 1 || shape[0] != columns) throw new ModelFormatException($"{path}: shape ({string.Join(", ", shape)}) is not ({columns},)");
+                ModuleState.CheckFinite(data, path);
                 idf = data;
             }
             catch (InvalidDataException e)
@@ -207,7 +213,7 @@ public static class ModelFolder
                 throw new ModelFormatException(e.Message);
             }
         }
-        return FeatureTransform.FromParts(scaling, columns, idf);
+        return FeatureTransform.FromParts(scaling, columns, idf, manifest.FeatureNames);
     }
 
     /// <summary>

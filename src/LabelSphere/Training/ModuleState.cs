@@ -35,7 +35,7 @@ internal static class ModuleState
 
     /// <summary>
     /// Copies the arrays in <paramref name="folder"/> into <paramref name="module"/>'s state entries, checking
-    /// that every entry has its file, of its shape.
+    /// that every entry has its file, of its shape, and that float values are finite (a NaN weight makes every score NaN).
     /// </summary>
     public static void Load(nn.Module module, string folder)
     {
@@ -51,6 +51,7 @@ internal static class ModuleState
             {
                 case ScalarType.Float32:
                     var (floats, fShape) = Npy.Read<float>(path);
+                    CheckFinite(floats, path);
                     (source, shape) = (tensor(floats, fShape), fShape);
                     break;
                 case ScalarType.Int64:
@@ -64,5 +65,18 @@ internal static class ModuleState
                 throw new InvalidDataException($"{path}: shape ({string.Join(", ", shape)}) does not match the model's ({string.Join(", ", value.shape)})");
             value.copy_(source);
         }
+    }
+
+    /// <summary>Throws an <see cref="InvalidDataException"/> naming <paramref name="path"/> when a value is NaN or infinite.</summary>
+    public static void CheckFinite(ReadOnlySpan<float> values, string path)
+    {
+        long bad = 0, first = -1;
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (float.IsFinite(values[i])) continue;
+            if (bad++ == 0) first = i;
+        }
+        if (bad > 0)
+            throw new InvalidDataException($"{path}: {bad:N0} of its {values.Length:N0} values are not finite (NaN or infinity; the first at flat index {first}); the file is corrupt or training diverged");
     }
 }

@@ -99,8 +99,7 @@ public sealed class Predictor : IDisposable
         ArgumentNullException.ThrowIfNull(data);
         if (Features is null) throw new ArgumentException($"the model takes input of shape [{string.Join(", ", Manifest.Backbone.InputShape)}], not feature vectors");
         if (data.Features is null) throw new ArgumentException($"{data.Report.Path}: has no features; the model was trained on {Features.Columns} features per instance");
-        if (data.Features.Columns > Features.Columns)
-            throw new ArgumentException($"{data.Report.Path}: has {data.Features.Columns} features; the model was trained on {Features.Columns}");
+        Features.CheckFeatures(data.Features, data.Report.Path);
         var vocabulary = trainedLabelsOnly ? TrainedLabels : Labels;
         var (labels, mapping) = LabelMapping.Map(data.Vocabulary, data.Labels, vocabulary);
         return (new FeatureSource(data.Features, labels, vocabulary, Features), mapping);
@@ -169,7 +168,7 @@ public sealed class Predictor : IDisposable
                 }, cancellationToken);
                 var decoded = TopKDecoder.Decode(Embedding!, points, top);
                 for (int i = 0; i < decoded.Length; i++) if (!seen[i]) decoded[i] = [];
-                return decoded;
+                return CheckFinite(decoded);
             case LossKind.Sigmoid:
                 var result = new ScoredLabel[source.Count][];
                 Inference.ForEachBatch(model, source, device, Trainer.EvaluationBatchSize, (batch, logits) =>
@@ -189,10 +188,20 @@ public sealed class Predictor : IDisposable
                     }
                 }, cancellationToken);
                 for (int i = 0; i < result.Length; i++) result[i] ??= [];
-                return result;
+                return CheckFinite(result);
             default:
                 throw new InvalidOperationException($"unknown loss {Manifest.Loss}");
         }
+    }
+
+    /// <summary>Refuses rankings with a score that is not finite: NaN sorts anywhere, so its ranks would mean nothing.</summary>
+    ScoredLabel[][] CheckFinite(ScoredLabel[][] ranked)
+    {
+        for (int i = 0; i < ranked.Length; i++)
+            foreach (var label in ranked[i])
+                if (!float.IsFinite(label.Score))
+                    throw new ModelFormatException($"{Folder}: the model scores instance {i} {label.Score} for '{label.Name}', which is not a number it can rank by; its weights or that instance's features are out of range");
+        return ranked;
     }
 
     /// <summary>Frees the network's tensors.</summary>

@@ -96,7 +96,10 @@ public sealed record TrainingRun
     /// </summary>
     public required string Output { get; init; }
 
-    /// <summary>Continue from the checkpoint in <see cref="Output"/> (a fresh start when there is none).</summary>
+    /// <summary>
+    /// Continue from the checkpoint in <see cref="Output"/>; an error when there is none, unless the folder is absent
+    /// or empty (<see cref="Trainer.IsUnwritten"/>), where the run starts from step 0.
+    /// </summary>
     public bool Resume { get; init; }
 
     /// <summary>
@@ -155,6 +158,12 @@ public static class Trainer
         if (train.Count == 0) throw new ArgumentException("there are no training instances");
         int labels = train.Vocabulary.Count;
         if (labels == 0) throw new ArgumentException("the training data has no labels");
+        int empty = 0;
+        for (int r = 0; r < train.Labels.Rows; r++) if (train.Labels.Row(r).IsEmpty) empty++;
+        if (!options.EnoughLabelled(train.Count - empty, train.Count))
+            throw new ArgumentException(train.Count == empty
+                ? $"none of the {train.Count:N0} training instances carries one of the {labels:N0} labels of the vocabulary; the labels do not belong to this data"
+                : $"only {train.Count - empty:N0} of the {train.Count:N0} training instances carry a label of the vocabulary, fewer than the minimum share {options.MinLabelledShare * 100:G3}%");
         if (options.Loss == LossKind.Cosine)
         {
             if (run.Embedding is null) throw new ArgumentException("the cosine loss needs a label embedding", nameof(run.Embedding));
@@ -184,13 +193,15 @@ public static class Trainer
         bool hasCheckpoint = Checkpoint.Exists(checkpointFolder);
         if (run.Resume && !hasCheckpoint && Directory.Exists(modelFolder))
             throw new IOException($"the run in {output} is already complete; its model is in {modelFolder}");
+        // Resuming where nothing was ever written starts the run (a script may always ask to resume); resuming a
+        // folder that holds something but no checkpoint cannot continue anything.
+        if (run.Resume && !hasCheckpoint && !IsUnwritten(output))
+            throw new IOException($"{output} holds no checkpoint to resume from ({Path.Combine(CheckpointFolderName, "manifest.json")} is missing), so there is nothing to resume");
 
         int total = options.TotalSteps(train.Count);
         int perEpoch = options.StepsPerEpoch(train.Count);
-        var data = Checkpoint.Fingerprint(train);
+        var data = Checkpoint.Fingerprint(train, run.Embedding);
         var key = options.TrainingKey();
-        int empty = 0;
-        for (int r = 0; r < train.Labels.Rows; r++) if (train.Labels.Row(r).IsEmpty) empty++;
 
         torch.random.manual_seed(options.Seed).Dispose();
         if (device.type == DeviceType.CUDA) torch.cuda.manual_seed_all(options.Seed);
@@ -317,12 +328,16 @@ public static class Trainer
         var summary = new TrainingSummary(step, train.Count, empty, seconds > 0 ? examples / seconds : 0, seconds, validation, parameters, data,
             train.Labels.LabelCounts());
         var manifest = new ModelManifest(ModelFolder.Format, ModelFolder.FormatVersion, options.Loss,
-            BackboneConfig.From(options, train.InputShape), model.Head.Outputs, [.. train.Vocabulary.Names], run.Features?.Scaling, options, summary);
+            BackboneConfig.From(options, train.InputShape), model.Head.Outputs, [.. train.Vocabulary.Names], run.Features?.Scaling, options, summary,
+            run.Features?.NamesHash);
         ModelFolder.Save(modelFolder, model, manifest, run.Embedding, run.Features);
         if (Directory.Exists(checkpointFolder)) Directory.Delete(checkpointFolder, recursive: true);
         return new TrainingResult(true, resumed, firstStep, step, total, [.. losses], summary.ExamplesPerSecond, seconds,
             validation, parameters, empty, modelFolder, checkpointFolder, logPath);
     }
+
+    /// <summary>Whether <paramref name="output"/> is absent or empty: resuming a run there starts it from step 0.</summary>
+    public static bool IsUnwritten(string output) => !Directory.Exists(output) || !Directory.EnumerateFileSystemEntries(output).Any();
 
     /// <summary>Loss and precision@1/3/5 of <paramref name="model"/> on every instance of <paramref name="source"/>.</summary>
     public static ValidationMetrics Measure(LabelModel model, IInstanceSource source, Device device, CancellationToken cancellationToken = default)

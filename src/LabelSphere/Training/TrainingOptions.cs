@@ -139,6 +139,16 @@ public sealed record TrainingOptions
     /// <summary>Write a checkpoint every this many steps (0 = only when stopped).</summary>
     public int CheckpointEvery { get; init; } = 1000;
 
+    /// <summary>
+    /// The smallest share of training instances that must carry at least one label of the vocabulary, in [0, 1];
+    /// whatever it is, at least one must (an embedding of another data set labels none). Under the cosine loss an
+    /// instance without labels teaches nothing.
+    /// </summary>
+    public double MinLabelledShare { get; init; }
+
+    /// <summary>Whether <paramref name="labelled"/> labelled instances of <paramref name="instances"/> are enough to train on (<see cref="MinLabelledShare"/>).</summary>
+    public bool EnoughLabelled(int labelled, int instances) => labelled > 0 && labelled >= MinLabelledShare * instances;
+
     /// <summary>Where to train.</summary>
     public DeviceKind Device { get; init; } = DeviceKind.Cpu;
 
@@ -199,15 +209,17 @@ public sealed record TrainingOptions
         if (EvalEvery < 0) throw new ArgumentOutOfRangeException(nameof(EvalEvery), EvalEvery, $"evaluation interval must be 0 or more steps, got {EvalEvery}");
         if (LogEvery < 1) throw new ArgumentOutOfRangeException(nameof(LogEvery), LogEvery, $"log interval must be at least 1 step, got {LogEvery}");
         if (CheckpointEvery < 0) throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), CheckpointEvery, $"checkpoint interval must be 0 or more steps, got {CheckpointEvery}");
+        if (!(MinLabelledShare >= 0 && MinLabelledShare <= 1))
+            throw new ArgumentOutOfRangeException(nameof(MinLabelledShare), MinLabelledShare, $"the minimum labelled share must be in [0, 1], got {MinLabelledShare}");
         Image?.Validate();
     }
 
     /// <summary>
     /// The options that decide the numbers a run computes, as JSON: everything but how often it evaluates, logs
-    /// and checkpoints. A run resumes only under the same training key.
+    /// and checkpoints, and the labelled share it demands. A run resumes only under the same training key.
     /// </summary>
     public JsonElement TrainingKey() =>
-        JsonSerializer.SerializeToElement(this with { EvalEvery = 0, LogEvery = 1, CheckpointEvery = 0 }, TrainingJson.Options);
+        JsonSerializer.SerializeToElement(this with { EvalEvery = 0, LogEvery = 1, CheckpointEvery = 0, MinLabelledShare = 0 }, TrainingJson.Options);
 
     /// <summary>Names and values of the options whose training keys differ, for an error message.</summary>
     public static IReadOnlyList<string> Differences(JsonElement expected, JsonElement actual)

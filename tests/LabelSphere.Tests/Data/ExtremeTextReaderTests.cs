@@ -65,6 +65,40 @@ public sealed class ExtremeTextReaderTests
     }
 
     [Fact]
+    public void Feature_names_come_from_the_features_file_beside_the_data_file()
+    {
+        // Given the tiny file with a features file of five names, and a copy whose features file has four
+        using var folder = new TempFolder();
+        var path = folder.Write("tiny_data.txt", Tiny);
+        folder.Write("tiny_features.txt", "a\nb\nc\nd\ne\n");
+        var short_ = folder.Write("short_data.txt", Tiny);
+        var shortNames = folder.Write("short_features.txt", "a\nb\nc\nd\n");
+
+        // When they are read
+        var set = AnnotationReader.Read(path);
+        var error = Assert.Throws<AnnotationFormatException>(() => AnnotationReader.Read(short_)).Error;
+
+        // Then the features carry their names, and a count that differs from the header's F names the features file
+        Assert.Equal(["a", "b", "c", "d", "e"], set.Features!.Names!);
+        Assert.Equal(shortNames, error.Path);
+        Assert.Contains("4 feature names for the 5 features", error.Problem);
+    }
+
+    [Fact]
+    public void Stackex_coffee_features_are_named_by_its_features_file()
+    {
+        // Given the StackExchange coffee set, whose 1,763 features (the header's F) are named in stackex_coffee_features.txt
+        var path = DatasetPaths.Get("xc", "stackex_coffee_data.txt");
+        if (path is null) Assert.Skip(DatasetPaths.Missing);
+
+        // When it is read, then every feature has its name
+        var set = AnnotationReader.Read(path);
+        Assert.Equal(1763, set.Features!.Columns);
+        Assert.Equal(1763, set.Features.Names!.Count);
+        Assert.Equal("abroad", set.Features.Names[2]);
+    }
+
+    [Fact]
     public void A_labels_file_with_the_wrong_number_of_names_is_fatal()
     {
         // Given a labels file with three names for four labels

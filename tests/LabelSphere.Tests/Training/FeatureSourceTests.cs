@@ -108,4 +108,26 @@ public sealed class FeatureSourceTests
         Assert.Equal([0], source.Labels.Row(1).ToArray());
         Assert.Throws<ArgumentException>(() => source.WithLabels(labels));
     }
+
+    [Fact]
+    public void A_source_refuses_features_of_another_count_or_other_names_than_its_transform()
+    {
+        // Given a transform fitted on four named features
+        var builder = new FeatureMatrixBuilder();
+        builder.Add(0, 1f);
+        builder.EndRow();
+        var transform = FeatureTransform.Fit(builder.Build(4, ["w", "x", "y", "z"]), FeatureScaling.L2);
+        var labels = new LabelMatrix([0, 1], [0], 1);
+        var vocabulary = new LabelVocabulary(["a"]);
+
+        // When data of three features, or of four other names, is given to it
+        var fewer = Assert.Throws<ArgumentException>(() => new FeatureSource(builder.Build(3), labels, vocabulary, transform));
+        var renamed = Assert.Throws<ArgumentException>(() => new FeatureSource(builder.Build(4, ["w", "x", "q", "z"]), labels, vocabulary, transform));
+
+        // Then both are refused, and the same space (named or unnamed) is accepted
+        Assert.Contains("has 3 features; the model was trained on 4", fewer.Message);
+        Assert.Contains("feature names", renamed.Message);
+        Assert.Equal(1, new FeatureSource(builder.Build(4, ["w", "x", "y", "z"]), labels, vocabulary, transform).Count);
+        Assert.Equal(1, new FeatureSource(builder.Build(4), labels, vocabulary, transform).Count);
+    }
 }

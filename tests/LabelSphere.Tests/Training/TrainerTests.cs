@@ -231,6 +231,82 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Resuming_with_another_embedding_of_the_same_labels_and_dimension_is_refused()
+    {
+        // Given a run stopped at step 5, and an embedding of the same 12 labels and dimension fitted on other data
+        AllowNetworks(2, SyntheticRun(Small, "measure"));
+        using var cancel = new CancellationTokenSource();
+        Train(SyntheticRun(Small, "run"), new SyncProgress(p => { if (p.Step == 5) cancel.Cancel(); }), cancel);
+        var other = TrainingFixtures.Synthetic(200, seed: 3).Embed(6);
+
+        // When it is resumed with that embedding, then it is refused naming the embedding
+        var e = Assert.Throws<ArgumentException>(() => Train(SyntheticRun(Small, "run", resume: true) with { Embedding = other }));
+        Assert.Contains("embedding", e.Message);
+        Assert.DoesNotContain("labels", e.Message.Split('(')[^1]);
+    }
+
+    [Fact]
+    public void Resuming_with_changed_feature_values_is_refused()
+    {
+        // Given a run stopped at step 5
+        AllowNetworks(2, SyntheticRun(Small, "measure"));
+        using var cancel = new CancellationTokenSource();
+        Train(SyntheticRun(Small, "run"), new SyncProgress(p => { if (p.Step == 5) cancel.Cancel(); }), cancel);
+
+        // When it is resumed on the same instances and labels with one feature value changed
+        var run = SyntheticRun(Small, "run", resume: true);
+        var data = TrainingFixtures.Synthetic(200);
+        var values = data.Features.Values.ToArray();
+        values[^1] += 1;
+        var changed = new LabelSphere.Data.FeatureMatrix(data.Features.Offsets.ToArray(), data.Features.Indices.ToArray(), values, data.Features.Columns);
+        var source = new FeatureSource(changed, data.Labels, data.Vocabulary, ((FeatureSource)run.Train).Transform);
+
+        // Then it is refused: the inputs differ though counts, shape and labels do not
+        var e = Assert.Throws<ArgumentException>(() => Train(run with { Train = source }));
+        Assert.Contains("inputs", e.Message);
+        Assert.Equal(Checkpoint.Fingerprint(run.Train, run.Embedding).Split(", ")[..3], Checkpoint.Fingerprint(source, run.Embedding).Split(", ")[..3]);
+    }
+
+    [Fact]
+    public void Resuming_where_there_is_no_checkpoint_is_refused_unless_nothing_was_written_there()
+    {
+        // Given an output folder holding a file but no checkpoint, and one that does not exist
+        AllowNetworks(1, SyntheticRun(Small, "measure"));
+        var holding = SyntheticRun(Small with { Steps = 3 }, "holding", resume: true);
+        Directory.CreateDirectory(holding.Output);
+        File.WriteAllText(Path.Combine(holding.Output, "notes.txt"), "mine");
+
+        // When each is resumed
+        var e = Assert.Throws<IOException>(() => Train(holding));
+        var fresh = Train(SyntheticRun(Small with { Steps = 3 }, "fresh", resume: true));
+
+        // Then the first is refused saying there is no checkpoint and its file is kept; the second starts from step 0
+        Assert.Contains("no checkpoint", e.Message);
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(holding.Output, "notes.txt")));
+        Assert.True(fresh.Completed);
+        Assert.False(fresh.Resumed);
+        Assert.Equal(0, fresh.FirstStep);
+    }
+
+    [Fact]
+    public void Training_where_no_instance_carries_a_label_of_the_vocabulary_is_refused()
+    {
+        // Given the synthetic instances with every label set emptied (an embedding of another data set labels none)
+        var run = SyntheticRun(Small, "run");
+        var empty = new LabelSphere.Data.LabelMatrix(new long[run.Train.Count + 1], [], run.Train.Vocabulary.Count);
+        var unlabelled = run with { Train = run.Train.WithLabels(empty) };
+
+        // When it trains, then it is refused before anything is written
+        var e = Assert.Throws<ArgumentException>(() => Train(unlabelled));
+        Assert.Contains("none of the 200 training instances", e.Message);
+        Assert.False(Directory.Exists(run.Output));
+
+        // and a minimum share above what the data has is refused too
+        var share = Assert.Throws<ArgumentException>(() => Train(SyntheticRun(Small with { MinLabelledShare = 0.99 }, "run")));
+        Assert.Contains("minimum share 99%", share.Message);
+    }
+
+    [Fact]
     public void An_output_folder_holding_a_run_is_not_overwritten()
     {
         AllowNetworks(1, SyntheticRun(Small, "measure"));

@@ -1,4 +1,6 @@
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Threading.Channels;
 using LabelSphere.Data;
 
@@ -128,6 +130,24 @@ public sealed class ImageSource : IInstanceSource
 
     /// <summary>Full path of instance <paramref name="instance"/>'s image file.</summary>
     public string ImagePath(int instance) => files.Paths[rows[instance]];
+
+    /// <summary>
+    /// Adds each instance's image name, file size and last write time to <paramref name="hash"/>: a changed, replaced or
+    /// missing image changes the hash without reading every image again.
+    /// </summary>
+    public void AppendInputs(IncrementalHash hash)
+    {
+        ArgumentNullException.ThrowIfNull(hash);
+        Span<long> identity = stackalloc long[2];
+        for (int i = 0; i < Count; i++)
+        {
+            var file = new FileInfo(ImagePath(i));
+            identity[0] = file.Exists ? file.Length : -1;
+            identity[1] = file.Exists ? file.LastWriteTimeUtc.Ticks : 0;
+            hash.AppendData(MemoryMarshal.AsBytes(ImageIds[i].AsSpan()));
+            hash.AppendData(MemoryMarshal.AsBytes(identity));
+        }
+    }
 
     /// <summary>
     /// A source over instances <paramref name="instances"/> of this one, in that order (a training or validation
