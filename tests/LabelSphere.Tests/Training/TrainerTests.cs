@@ -270,19 +270,19 @@ public sealed class TrainerTests : IDisposable
     [Fact]
     public void Resuming_where_there_is_no_checkpoint_is_refused_unless_nothing_was_written_there()
     {
-        // Given an output folder holding a file but no checkpoint, and one that does not exist
+        // Given an output folder holding a run's log but no checkpoint (killed before its first one), and one that does not exist
         AllowNetworks(1, SyntheticRun(Small, "measure"));
         var holding = SyntheticRun(Small with { Steps = 3 }, "holding", resume: true);
         Directory.CreateDirectory(holding.Output);
-        File.WriteAllText(Path.Combine(holding.Output, "notes.txt"), "mine");
+        File.WriteAllText(Path.Combine(holding.Output, Trainer.LogFileName), "mine");
 
         // When each is resumed
         var e = Assert.Throws<IOException>(() => Train(holding));
         var fresh = Train(SyntheticRun(Small with { Steps = 3 }, "fresh", resume: true));
 
-        // Then the first is refused saying there is no checkpoint and its file is kept; the second starts from step 0
+        // Then the first is refused saying there is no checkpoint and its log is kept; the second starts from step 0
         Assert.Contains("no checkpoint", e.Message);
-        Assert.Equal("mine", File.ReadAllText(Path.Combine(holding.Output, "notes.txt")));
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(holding.Output, Trainer.LogFileName)));
         Assert.True(fresh.Completed);
         Assert.False(fresh.Resumed);
         Assert.Equal(0, fresh.FirstStep);
