@@ -42,6 +42,10 @@ internal sealed class ComparisonArguments
 
     public readonly Option<int> Seed = new("--seed") { Description = "Seed of every run (default 0)", DefaultValueFactory = _ => Defaults.Seed };
 
+    public readonly Option<double> JointWeight = HeadArguments.JointWeight();
+
+    public readonly Option<JointRanking> JointRanking = HeadArguments.JointRanking();
+
     public readonly ReaderArguments Reader = new();
 
     public readonly ImageArguments Images = new();
@@ -61,7 +65,7 @@ internal sealed class ComparisonArguments
     {
         command.Arguments.Add(Train);
         command.Arguments.Add(Test);
-        foreach (var option in new Option[] { Embedding, Model, Steps, Output, ClassWeights, BatchSize, LearningRate, Optimizer, Hidden, Seed })
+        foreach (var option in new Option[] { Embedding, Model, Steps, Output, ClassWeights, BatchSize, LearningRate, Optimizer, Hidden, Seed, JointWeight, JointRanking })
             if (option != ClassWeights || classWeights) command.Options.Add(option);
         foreach (var symbol in extra)
         {
@@ -73,8 +77,11 @@ internal sealed class ComparisonArguments
         Images.AddTo(command);
     }
 
-    /// <summary>The training options of every run, measured every <paramref name="evalEvery"/> steps; validated.</summary>
-    public TrainingOptions Options(ParseResult parse, int evalEvery)
+    /// <summary>
+    /// The training options of every run, measured every <paramref name="evalEvery"/> steps, with the head
+    /// <paramref name="head"/> (the structured side's; the baseline's is set per run); validated.
+    /// </summary>
+    public TrainingOptions Options(ParseResult parse, int evalEvery, HeadKind head = HeadKind.Embedding)
     {
         var (backbone, image) = Images.Resolve(parse, Model, parse.GetValue(Reader.SkipInvalid));
         var options = Defaults with
@@ -92,7 +99,9 @@ internal sealed class ComparisonArguments
             // A log line (and a progress update) at least every default interval, also when measuring rarely.
             LogEvery = Math.Min(Math.Max(1, evalEvery), Defaults.LogEvery),
             CheckpointEvery = 0,
-            Loss = LossKind.Cosine,
+            Head = head,
+            JointWeight = parse.GetValue(JointWeight),
+            JointRanking = parse.GetValue(JointRanking),
         };
         options.Validate();
         if (options.EvalEvery < 1) throw new ArgumentException("--eval-every must be at least 1");
@@ -143,5 +152,40 @@ internal sealed class ComparisonArguments
                 }));
             });
         return result;
+    }
+}
+
+/// <summary>The options of the heads, shared by every verb that trains.</summary>
+internal static class HeadArguments
+{
+    static readonly TrainingOptions Defaults = new();
+
+    public static Option<HeadKind> Head(string description) => NamedOptions.Create("--head", description, Defaults.Head, HeadKinds.Name);
+
+    public static Option<double> JointWeight() => new("--joint-weight")
+    {
+        Description = $"Joint head: weight w of the binary cross-entropy in cosine loss + w·BCE (default {Defaults.JointWeight})",
+        DefaultValueFactory = _ => Defaults.JointWeight,
+    };
+
+    public static Option<JointRanking> JointRanking() =>
+        NamedOptions.Create("--joint-ranking", "Joint head: how it ranks: its sigmoid half alone, probability + cosine, or a mix fitted on the validation split at every evaluation", Defaults.JointRanking);
+
+    public static Option<KeepKind> Keep() =>
+        NamedOptions.Create("--keep", "Weights the finished run keeps: the last step's, or those of the evaluation with the best class-weighted MAP@100 on the validation data", Defaults.Keep);
+
+    /// <summary>Parses a comma-separated list of head names (--heads).</summary>
+    public static HeadKind[] ParseHeads(string text)
+    {
+        var names = Enum.GetValues<HeadKind>().ToDictionary(h => h.Name(), h => h);
+        var heads = new List<HeadKind>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!names.TryGetValue(part.ToLowerInvariant(), out var head))
+                throw new ArgumentException($"--heads: '{part}' is not one of {string.Join(", ", names.Keys)}");
+            if (!heads.Contains(head)) heads.Add(head);
+        }
+        if (heads.Count == 0) throw new ArgumentException($"--heads: name at least one of {string.Join(", ", names.Keys)}");
+        return [.. heads];
     }
 }

@@ -33,8 +33,8 @@ internal sealed record TrainingData(
     public static TrainingData Prepare(DataPaths paths, double validationShare, string? embeddingPath, ReaderOptions reader, TrainingOptions options)
     {
         var embedding = embeddingPath is null ? null : LabelEmbedding.Load(embeddingPath);
-        if (options.Loss == LossKind.Cosine && embedding is null)
-            throw new ArgumentException("--loss cosine needs --embedding: the network learns to predict points of a label embedding (make one with 'labelsphere embed')");
+        if (options.Head.UsesEmbedding() && embedding is null)
+            throw new ArgumentException($"--head {options.Head.Name()} needs --embedding: the head ranks labels by a label embedding (make one with 'labelsphere embed')");
         var dataSet = AnnotationReader.Read(paths.Data, reader);
         var vocabulary = embedding?.Vocabulary ?? dataSet.Vocabulary;
         var source = embedding is not null ? $"embedding {Path.GetFullPath(embeddingPath!)}" : $"the labels of {paths.Data}";

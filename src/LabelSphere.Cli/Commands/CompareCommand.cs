@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace LabelSphere.Cli.Commands;
 
 /// <summary>
-/// <c>labelsphere compare</c>: the paper's experiment on any data set: the embedding model and the sigmoid baseline
+/// <c>labelsphere compare</c>: the paper's experiment on any data set: any set of heads and the sigmoid baseline
 /// trained with identical settings, measured on the test set every n steps; curves, figure and table. The data is
 /// feature vectors or, with <c>--images</c>, annotations of images.
 /// </summary>
@@ -18,9 +18,14 @@ internal static class CompareCommand
     {
         var arguments = new ComparisonArguments("Folder for curves.csv, convergence.png/.svg, results.md and one training run per model");
         var evalEvery = new Option<int>("--eval-every") { Description = "Measure both models on the test set every this many steps", DefaultValueFactory = _ => 100 };
-        var dims = new Option<string?>("--dims") { Description = "Repeat the embedding side for these dimensions k (comma-separated), refitting the embedding from the training annotations with the options of --embedding" };
-        var command = new Command("compare", "Train the embedding model and the sigmoid baseline identically and compare them (the paper's figure 1 and table)");
-        arguments.AddTo(command, evalEvery, dims);
+        var dims = new Option<string?>("--dims") { Description = "Repeat the structured heads for these dimensions k (comma-separated), refitting the embedding from the training annotations with the options of --embedding" };
+        var heads = new Option<string>("--heads")
+        {
+            Description = $"Heads to train next to the sigmoid baseline, comma-separated ({string.Join(", ", Enum.GetValues<HeadKind>().Select(h => h.Name()))}; default embedding)",
+            DefaultValueFactory = _ => HeadKind.Embedding.Name(),
+        };
+        var command = new Command("compare", "Train the heads and the sigmoid baseline identically and compare them (the paper's figure 1 and table)");
+        arguments.AddTo(command, evalEvery, dims, heads);
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
         {
             var options = arguments.Options(parse, parse.GetValue(evalEvery));
@@ -31,7 +36,11 @@ internal static class CompareCommand
             bool json = parse.GetValue(Cli.Json);
             if (!json) TrainCommand.PrintSetup(setup, options);
             var clock = Stopwatch.StartNew();
-            var result = await Task.Run(() => RunWithProgress(new ComparisonRunner.Setup(setup.Train, setup.Validation!, embeddings, options, folder, weights, setup.Features), ct), CancellationToken.None);
+            var comparison = new ComparisonRunner.Setup(setup.Train, setup.Validation!, embeddings, options, folder, weights, setup.Features)
+            {
+                Heads = HeadArguments.ParseHeads(parse.GetValue(heads)!),
+            };
+            var result = await Task.Run(() => RunWithProgress(comparison, ct), CancellationToken.None);
             var input = setup.Image is { } size ? $" on {size.Size}×{size.Size} images" : "";
             var title = $"{Path.GetFileName(setup.Paths.Data)}: {Backbones.Name(options.Backbone)}{input}, {options.Steps} steps";
             var table = Write(result, folder, title, setup, options, clock.Elapsed);

@@ -23,10 +23,15 @@ internal static class DemoCommand
         var data = new Option<string?>("--data") { Description = "Run on these annotations (with features) instead of the synthetic world; 20% are held out for testing" };
         var output = new Option<string?>("--out") { Description = "Report folder (a new folder under the system's temporary folder by default)" };
         var seed = new Option<int>("--seed") { Description = "Seed of the world and of training", DefaultValueFactory = _ => 0 };
-        var reader = new ReaderArguments();
-        var command = new Command("demo", "Run the paper end to end in a few minutes: synthetic world, embedding, neighbours, training both heads, comparison")
+        var heads = new Option<string>("--heads")
         {
-            data, output, seed,
+            Description = $"Heads to train next to the sigmoid baseline, comma-separated ({string.Join(", ", Enum.GetValues<HeadKind>().Select(h => h.Name()))}; default embedding)",
+            DefaultValueFactory = _ => HeadKind.Embedding.Name(),
+        };
+        var reader = new ReaderArguments();
+        var command = new Command("demo", "Run the paper end to end in a few minutes: synthetic world, embedding, neighbours, training the heads, comparison")
+        {
+            data, output, seed, heads,
         };
         reader.AddTo(command);
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
@@ -36,6 +41,7 @@ internal static class DemoCommand
                 throw new IOException($"{folder} is not empty; the demo writes into a new or empty folder");
             Directory.CreateDirectory(folder);
             int seedValue = parse.GetValue(seed);
+            var compared = HeadArguments.ParseHeads(parse.GetValue(heads)!);
             var clock = Stopwatch.StartNew();
             Cli.Out.MarkupLine($"[bold]LabelSphere demo[/]: about a minute on a 2-core machine. Report folder: {Markup.Escape(folder)}");
 
@@ -79,15 +85,15 @@ internal static class DemoCommand
             Cli.PrintScores($"closest to {a} + {b}", embedding.Arithmetic($"{a} + {b}", 5).Nearest);
 
             // 4–5. Both heads, trained identically, measured on the test set every 100 steps.
-            var options = new TrainingOptions { Loss = LossKind.Cosine, Steps = Steps, EvalEvery = EvalEvery, LogEvery = EvalEvery, CheckpointEvery = 0, Seed = seedValue };
+            var options = new TrainingOptions { Head = HeadKind.Embedding, Steps = Steps, EvalEvery = EvalEvery, LogEvery = EvalEvery, CheckpointEvery = 0, Seed = seedValue };
             var setup = testPath.Length > 0
                 ? TrainingData.Prepare(new DataPaths(trainPath, testPath, null, null), 0, embeddingFolder, readerOptions, options)
                 : TrainingData.Prepare(new DataPaths(trainPath, null, null, null), 0.2, embeddingFolder, readerOptions, options);
-            Cli.Out.MarkupLine($"3. training the embedding model and the sigmoid baseline: MLP, {Steps} steps each, measured every {EvalEvery} steps");
+            Cli.Out.MarkupLine($"3. training the {Markup.Escape(string.Join(", ", compared.Where(h => h != HeadKind.Sigmoid).Select(h => h.Name())))} head(s) and the sigmoid baseline: MLP, {Steps} steps each, measured every {EvalEvery} steps");
             var comparisonFolder = Path.Combine(folder, "comparison");
             var weights = ClassWeights.FromLabels(setup.Train.Labels);
             var result = await Task.Run(() => CompareCommand.RunWithProgress(
-                new ComparisonRunner.Setup(setup.Train, setup.Validation!, [setup.Embedding!], options, comparisonFolder, weights, setup.Features), ct), CancellationToken.None);
+                new ComparisonRunner.Setup(setup.Train, setup.Validation!, [setup.Embedding!], options, comparisonFolder, weights, setup.Features) { Heads = compared }, ct), CancellationToken.None);
             var table = CompareCommand.Write(result, comparisonFolder, world is null ? $"{Path.GetFileName(trainPath)}: demo" : "synthetic world: demo",
                 setup, options, clock.Elapsed);
             Console.Out.WriteLine(table);   // Markdown: never wrapped to the console width

@@ -7,7 +7,7 @@ using LabelSphere.Training;
 namespace LabelSphere.Evaluation;
 
 /// <summary>One evaluation point of one model in a comparison.</summary>
-/// <param name="Model">"sigmoid" or "embedding k=…".</param>
+/// <param name="Model">"sigmoid" or the head and its dimension ("embedding k=64", "joint k=64").</param>
 /// <param name="Step">Optimizer steps done.</param>
 /// <param name="PaperMap">MAP@100 as the paper writes it, classes unweighted.</param>
 /// <param name="WeightedPaperMap">The same, classes weighted by their capped frequency.</param>
@@ -21,11 +21,11 @@ public sealed record CurvePoint(string Model, int Step, double PaperMap, double?
 public sealed record ComparedModel(string Name, int? Dimension, IReadOnlyList<CurvePoint> Curve, TrainingResult Training);
 
 /// <summary>
-/// The paper's experiment on any data set (sections 4.3–4.4, figure 1): the embedding model and the sigmoid baseline
-/// trained with identical settings, both measured on the test set every n steps.
+/// The paper's experiment on any data set (sections 4.3–4.4, figure 1): the heads that use the label embedding and the
+/// sigmoid baseline trained with identical settings, all measured on the test set every n steps.
 /// </summary>
 /// <param name="Baseline">The sigmoid model.</param>
-/// <param name="Embeddings">One embedding model per dimension k.</param>
+/// <param name="Embeddings">The other models: one per head and embedding dimension k.</param>
 public sealed record ComparisonResult(ComparedModel Baseline, IReadOnlyList<ComparedModel> Embeddings)
 {
     /// <summary>All models, baseline first.</summary>
@@ -80,36 +80,53 @@ public sealed record ComparisonResult(ComparedModel Baseline, IReadOnlyList<Comp
     static string F(double v) => v.ToString("0.######", CultureInfo.InvariantCulture);
 }
 
-/// <summary>Runs the comparison: the baseline, then one embedding model per dimension, each measured every n steps.</summary>
+/// <summary>
+/// Runs the comparison: the sigmoid baseline, then every other head (one model per embedding dimension), each measured
+/// every n steps. Every model trains on the same batches in the same order (the permutations depend on the seed only)
+/// from the same body initialisation, for the same number of steps.
+/// </summary>
 public static class ComparisonRunner
 {
     /// <summary>What to compare on what.</summary>
     /// <param name="Train">Training instances over the embedding's vocabulary.</param>
     /// <param name="Test">Test instances over the same vocabulary.</param>
     /// <param name="Embeddings">One embedding per dimension to try.</param>
-    /// <param name="Options">Training options shared by every model; the loss is set per model.</param>
+    /// <param name="Options">Training options shared by every model; the head is set per model.</param>
     /// <param name="Output">Folder that receives one training run per model.</param>
     /// <param name="ClassWeights">[labels] weights of the class-weighted MAP@100, or null.</param>
     /// <param name="Features">Feature scaling applied by the sources, saved with each model.</param>
     public sealed record Setup(IInstanceSource Train, IInstanceSource Test, IReadOnlyList<LabelEmbedding> Embeddings, TrainingOptions Options,
-                               string Output, double[]? ClassWeights, FeatureTransform? Features);
+                               string Output, double[]? ClassWeights, FeatureTransform? Features)
+    {
+        /// <summary>The heads compared with the sigmoid baseline, which is always trained (listing it again changes nothing).</summary>
+        public IReadOnlyList<HeadKind> Heads { get; init; } = [HeadKind.Embedding];
+
+        /// <summary>
+        /// Instances carved from the training data, or null: every model is measured on them at each evaluation, and
+        /// they alone choose the joint head's fitted mix and the weights <see cref="KeepKind.Best"/> keeps. The test set
+        /// only ever gives the curves and the table.
+        /// </summary>
+        public IInstanceSource? Validation { get; init; }
+    }
 
     /// <summary>Trains and measures every model; <paramref name="progress"/> receives (model name, training progress).</summary>
     public static ComparisonResult Run(Setup setup, IProgress<(string Model, TrainingProgress Progress)>? progress = null, CancellationToken cancellationToken = default)
     {
         if (setup.Options.EvalEvery <= 0) throw new ArgumentException("a comparison needs --eval-every of at least 1 step");
+        if (setup.Embeddings.Count == 0 && setup.Heads.Any(h => h.UsesEmbedding())) throw new ArgumentException("the structured heads need a label embedding");
         var inversePropensities = Propensity.Inverse(setup.Train.Labels);
         int cutoffs = Math.Min(5, setup.Train.Vocabulary.Count);
         var metricsOptions = new MetricsOptions { Cutoffs = cutoffs >= 5 ? [1, 3, 5] : [1] };
         var device = Devices.Resolve(setup.Options.Device);
 
-        ComparedModel TrainOne(string name, LossKind loss, LabelEmbedding? embedding)
+        ComparedModel TrainOne(string name, HeadKind head, LabelEmbedding? embedding)
         {
             var curve = new List<CurvePoint>();
             var run = new TrainingRun
             {
                 Train = setup.Train,
-                Options = setup.Options with { Loss = loss },
+                Validation = setup.Validation,
+                Options = setup.Options with { Head = head },
                 Embedding = embedding,
                 Features = setup.Features,
                 Output = Path.Combine(setup.Output, name.Replace(' ', '-').Replace('=', '-')),
@@ -127,8 +144,13 @@ public static class ComparisonRunner
             return new ComparedModel(name, embedding?.Dimension, curve, result);
         }
 
-        var baseline = TrainOne("sigmoid", LossKind.Sigmoid, null);
-        var embeddings = setup.Embeddings.Select(e => TrainOne($"embedding k={e.Dimension}", LossKind.Cosine, e)).ToArray();
-        return new ComparisonResult(baseline, embeddings);
+        var baseline = TrainOne(HeadKind.Sigmoid.Name(), HeadKind.Sigmoid, null);
+        var others = new List<ComparedModel>();
+        foreach (var head in setup.Heads.Distinct())
+        {
+            if (head == HeadKind.Sigmoid) continue;
+            foreach (var embedding in setup.Embeddings) others.Add(TrainOne($"{head.Name()} k={embedding.Dimension}", head, embedding));
+        }
+        return new ComparisonResult(baseline, others);
     }
 }

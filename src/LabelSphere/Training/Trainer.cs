@@ -10,13 +10,23 @@ using static TorchSharp.torch;
 
 namespace LabelSphere.Training;
 
-/// <summary>Loss and precision@k on validation (or test) instances.</summary>
-/// <param name="Loss">Mean loss: over labelled instances for the cosine loss, over all for the sigmoid loss.</param>
+/// <summary>Loss, precision@k and MAP@100 on validation (or test) instances.</summary>
+/// <param name="Loss">Mean loss: over labelled instances for the embedding head's cosine loss, over all for the others.</param>
 /// <param name="PrecisionAt1">Precision@1 over all instances.</param>
 /// <param name="PrecisionAt3">Precision@3 over all instances.</param>
 /// <param name="PrecisionAt5">Precision@5 over all instances.</param>
 /// <param name="Instances">Instances measured.</param>
-public sealed record ValidationMetrics(double Loss, double PrecisionAt1, double PrecisionAt3, double PrecisionAt5, int Instances);
+/// <param name="PaperMap">MAP@100 as the paper writes it, classes unweighted (null in logs written before it was measured).</param>
+/// <param name="WeightedPaperMap">
+/// The same with classes weighted by their training frequency (<see cref="ClassWeights.FromLabels"/>): what
+/// <see cref="KeepKind.Best"/> selects by.
+/// </param>
+public sealed record ValidationMetrics(double Loss, double PrecisionAt1, double PrecisionAt3, double PrecisionAt5, int Instances,
+                                       double? PaperMap = null, double? WeightedPaperMap = null)
+{
+    /// <summary>The score runs are selected by: the class-weighted MAP@100, else the unweighted one, else precision@1.</summary>
+    public double Selection => WeightedPaperMap ?? PaperMap ?? PrecisionAt1;
+}
 
 /// <summary>What the trainer is doing.</summary>
 public enum TrainingPhase
@@ -137,9 +147,9 @@ public static class Trainer
         if (train.Count == 0) throw new ArgumentException("there are no training instances");
         int labels = train.Vocabulary.Count;
         if (labels == 0) throw new ArgumentException("the training data has no labels");
-        if (options.Loss == LossKind.Cosine)
+        if (options.Head.UsesEmbedding())
         {
-            if (run.Embedding is null) throw new ArgumentException("the cosine loss needs a label embedding (--embedding)");
+            if (run.Embedding is null) throw new ArgumentException($"the {options.Head.Name()} head needs a label embedding");
             if (!SameNames(run.Embedding.Vocabulary, train.Vocabulary))
                 throw new ArgumentException("the training labels must be the embedding's labels, in its order; map them with LabelMapping first");
         }
@@ -147,6 +157,8 @@ public static class Trainer
             throw new ArgumentException("the validation instances must use the training vocabulary");
         if (run.Validation is { } v2 && !v2.InputShape.SequenceEqual(train.InputShape))
             throw new ArgumentException($"validation inputs are [{string.Join(", ", v2.InputShape)}], training inputs [{string.Join(", ", train.InputShape)}]");
+        if (options.Head == HeadKind.Joint && options.JointRanking == JointRanking.Fitted && run.Validation is null)
+            throw new ArgumentException("the joint head's fitted ranking chooses its mix on validation instances, and there are none");
 
         TorchRuntime.EnsureLoaded();
         var device = Devices.Resolve(options.Device);
@@ -167,11 +179,12 @@ public static class Trainer
         var key = options.TrainingKey();
         int empty = 0;
         for (int r = 0; r < train.Labels.Rows; r++) if (train.Labels.Row(r).IsEmpty) empty++;
+        var classWeights = ClassWeights.FromLabels(train.Labels);
 
         torch.random.manual_seed(options.Seed).Dispose();
         if (device.type == DeviceType.CUDA) torch.cuda.manual_seed_all(options.Seed);
-        using var model = LabelModel.Create(BackboneConfig.From(options, train.InputShape), options.Loss, labels, run.Embedding,
-            options.Loss == LossKind.Sigmoid && options.PriorBias ? Priors(train.Labels) : null);
+        using var model = LabelModel.Create(BackboneConfig.From(options, train.InputShape), options, labels, run.Embedding,
+            options.Head.UsesPriors() && options.PriorBias ? Priors(train.Labels) : null);
         model.to(device);
         using var optimizer = CreateOptimizer(model, options);
         var parameters = model.CountParameters(run.Embedding?.Dimension);
@@ -214,7 +227,9 @@ public static class Trainer
         {
             if (run.Validation is null && run.OnEvaluate is null) return;
             Report(TrainingPhase.Evaluating);
-            if (run.Validation is not null) validation = Measure(model, run.Validation, device);
+            if (run.Validation is not null && model.Head is JointHead joint && options.JointRanking == JointRanking.Fitted)
+                joint.Mix = FitMix(model, joint, run.Validation, device, classWeights, cancellationToken);
+            if (run.Validation is not null) validation = Measure(model, run.Validation, device, classWeights, cancellationToken);
             run.OnEvaluate?.Invoke(step, model);
         }
 
@@ -292,7 +307,7 @@ public static class Trainer
         Report(TrainingPhase.Saving);
         var summary = new TrainingSummary(step, train.Count, empty, seconds > 0 ? examples / seconds : 0, seconds, validation, parameters, data,
             train.Labels.LabelCounts());
-        var manifest = new ModelManifest(ModelFolder.Format, ModelFolder.FormatVersion, options.Loss,
+        var manifest = new ModelManifest(ModelFolder.Format, ModelFolder.FormatVersion, options.Head,
             BackboneConfig.From(options, train.InputShape), model.Head.Outputs, [.. train.Vocabulary.Names], run.Features?.Scaling, options, summary);
         ModelFolder.Save(modelFolder, model, manifest, run.Embedding, run.Features);
         if (Directory.Exists(checkpointFolder)) Directory.Delete(checkpointFolder, recursive: true);
@@ -300,27 +315,33 @@ public static class Trainer
             validation, parameters, empty, modelFolder, checkpointFolder, logPath);
     }
 
-    /// <summary>Loss and precision@1/3/5 of <paramref name="model"/> on every instance of <paramref name="source"/>.</summary>
-    public static ValidationMetrics Measure(LabelModel model, IInstanceSource source, Device device, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Loss, precision@1/3/5 and MAP@100 (class-weighted by <paramref name="classWeights"/> when given) of
+    /// <paramref name="model"/> on every instance of <paramref name="source"/>.
+    /// </summary>
+    public static ValidationMetrics Measure(LabelModel model, IInstanceSource source, Device device, double[]? classWeights = null, CancellationToken cancellationToken = default)
     {
         int n = source.Vocabulary.Count, top = Math.Min(5, n);
         var ranked = new int[source.Count][];
         double lossSum = 0, weightSum = 0;
+        var metrics = new MetricsAccumulator(n, new MetricsOptions { Cutoffs = [1] }, default, classWeights ?? default);
         Inference.ForEachBatch(model, source, device, EvaluationBatchSize, (batch, outputs) =>
         {
             var y = MultiHot(source.Labels, batch.Indices, n).to(outputs.device);
             double weight = model.Head.Kind switch
             {
-                LossKind.Cosine => Labelled(source, batch.Indices),
-                LossKind.Sigmoid => batch.Indices.Length,
-                _ => throw new InvalidOperationException("unknown loss"),
+                HeadKind.Embedding => Labelled(source, batch.Indices),
+                HeadKind.Sigmoid or HeadKind.CosineLogit or HeadKind.Joint => batch.Indices.Length,
+                _ => throw new InvalidOperationException("unknown head"),
             };
             if (weight > 0)
             {
                 lossSum += model.Head.Loss(outputs, y).item<float>() * weight;
                 weightSum += weight;
             }
-            var (_, indexes) = model.Head.Scores(outputs).topk(top, dim: 1);
+            var scores = model.Head.Scores(outputs);
+            metrics.Add(scores.cpu().contiguous().data<float>().ToArray(), source.Labels.SelectRows(batch.Indices));
+            var (_, indexes) = scores.topk(top, dim: 1);
             var ids = indexes.cpu().data<long>().ToArray();
             for (int i = 0; i < batch.Indices.Length; i++)
             {
@@ -330,7 +351,29 @@ public static class Trainer
             }
         }, cancellationToken);
         var precision = RankingMetrics.Evaluate(ranked, source.Labels);
-        return new ValidationMetrics(weightSum > 0 ? lossSum / weightSum : 0, precision.At1, precision.At3, precision.At5, source.Count);
+        var map = metrics.Report();
+        return new ValidationMetrics(weightSum > 0 ? lossSum / weightSum : 0, precision.At1, precision.At3, precision.At5, source.Count,
+            map.PaperMap, map.WeightedPaperMap);
+    }
+
+    /// <summary>The joint head's mix fitted on <paramref name="source"/> (<see cref="JointMix.Fit"/>).</summary>
+    static (double, double) FitMix(LabelModel model, JointHead head, IInstanceSource source, Device device, double[] classWeights, CancellationToken cancellationToken)
+    {
+        int n = head.Labels;
+        var probability = new float[checked(source.Count * n)];
+        var cosine = new float[probability.Length];
+        Inference.ForEachBatch(model, source, device, EvaluationBatchSize, (batch, outputs) =>
+        {
+            var (p, c) = head.Components(outputs);
+            var pv = p.cpu().contiguous().data<float>().ToArray();
+            var cv = c.cpu().contiguous().data<float>().ToArray();
+            for (int i = 0; i < batch.Indices.Length; i++)
+            {
+                pv.AsSpan(i * n, n).CopyTo(probability.AsSpan(batch.Indices[i] * n, n));
+                cv.AsSpan(i * n, n).CopyTo(cosine.AsSpan(batch.Indices[i] * n, n));
+            }
+        }, cancellationToken);
+        return JointMix.Fit(probability, cosine, source.Labels, n, classWeights);
     }
 
     /// <summary>Each label's share of the instances of <paramref name="labels"/>.</summary>

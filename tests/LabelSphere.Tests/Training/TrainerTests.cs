@@ -51,12 +51,12 @@ public sealed class TrainerTests : IDisposable
         var transform = FeatureTransform.Fit(subset.Features, options.Features);
 
         // When an MLP trains on them for 150 steps (about ten epochs) under each head
-        foreach (var loss in Enum.GetValues<LossKind>())
+        foreach (var loss in Enum.GetValues<HeadKind>())
         {
             var run = new TrainingRun
             {
                 Train = subset.Source(transform),
-                Options = options with { Loss = loss },
+                Options = options with { Head = loss },
                 Embedding = subset.Embed(32),
                 Features = transform,
                 Output = Path.Combine(dir, loss.ToString()),
@@ -122,13 +122,13 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Theory]
-    [InlineData(OptimizerKind.RmsProp, LossKind.Cosine)]
-    [InlineData(OptimizerKind.Adam, LossKind.Sigmoid)]
-    [InlineData(OptimizerKind.Sgd, LossKind.Cosine)]
-    public void A_run_stopped_and_resumed_ends_where_an_uninterrupted_run_ends(OptimizerKind optimizer, LossKind loss)
+    [InlineData(OptimizerKind.RmsProp, HeadKind.Embedding)]
+    [InlineData(OptimizerKind.Adam, HeadKind.Sigmoid)]
+    [InlineData(OptimizerKind.Sgd, HeadKind.Embedding)]
+    public void A_run_stopped_and_resumed_ends_where_an_uninterrupted_run_ends(OptimizerKind optimizer, HeadKind loss)
     {
         // Given an uninterrupted run of 40 steps
-        var options = Small with { Optimizer = optimizer, Loss = loss };
+        var options = Small with { Optimizer = optimizer, Head = loss };
         AllowNetworks(3, SyntheticRun(options, "measure"));
         var whole = Train(SyntheticRun(options, "whole"));
 
@@ -240,7 +240,7 @@ public sealed class TrainerTests : IDisposable
     /// <summary>Allows for TorchSharp's count of the <paramref name="runs"/> networks the test's runs build (see <see cref="NoTensorLeaksAttribute"/>).</summary>
     static void AllowNetworks(int runs, TrainingRun run) =>
         NoTensorLeaksAttribute.AllowConstruction(runs, () => LabelModel.Create(
-            BackboneConfig.From(run.Options, run.Train.InputShape), run.Options.Loss, run.Train.Vocabulary.Count, run.Embedding));
+            BackboneConfig.From(run.Options, run.Train.InputShape), run.Options.Head, run.Train.Vocabulary.Count, run.Embedding));
 
     static string StripThroughput(string line) => System.Text.RegularExpressions.Regex.Replace(line, "\"examplesPerSecond\":[^,}]*", "");
 
