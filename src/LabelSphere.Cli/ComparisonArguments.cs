@@ -46,18 +46,31 @@ internal sealed class ComparisonArguments
 
     public readonly Option<JointRanking> JointRanking = HeadArguments.JointRanking();
 
+    public readonly Option<double> Validation = new("--validation")
+    {
+        Description = "Share of the training data carved off (seeded, the same for every model) to choose the weights --keep best keeps and the joint head's fitted mix; the test data only gives the curves and the table (default 0.1; 0 = none)",
+        DefaultValueFactory = _ => 0.1,
+    };
+
+    public readonly Option<KeepKind> Keep = NamedOptions.Create("--keep",
+        "Weights each model keeps and is reported with: the last step's, or those of the evaluation with the best class-weighted MAP@100 on the --validation split",
+        KeepKind.Best);
+
     public readonly ReaderArguments Reader = new();
 
     public readonly ImageArguments Images = new();
 
     readonly bool classWeights;
+    readonly bool selection;
 
     /// <param name="outputDescription">What the verb writes into --out.</param>
     /// <param name="classWeights">Whether the verb ranks models by the class-weighted MAP@100 and so takes --class-weights.</param>
-    public ComparisonArguments(string outputDescription, bool classWeights = true)
+    /// <param name="selection">Whether the verb measures models during training and so takes --validation and --keep.</param>
+    public ComparisonArguments(string outputDescription, bool classWeights = true, bool selection = true)
     {
         Output = new Option<string>("--out") { Description = outputDescription, Required = true };
         this.classWeights = classWeights;
+        this.selection = selection;
     }
 
     /// <summary>Adds the arguments and options; <paramref name="extra"/> (the verb's own) go after the training options and before the reader's.</summary>
@@ -65,8 +78,8 @@ internal sealed class ComparisonArguments
     {
         command.Arguments.Add(Train);
         command.Arguments.Add(Test);
-        foreach (var option in new Option[] { Embedding, Model, Steps, Output, ClassWeights, BatchSize, LearningRate, Optimizer, Hidden, Seed, JointWeight, JointRanking })
-            if (option != ClassWeights || classWeights) command.Options.Add(option);
+        foreach (var option in new Option[] { Embedding, Model, Steps, Output, ClassWeights, BatchSize, LearningRate, Optimizer, Hidden, Seed, JointWeight, JointRanking, Validation, Keep })
+            if ((option != ClassWeights || classWeights) && (selection || (option != Validation && option != Keep))) command.Options.Add(option);
         foreach (var symbol in extra)
         {
             if (symbol is Argument argument) command.Arguments.Add(argument);
@@ -102,10 +115,29 @@ internal sealed class ComparisonArguments
             Head = head,
             JointWeight = parse.GetValue(JointWeight),
             JointRanking = parse.GetValue(JointRanking),
+            Keep = selection ? parse.GetValue(Keep) : KeepKind.Last,
         };
         options.Validate();
         if (options.EvalEvery < 1) throw new ArgumentException("--eval-every must be at least 1");
         return options;
+    }
+
+    /// <summary>The --validation share, checked against the <paramref name="instances"/> training instances it splits.</summary>
+    public double ValidationShare(ParseResult parse, int instances)
+    {
+        if (!selection) return 0;
+        double share = parse.GetValue(Validation);
+        if (!(share >= 0 && share < 1)) throw new ArgumentException($"--validation must be at least 0 and below 1 (a share of the training data), got {share}");
+        if (share == 0 && parse.GetValue(Keep) == KeepKind.Best) throw new ArgumentException("--keep best chooses weights on the --validation split; give a share above 0, or --keep last");
+        try
+        {
+            InstanceSources.SplitRows(instances, share, parse.GetValue(Seed));
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"--validation: {e.Message}");
+        }
+        return share;
     }
 
     /// <summary>The full path of --out, which must not exist yet or be empty: a comparison never mixes with older runs.</summary>

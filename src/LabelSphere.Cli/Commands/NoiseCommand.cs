@@ -45,6 +45,7 @@ internal static class NoiseCommand
             var options = arguments.Options(parse, parse.GetValue(evalEvery) ?? parse.GetValue(arguments.Steps), structured);
             var folder = arguments.NewOutputFolder(parse);
             var setup = arguments.Prepare(parse, options);
+            var share = arguments.ValidationShare(parse, setup.Train.Count);
             // Weights come from the clean labels, so every condition is scored by the same MAP@100.
             var weights = arguments.Weights(parse, setup);
             var clean = setup.Train.Labels;
@@ -62,7 +63,7 @@ internal static class NoiseCommand
                 var train = kind == NoiseKind.Clean ? setup.Train : setup.Train.WithLabels(noisy.Labels);
                 var run = Path.Combine(folder, name.Replace(' ', '-').Replace("%", "", StringComparison.Ordinal));
                 var result = await Task.Run(() => CompareCommand.RunWithProgress(
-                    new ComparisonRunner.Setup(train, setup.Validation!, [setup.Embedding!], options, run, weights, setup.Features) { Heads = [structured] }, ct), CancellationToken.None);
+                    new ComparisonRunner.Setup(train, setup.Validation!, [setup.Embedding!], options, run, weights, setup.Features) { Heads = [structured], ValidationShare = share }, ct), CancellationToken.None);
                 result.WriteCurves(Path.Combine(run, "curves.csv"));
                 conditions.Add(new NoiseCondition(kind, fraction, noisy.Removed, noisy.Added, noisy.Labels.NonZeros, result));
             }

@@ -77,10 +77,14 @@ public sealed record TrainingLogEntry(int Step, int Epoch, double Loss, double L
 /// <param name="ModelFolder">Where the model was saved, when completed.</param>
 /// <param name="CheckpointFolder">Where the checkpoint is (written when stopped).</param>
 /// <param name="LogFile">The JSONL log.</param>
+/// <param name="KeptStep">
+/// With <see cref="KeepKind.Best"/>, the step whose weights the saved model has (the evaluation with the best
+/// validation score; <paramref name="Validation"/> is that evaluation's); null when the last step's weights are kept.
+/// </param>
 public sealed record TrainingResult(bool Completed, bool Resumed, int FirstStep, int Step, int TotalSteps, float[] Losses,
                                     double ExamplesPerSecond, double TrainingSeconds, ValidationMetrics? Validation,
                                     ParameterCounts Parameters, int EmptyTrainingInstances, string? ModelFolder,
-                                    string CheckpointFolder, string LogFile);
+                                    string CheckpointFolder, string LogFile, int? KeptStep = null);
 
 /// <summary>A training run: its data, options and where it writes.</summary>
 public sealed record TrainingRun
@@ -137,6 +141,17 @@ public static class Trainer
     /// <summary>The checkpoint folder inside the output folder.</summary>
     public const string CheckpointFolderName = "checkpoint";
 
+    /// <summary>
+    /// The folder inside the output folder that holds, with <see cref="KeepKind.Best"/>, the weights of the best
+    /// evaluations so far: <c>step-S/</c> with <c>weights/*.npy</c> and <c>best.json</c> (step and validation). Older
+    /// ones are dropped at each checkpoint, so a run resumed from its checkpoint finds the best up to it; deleted when
+    /// the run completes.
+    /// </summary>
+    public const string BestFolderName = "best";
+
+    /// <summary>The step and validation of the weights in <see cref="BestFolderName"/>.</summary>
+    sealed record BestState(int Step, ValidationMetrics Validation);
+
     /// <summary>Runs (or resumes) <paramref name="run"/>; returns when it completes or, after a checkpoint, when cancelled.</summary>
     public static TrainingResult Train(TrainingRun run, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -159,6 +174,8 @@ public static class Trainer
             throw new ArgumentException($"validation inputs are [{string.Join(", ", v2.InputShape)}], training inputs [{string.Join(", ", train.InputShape)}]");
         if (options.Head == HeadKind.Joint && options.JointRanking == JointRanking.Fitted && run.Validation is null)
             throw new ArgumentException("the joint head's fitted ranking chooses its mix on validation instances, and there are none");
+        if (options.Keep == KeepKind.Best && run.Validation is null)
+            throw new ArgumentException("keeping the best weights needs validation instances to choose them by, and there are none");
 
         TorchRuntime.EnsureLoaded();
         var device = Devices.Resolve(options.Device);
@@ -166,6 +183,7 @@ public static class Trainer
         var modelFolder = Path.Combine(output, ModelFolder.ModelSubfolder);
         var checkpointFolder = Path.Combine(output, CheckpointFolderName);
         var logPath = Path.Combine(output, LogFileName);
+        var bestFolder = Path.Combine(output, BestFolderName);
         bool hasCheckpoint = Checkpoint.Exists(checkpointFolder);
         if (!run.Resume && (hasCheckpoint || Directory.Exists(modelFolder)))
             throw new IOException($"{output} already holds a training run; continue it with --resume or choose another output folder");
@@ -204,6 +222,8 @@ public static class Trainer
             TruncateLog(logPath, step);
         }
         else if (File.Exists(logPath)) File.Delete(logPath);
+        // The best weights so far belong to this run only when it resumes; a fresh run starts its own.
+        var (best, bestPath) = options.Keep == KeepKind.Best ? BestUpTo(bestFolder, resumed ? step : 0) : (null, null);
 
         int firstStep = step;
         var losses = new List<float>();
@@ -222,6 +242,7 @@ public static class Trainer
         {
             Report(TrainingPhase.Checkpointing);
             Checkpoint.Save(checkpointFolder, Snapshot(), model, optimizer);
+            if (bestPath is not null) BestUpTo(bestFolder, step, keep: bestPath);
         }
         void Evaluate()
         {
@@ -230,6 +251,16 @@ public static class Trainer
             if (run.Validation is not null && model.Head is JointHead joint && options.JointRanking == JointRanking.Fitted)
                 joint.Mix = FitMix(model, joint, run.Validation, device, classWeights, cancellationToken);
             if (run.Validation is not null) validation = Measure(model, run.Validation, device, classWeights, cancellationToken);
+            if (options.Keep == KeepKind.Best && validation is { } measured && (best is null || measured.Selection > best.Validation.Selection))
+            {
+                best = new BestState(step, measured);
+                bestPath = Path.Combine(bestFolder, $"step-{step}");
+                AtomicFolder.Write(bestPath, temp =>
+                {
+                    ModuleState.Save(model, Path.Combine(temp, "weights"));
+                    File.WriteAllBytes(Path.Combine(temp, "best.json"), JsonSerializer.SerializeToUtf8Bytes(best, TrainingJson.Options));
+                });
+            }
             run.OnEvaluate?.Invoke(step, model);
         }
 
@@ -305,14 +336,21 @@ public static class Trainer
         }
 
         Report(TrainingPhase.Saving);
+        int? keptStep = null;
+        if (options.Keep == KeepKind.Best && best is not null && bestPath is not null)
+        {
+            ModuleState.Load(model, Path.Combine(bestPath, "weights"));
+            (keptStep, validation) = (best.Step, best.Validation);
+        }
         var summary = new TrainingSummary(step, train.Count, empty, seconds > 0 ? examples / seconds : 0, seconds, validation, parameters, data,
             train.Labels.LabelCounts());
         var manifest = new ModelManifest(ModelFolder.Format, ModelFolder.FormatVersion, options.Head,
             BackboneConfig.From(options, train.InputShape), model.Head.Outputs, [.. train.Vocabulary.Names], run.Features?.Scaling, options, summary);
         ModelFolder.Save(modelFolder, model, manifest, run.Embedding, run.Features);
         if (Directory.Exists(checkpointFolder)) Directory.Delete(checkpointFolder, recursive: true);
+        if (Directory.Exists(bestFolder)) Directory.Delete(bestFolder, recursive: true);
         return new TrainingResult(true, resumed, firstStep, step, total, [.. losses], summary.ExamplesPerSecond, seconds,
-            validation, parameters, empty, modelFolder, checkpointFolder, logPath);
+            validation, parameters, empty, modelFolder, checkpointFolder, logPath, keptStep);
     }
 
     /// <summary>
@@ -374,6 +412,38 @@ public static class Trainer
             }
         }, cancellationToken);
         return JointMix.Fit(probability, cosine, source.Labels, n, classWeights);
+    }
+
+    /// <summary>
+    /// The newest best weights in <paramref name="folder"/> from step <paramref name="step"/> or before (null when there
+    /// are none); the later ones, which a resumed run recomputes, are deleted, and with <paramref name="keep"/> every
+    /// other one too.
+    /// </summary>
+    static (BestState? Best, string? Path) BestUpTo(string folder, int step, string? keep = null)
+    {
+        if (!Directory.Exists(folder)) return (null, null);
+        (BestState? Best, string? Path) newest = (null, null);
+        foreach (var path in Directory.GetDirectories(folder, "step-*"))
+        {
+            bool later = !int.TryParse(Path.GetFileName(path)["step-".Length..], out var at) || at > step;
+            if (later || (keep is not null && path != keep))
+            {
+                Directory.Delete(path, recursive: true);
+                continue;
+            }
+            if (newest.Best is not null && newest.Best.Step > at) continue;
+            var file = Path.Combine(path, "best.json");
+            try
+            {
+                newest = (JsonSerializer.Deserialize<BestState>(File.ReadAllBytes(file), TrainingJson.Options)
+                    ?? throw new InvalidDataException($"{file}: empty"), path);
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{file}: line {e.LineNumber + 1}: {e.Message}");
+            }
+        }
+        return newest;
     }
 
     /// <summary>Each label's share of the instances of <paramref name="labels"/>.</summary>

@@ -231,6 +231,46 @@ public sealed class TrainerTests : IDisposable
         Assert.True(result.Validation!.PrecisionAt1 > 0.9, $"P@1 {result.Validation.PrecisionAt1}");
     }
 
+    [Fact]
+    public void Keep_best_saves_the_weights_of_the_evaluation_with_the_best_validation_score()
+    {
+        // Given a run measured every 10 steps on validation instances whose label sets are shuffled against their inputs,
+        // so that its validation score wanders instead of rising to the last step
+        var run = SyntheticRun(Small with { Keep = KeepKind.Best, EvalEvery = 10, Steps = 80 }, "best");
+        var validation = run.Validation!;
+        var shuffled = Enumerable.Range(0, validation.Count).ToArray();
+        new Random(5).Shuffle(shuffled);
+        run = run with { Validation = validation.WithLabels(validation.Labels.SelectRows(shuffled)) };
+        AllowNetworks(2, run);
+
+        // When it trains
+        var result = Train(run);
+
+        // Then it keeps the step whose validation class-weighted MAP@100 the log shows highest, not the last one,
+        var measured = File.ReadLines(result.LogFile).Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement)
+            .Where(e => e.TryGetProperty("validation", out _))
+            .Select(e => (Step: e.GetProperty("step").GetInt32(), Score: e.GetProperty("validation").GetProperty("weightedPaperMap").GetDouble()))
+            .ToArray();
+        Assert.Equal(8, measured.Length);
+        var best = measured.MaxBy(m => m.Score);
+        Assert.Equal(best.Step, result.KeptStep);
+        Assert.NotEqual(80, result.KeptStep);
+        Assert.Equal(best.Score, result.Validation!.WeightedPaperMap!.Value, 12);
+        // and the saved model scores the validation instances as that step did; the best weights' folder is gone
+        using var predictor = Predictor.Load(result.ModelFolder!);
+        var report = predictor.Evaluate(run.Validation, classWeights: ClassWeights.FromLabels(run.Train.Labels), cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(best.Score, report.WeightedPaperMap!.Value, 12);
+        Assert.False(Directory.Exists(Path.Combine(dir, "best", Trainer.BestFolderName)));
+    }
+
+    [Fact]
+    public void Keep_best_and_the_fitted_joint_ranking_refuse_a_run_without_validation_instances()
+    {
+        var run = SyntheticRun(Small, "none") with { Validation = null };
+        Assert.Throws<ArgumentException>(() => Train(run with { Options = Small with { Keep = KeepKind.Best } }));
+        Assert.Throws<ArgumentException>(() => Train(run with { Options = Small with { Head = HeadKind.Joint, JointRanking = JointRanking.Fitted } }));
+    }
+
     static TrainingResult Train(TrainingRun run, IProgress<TrainingProgress>? progress = null, CancellationTokenSource? stop = null)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop?.Token ?? default, TestContext.Current.CancellationToken);
