@@ -42,6 +42,14 @@ internal sealed class ComparisonArguments
 
     public readonly Option<int> Seed = new("--seed") { Description = "Seed of every run (default 0)", DefaultValueFactory = _ => Defaults.Seed };
 
+    public readonly Option<double> Dropout = new("--dropout") { Description = $"Dropout probability in the body (default {Defaults.Dropout})", DefaultValueFactory = _ => Defaults.Dropout };
+
+    public readonly Option<double> WeightDecay = new("--weight-decay") { Description = "L2 weight decay (default 0)", DefaultValueFactory = _ => Defaults.WeightDecay };
+
+    public readonly Option<ScheduleKind> Schedule = NamedOptions.Create("--schedule", "Learning-rate schedule", Defaults.Schedule);
+
+    public readonly Option<FeatureScaling> Features = NamedOptions.Create("--features", "Feature scaling", Defaults.Features);
+
     public readonly Option<double> JointWeight = HeadArguments.JointWeight();
 
     public readonly Option<JointRanking> JointRanking = HeadArguments.JointRanking();
@@ -78,7 +86,7 @@ internal sealed class ComparisonArguments
     {
         command.Arguments.Add(Train);
         command.Arguments.Add(Test);
-        foreach (var option in new Option[] { Embedding, Model, Steps, Output, ClassWeights, BatchSize, LearningRate, Optimizer, Hidden, Seed, JointWeight, JointRanking, Validation, Keep })
+        foreach (var option in new Option[] { Embedding, Model, Steps, Output, ClassWeights, BatchSize, LearningRate, Optimizer, Hidden, Seed, Dropout, WeightDecay, Schedule, Features, JointWeight, JointRanking, Validation, Keep })
             if ((option != ClassWeights || classWeights) && (selection || (option != Validation && option != Keep))) command.Options.Add(option);
         foreach (var symbol in extra)
         {
@@ -109,6 +117,10 @@ internal sealed class ComparisonArguments
             Optimizer = parse.GetValue(Optimizer),
             Hidden = TrainCommand.ParseHidden(parse.GetValue(Hidden)!),
             Seed = parse.GetValue(Seed),
+            Dropout = parse.GetValue(Dropout),
+            WeightDecay = parse.GetValue(WeightDecay),
+            Schedule = parse.GetValue(Schedule),
+            Features = parse.GetValue(Features),
             // A log line (and a progress update) at least every default interval, also when measuring rarely.
             LogEvery = Math.Min(Math.Max(1, evalEvery), Defaults.LogEvery),
             CheckpointEvery = 0,
