@@ -264,6 +264,35 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_run_keeping_its_best_weights_killed_and_resumed_keeps_the_same_ones()
+    {
+        // Given a joint head ranked by the fitted mix that keeps its best weights, checkpointing every 10 steps,
+        // measured every 5 on validation labels shuffled against their inputs (so the best is not the last)
+        var options = Small with { Head = HeadKind.Joint, JointRanking = JointRanking.Fitted, Keep = KeepKind.Best, EvalEvery = 5, CheckpointEvery = 10 };
+        TrainingRun Run(string name, bool resume = false)
+        {
+            var run = SyntheticRun(options, name, resume);
+            var shuffled = Enumerable.Range(0, run.Validation!.Count).ToArray();
+            new Random(5).Shuffle(shuffled);
+            return run with { Validation = run.Validation.WithLabels(run.Validation.Labels.SelectRows(shuffled)) };
+        }
+        AllowNetworks(3, Run("measure"));
+        var whole = Train(Run("whole"));
+
+        // When the same run is killed at step 17, after its checkpoint at 10, and resumed
+        Assert.Throws<InvalidOperationException>(() => Train(Run("killed"),
+            new SyncProgress(p => { if (p.Step == 17 && p.Phase == TrainingPhase.Training) throw new InvalidOperationException("killed"); })));
+        var resumed = Train(Run("killed", resume: true));
+
+        // Then it keeps the same step's weights, bit for bit, with the same validation
+        Assert.NotNull(whole.KeptStep);
+        Assert.NotEqual(40, whole.KeptStep);
+        Assert.Equal(whole.KeptStep, resumed.KeptStep);
+        Assert.Equal(whole.Validation, resumed.Validation);
+        AssertSameWeights(whole.ModelFolder!, resumed.ModelFolder!);
+    }
+
+    [Fact]
     public void Keep_best_and_the_fitted_joint_ranking_refuse_a_run_without_validation_instances()
     {
         var run = SyntheticRun(Small, "none") with { Validation = null };
