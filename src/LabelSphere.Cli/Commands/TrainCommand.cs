@@ -97,6 +97,10 @@ internal static class TrainCommand
             var share = parse.GetValue(fraction);
             if (parse.GetValue(images.TestImages) is not null && testPath is null) throw new ArgumentException("--test-images names the images of --test; give --test too");
             if (testPath is not null && share is not null) throw new ArgumentException("--test and --validation-fraction exclude each other: held-out data is either a file or a share of the training data");
+            if (testPath is not null && options.Keep == KeepKind.Best)
+                throw new ArgumentException("--keep best chooses weights on the held-out data, and --test makes that the test data; choose on a --validation-fraction share of the training data instead");
+            if (testPath is not null && options.Head == HeadKind.Joint && options.JointRanking == JointRanking.Fitted)
+                throw new ArgumentException("--joint-ranking fitted fits its mix on the held-out data, and --test makes that the test data; fit it on a --validation-fraction share of the training data instead");
             double validationShare = share ?? (testPath is null ? 0.1 : 0);
             if (!(validationShare >= 0 && validationShare < 1)) throw new ArgumentException($"--validation-fraction must be in [0, 1), got {validationShare}");
             if (parse.GetValue(threads) is { } t)

@@ -234,4 +234,17 @@ public sealed class TrainVerbsTests : IDisposable
         start.Environment["NO_COLOR"] = "1";
         return Process.Start(start)!;
     }
+    [Theory]
+    [InlineData("--keep", "best", "--keep best chooses weights on the held-out data")]
+    [InlineData("--joint-ranking", "fitted", "--joint-ranking fitted fits its mix on the held-out data")]
+    public void Train_refuses_to_choose_on_the_test_data(string option, string value, string message)
+    {
+        var train = CliFixtures.WriteExtremeText(dir, "syn", 50, 7);
+        var embedding = Path.Combine(dir, "emb");
+        Assert.Equal(0, CliRunner.Run("embed", train, "--dim", "4", "--out", embedding, "--json").ExitCode);
+        var result = CliRunner.Run("train", train, "--test", train, "--embedding", embedding, "--head", "joint", option, value, "--steps", "2", "--out", Path.Combine(dir, "run"));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(message, result.Err);
+        Assert.False(Directory.Exists(Path.Combine(dir, "run")));
+    }
 }
