@@ -178,21 +178,29 @@ public sealed class CosineLogitHead : LabelHead, IEmbeddingHead
 
 /// <summary>
 /// The joint head: the embedding head's projection ẽ (k outputs) and the baseline's logits (N outputs) side by side on
-/// one body, trained with −cos(e, ẽ) + w·BCE. Labels are ranked by a·p_j + c·cos(ẽ, E_j) with the weights (a, c) in
-/// <see cref="Mix"/>, a buffer saved with the weights (see <see cref="JointRanking"/>).
+/// one body, trained with −cos(e, ẽ) + w·BCE. Labels are ranked by
+/// a·p_j + c·cos_j + z·(α·(cos_j − μc_j)/σc_j + (1 − α)·(l_j − μl_j)/σl_j): the weights (a, c, α, z) and the per-label
+/// statistics μ, σ of the logits l and cosines on the validation instances are buffers saved with the weights (see
+/// <see cref="JointRanking"/> and <see cref="JointMix"/>).
 /// </summary>
 public sealed class JointHead : LabelHead, IEmbeddingHead
 {
     private readonly Linear projection;
     private readonly Linear logits;
     private readonly Tensor labelVectors;
+    // (a, c, α, z): the weights of probability, cosine and the z-scored mix, and the cosine share α of that mix.
     private readonly Tensor mix;
+    // [4, N]: per label, the mean and standard deviation of the logit, then of the cosine (0 and 1 until fitted).
+    private readonly Tensor zStats;
 
     /// <summary>A joint head over <paramref name="features"/> body features.</summary>
     /// <param name="features">d, the body's output width.</param>
     /// <param name="vectors">E_k, [labels, dimension] row-major.</param>
     /// <param name="weight">w, the weight of the binary cross-entropy.</param>
-    /// <param name="ranking">The starting mix: <see cref="JointRanking.Sigmoid"/> (1, 0), otherwise (1, 1), which <see cref="JointRanking.Fitted"/> replaces at every evaluation.</param>
+    /// <param name="ranking">
+    /// The ranking: <see cref="JointRanking.Sigmoid"/> (a, c) = (1, 0), <see cref="JointRanking.Sum"/> (1, 1),
+    /// <see cref="JointRanking.Fitted"/> z = 1 with α = ½ until <see cref="Fit"/> sets it and the statistics.
+    /// </param>
     /// <param name="priors">[labels] training label shares to start the sigmoid half's biases at their log-odds, or null for 0.</param>
     public JointHead(int features, float[] vectors, int labels, int dimension, double weight, JointRanking ranking, IReadOnlyList<double>? priors = null)
         : base(nameof(JointHead))
@@ -211,7 +219,17 @@ public sealed class JointHead : LabelHead, IEmbeddingHead
             logits.bias!.copy_(tensor(Losses.PriorLogOdds(priors, labels)));
         }
         labelVectors = tensor(vectors, [labels, dimension]);
-        mix = tensor(ranking == JointRanking.Sigmoid ? new[] { 1f, 0f } : new[] { 1f, 1f });
+        mix = tensor(ranking switch
+        {
+            JointRanking.Sigmoid => new[] { 1f, 0f, 0f, 0f },
+            JointRanking.Sum => new[] { 1f, 1f, 0f, 0f },
+            JointRanking.Fitted => new[] { 0f, 0f, 0.5f, 1f },
+            _ => throw new ArgumentOutOfRangeException(nameof(ranking), ranking, "unknown joint ranking"),
+        });
+        var stats = new float[4 * labels];
+        Array.Fill(stats, 1f, labels, labels);
+        Array.Fill(stats, 1f, 3 * labels, labels);
+        zStats = tensor(stats, [4, labels]);
         Weight = weight;
         Labels = labels;
         Dimension = dimension;
@@ -233,7 +251,7 @@ public sealed class JointHead : LabelHead, IEmbeddingHead
     /// <summary>w, the weight of the binary cross-entropy in the loss.</summary>
     public double Weight { get; }
 
-    /// <summary>The ranking weights (a, c): labels are ranked by a·probability + c·cosine.</summary>
+    /// <summary>The ranking weights (a, c) of probability and cosine, the z-scored mix left out (z = 0).</summary>
     public (double Probability, double Cosine) Mix
     {
         get
@@ -247,8 +265,29 @@ public sealed class JointHead : LabelHead, IEmbeddingHead
                 throw new ArgumentOutOfRangeException(nameof(value), value, "the mix weights must be finite, 0 or more, and not both 0");
             using var guard = no_grad();
             using var scope = NewDisposeScope();
-            mix.copy_(tensor(new[] { (float)value.Probability, (float)value.Cosine }));
+            mix.copy_(tensor(new[] { (float)value.Probability, (float)value.Cosine, 0f, 0f }));
         }
+    }
+
+    /// <summary>The cosine share α of the z-scored mix, or null when the head ranks without it.</summary>
+    public double? Alpha
+    {
+        get
+        {
+            var values = mix.cpu().data<float>().ToArray();
+            return values[3] > 0 ? values[2] : null;
+        }
+    }
+
+    /// <summary>Ranks by the z-scored mix alone (a = c = 0, z = 1) with the cosine share and statistics of <paramref name="fit"/>.</summary>
+    public void Fit(JointMix.Fitted fit)
+    {
+        ArgumentNullException.ThrowIfNull(fit);
+        if (fit.LogitMean.Length != Labels) throw new ArgumentException($"statistics of {fit.LogitMean.Length} labels for a head of {Labels}", nameof(fit));
+        using var guard = no_grad();
+        using var scope = NewDisposeScope();
+        mix.copy_(tensor(new[] { 0f, 0f, (float)fit.Alpha, 1f }));
+        zStats.copy_(tensor([.. fit.LogitMean, .. fit.LogitDeviation, .. fit.CosineMean, .. fit.CosineDeviation], [4, Labels]));
     }
 
     /// <param name="input">[batch, d]</param>
@@ -258,11 +297,11 @@ public sealed class JointHead : LabelHead, IEmbeddingHead
     /// <summary>The two halves of the output: ẽ [batch, k] and the logits [batch, N].</summary>
     public (Tensor Point, Tensor Logits) Split(Tensor outputs) => (outputs.narrow(1, 0, Dimension), outputs.narrow(1, Dimension, Labels));
 
-    /// <summary>[batch, N] each half's scores: the sigmoid half's probabilities and the cosines cos(ẽ, E_j).</summary>
-    public (Tensor Probability, Tensor Cosine) Components(Tensor outputs)
+    /// <summary>[batch, N] each half's scores: the sigmoid half's logits and the cosines cos(ẽ, E_j).</summary>
+    public (Tensor Logits, Tensor Cosine) Components(Tensor outputs)
     {
         var (point, z) = Split(outputs);
-        return (z.sigmoid(), Losses.Cosines(point, labelVectors));
+        return (z, Losses.Cosines(point, labelVectors));
     }
 
     /// <inheritdoc />
@@ -275,21 +314,27 @@ public sealed class JointHead : LabelHead, IEmbeddingHead
     /// <inheritdoc />
     public override Tensor Scores(Tensor outputs)
     {
-        var (p, c) = Components(outputs);
+        var (l, c) = Components(outputs);
         var w = mix.to(outputs.device);
-        return p * w[0] + c * w[1];
+        var st = zStats.to(outputs.device);
+        var zl = (l - st[0]) / st[1];
+        var zc = (c - st[2]) / st[3];
+        return l.sigmoid() * w[0] + c * w[1] + (zc * w[2] + zl * (1 - w[2])) * w[3];
     }
 
     /// <summary>
-    /// An added label has no logit of its own: its probability is taken as σ(mean bias), the trained labels' typical
-    /// prior, shaded by its proximity, σ(b̄)·(1 + cos)/2, so that it still ranks by cosine when the mix ignores cosines.
+    /// An added label has no logit of its own: in the probability term its probability is taken as σ(b̄), the trained
+    /// labels' typical prior, shaded by its proximity, σ(b̄)·(1 + cos)/2; in the z-scored mix both its z-scores are its
+    /// cosine's, standardised by the mean of the trained labels' cosine statistics. Either way it ranks by cosine.
     /// </summary>
     public Tensor AddedScores(Tensor outputs, Tensor unitVectors)
     {
         var (point, _) = Split(outputs);
         var c = nn.functional.normalize(point, p: 2, dim: 1).matmul(unitVectors.T);
         var w = mix.to(outputs.device);
-        return (c + 1) * 0.5 * logits.bias!.mean().sigmoid() * w[0] + c * w[1];
+        var st = zStats.to(outputs.device);
+        var zc = (c - st[2].mean()) / st[3].mean();
+        return (c + 1) * 0.5 * logits.bias!.mean().sigmoid() * w[0] + c * w[1] + zc * w[3];
     }
 }
 

@@ -249,7 +249,7 @@ public static class Trainer
             if (run.Validation is null && run.OnEvaluate is null) return;
             Report(TrainingPhase.Evaluating);
             if (run.Validation is not null && model.Head is JointHead joint && options.JointRanking == JointRanking.Fitted)
-                joint.Mix = FitMix(model, joint, run.Validation, device, classWeights, cancellationToken);
+                joint.Fit(FitMix(model, joint, run.Validation, device, classWeights, cancellationToken));
             if (run.Validation is not null) validation = Measure(model, run.Validation, device, classWeights, cancellationToken);
             if (options.Keep == KeepKind.Best && validation is { } measured && (best is null || measured.Selection > best.Validation.Selection))
             {
@@ -395,23 +395,23 @@ public static class Trainer
     }
 
     /// <summary>The joint head's mix fitted on <paramref name="source"/> (<see cref="JointMix.Fit"/>).</summary>
-    static (double, double) FitMix(LabelModel model, JointHead head, IInstanceSource source, Device device, double[] classWeights, CancellationToken cancellationToken)
+    static JointMix.Fitted FitMix(LabelModel model, JointHead head, IInstanceSource source, Device device, double[] classWeights, CancellationToken cancellationToken)
     {
         int n = head.Labels;
-        var probability = new float[checked(source.Count * n)];
-        var cosine = new float[probability.Length];
+        var logits = new float[checked(source.Count * n)];
+        var cosine = new float[logits.Length];
         Inference.ForEachBatch(model, source, device, EvaluationBatchSize, (batch, outputs) =>
         {
-            var (p, c) = head.Components(outputs);
-            var pv = p.cpu().contiguous().data<float>().ToArray();
+            var (l, c) = head.Components(outputs);
+            var lv = l.cpu().contiguous().data<float>().ToArray();
             var cv = c.cpu().contiguous().data<float>().ToArray();
             for (int i = 0; i < batch.Indices.Length; i++)
             {
-                pv.AsSpan(i * n, n).CopyTo(probability.AsSpan(batch.Indices[i] * n, n));
+                lv.AsSpan(i * n, n).CopyTo(logits.AsSpan(batch.Indices[i] * n, n));
                 cv.AsSpan(i * n, n).CopyTo(cosine.AsSpan(batch.Indices[i] * n, n));
             }
         }, cancellationToken);
-        return JointMix.Fit(probability, cosine, source.Labels, n, classWeights);
+        return JointMix.Fit(logits, cosine, source.Labels, n, classWeights);
     }
 
     /// <summary>

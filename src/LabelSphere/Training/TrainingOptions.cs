@@ -44,8 +44,9 @@ public enum JointRanking
     /// <summary>Probability plus cosine, unweighted.</summary>
     Sum,
     /// <summary>
-    /// α·p/σ_p + (1 − α)·cos/σ_c, α from {0, ¼, ½, ¾, 1} chosen at every evaluation for the best class-weighted MAP@100
-    /// on the validation instances (σ: each half's standard deviation there); needs validation instances.
+    /// α·(cos_j − μc_j)/σc_j + (1 − α)·(l_j − μl_j)/σl_j: each label's logit l and cosine z-scored by their mean and
+    /// standard deviation on the validation instances, α from {0, 0.1, …, 1} chosen for the best class-weighted
+    /// MAP@100 there, both refitted at every evaluation (<see cref="JointMix.Fit"/>); needs validation instances.
     /// </summary>
     Fitted,
 }

@@ -202,12 +202,12 @@ public sealed class HeadTests
         double expected = Losses.CosineProximity(point, targets).item<float>() + 3 * Losses.SigmoidCrossEntropy(logits, y).item<float>();
         Assert.Equal(expected, loss.item<float>(), 5);
         Assert.Equal(4, head.named_parameters().Count());
-        Assert.Equal(["labelVectors", "logits.bias", "logits.weight", "mix", "projection.bias", "projection.weight"], head.state_dict().Keys.Order());
+        Assert.Equal(["labelVectors", "logits.bias", "logits.weight", "mix", "projection.bias", "projection.weight", "zStats"], head.state_dict().Keys.Order());
         Assert.All(head.named_parameters(), p => Assert.True(p.parameter.grad is { } g && g.abs().sum().item<float>() > 0, p.name));
     }
 
     [Fact]
-    public void Joint_head_ranks_by_its_mix_of_probability_and_cosine()
+    public void Joint_head_ranks_by_its_mix_of_probability_and_cosine_or_by_the_fitted_z_scored_mix()
     {
         // Given a joint head and a batch
         var vectors = Vectors(4, 3, 4);
@@ -215,16 +215,28 @@ public sealed class HeadTests
         using var head = new JointHead(6, vectors, 4, 3, 10, JointRanking.Sigmoid);
         using var scope = NewDisposeScope();
         var outputs = head.forward(randn(5, 6));
-        var (p, c) = head.Components(outputs);
+        var (l, c) = head.Components(outputs);
 
         // Then the sigmoid ranking scores by probability alone, and a mix (a, c) by a·p + c·cos
         Assert.Equal((1.0, 0.0), head.Mix);
-        Assert.Equal(p.data<float>().ToArray(), head.Scores(outputs).data<float>().ToArray());
+        Assert.Null(head.Alpha);
+        Assert.Equal(l.sigmoid().data<float>().ToArray(), head.Scores(outputs).data<float>().ToArray());
         head.Mix = (0.5, 2);
-        var expected = (p * 0.5 + c * 2).data<float>().ToArray();
-        var actual = head.Scores(outputs).data<float>().ToArray();
-        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 5);
+        AssertClose((l.sigmoid() * 0.5 + c * 2).data<float>().ToArray(), head.Scores(outputs).data<float>().ToArray());
         Assert.Throws<ArgumentOutOfRangeException>(() => head.Mix = (0, 0));
+
+        // and a fitted ranking by α·(cos − μc)/σc + (1 − α)·(l − μl)/σl, per label
+        float[] lm = [0.1f, -1, 2, 0], ls = [1, 2, 0.5f, 3], cm = [0.2f, 0, -0.1f, 0.3f], cs = [0.1f, 0.2f, 0.3f, 0.4f];
+        head.Fit(new JointMix.Fitted(0.3, lm, ls, cm, cs, 0));
+        Assert.Equal(0.3, head.Alpha!.Value, 6);
+        var expected = ((c - tensor(cm)) / tensor(cs) * 0.3 + (l - tensor(lm)) / tensor(ls) * 0.7).data<float>().ToArray();
+        AssertClose(expected, head.Scores(outputs).data<float>().ToArray());
+    }
+
+    static void AssertClose(float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 4);
     }
 
     [Theory]
@@ -262,7 +274,7 @@ public sealed class HeadTests
     [Fact]
     public void The_fitted_mix_picks_the_half_that_ranks_the_validation_instances()
     {
-        // Given 40 instances over 3 labels, a probability half that ranks them exactly and a cosine half that is noise
+        // Given 40 instances over 3 labels, a logit half that ranks them exactly and a cosine half that is noise
         var random = new Random(3);
         var builder = new LabelSphere.Data.LabelMatrixBuilder();
         var truth = new bool[40 * 3];
@@ -273,24 +285,29 @@ public sealed class HeadTests
             builder.AddRow(row);
         }
         var labels = builder.Build(3);
-        var exact = truth.Select(t => t ? 0.9f : 0.1f).ToArray();
+        var exact = truth.Select(t => t ? 2f : -2f).ToArray();
         var noise = truth.Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
 
         // When the mix is fitted either way round
-        var byProbability = JointMix.Fit(exact, noise, labels, 3);
+        var bySigmoid = JointMix.Fit(exact, noise, labels, 3);
         var byCosine = JointMix.Fit(noise, exact, labels, 3);
 
-        // Then the fitted ranking is as good as the exact half's (AP@100 = 1), which the plain sum is not
-        double Map(float[] p, float[] c, (double A, double C) w)
+        // Then the fitted ranking is as good as the exact half's (AP@100 = 1), which the even mix is not, leaning to that half
+        double Map(float[] l, float[] c, JointMix.Fitted f, double? alpha = null)
         {
+            double a = alpha ?? f.Alpha;
+            var scores = new float[l.Length];
+            for (int i = 0; i < l.Length; i++)
+                scores[i] = (float)(a * (c[i] - f.CosineMean[i % 3]) / f.CosineDeviation[i % 3] + (1 - a) * (l[i] - f.LogitMean[i % 3]) / f.LogitDeviation[i % 3]);
             var accumulator = new LabelSphere.Evaluation.MetricsAccumulator(3, new LabelSphere.Evaluation.MetricsOptions { Cutoffs = [1] });
-            accumulator.Add(p.Zip(c, (x, y) => (float)(w.A * x + w.C * y)).ToArray(), labels);
+            accumulator.Add(scores, labels);
             return accumulator.Report().MeanAveragePrecisionAtDepth;
         }
-        Assert.Equal(1, Map(exact, noise, byProbability), 9);
+        Assert.Equal(1, Map(exact, noise, bySigmoid), 9);
         Assert.Equal(1, Map(noise, exact, byCosine), 9);
-        Assert.True(Map(exact, noise, (1, 1)) < 1);
-        Assert.True(byProbability.Probability > byProbability.Cosine);
-        Assert.True(byCosine.Cosine > byCosine.Probability);
+        Assert.True(Map(exact, noise, bySigmoid, alpha: 0.5) < 1);
+        Assert.True(bySigmoid.Alpha < 0.5, $"α = {bySigmoid.Alpha}");
+        Assert.True(byCosine.Alpha > 0.5, $"α = {byCosine.Alpha}");
+        Assert.Equal(0, bySigmoid.Alpha);
     }
 }
