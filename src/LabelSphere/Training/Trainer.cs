@@ -25,6 +25,7 @@ public sealed record ValidationMetrics(double Loss, double PrecisionAt1, double 
                                        double? PaperMap = null, double? WeightedPaperMap = null)
 {
     /// <summary>The score runs are selected by: the class-weighted MAP@100, else the unweighted one, else precision@1.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public double Selection => WeightedPaperMap ?? PaperMap ?? PrecisionAt1;
 }
 
