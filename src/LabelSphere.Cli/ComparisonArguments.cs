@@ -44,18 +44,43 @@ internal sealed class ComparisonArguments
 
     public readonly Option<double> MinLabelled = TrainingData.MinLabelledOption();
 
+    public readonly Option<double> Dropout = new("--dropout") { Description = $"Dropout probability in the body (default {Defaults.Dropout})", DefaultValueFactory = _ => Defaults.Dropout };
+
+    public readonly Option<double> WeightDecay = new("--weight-decay") { Description = "L2 weight decay (default 0)", DefaultValueFactory = _ => Defaults.WeightDecay };
+
+    public readonly Option<ScheduleKind> Schedule = NamedOptions.Create("--schedule", "Learning-rate schedule", Defaults.Schedule);
+
+    public readonly Option<FeatureScaling> Features = NamedOptions.Create("--features", "Feature scaling", Defaults.Features);
+
+    public readonly Option<double> JointWeight = HeadArguments.JointWeight();
+
+    public readonly Option<JointRanking> JointRanking = HeadArguments.JointRanking();
+
+    public readonly Option<double> Validation = new("--validation")
+    {
+        Description = "Share of the training data carved off (seeded, the same for every model) to choose the weights --keep best keeps and the joint head's fitted mix; the test data only gives the curves and the table (default 0.1; 0 = none)",
+        DefaultValueFactory = _ => 0.1,
+    };
+
+    public readonly Option<KeepKind> Keep = NamedOptions.Create("--keep",
+        "Weights each model keeps and is reported with: the last step's, or those of the evaluation with the best class-weighted MAP@100 on the --validation split",
+        KeepKind.Best);
+
     public readonly ReaderArguments Reader = new();
 
     public readonly ImageArguments Images = new();
 
     readonly bool classWeights;
+    readonly bool selection;
 
     /// <param name="outputDescription">What the verb writes into --out.</param>
     /// <param name="classWeights">Whether the verb ranks models by the class-weighted MAP@100 and so takes --class-weights.</param>
-    public ComparisonArguments(string outputDescription, bool classWeights = true)
+    /// <param name="selection">Whether the verb measures models during training and so takes --validation and --keep.</param>
+    public ComparisonArguments(string outputDescription, bool classWeights = true, bool selection = true)
     {
         Output = new Option<string>("--out") { Description = outputDescription, Required = true };
         this.classWeights = classWeights;
+        this.selection = selection;
     }
 
     /// <summary>Adds the arguments and options; <paramref name="extra"/> (the verb's own) go after the training options and before the reader's.</summary>
@@ -63,8 +88,8 @@ internal sealed class ComparisonArguments
     {
         command.Arguments.Add(Train);
         command.Arguments.Add(Test);
-        foreach (var option in new Option[] { Embedding, Model, Steps, Output, ClassWeights, BatchSize, LearningRate, Optimizer, Hidden, Seed, MinLabelled })
-            if (option != ClassWeights || classWeights) command.Options.Add(option);
+        foreach (var option in new Option[] { Embedding, Model, Steps, Output, ClassWeights, BatchSize, LearningRate, Optimizer, Hidden, Seed, Dropout, WeightDecay, Schedule, Features, JointWeight, JointRanking, Validation, Keep, MinLabelled })
+            if ((option != ClassWeights || classWeights) && (selection || (option != Validation && option != Keep))) command.Options.Add(option);
         foreach (var symbol in extra)
         {
             if (symbol is Argument argument) command.Arguments.Add(argument);
@@ -76,8 +101,11 @@ internal sealed class ComparisonArguments
         Images.AddTo(command);
     }
 
-    /// <summary>The training options of every run, measured every <paramref name="evalEvery"/> steps; validated.</summary>
-    public TrainingOptions Options(ParseResult parse, int evalEvery)
+    /// <summary>
+    /// The training options of every run, measured every <paramref name="evalEvery"/> steps, with the head
+    /// <paramref name="head"/> (the structured side's; the baseline's is set per run); validated.
+    /// </summary>
+    public TrainingOptions Options(ParseResult parse, int evalEvery, HeadKind head = HeadKind.Embedding)
     {
         var (backbone, image) = Images.Resolve(parse, Model, parse.GetValue(Reader.SkipInvalid));
         var options = Defaults with
@@ -92,10 +120,17 @@ internal sealed class ComparisonArguments
             Optimizer = parse.GetValue(Optimizer),
             Hidden = TrainCommand.ParseHidden(parse.GetValue(Hidden)!),
             Seed = parse.GetValue(Seed),
+            Dropout = parse.GetValue(Dropout),
+            WeightDecay = parse.GetValue(WeightDecay),
+            Schedule = parse.GetValue(Schedule),
+            Features = parse.GetValue(Features),
             // A log line (and a progress update) at least every default interval, also when measuring rarely.
             LogEvery = Math.Min(Math.Max(1, evalEvery), Defaults.LogEvery),
             CheckpointEvery = 0,
-            Loss = LossKind.Cosine,
+            Head = head,
+            JointWeight = parse.GetValue(JointWeight),
+            JointRanking = parse.GetValue(JointRanking),
+            Keep = selection ? parse.GetValue(Keep) : KeepKind.Last,
             MinLabelledShare = parse.GetValue(MinLabelled),
         };
         options.Validate();
@@ -111,6 +146,24 @@ internal sealed class ComparisonArguments
         OutputArguments.Open(parse, parse.GetValue(Output)!, kind,
             [parse.GetValue(Train), parse.GetValue(Test), parse.GetValue(Embedding), classWeights ? parse.GetValue(ClassWeights) : null,
              parse.GetValue(Images.Images), parse.GetValue(Images.TestImages), .. OutputArguments.ReaderInputs(parse, Reader)]);
+
+    /// <summary>The --validation share, checked against the <paramref name="instances"/> training instances it splits.</summary>
+    public double ValidationShare(ParseResult parse, int instances)
+    {
+        if (!selection) return 0;
+        double share = parse.GetValue(Validation);
+        if (!(share >= 0 && share < 1)) throw new ArgumentException($"--validation must be at least 0 and below 1 (a share of the training data), got {share}");
+        if (share == 0 && parse.GetValue(Keep) == KeepKind.Best) throw new ArgumentException("--keep best chooses weights on the --validation split; give a share above 0, or --keep last");
+        try
+        {
+            InstanceSources.SplitRows(instances, share, parse.GetValue(Seed));
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"--validation: {e.Message}");
+        }
+        return share;
+    }
 
     /// <summary>Reads the training and test data over the embedding's labels.</summary>
     public TrainingData Prepare(ParseResult parse, TrainingOptions options) =>
@@ -147,5 +200,40 @@ internal sealed class ComparisonArguments
                 }));
             });
         return result;
+    }
+}
+
+/// <summary>The options of the heads, shared by every verb that trains.</summary>
+internal static class HeadArguments
+{
+    static readonly TrainingOptions Defaults = new();
+
+    public static Option<HeadKind> Head(string description) => NamedOptions.Create("--head", description, Defaults.Head, HeadKinds.Name);
+
+    public static Option<double> JointWeight() => new("--joint-weight")
+    {
+        Description = $"Joint head: weight w of the binary cross-entropy in cosine loss + w·BCE (default {Defaults.JointWeight})",
+        DefaultValueFactory = _ => Defaults.JointWeight,
+    };
+
+    public static Option<JointRanking> JointRanking() =>
+        NamedOptions.Create("--joint-ranking", "Joint head: how it ranks: its sigmoid half alone, probability + cosine, or a mix fitted on the validation split at every evaluation", Defaults.JointRanking);
+
+    public static Option<KeepKind> Keep() =>
+        NamedOptions.Create("--keep", "Weights the finished run keeps: the last step's, or those of the evaluation with the best class-weighted MAP@100 on the validation data", Defaults.Keep);
+
+    /// <summary>Parses a comma-separated list of head names (--heads).</summary>
+    public static HeadKind[] ParseHeads(string text)
+    {
+        var names = Enum.GetValues<HeadKind>().ToDictionary(h => h.Name(), h => h);
+        var heads = new List<HeadKind>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!names.TryGetValue(part.ToLowerInvariant(), out var head))
+                throw new ArgumentException($"--heads: '{part}' is not one of {string.Join(", ", names.Keys)}");
+            if (!heads.Contains(head)) heads.Add(head);
+        }
+        if (heads.Count == 0) throw new ArgumentException($"--heads: name at least one of {string.Join(", ", names.Keys)}");
+        return [.. heads];
     }
 }

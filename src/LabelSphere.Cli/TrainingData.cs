@@ -34,8 +34,8 @@ internal sealed record TrainingData(
     public static TrainingData Prepare(DataPaths paths, double validationShare, string? embeddingPath, ReaderOptions reader, TrainingOptions options)
     {
         var embedding = embeddingPath is null ? null : LabelEmbedding.Load(embeddingPath);
-        if (options.Loss == LossKind.Cosine && embedding is null)
-            throw new ArgumentException("--loss cosine needs --embedding: the network learns to predict points of a label embedding (make one with 'labelsphere embed')");
+        if (options.Head.UsesEmbedding() && embedding is null)
+            throw new ArgumentException($"--head {options.Head.Name()} needs --embedding: the head ranks labels by a label embedding (make one with 'labelsphere embed')");
         var dataSet = ReaderArguments.ReportSkipped(AnnotationReader.Read(paths.Data, reader));
         var vocabulary = embedding?.Vocabulary ?? dataSet.Vocabulary;
         var source = embedding is not null ? $"embedding {Path.GetFullPath(embeddingPath!)}" : $"the labels of {paths.Data}";
@@ -122,22 +122,16 @@ internal sealed record TrainingData(
         return new Sources(train, validation, null, mapping, testMapping, testSkipped);
     }
 
-    /// <summary>
-    /// Training and validation rows of <paramref name="count"/> instances: a seeded share held out, each part in
-    /// instance order; all rows train when the share is 0.
-    /// </summary>
+    // Training and validation rows: the library's seeded split, named after the option that asks for it.
     static (int[] Train, int[] Validation) Split(int count, double validationShare, int seed)
     {
-        var order = Enumerable.Range(0, count).ToArray();
-        if (validationShare <= 0) return (order, []);
-        new Random(Trainer.Mix(seed, -1)).Shuffle(order);
-        int held = (int)Math.Round(count * validationShare);
-        if (held == 0 || held == count)
-            throw new ArgumentException($"--validation-fraction {validationShare} of {count} instances leaves {(held == 0 ? "no validation" : "no training")} instances");
-        var validation = order[(count - held)..];
-        var train = order[..(count - held)];
-        Array.Sort(train);
-        Array.Sort(validation);
-        return (train, validation);
+        try
+        {
+            return InstanceSources.SplitRows(count, validationShare, seed);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"--validation-fraction: {e.Message}");
+        }
     }
 }

@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace LabelSphere.Cli.Commands;
 
 /// <summary>
-/// <c>labelsphere compare</c>: the paper's experiment on any data set: the embedding model and the sigmoid baseline
+/// <c>labelsphere compare</c>: the paper's experiment on any data set: any set of heads and the sigmoid baseline
 /// trained with identical settings, measured on the test set every n steps; curves, figure and table. The data is
 /// feature vectors or, with <c>--images</c>, annotations of images.
 /// </summary>
@@ -18,30 +18,45 @@ internal static class CompareCommand
     {
         var arguments = new ComparisonArguments("Folder for curves.csv, convergence.png/.svg, results.md and one training run per model");
         var evalEvery = new Option<int>("--eval-every") { Description = "Measure both models on the test set every this many steps", DefaultValueFactory = _ => 100 };
-        var dims = new Option<string?>("--dims") { Description = "Repeat the embedding side for these dimensions k (comma-separated), refitting the embedding from the training annotations with the options of --embedding" };
-        var command = new Command("compare", "Train the embedding model and the sigmoid baseline identically and compare them (the paper's figure 1 and table)");
-        arguments.AddTo(command, evalEvery, dims);
+        var dims = new Option<string?>("--dims") { Description = "Repeat the structured heads for these dimensions k (comma-separated), refitting the embedding from the training annotations with the options of --embedding" };
+        var heads = new Option<string>("--heads")
+        {
+            Description = $"Heads to train next to the sigmoid baseline, comma-separated ({string.Join(", ", Enum.GetValues<HeadKind>().Select(h => h.Name()))}; default embedding)",
+            DefaultValueFactory = _ => HeadKind.Embedding.Name(),
+        };
+        var command = new Command("compare", "Train the heads and the sigmoid baseline identically and compare them (the paper's figure 1 and table)");
+        arguments.AddTo(command, evalEvery, dims, heads);
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
         {
             var options = arguments.Options(parse, parse.GetValue(evalEvery));
+            var compared = HeadArguments.ParseHeads(parse.GetValue(heads)!);
             using var output = arguments.OpenOutput(parse, OutputArguments.Comparison);
             var folder = output.Stage();
             var setup = arguments.Prepare(parse, options);
             var embeddings = Embeddings(setup, parse.GetValue(dims));
             var weights = arguments.Weights(parse, setup);
+            var comparison = new ComparisonRunner.Setup(setup.Train, setup.Validation!, embeddings, options, folder, weights, setup.Features)
+            {
+                Heads = compared,
+                ValidationShare = arguments.ValidationShare(parse, setup.Train.Count),
+            };
             bool json = parse.GetValue(Cli.Json);
             if (!json) TrainCommand.PrintSetup(setup, options);
             var clock = Stopwatch.StartNew();
-            var result = await Task.Run(() => RunWithProgress(new ComparisonRunner.Setup(setup.Train, setup.Validation!, embeddings, options, folder, weights, setup.Features), ct), CancellationToken.None);
+            var result = await Task.Run(() => RunWithProgress(comparison, ct), CancellationToken.None);
             var input = setup.Image is { } size ? $" on {size.Size}×{size.Size} images" : "";
             var title = $"{Path.GetFileName(setup.Paths.Data)}: {Backbones.Name(options.Backbone)}{input}, {options.Steps} steps";
-            var table = Write(result, folder, title, setup, options, clock.Elapsed);
+            var table = Write(result, folder, title, setup, options, clock.Elapsed, comparison.ValidationShare);
             output.Commit();
             if (json)
                 Cli.WriteJson(new
                 {
                     output = output.Path,
-                    models = result.Models.Select(m => new { name = m.Name, dimension = m.Dimension, final = m.Curve[^1], reachesBaselineAt = result.StepReachingBaseline(m) }),
+                    models = result.Models.Select(m => new
+                    {
+                        name = m.Name, dimension = m.Dimension, final = m.Final, last = m.Curve[^1], keptStep = m.Training.KeptStep,
+                        reachesBaselineAt = result.StepReachingBaseline(m), convergence = result.ConvergenceOf(m),
+                    }),
                 });
             else
             {
@@ -67,7 +82,8 @@ internal static class CompareCommand
     internal static ComparisonResult RunWithProgress(ComparisonRunner.Setup setup, CancellationToken ct) =>
         ComparisonArguments.WithProgress(progress => ComparisonRunner.Run(setup, progress, ct));
 
-    internal static string Write(ComparisonResult result, string folder, string title, TrainingData setup, TrainingOptions options, TimeSpan elapsed)
+    internal static string Write(ComparisonResult result, string folder, string title, TrainingData setup, TrainingOptions options, TimeSpan elapsed,
+                                 double validationShare = 0)
     {
         Directory.CreateDirectory(folder);
         result.WriteCurves(Path.Combine(folder, "curves.csv"));
@@ -79,7 +95,11 @@ internal static class CompareCommand
             Training data `{setup.Paths.Data}` ({setup.Train.Count:N0} instances), test data `{setup.Paths.Test}` ({setup.Validation!.Count:N0} instances),{Images(setup)}
             {setup.Vocabulary.Count:N0} classes; {Backbones.Name(options.Backbone)} body, {TrainCommand.OptimizerName(options.Optimizer)}, batch {options.BatchSize},
             {options.Steps} steps, measured every {options.EvalEvery} steps; {elapsed.TotalMinutes:F1} minutes in all.
-            The MAP@100 that ranks the models is {(result.Baseline.Curve[^1].WeightedPaperMap is null ? "unweighted" : "class-weighted (weights from the class frequencies, capped; docs/metrics.md)")}.
+            The MAP@100 that ranks the models is {(result.Baseline.Final.WeightedPaperMap is null ? "unweighted" : "class-weighted (weights from the class frequencies, capped; docs/metrics.md)")}.
+            {Protocol(options, validationShare)}
+            Every figure is measured on the test data: "at step" is the step of the weights each model kept, "best on test" the best of its curve (which no
+            selection rule sees); the steps ratios divide the step at which the baseline first reached its own final score, and its last step, by the step
+            at which the model first reaches that score.
 
             {table}
             ![MAP@100 against steps](convergence.png)
@@ -87,6 +107,13 @@ internal static class CompareCommand
         IO.AtomicFolder.WriteText(Path.Combine(folder, "results.md"), markdown);
         return table;
     }
+
+    // The protocol line of results.md: which split chose the weights each model kept.
+    static string Protocol(TrainingOptions options, double validationShare) =>
+        $"Learning rate {options.PeakLearningRate:G3} ({Cli.Kebab(options.Schedule.ToString())} schedule), dropout {options.Dropout:0.##}, weight decay {options.WeightDecay:G3}, " +
+        $"features {Cli.Kebab(options.Features.ToString())}; joint head: w = {options.JointWeight:G3}, ranked by {Cli.Kebab(options.JointRanking.ToString())}.\n" +
+        (validationShare > 0 ? $"{validationShare:0.##%} of the training data carved off for validation (seed {options.Seed}), the same for every model; " : "no validation split; ") +
+        (options.Keep == KeepKind.Best ? "each model keeps the weights of its best class-weighted MAP@100 on it." : "each model keeps its last step's weights.");
 
     // The image line of results.md: folders, size and augmentation; nothing for feature data.
     static string Images(TrainingData setup)

@@ -24,10 +24,15 @@ internal static class DemoCommand
         var output = new Option<string?>("--out") { Description = "Report folder (a new folder under the system's temporary folder by default)" };
         var seed = new Option<int>("--seed") { Description = "Seed of the world and of training", DefaultValueFactory = _ => 0 };
         var minLabelled = TrainingData.MinLabelledOption();
-        var reader = new ReaderArguments();
-        var command = new Command("demo", "Run the paper end to end in a few minutes: synthetic world, embedding, neighbours, training both heads, comparison")
+        var heads = new Option<string>("--heads")
         {
-            data, output, seed, minLabelled, OutputArguments.Overwrite,
+            Description = $"Heads to train next to the sigmoid baseline, comma-separated ({string.Join(", ", Enum.GetValues<HeadKind>().Select(h => h.Name()))}; default embedding)",
+            DefaultValueFactory = _ => HeadKind.Embedding.Name(),
+        };
+        var reader = new ReaderArguments();
+        var command = new Command("demo", "Run the paper end to end in a few minutes: synthetic world, embedding, neighbours, training the heads, comparison")
+        {
+            data, output, seed, heads, minLabelled, OutputArguments.Overwrite,
         };
         reader.AddTo(command);
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
@@ -38,6 +43,7 @@ internal static class DemoCommand
             // Everything goes to a temporary sibling, moved into place once the report is complete.
             var folder = report.Stage();
             int seedValue = parse.GetValue(seed);
+            var compared = HeadArguments.ParseHeads(parse.GetValue(heads)!);
             var clock = Stopwatch.StartNew();
             Cli.Out.MarkupLine($"[bold]LabelSphere demo[/]: about a minute on a 2-core machine. Report folder: {Markup.Escape(report.Path)}");
 
@@ -81,16 +87,16 @@ internal static class DemoCommand
             Cli.PrintScores($"closest to {a} + {b}", embedding.Arithmetic($"{a} + {b}", 5).Nearest);
 
             // 4–5. Both heads, trained identically, measured on the test set every 100 steps.
-            var options = new TrainingOptions { Loss = LossKind.Cosine, Steps = Steps, EvalEvery = EvalEvery, LogEvery = EvalEvery, CheckpointEvery = 0, Seed = seedValue,
+            var options = new TrainingOptions { Head = HeadKind.Embedding, Steps = Steps, EvalEvery = EvalEvery, LogEvery = EvalEvery, CheckpointEvery = 0, Seed = seedValue,
                                            MinLabelledShare = parse.GetValue(minLabelled) };
             var setup = testPath.Length > 0
                 ? TrainingData.Prepare(new DataPaths(trainPath, testPath, null, null), 0, embeddingFolder, readerOptions, options)
                 : TrainingData.Prepare(new DataPaths(trainPath, null, null, null), 0.2, embeddingFolder, readerOptions, options);
-            Cli.Out.MarkupLine($"3. training the embedding model and the sigmoid baseline: MLP, {Steps} steps each, measured every {EvalEvery} steps");
+            Cli.Out.MarkupLine($"3. training the {Markup.Escape(string.Join(", ", compared.Where(h => h != HeadKind.Sigmoid).Select(h => h.Name())))} head(s) and the sigmoid baseline: MLP, {Steps} steps each, measured every {EvalEvery} steps");
             var comparisonFolder = Path.Combine(folder, "comparison");
             var weights = ClassWeights.FromLabels(setup.Train.Labels);
             var result = await Task.Run(() => CompareCommand.RunWithProgress(
-                new ComparisonRunner.Setup(setup.Train, setup.Validation!, [setup.Embedding!], options, comparisonFolder, weights, setup.Features), ct), CancellationToken.None);
+                new ComparisonRunner.Setup(setup.Train, setup.Validation!, [setup.Embedding!], options, comparisonFolder, weights, setup.Features) { Heads = compared }, ct), CancellationToken.None);
             // results.md names the world's files where they end up, not in the temporary folder.
             string Final(string path) => path.StartsWith(folder, StringComparison.Ordinal) ? report.Path + path[folder.Length..] : path;
             var shown = setup with { Paths = setup.Paths with { Data = Final(setup.Paths.Data), Test = setup.Paths.Test is { } t ? Final(t) : null } };

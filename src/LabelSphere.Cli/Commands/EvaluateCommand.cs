@@ -88,7 +88,7 @@ internal static class EvaluateCommand
             var report = await Task.Run(() => EvaluateWithProgress(predictor, source, options, weights, inverse, exact, ct), CancellationToken.None);
 
             var summary = new Summary(
-                predictor.Folder, Cli.Kebab(predictor.Manifest.Loss.ToString()), Backbones.Name(predictor.Manifest.Options.Backbone),
+                predictor.Folder, predictor.Manifest.Head.Name(), Backbones.Name(predictor.Manifest.Options.Backbone),
                 Path.GetFullPath(dataPath), imageFolder is null ? null : Path.GetFullPath(imageFolder),
                 report.Classes.Instances, source.Count, source is ImageSource { SkippedImages: var skipped } ? skipped : 0, dataSet.Report.SkippedInvalid,
                 labels.Count, predictor.Labels.Count - labels.Count, report.ClassesEvaluated, report.ClassesWithoutPositives,
@@ -134,7 +134,7 @@ internal static class EvaluateCommand
 
     /// <summary>What <c>evaluate --json</c> prints: the run's inputs, the headline figures and the full report.</summary>
     internal sealed record Summary(
-        string Model, string Loss, string Backbone, string Data, string? Images, int Instances, int DataInstances, int SkippedImages, int SkippedInvalid,
+        string Model, string Head, string Backbone, string Data, string? Images, int Instances, int DataInstances, int SkippedImages, int SkippedInvalid,
         int Classes, int ZeroShotLabelsNotEvaluated, int ClassesEvaluated, int ClassesWithoutPositives,
         int UnknownLabels, IReadOnlyList<string> FirstUnknownLabels, long DroppedAssignments,
         FrequencySource ClassWeights, string? ClassWeightsFile, int? ClassWeightsUnknownLabels,
@@ -158,7 +158,7 @@ internal static class EvaluateCommand
         var m = s.Metrics;
         int depth = m.Classes.Depth;
         var grid = new Grid().AddColumn().AddColumn();
-        grid.AddRow("model", Markup.Escape($"{s.Model} ({s.Backbone} + {s.Loss} head)"));
+        grid.AddRow("model", Markup.Escape($"{s.Model} ({s.Backbone} + {s.Head} head)"));
         grid.AddRow("data", Markup.Escape(s.Data + (s.Images is null ? "" : $" (images in {s.Images})")));
         grid.AddRow("instances", $"{s.Instances:N0}" + (s.SkippedImages > 0 ? $" ({s.SkippedImages:N0} images skipped)" : "") +
             (s.SkippedInvalid > 0 ? $" ({s.SkippedInvalid:N0} invalid instances skipped)" : "") +

@@ -28,8 +28,9 @@ internal static class NoiseCommand
             DefaultValueFactory = _ => 0,
         };
         var evalEvery = new Option<int?>("--eval-every") { Description = "Measure the models on the test set every this many steps (default: once, at the end)" };
+        var head = HeadArguments.Head("The head compared with the sigmoid baseline (one that uses the label embedding)");
         var command = new Command("noise", "Train both heads on clean, partly dropped and partly wrong training labels and report how much each loses on clean test labels");
-        arguments.AddTo(command, drop, add, evalEvery);
+        arguments.AddTo(command, drop, add, evalEvery, head);
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
         {
             double dropFraction = parse.GetValue(drop), addFraction = parse.GetValue(add);
@@ -39,10 +40,13 @@ internal static class NoiseCommand
                 throw new ArgumentException($"--add must be between 0 and {Number(LabelNoise.MaxAddFraction)} (wrong labels per true label), got {Number(addFraction)}");
             if (dropFraction == 0 && addFraction == 0)
                 throw new ArgumentException("give --drop or --add (or both) above 0: without noise there is nothing to compare the clean run with");
-            var options = arguments.Options(parse, parse.GetValue(evalEvery) ?? parse.GetValue(arguments.Steps));
+            var structured = parse.GetValue(head);
+            if (!structured.UsesEmbedding()) throw new ArgumentException("--head: the baseline is always the sigmoid head; name a head that uses the label embedding to compare with it");
+            var options = arguments.Options(parse, parse.GetValue(evalEvery) ?? parse.GetValue(arguments.Steps), structured);
             using var output = arguments.OpenOutput(parse, OutputArguments.Noise);
             var folder = output.Stage();
             var setup = arguments.Prepare(parse, options);
+            var share = arguments.ValidationShare(parse, setup.Train.Count);
             // Weights come from the clean labels, so every condition is scored by the same MAP@100.
             var weights = arguments.Weights(parse, setup);
             var clean = setup.Train.Labels;
@@ -60,7 +64,7 @@ internal static class NoiseCommand
                 var train = kind == NoiseKind.Clean ? setup.Train : setup.Train.WithLabels(noisy.Labels);
                 var run = Path.Combine(folder, name.Replace(' ', '-').Replace("%", "", StringComparison.Ordinal));
                 var result = await Task.Run(() => CompareCommand.RunWithProgress(
-                    new ComparisonRunner.Setup(train, setup.Validation!, [setup.Embedding!], options, run, weights, setup.Features), ct), CancellationToken.None);
+                    new ComparisonRunner.Setup(train, setup.Validation!, [setup.Embedding!], options, run, weights, setup.Features) { Heads = [structured], ValidationShare = share }, ct), CancellationToken.None);
                 result.WriteCurves(Path.Combine(run, "curves.csv"));
                 conditions.Add(new NoiseCondition(kind, fraction, noisy.Removed, noisy.Added, noisy.Labels.NonZeros, result));
             }

@@ -97,7 +97,13 @@ internal static class PredictCommand
                 stdout.Flush();
             }
 
-            var scoreKind = predictor.Manifest.Loss == LossKind.Cosine ? "cosine proximity" : "probability";
+            var scoreKind = predictor.Manifest.Head switch
+            {
+                HeadKind.Embedding => "cosine proximity",
+                HeadKind.Sigmoid or HeadKind.CosineLogit => "probability",
+                HeadKind.Joint => "the joint head's mix of probability and cosine proximity",
+                _ => throw new InvalidOperationException($"unknown head {predictor.Manifest.Head}"),
+            };
             Console.Error.WriteLine($"{ranked.Count(r => r.Length > 0):N0} instances ranked over {predictor.Labels.Count:N0} labels by {scoreKind}");
             if (source is ImageSource { SkippedImages: > 0 } skipped)
                 Console.Error.WriteLine($"{skipped.SkippedImages:N0} images skipped (missing or undecodable)");

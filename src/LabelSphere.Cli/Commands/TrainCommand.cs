@@ -12,8 +12,8 @@ using TorchSharp;
 namespace LabelSphere.Cli.Commands;
 
 /// <summary>
-/// <c>labelsphere train</c>: a network that predicts label embeddings (cosine loss) or the sigmoid baseline, from
-/// feature vectors or, with <c>--images</c>, from images.
+/// <c>labelsphere train</c>: a network under one of the heads (the paper's embedding head, the sigmoid baseline, the
+/// cosine-logit or the joint head), from feature vectors or, with <c>--images</c>, from images.
 /// </summary>
 internal static class TrainCommand
 {
@@ -21,8 +21,11 @@ internal static class TrainCommand
     {
         var defaults = new TrainingOptions();
         var data = new Argument<string>("data") { Description = "Training data: features (Mulan ARFF, Extreme Classification text) or, with --images, annotations of images (long or wide CSV, COCO instances JSON)" };
-        var embeddingFolder = new Option<string?>("--embedding") { Description = "Embedding folder written by 'labelsphere embed'; required for --loss cosine; for --loss sigmoid it fixes the label vocabulary (the data's own labels otherwise)" };
-        var loss = NamedOptions.Create("--loss", "What the network predicts: the label embedding (cosine proximity loss) or one sigmoid per label (binary cross-entropy)", defaults.Loss);
+        var embeddingFolder = new Option<string?>("--embedding") { Description = "Embedding folder written by 'labelsphere embed'; required by every head but sigmoid; for --head sigmoid it fixes the label vocabulary (the data's own labels otherwise)" };
+        var head = HeadArguments.Head("The head: the label embedding (the paper's, cosine proximity loss), one sigmoid per label (the baseline), sigmoids over scaled cosines to the label embedding, or both heads jointly");
+        var jointWeight = HeadArguments.JointWeight();
+        var jointRanking = HeadArguments.JointRanking();
+        var keep = HeadArguments.Keep();
         var model = NamedOptions.Create("--model", "Network body; cnn when --images is given and --model is not", defaults.Backbone, Backbones.Name);
         var output = new Option<string>("--out") { Description = "Output folder: model/ (the trained model), train.jsonl (the log), checkpoint/ while running", Required = true };
         var test = new Option<string?>("--test") { Description = "Held-out data of the same kind, measured during training and at the end (instead of a validation split)" };
@@ -53,7 +56,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train a network to predict label embeddings (or the sigmoid baseline) from instance features or images")
         {
-            data, embeddingFolder, loss, model, output, test, fraction, epochs, steps, batchSize, lr, optimizer, momentum,
+            data, embeddingFolder, head, jointWeight, jointRanking, keep, model, output, test, fraction, epochs, steps, batchSize, lr, optimizer, momentum,
             weightDecay, schedule, warmup, seed, device, hidden, dropout, features, evalEvery, logEvery,
             checkpointEvery, priorBias, minLabelled, resume, threads, OutputArguments.Overwrite, Cli.Json,
         };
@@ -67,7 +70,10 @@ internal static class TrainCommand
             {
                 Backbone = backbone,
                 Image = image,
-                Loss = parse.GetValue(loss),
+                Head = parse.GetValue(head),
+                JointWeight = parse.GetValue(jointWeight),
+                JointRanking = parse.GetValue(jointRanking),
+                Keep = parse.GetValue(keep),
                 Optimizer = parse.GetValue(optimizer),
                 LearningRate = parse.GetValue(lr),
                 Momentum = parse.GetValue(momentum),
@@ -94,6 +100,10 @@ internal static class TrainCommand
             var share = parse.GetValue(fraction);
             if (parse.GetValue(images.TestImages) is not null && testPath is null) throw new ArgumentException("--test-images names the images of --test; give --test too");
             if (testPath is not null && share is not null) throw new ArgumentException("--test and --validation-fraction exclude each other: held-out data is either a file or a share of the training data");
+            if (testPath is not null && options.Keep == KeepKind.Best)
+                throw new ArgumentException("--keep best chooses weights on the held-out data, and --test makes that the test data; choose on a --validation-fraction share of the training data instead");
+            if (testPath is not null && options.Head == HeadKind.Joint && options.JointRanking == JointRanking.Fitted)
+                throw new ArgumentException("--joint-ranking fitted fits its mix on the held-out data, and --test makes that the test data; fit it on a --validation-fraction share of the training data instead");
             double validationShare = share ?? (testPath is null ? 0.1 : 0);
             if (!(validationShare >= 0 && validationShare < 1)) throw new ArgumentException($"--validation-fraction must be in [0, 1), got {validationShare}");
             if (parse.GetValue(threads) is { } t)
@@ -188,7 +198,7 @@ internal static class TrainCommand
         string Data, string? Test, string? Images, string? TestImages, ImageSourceOptions? Image, int SkippedImages, int SkippedInvalid,
         string Vocabulary, int Labels, int TrainingInstances, int ValidationInstances,
         int EmptyTrainingInstances, int MissingLabels, IReadOnlyList<string> FirstMissingLabels, long DroppedAssignments,
-        int? TestMissingLabels, string Model, string Loss, int Outputs, long BackboneParameters, long HeadParameters,
+        int? TestMissingLabels, string Model, string Head, int Outputs, long BackboneParameters, long HeadParameters,
         long? EmbeddingHeadParameters, long SigmoidHeadParameters, bool Completed, bool Resumed, int Steps, int TotalSteps,
         double ExamplesPerSecond, double TrainingSeconds, ValidationMetrics? Validation, PrecisionAtK? MostFrequentBaseline,
         string Output, string? ModelFolder, string Log, string? Checkpoint);
@@ -203,8 +213,13 @@ internal static class TrainCommand
             paths.Test is null ? null : FullPath(paths.TestImages ?? paths.Images), setup.Image, setup.SkippedImages, setup.SkippedInvalid, setup.VocabularySource,
             setup.Vocabulary.Count, setup.Train.Count, setup.Validation?.Count ?? 0, result.EmptyTrainingInstances,
             setup.TrainMapping.MissingLabels.Count, setup.TrainMapping.MissingLabels.Take(10).ToArray(), setup.TrainMapping.DroppedAssignments,
-            setup.TestMapping?.MissingLabels.Count, Backbones.Name(options.Backbone), Cli.Kebab(options.Loss.ToString()),
-            options.Loss == LossKind.Cosine ? setup.Embedding!.Dimension : setup.Vocabulary.Count,
+            setup.TestMapping?.MissingLabels.Count, Backbones.Name(options.Backbone), options.Head.Name(),
+            options.Head switch
+            {
+                HeadKind.Sigmoid => setup.Vocabulary.Count,
+                HeadKind.Joint => setup.Embedding!.Dimension + setup.Vocabulary.Count,
+                _ => setup.Embedding!.Dimension,
+            },
             result.Parameters.Backbone, result.Parameters.Head, result.Parameters.EmbeddingHead, result.Parameters.SigmoidHead,
             result.Completed, result.Resumed, result.Step, result.TotalSteps, result.ExamplesPerSecond, result.TrainingSeconds,
             result.Validation, baseline, Path.GetDirectoryName(result.LogFile)!, result.ModelFolder, result.LogFile,
@@ -237,7 +252,7 @@ internal static class TrainCommand
         grid.AddRow("labels", $"{s.Labels:N0} from {Markup.Escape(s.Vocabulary)}" + (s.MissingLabels > 0 ? $"; {s.MissingLabels:N0} labels of the data missing ({s.DroppedAssignments:N0} assignments dropped)" : ""));
         grid.AddRow("instances", $"{s.TrainingInstances:N0} training ({s.EmptyTrainingInstances:N0} without labels), {s.ValidationInstances:N0} {(s.Test is null ? "validation" : "test")}" +
             (s.SkippedInvalid > 0 ? $"; {s.SkippedInvalid:N0} invalid instances skipped" : ""));
-        grid.AddRow("model", $"{s.Model} + {s.Loss} head ({s.Outputs:N0} outputs)");
+        grid.AddRow("model", $"{s.Model} + {s.Head} head ({s.Outputs:N0} outputs)");
         grid.AddRow("parameters", $"body {s.BackboneParameters:N0}; head {s.HeadParameters:N0}" +
             (s.EmbeddingHeadParameters is { } e ? $" (embedding head {e:N0}, sigmoid head {s.SigmoidHeadParameters:N0})" : $" (sigmoid head {s.SigmoidHeadParameters:N0})"));
         grid.AddRow("steps", $"{s.Steps:N0} of {s.TotalSteps:N0}{(s.Resumed ? " (resumed)" : "")}; {s.ExamplesPerSecond:N0} examples/s over {s.TrainingSeconds:F1} s of training");

@@ -7,7 +7,7 @@ using LabelSphere.Training;
 namespace LabelSphere.Evaluation;
 
 /// <summary>One evaluation point of one model in a comparison.</summary>
-/// <param name="Model">"sigmoid" or "embedding k=…".</param>
+/// <param name="Model">"sigmoid" or the head and its dimension ("embedding k=64", "joint k=64").</param>
 /// <param name="Step">Optimizer steps done.</param>
 /// <param name="PaperMap">MAP@100 as the paper writes it, classes unweighted.</param>
 /// <param name="WeightedPaperMap">The same, classes weighted by their capped frequency.</param>
@@ -17,30 +17,78 @@ namespace LabelSphere.Evaluation;
 /// <param name="NdcgAt5">Instance-wise nDCG@5.</param>
 public sealed record CurvePoint(string Model, int Step, double PaperMap, double? WeightedPaperMap, double Ap100, double PrecisionAt1, double PrecisionAt5, double NdcgAt5);
 
+/// <summary>
+/// How fast and how far one model of a comparison got, against the sigmoid baseline; scores are the comparison's
+/// MAP@100 (<see cref="ComparisonResult.Score"/>) on the test set.
+/// </summary>
+/// <param name="Step">The step of the weights the model kept (its last, or the best on validation).</param>
+/// <param name="Final">Its score at <paramref name="Step"/>.</param>
+/// <param name="Relative">(final − baseline's final) / baseline's final, or null when the baseline scores 0.</param>
+/// <param name="First">Its first measurement.</param>
+/// <param name="Best">Its best measurement on the test set (the first, on ties): an upper bound no selection rule sees.</param>
+/// <param name="ReachesBaseline">The first step at which it reaches the baseline's final score, or null.</param>
+/// <param name="BaselineReaches">The first step at which the baseline itself reached its final score (not its last step).</param>
+/// <param name="BaselineLastStep">The baseline's last measured step.</param>
+/// <param name="EndsBelow">Whether its final score is below the baseline's.</param>
+public sealed record Convergence(int Step, double Final, double? Relative, CurvePoint First, CurvePoint Best, int? ReachesBaseline,
+                                 int BaselineReaches, int BaselineLastStep, bool EndsBelow)
+{
+    /// <summary>BaselineReaches / ReachesBaseline: how many times fewer steps it needs than the baseline needed for the same score.</summary>
+    public double? RatioToBaselineReach => ReachesBaseline is { } r ? (double)BaselineReaches / r : null;
+
+    /// <summary>BaselineLastStep / ReachesBaseline: the same against the baseline's whole run (flatters a baseline that plateaued early).</summary>
+    public double? RatioToBaselineLast => ReachesBaseline is { } r ? (double)BaselineLastStep / r : null;
+}
+
 /// <summary>One model trained in a comparison: its name, its curve and what training reported.</summary>
-public sealed record ComparedModel(string Name, int? Dimension, IReadOnlyList<CurvePoint> Curve, TrainingResult Training);
+public sealed record ComparedModel(string Name, int? Dimension, IReadOnlyList<CurvePoint> Curve, TrainingResult Training)
+{
+    /// <summary>
+    /// The measurement of the weights the model kept: at the step <see cref="KeepKind.Best"/> chose on validation,
+    /// else the last.
+    /// </summary>
+    public CurvePoint Final => Training.KeptStep is { } step ? Curve.LastOrDefault(p => p.Step == step)
+        ?? throw new InvalidOperationException($"{Name} kept the weights of step {step}, which its curve does not measure") : Curve[^1];
+}
 
 /// <summary>
-/// The paper's experiment on any data set (sections 4.3–4.4, figure 1): the embedding model and the sigmoid baseline
-/// trained with identical settings, both measured on the test set every n steps.
+/// The paper's experiment on any data set (sections 4.3–4.4, figure 1): the heads that use the label embedding and the
+/// sigmoid baseline trained with identical settings, all measured on the test set every n steps.
 /// </summary>
 /// <param name="Baseline">The sigmoid model.</param>
-/// <param name="Embeddings">One embedding model per dimension k.</param>
+/// <param name="Embeddings">The other models: one per head and embedding dimension k.</param>
 public sealed record ComparisonResult(ComparedModel Baseline, IReadOnlyList<ComparedModel> Embeddings)
 {
     /// <summary>All models, baseline first.</summary>
     public IEnumerable<ComparedModel> Models => Embeddings.Prepend(Baseline);
 
-    /// <summary>The first step at which <paramref name="model"/> reaches the baseline's final weighted (or unweighted) MAP@100, or null.</summary>
-    public int? StepReachingBaseline(ComparedModel model)
-    {
-        var target = Score(Baseline.Curve[^1]);
-        foreach (var point in model.Curve) if (Score(point) >= target) return point.Step;
-        return null;
-    }
+    /// <summary>
+    /// The first step at which <paramref name="model"/> reaches the baseline's final weighted (or unweighted) MAP@100
+    /// (the score of the weights the baseline kept), or null.
+    /// </summary>
+    public int? StepReachingBaseline(ComparedModel model) => FirstReaching(model, Score(Baseline.Final));
 
     /// <summary>The MAP@100 the comparison ranks by: class-weighted when weights were given, unweighted otherwise.</summary>
     public static double Score(CurvePoint point) => point.WeightedPaperMap ?? point.PaperMap;
+
+    /// <summary>The convergence figures of <paramref name="model"/> against the baseline (see <see cref="Convergence"/>).</summary>
+    public Convergence ConvergenceOf(ComparedModel model)
+    {
+        var final = Score(model.Final);
+        var baseFinal = Score(Baseline.Final);
+        int baseReach = FirstReaching(Baseline, baseFinal)
+            ?? throw new InvalidOperationException("the baseline's curve does not contain its own final score");
+        var best = model.Curve[0];
+        foreach (var point in model.Curve) if (Score(point) > Score(best)) best = point;
+        return new Convergence(model.Final.Step, final, baseFinal > 0 ? (final - baseFinal) / baseFinal : null, model.Curve[0], best,
+            FirstReaching(model, baseFinal), baseReach, Baseline.Curve[^1].Step, final < baseFinal);
+    }
+
+    static int? FirstReaching(ComparedModel model, double target)
+    {
+        foreach (var point in model.Curve) if (Score(point) >= target) return point.Step;
+        return null;
+    }
 
     /// <summary>Writes the curves as CSV (one row per model and evaluation step).</summary>
     public void WriteCurves(string path) => AtomicFolder.WriteFile(path, stream =>
@@ -54,25 +102,32 @@ public sealed record ComparisonResult(ComparedModel Baseline, IReadOnlyList<Comp
     });
 
     /// <summary>
-    /// The results table in Markdown: final metrics of every model, the embedding models' relative difference to
-    /// the baseline, and the step at which each first reaches the baseline's final MAP@100 with the ratio of steps.
+    /// The results table in Markdown: each model's metrics at the weights it kept (and the step they are from), its
+    /// relative difference to the baseline, its first measurement and its best test measurement, and the convergence
+    /// figures of <see cref="Convergence"/>: the step it first reaches the baseline's final MAP@100, the step the
+    /// baseline itself first reached it, and the ratios of steps against both that step and the baseline's last. A
+    /// model that ends below the baseline is marked so wherever a ratio is shown.
     /// </summary>
     public string Table()
     {
         var text = new StringBuilder();
-        bool weighted = Baseline.Curve[^1].WeightedPaperMap is not null;
-        text.AppendLine($"| model | parameters (head) | MAP@100 (paper){(weighted ? " | class-weighted MAP@100" : "")} | AP@100 | P@1 | P@5 | nDCG@5 | vs baseline | first reaches baseline's final MAP@100 | steps ratio |");
-        text.AppendLine($"|---|---|---{(weighted ? "|---" : "")}|---|---|---|---|---|---|---|");
-        var baseScore = Score(Baseline.Curve[^1]);
-        int baseSteps = Baseline.Curve[^1].Step;
+        bool weighted = Baseline.Final.WeightedPaperMap is not null;
+        string map = weighted ? "class-weighted MAP@100" : "MAP@100";
+        text.AppendLine($"| model | parameters (head) | MAP@100 (paper){(weighted ? " | class-weighted MAP@100" : "")} | AP@100 | P@1 | P@5 | nDCG@5 | at step | vs baseline | " +
+                        $"first measurement (step) | best on test (step) | first reaches baseline's final {map} | baseline first reached it | " +
+                        "steps ratio vs baseline's first reach | steps ratio vs baseline's last step |");
+        text.AppendLine($"|---|---|---{(weighted ? "|---" : "")}|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var model in Models)
         {
-            var last = model.Curve[^1];
-            var reach = StepReachingBaseline(model);
-            string relative = model == Baseline ? "—" : baseScore > 0 ? $"{(Score(last) - baseScore) / baseScore:+0.0%;-0.0%}" : "n/a";
-            string ratio = model == Baseline ? "—" : reach is { } r ? $"{(double)baseSteps / r:F1}× fewer" : "not reached";
+            var c = ConvergenceOf(model);
+            var last = model.Final;
+            bool isBaseline = model == Baseline;
+            string relative = isBaseline ? "—" : c.Relative is { } r ? $"{r:+0.0%;-0.0%}{(c.EndsBelow ? " (ends below)" : "")}" : "n/a";
+            string Ratio(double? ratio) => isBaseline ? "—" : ratio is { } x ? $"{x:F1}× fewer{(c.EndsBelow ? $", but ends {-c.Relative!.Value:0.0%} below the baseline" : "")}" : "not reached";
             text.AppendLine($"| {model.Name} | {model.Training.Parameters.Head:N0} | {last.PaperMap:F4}{(weighted ? $" | {last.WeightedPaperMap:F4}" : "")} | {last.Ap100:F4} | " +
-                            $"{last.PrecisionAt1:F4} | {last.PrecisionAt5:F4} | {last.NdcgAt5:F4} | {relative} | {(model == Baseline ? $"{baseSteps} (its last step)" : reach?.ToString(CultureInfo.InvariantCulture) ?? "—")} | {ratio} |");
+                            $"{last.PrecisionAt1:F4} | {last.PrecisionAt5:F4} | {last.NdcgAt5:F4} | {c.Step} | {relative} | " +
+                            $"{Score(c.First):F4} ({c.First.Step}) | {Score(c.Best):F4} ({c.Best.Step}) | {c.ReachesBaseline?.ToString(CultureInfo.InvariantCulture) ?? "not reached"} | " +
+                            $"{c.BaselineReaches} (its last: {c.BaselineLastStep}) | {Ratio(c.RatioToBaselineReach)} | {Ratio(c.RatioToBaselineLast)} |");
         }
         return text.ToString();
     }
@@ -80,36 +135,57 @@ public sealed record ComparisonResult(ComparedModel Baseline, IReadOnlyList<Comp
     static string F(double v) => v.ToString("0.######", CultureInfo.InvariantCulture);
 }
 
-/// <summary>Runs the comparison: the baseline, then one embedding model per dimension, each measured every n steps.</summary>
+/// <summary>
+/// Runs the comparison: the sigmoid baseline, then every other head (one model per embedding dimension), each measured
+/// every n steps. Every model trains on the same batches in the same order (the permutations depend on the seed only)
+/// from the same body initialisation, for the same number of steps.
+/// </summary>
 public static class ComparisonRunner
 {
     /// <summary>What to compare on what.</summary>
     /// <param name="Train">Training instances over the embedding's vocabulary.</param>
     /// <param name="Test">Test instances over the same vocabulary.</param>
     /// <param name="Embeddings">One embedding per dimension to try.</param>
-    /// <param name="Options">Training options shared by every model; the loss is set per model.</param>
+    /// <param name="Options">Training options shared by every model; the head is set per model.</param>
     /// <param name="Output">Folder that receives one training run per model.</param>
     /// <param name="ClassWeights">[labels] weights of the class-weighted MAP@100, or null.</param>
     /// <param name="Features">Feature scaling applied by the sources, saved with each model.</param>
     public sealed record Setup(IInstanceSource Train, IInstanceSource Test, IReadOnlyList<LabelEmbedding> Embeddings, TrainingOptions Options,
-                               string Output, double[]? ClassWeights, FeatureTransform? Features);
+                               string Output, double[]? ClassWeights, FeatureTransform? Features)
+    {
+        /// <summary>The heads compared with the sigmoid baseline, which is always trained (listing it again changes nothing).</summary>
+        public IReadOnlyList<HeadKind> Heads { get; init; } = [HeadKind.Embedding];
+
+        /// <summary>
+        /// The share of the training instances carved off for validation (0 = none), by a split seeded from the options'
+        /// seed, the same for every model: every model is measured on them at each evaluation, and they alone choose the
+        /// joint head's fitted mix and the weights <see cref="KeepKind.Best"/> keeps. The test set only ever gives the
+        /// curves and the table.
+        /// </summary>
+        public double ValidationShare { get; init; }
+    }
 
     /// <summary>Trains and measures every model; <paramref name="progress"/> receives (model name, training progress).</summary>
     public static ComparisonResult Run(Setup setup, IProgress<(string Model, TrainingProgress Progress)>? progress = null, CancellationToken cancellationToken = default)
     {
         if (setup.Options.EvalEvery <= 0) throw new ArgumentOutOfRangeException(nameof(TrainingOptions.EvalEvery), setup.Options.EvalEvery, $"a comparison needs an evaluation interval of at least 1 step, got {setup.Options.EvalEvery}");
+        if (setup.Embeddings.Count == 0 && setup.Heads.Any(h => h.UsesEmbedding())) throw new ArgumentException("the structured heads need a label embedding", nameof(setup.Embeddings));
         var inversePropensities = Propensity.Inverse(setup.Train.Labels);
         int cutoffs = Math.Min(5, setup.Train.Vocabulary.Count);
         var metricsOptions = new MetricsOptions { Cutoffs = cutoffs >= 5 ? [1, 3, 5] : [1] };
         var device = Devices.Resolve(setup.Options.Device);
+        var (trainRows, validationRows) = InstanceSources.SplitRows(setup.Train.Count, setup.ValidationShare, setup.Options.Seed);
+        var train = validationRows.Length > 0 ? setup.Train.Subset(trainRows) : setup.Train;
+        var validation = validationRows.Length > 0 ? setup.Train.Subset(validationRows) : null;
 
-        ComparedModel TrainOne(string name, LossKind loss, LabelEmbedding? embedding)
+        ComparedModel TrainOne(string name, HeadKind head, LabelEmbedding? embedding)
         {
             var curve = new List<CurvePoint>();
             var run = new TrainingRun
             {
-                Train = setup.Train,
-                Options = setup.Options with { Loss = loss },
+                Train = train,
+                Validation = validation,
+                Options = setup.Options with { Head = head },
                 Embedding = embedding,
                 Features = setup.Features,
                 Output = Path.Combine(setup.Output, name.Replace(' ', '-').Replace('=', '-')),
@@ -127,8 +203,13 @@ public static class ComparisonRunner
             return new ComparedModel(name, embedding?.Dimension, curve, result);
         }
 
-        var baseline = TrainOne("sigmoid", LossKind.Sigmoid, null);
-        var embeddings = setup.Embeddings.Select(e => TrainOne($"embedding k={e.Dimension}", LossKind.Cosine, e)).ToArray();
-        return new ComparisonResult(baseline, embeddings);
+        var baseline = TrainOne(HeadKind.Sigmoid.Name(), HeadKind.Sigmoid, null);
+        var others = new List<ComparedModel>();
+        foreach (var head in setup.Heads.Distinct())
+        {
+            if (head == HeadKind.Sigmoid) continue;
+            foreach (var embedding in setup.Embeddings) others.Add(TrainOne($"{head.Name()} k={embedding.Dimension}", head, embedding));
+        }
+        return new ComparisonResult(baseline, others);
     }
 }

@@ -36,11 +36,11 @@ public sealed record NoiseCondition(NoiseKind Kind, double Fraction, long Remove
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown noise"),
     };
 
-    /// <summary>The sigmoid baseline's final point.</summary>
-    public CurvePoint Sigmoid => Result.Baseline.Curve[^1];
+    /// <summary>The sigmoid baseline's final point (of the weights it kept).</summary>
+    public CurvePoint Sigmoid => Result.Baseline.Final;
 
-    /// <summary>The embedding model's final point.</summary>
-    public CurvePoint Embedding => Result.Embeddings[0].Curve[^1];
+    /// <summary>The structured head's final point (of the weights it kept).</summary>
+    public CurvePoint Embedding => Result.Embeddings[0].Final;
 
     static string Percent(double fraction) => fraction.ToString("0.#%", CultureInfo.InvariantCulture);
 }

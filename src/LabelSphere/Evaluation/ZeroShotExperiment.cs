@@ -122,7 +122,7 @@ public static class ZeroShotExperiment
     /// <param name="Test">Test instances over the same vocabulary.</param>
     /// <param name="Embedding">The embedding of every label; the reduced embedding is refitted with its options.</param>
     /// <param name="HeldOut">Ids of the labels to hold out.</param>
-    /// <param name="Options">Training options shared by the three models; the loss is set per model.</param>
+    /// <param name="Options">Training options shared by the three models; their head (one that uses the embedding) is the zero-shot and embedding models', the baseline's is the sigmoid head.</param>
     /// <param name="Output">Folder that receives one training run per model.</param>
     /// <param name="Features">Feature scaling applied by the sources, saved with each model.</param>
     public sealed record Setup(IInstanceSource Train, IInstanceSource Test, LabelEmbedding Embedding, IReadOnlyList<int> HeldOut,
@@ -168,6 +168,8 @@ public static class ZeroShotExperiment
         if (heldOut.Length >= n) throw new ArgumentException($"holding out {heldOut.Length} of {n} labels leaves none to train on");
         foreach (var h in heldOut)
             if ((uint)h >= (uint)n) throw new ArgumentOutOfRangeException(nameof(setup), h, $"label ids must be below {n}");
+        if (!setup.Options.Head.UsesEmbedding())
+            throw new ArgumentException($"the {setup.Options.Head.Name()} head cannot rank labels added after training; zero-shot placement needs a head that uses the label embedding (embedding, cosine-logit or joint)");
 
         // The world without the held-out labels: its vocabulary, the training targets and the embedding refitted on them.
         var isHeld = new bool[n];
@@ -217,7 +219,7 @@ public static class ZeroShotExperiment
         // Each model scores every label it decodes ([batch, labels]); the held-out labels are the columns `held` of that.
         // A model may be scored several ways (the zero-shot model, once per placement).
         // Each run in its own folder; the model trained with every label's is not "embedding/", which holds the extended embedding.
-        (float[] Scores, int[] Ranks)[] TrainAndScore(string name, string folder, IInstanceSource train, LossKind loss, LabelEmbedding? embedding,
+        (float[] Scores, int[] Ranks)[] TrainAndScore(string name, string folder, IInstanceSource train, HeadKind head, LabelEmbedding? embedding,
                                                       params (Func<LabelModel, Tensor, Tensor> Scores, Tensor Held)[] scorers)
         {
             (float[], int[])[]? result = null;
@@ -225,7 +227,7 @@ public static class ZeroShotExperiment
             var run = new TrainingRun
             {
                 Train = train,
-                Options = setup.Options with { Loss = loss, EvalEvery = total },
+                Options = setup.Options with { Head = head, EvalEvery = total },
                 Embedding = embedding,
                 Features = setup.Features,
                 Output = Path.Combine(setup.Output, folder),
@@ -243,10 +245,11 @@ public static class ZeroShotExperiment
         // The zero-shot model decodes as predict does with the extended embedding: the known labels, then the placed ones.
         using var placedColumns = arange(reduced.Labels, reduced.Labels + heldOut.Length, dtype: ScalarType.Int64);
         Func<LabelModel, Tensor, Tensor> Extended(Tensor rows) =>
-            (model, output) => cat([model.Head.Scores(output), nn.functional.normalize(output, p: 2, dim: 1).matmul(rows.to(output.device).T)], 1);
-        var zeroShot = TrainAndScore("zero-shot", "zero-shot", reducedTrain, LossKind.Cosine, reduced, (Extended(placed), placedColumns), (Extended(company), placedColumns));
-        var withEmbedding = TrainAndScore("embedding", "embedding-model", setup.Train, LossKind.Cosine, full, ((model, output) => model.Head.Scores(output), columns));
-        var withSigmoid = TrainAndScore("sigmoid", "sigmoid", setup.Train, LossKind.Sigmoid, null, ((model, output) => model.Head.Scores(output), columns));
+            (model, output) => cat([model.Head.Scores(output), ((IEmbeddingHead)model.Head).AddedScores(output, rows.to(output.device))], 1);
+        var head = setup.Options.Head;
+        var zeroShot = TrainAndScore("zero-shot", "zero-shot", reducedTrain, head, reduced, (Extended(placed), placedColumns), (Extended(company), placedColumns));
+        var withEmbedding = TrainAndScore("embedding", "embedding-model", setup.Train, head, full, ((model, output) => model.Head.Scores(output), columns));
+        var withSigmoid = TrainAndScore("sigmoid", "sigmoid", setup.Train, HeadKind.Sigmoid, null, ((model, output) => model.Head.Scores(output), columns));
 
         var measured = new[] { zeroShot[0], zeroShot[1], withEmbedding[0], withSigmoid[0] }.Select(s => Measure(s.Scores, s.Ranks, testTruth, heldOut.Length)).ToArray();
         var labels = new List<ZeroShotLabel>();

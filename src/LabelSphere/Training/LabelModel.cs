@@ -33,27 +33,34 @@ public sealed class LabelModel : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// A new model: the backbone <paramref name="config"/> describes under the head <paramref name="loss"/> names,
-    /// over <paramref name="labels"/> labels; the embedding head takes E_k from the first <paramref name="labels"/>
-    /// rows of <paramref name="embedding"/> (later rows are labels added zero-shot after training).
-    /// Weights come from torch's global generator, so seed it first.
+    /// A new model: the backbone <paramref name="config"/> describes under the head <paramref name="head"/> names, over
+    /// <paramref name="labels"/> labels; heads that use the embedding take E_k from its first <paramref name="labels"/>
+    /// rows (later rows are labels added zero-shot after training). Weights come from torch's global generator, so
+    /// seed it first; the body is made first, so every head starts from the same body.
     /// </summary>
-    /// <param name="priors">Sigmoid head: [labels] training label frequencies to start its biases at (see <see cref="SigmoidHead"/>).</param>
-    public static LabelModel Create(BackboneConfig config, LossKind loss, int labels, LabelEmbedding? embedding, IReadOnlyList<double>? priors = null)
+    /// <param name="priors">[labels] training label frequencies to start per-label biases at (see <see cref="SigmoidHead"/>); ignored by the embedding head.</param>
+    /// <param name="jointWeight">Joint head: the weight of its binary cross-entropy.</param>
+    /// <param name="jointRanking">Joint head: how it ranks.</param>
+    public static LabelModel Create(BackboneConfig config, HeadKind head, int labels, LabelEmbedding? embedding, IReadOnlyList<double>? priors = null,
+                                    double jointWeight = TrainingOptions.DefaultJointWeight, JointRanking jointRanking = JointRanking.Sum)
     {
+        if (head.UsesEmbedding())
+        {
+            if (embedding is null) throw new ArgumentException($"the {head.Name()} head needs a label embedding");
+            if (embedding.Labels < labels) throw new ArgumentException($"the embedding has {embedding.Labels} labels, the model {labels}");
+        }
         var body = Backbones.Create(config);
         try
         {
             int features = ((IBackbone)body).OutputSize;
-            LabelHead top = loss switch
+            float[] Vectors() => embedding!.Vectors[..(labels * embedding.Dimension)].ToArray();
+            LabelHead top = head switch
             {
-                LossKind.Cosine => embedding is null
-                    ? throw new ArgumentException("the cosine loss needs a label embedding")
-                    : embedding.Labels < labels
-                        ? throw new ArgumentException($"the embedding has {embedding.Labels} labels, the model {labels}")
-                        : new EmbeddingHead(features, embedding.Vectors[..(labels * embedding.Dimension)].ToArray(), labels, embedding.Dimension),
-                LossKind.Sigmoid => new SigmoidHead(features, labels, priors),
-                _ => throw new ArgumentOutOfRangeException(nameof(loss), loss, "unknown loss"),
+                HeadKind.Embedding => new EmbeddingHead(features, Vectors(), labels, embedding!.Dimension),
+                HeadKind.Sigmoid => new SigmoidHead(features, labels, priors),
+                HeadKind.CosineLogit => new CosineLogitHead(features, Vectors(), labels, embedding!.Dimension, priors),
+                HeadKind.Joint => new JointHead(features, Vectors(), labels, embedding!.Dimension, jointWeight, jointRanking, priors),
+                _ => throw new ArgumentOutOfRangeException(nameof(head), head, "unknown head"),
             };
             return new LabelModel(body, top);
         }
@@ -64,6 +71,10 @@ public sealed class LabelModel : nn.Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>A new model for <paramref name="options"/>: its head, the joint head's weight and ranking.</summary>
+    public static LabelModel Create(BackboneConfig config, TrainingOptions options, int labels, LabelEmbedding? embedding, IReadOnlyList<double>? priors = null) =>
+        Create(config, options.Head, labels, embedding, priors, options.JointWeight, options.JointRanking);
+
     /// <summary>The head.</summary>
     public LabelHead Head => head;
 
@@ -71,7 +82,7 @@ public sealed class LabelModel : nn.Module<Tensor, Tensor>
     public int FeatureSize => ((IBackbone)backbone).OutputSize;
 
     /// <param name="input">[batch, ..input shape]</param>
-    /// <returns>[batch, k] for the embedding head, [batch, N] logits for the baseline.</returns>
+    /// <returns>[batch, Head.Outputs]: ẽ for the embedding and cosine-logit heads, logits for the baseline, both for the joint head.</returns>
     public override Tensor forward(Tensor input) => head.forward(backbone.forward(input));
 
     /// <summary>Counts parameters of the body and the head, and what the other head would cost.</summary>

@@ -28,9 +28,9 @@ public sealed record TrainingSummary(int Steps, int TrainingInstances, int Empty
 /// <summary>The manifest of a saved model: everything needed to rebuild the network and decode its outputs.</summary>
 /// <param name="Format">Always <c>labelsphere.model</c>.</param>
 /// <param name="FormatVersion">The version of this layout.</param>
-/// <param name="Loss">The head: cosine (embedding) or sigmoid (baseline).</param>
+/// <param name="Head">The head; its options (the joint head's weight and ranking) are in <paramref name="Options"/>.</param>
 /// <param name="Backbone">The body.</param>
-/// <param name="Outputs">k or N.</param>
+/// <param name="Outputs">The head's output width: k (embedding, cosine-logit), N (sigmoid) or k + N (joint).</param>
 /// <param name="Labels">The N labels it was trained on, in id order (the first N rows of its embedding).</param>
 /// <param name="Features">Feature scaling of the input, or null for inputs that are not feature vectors.</param>
 /// <param name="Options">The training options; for an image model <see cref="TrainingOptions.Image"/> says how its images are decoded.</param>
@@ -39,9 +39,18 @@ public sealed record TrainingSummary(int Steps, int TrainingInstances, int Empty
 /// <see cref="FeatureTransform.HashNames"/> of the training features' names (ARFF attributes, an XC _features.txt); null where the data
 /// has none or in models written before it was recorded. The feature count is the backbone's input shape.
 /// </param>
-public sealed record ModelManifest(string Format, int FormatVersion, LossKind Loss, BackboneConfig Backbone, int Outputs,
+public sealed record ModelManifest(string Format, int FormatVersion, HeadKind Head, BackboneConfig Backbone, int Outputs,
                                    string[] Labels, FeatureScaling? Features, TrainingOptions Options, TrainingSummary Training,
-                                   string? FeatureNames = null);
+                                   string? FeatureNames = null)
+{
+    /// <summary>k, the dimension of the embedding the head ranks by, or null for the sigmoid head.</summary>
+    public int? EmbeddingDimension => Head switch
+    {
+        HeadKind.Sigmoid => null,
+        HeadKind.Joint => Outputs - Labels.Length,
+        _ => Outputs,
+    };
+}
 
 /// <summary>
 /// A model folder: <c>manifest.json</c> (<see cref="ModelManifest"/>), <c>weights/*.npy</c> (one float32 or int64
@@ -51,8 +60,11 @@ public sealed record ModelManifest(string Format, int FormatVersion, LossKind Lo
 /// </summary>
 public static class ModelFolder
 {
-    /// <summary>The format version written by this build; loading accepts exactly this version.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>
+    /// The format version written by this build (2: <c>head</c> in place of version 1's <c>loss</c>); loading accepts
+    /// this version and version 1, whose <c>loss</c> cosine or sigmoid it reads as the embedding or sigmoid head.
+    /// </summary>
+    public const int FormatVersion = 2;
 
     /// <summary>The value of the manifest's <c>format</c> field.</summary>
     public const string Format = "labelsphere.model";
@@ -102,7 +114,7 @@ public static class ModelFolder
     public static void Save(string folder, LabelModel model, ModelManifest manifest, LabelEmbedding? embedding, FeatureTransform? features,
                             OutputOptions? options = null)
     {
-        if (manifest.Loss == LossKind.Cosine && embedding is null) throw new ArgumentException("a cosine model needs its embedding saved with it");
+        if (manifest.Head.UsesEmbedding() && embedding is null) throw new ArgumentException($"a model with the {manifest.Head.Name()} head needs its embedding saved with it");
         using var output = OutputFolder.Open(folder, Kind, options);
         output.Write(temp =>
         {
@@ -121,7 +133,7 @@ public static class ModelFolder
         ModelManifest manifest;
         try
         {
-            manifest = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllBytes(path), TrainingJson.Options)
+            manifest = JsonSerializer.Deserialize<ModelManifest>(Upgrade(File.ReadAllBytes(path)), TrainingJson.Options)
                 ?? throw new ModelFormatException($"{path}: empty manifest");
         }
         catch (JsonException e)
@@ -155,10 +167,27 @@ public static class ModelFolder
                 if (c < 0 || c > manifest.Training.TrainingInstances)
                     throw new ModelFormatException($"{path}: field training.labelCounts: {c} is not between 0 and the {manifest.Training.TrainingInstances} training instances");
         }
-        int expected = manifest.Loss == LossKind.Sigmoid ? manifest.Labels.Length : manifest.Outputs;
-        if (manifest.Outputs != expected || manifest.Outputs < 1)
-            throw new ModelFormatException($"{path}: field outputs: {manifest.Outputs} outputs do not fit a {manifest.Loss} head over {manifest.Labels.Length} labels");
+        bool fits = manifest.Head == HeadKind.Sigmoid ? manifest.Outputs == manifest.Labels.Length : manifest.EmbeddingDimension >= 1;
+        if (!fits) throw new ModelFormatException($"{path}: field outputs: {manifest.Outputs} outputs do not fit a {manifest.Head.Name()} head over {manifest.Labels.Length} labels");
         return manifest;
+    }
+
+    // A version-1 manifest names its head by its loss (cosine or sigmoid): read it as the version-2 manifest it is.
+    static byte[] Upgrade(byte[] json)
+    {
+        if (System.Text.Json.Nodes.JsonNode.Parse(json) is not System.Text.Json.Nodes.JsonObject root
+            || root["formatVersion"] is not System.Text.Json.Nodes.JsonValue version || !version.TryGetValue<int>(out var v) || v != 1)
+            return json;
+        static void Rename(System.Text.Json.Nodes.JsonObject? node)
+        {
+            if (node is null || !node.TryGetPropertyValue("loss", out var loss) || loss is not System.Text.Json.Nodes.JsonValue value) return;
+            node.Remove("loss");
+            node["head"] = value.TryGetValue<string>(out var name) && name == "cosine" ? "embedding" : value.DeepClone();
+        }
+        Rename(root);
+        Rename(root["options"] as System.Text.Json.Nodes.JsonObject);
+        root["formatVersion"] = FormatVersion;
+        return JsonSerializer.SerializeToUtf8Bytes(root);
     }
 
     /// <summary>
@@ -170,7 +199,7 @@ public static class ModelFolder
         var path = Path.Combine(folder, EmbeddingFolder);
         if (!Directory.Exists(path))
         {
-            if (manifest.Loss == LossKind.Cosine) throw new ModelFormatException($"{folder}: the {EmbeddingFolder} folder is missing; a cosine model decodes with it");
+            if (manifest.Head.UsesEmbedding()) throw new ModelFormatException($"{folder}: the {EmbeddingFolder} folder is missing; a model with the {manifest.Head.Name()} head ranks with it");
             return null;
         }
         var embedding = LabelEmbedding.Load(path);
@@ -183,8 +212,8 @@ public static class ModelFolder
     {
         int n = manifest.Labels.Length;
         if (embedding.Labels < n) throw new ModelFormatException($"{where}: has {embedding.Labels} labels; the model was trained on {n}");
-        if (manifest.Loss == LossKind.Cosine && embedding.Dimension != manifest.Outputs)
-            throw new ModelFormatException($"{where}: has dimension {embedding.Dimension}; the model predicts {manifest.Outputs}-dimensional points");
+        if (manifest.EmbeddingDimension is { } k && embedding.Dimension != k)
+            throw new ModelFormatException($"{where}: has dimension {embedding.Dimension}; the model predicts {k}-dimensional points");
         for (int i = 0; i < n; i++)
             if (embedding.Vocabulary[i] != manifest.Labels[i])
                 throw new ModelFormatException($"{where}: label {i} is '{embedding.Vocabulary[i]}'; the model's label {i} is '{manifest.Labels[i]}' (the model's labels must come first, in order)");
@@ -222,7 +251,7 @@ public static class ModelFolder
     /// </summary>
     public static LabelModel LoadNetwork(string folder, ModelManifest manifest, LabelEmbedding? embedding)
     {
-        var model = LabelModel.Create(manifest.Backbone, manifest.Loss, manifest.Labels.Length, embedding);
+        var model = LabelModel.Create(manifest.Backbone, manifest.Options with { Head = manifest.Head }, manifest.Labels.Length, embedding);
         try
         {
             ModuleState.Load(model, Path.Combine(folder, WeightsFolder));
@@ -250,8 +279,8 @@ public static class ModelFolder
     public static void ReplaceEmbedding(string folder, LabelEmbedding embedding, string output, OutputOptions? options = null)
     {
         var manifest = ReadManifest(folder);
-        if (manifest.Loss != LossKind.Cosine)
-            throw new ArgumentException("the sigmoid baseline has one output per training label and cannot rank a label added after training; zero-shot labels need a model trained with the cosine loss");
+        if (!manifest.Head.UsesEmbedding())
+            throw new ArgumentException("the sigmoid baseline has one output per training label and cannot rank a label added after training; zero-shot labels need a model whose head uses the label embedding (embedding, cosine-logit or joint)");
         CheckExtends(embedding, manifest, "the new embedding");
         var source = Path.GetFullPath(folder);
         using var target = OutputFolder.Open(output, Kind, options);

@@ -11,8 +11,8 @@ namespace LabelSphere.Training;
 
 /// <summary>
 /// A saved model ready to rank labels: the network, its embedding (with labels added zero-shot since training)
-/// and its feature scaling or image decoding. Scores are cosine proximity for the embedding model and probability
-/// for the baseline.
+/// and its feature scaling or image decoding. Scores are cosine proximity for the embedding model, probability for the
+/// baseline and the cosine-logit head, and the joint head's mix for the joint head.
 /// </summary>
 public sealed class Predictor : IDisposable
 {
@@ -28,12 +28,7 @@ public sealed class Predictor : IDisposable
         Features = features;
         this.device = device;
         TrainedLabels = new LabelVocabulary(manifest.Labels);
-        Labels = manifest.Loss switch
-        {
-            LossKind.Cosine => embedding!.Vocabulary,
-            LossKind.Sigmoid => TrainedLabels,
-            _ => throw new ModelFormatException($"{folder}: unknown loss {manifest.Loss}"),
-        };
+        Labels = manifest.Head.UsesEmbedding() ? embedding!.Vocabulary : TrainedLabels;
     }
 
     /// <summary>
@@ -49,7 +44,7 @@ public sealed class Predictor : IDisposable
         var embedding = ModelFolder.ReadEmbedding(folder, manifest);
         if (embeddingFolder is not null)
         {
-            if (manifest.Loss != LossKind.Cosine)
+            if (!manifest.Head.UsesEmbedding())
                 throw new ArgumentException("the sigmoid baseline ranks its training labels only; another embedding changes nothing for it", nameof(embeddingFolder));
             var replacement = LabelEmbedding.Load(embeddingFolder);
             ModelFolder.CheckExtends(replacement, manifest, embeddingFolder);
@@ -151,9 +146,9 @@ public sealed class Predictor : IDisposable
         if (top < 1 || top > Labels.Count) throw new ArgumentOutOfRangeException(nameof(top), top, $"top must be between 1 and the number of labels ({Labels.Count}), got {top}");
         if (!source.InputShape.SequenceEqual(Manifest.Backbone.InputShape))
             throw new ArgumentException($"the data gives inputs of shape [{string.Join(", ", source.InputShape)}]; the model takes [{string.Join(", ", Manifest.Backbone.InputShape)}]");
-        switch (Manifest.Loss)
+        switch (Manifest.Head)
         {
-            case LossKind.Cosine:
+            case HeadKind.Embedding:
                 int k = Manifest.Outputs;
                 var seen = new bool[source.Count];
                 var points = new float[(long)source.Count * k];
@@ -169,28 +164,38 @@ public sealed class Predictor : IDisposable
                 var decoded = TopKDecoder.Decode(Embedding!, points, top);
                 for (int i = 0; i < decoded.Length; i++) if (!seen[i]) decoded[i] = [];
                 return CheckFinite(decoded);
-            case LossKind.Sigmoid:
+            case HeadKind.Sigmoid:
+            case HeadKind.CosineLogit:
+            case HeadKind.Joint:
                 var result = new ScoredLabel[source.Count][];
-                Inference.ForEachBatch(model, source, device, Trainer.EvaluationBatchSize, (batch, logits) =>
+                // Labels added zero-shot since training follow the trained ones, scored by the head on the same scale.
+                int trained = TrainedLabels.Count, added = Labels.Count - trained;
+                using (NewDisposeScope())
                 {
-                    var (values, indexes) = model.Head.Scores(logits).topk(top, dim: 1);
-                    var v = values.cpu().data<float>().ToArray();
-                    var ix = indexes.cpu().data<long>().ToArray();
-                    for (int i = 0; i < batch.Indices.Length; i++)
+                    var addedUnits = added > 0 ? tensor(Embedding!.UnitVectors[(trained * Embedding.Dimension)..].ToArray(), [added, Embedding.Dimension]).to(device) : null;
+                    Inference.ForEachBatch(model, source, device, Trainer.EvaluationBatchSize, (batch, outputs) =>
                     {
-                        var row = new ScoredLabel[top];
-                        for (int t = 0; t < top; t++)
+                        var scores = model.Head.Scores(outputs);
+                        if (addedUnits is not null) scores = cat([scores, ((IEmbeddingHead)model.Head).AddedScores(outputs, addedUnits)], 1);
+                        var (values, indexes) = scores.topk(top, dim: 1);
+                        var v = values.cpu().data<float>().ToArray();
+                        var ix = indexes.cpu().data<long>().ToArray();
+                        for (int i = 0; i < batch.Indices.Length; i++)
                         {
-                            int id = (int)ix[i * top + t];
-                            row[t] = new ScoredLabel(id, Labels[id], v[i * top + t]);
+                            var row = new ScoredLabel[top];
+                            for (int t = 0; t < top; t++)
+                            {
+                                int id = (int)ix[i * top + t];
+                                row[t] = new ScoredLabel(id, Labels[id], v[i * top + t]);
+                            }
+                            result[batch.Indices[i]] = row;
                         }
-                        result[batch.Indices[i]] = row;
-                    }
-                }, cancellationToken);
+                    }, cancellationToken);
+                }
                 for (int i = 0; i < result.Length; i++) result[i] ??= [];
                 return CheckFinite(result);
             default:
-                throw new InvalidOperationException($"unknown loss {Manifest.Loss}");
+                throw new InvalidOperationException($"unknown head {Manifest.Head}");
         }
     }
 

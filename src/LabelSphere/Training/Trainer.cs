@@ -10,13 +10,24 @@ using static TorchSharp.torch;
 
 namespace LabelSphere.Training;
 
-/// <summary>Loss and precision@k on validation (or test) instances.</summary>
-/// <param name="Loss">Mean loss: over labelled instances for the cosine loss, over all for the sigmoid loss.</param>
+/// <summary>Loss, precision@k and MAP@100 on validation (or test) instances.</summary>
+/// <param name="Loss">Mean loss: over labelled instances for the embedding head's cosine loss, over all for the others.</param>
 /// <param name="PrecisionAt1">Precision@1 over all instances.</param>
 /// <param name="PrecisionAt3">Precision@3 over all instances.</param>
 /// <param name="PrecisionAt5">Precision@5 over all instances.</param>
 /// <param name="Instances">Instances measured.</param>
-public sealed record ValidationMetrics(double Loss, double PrecisionAt1, double PrecisionAt3, double PrecisionAt5, int Instances);
+/// <param name="PaperMap">MAP@100 as the paper writes it, classes unweighted (null in logs written before it was measured).</param>
+/// <param name="WeightedPaperMap">
+/// The same with classes weighted by their training frequency (<see cref="ClassWeights.FromLabels"/>): what
+/// <see cref="KeepKind.Best"/> selects by.
+/// </param>
+public sealed record ValidationMetrics(double Loss, double PrecisionAt1, double PrecisionAt3, double PrecisionAt5, int Instances,
+                                       double? PaperMap = null, double? WeightedPaperMap = null)
+{
+    /// <summary>The score runs are selected by: the class-weighted MAP@100, else the unweighted one, else precision@1.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public double Selection => WeightedPaperMap ?? PaperMap ?? PrecisionAt1;
+}
 
 /// <summary>What the trainer is doing.</summary>
 public enum TrainingPhase
@@ -67,10 +78,14 @@ public sealed record TrainingLogEntry(int Step, int Epoch, double Loss, double L
 /// <param name="ModelFolder">Where the model was saved, when completed.</param>
 /// <param name="CheckpointFolder">Where the checkpoint is (written when stopped).</param>
 /// <param name="LogFile">The JSONL log.</param>
+/// <param name="KeptStep">
+/// With <see cref="KeepKind.Best"/>, the step whose weights the saved model has (the evaluation with the best
+/// validation score; <paramref name="Validation"/> is that evaluation's); null when the last step's weights are kept.
+/// </param>
 public sealed record TrainingResult(bool Completed, bool Resumed, int FirstStep, int Step, int TotalSteps, float[] Losses,
                                     double ExamplesPerSecond, double TrainingSeconds, ValidationMetrics? Validation,
                                     ParameterCounts Parameters, int EmptyTrainingInstances, string? ModelFolder,
-                                    string CheckpointFolder, string LogFile);
+                                    string CheckpointFolder, string LogFile, int? KeptStep = null);
 
 /// <summary>A training run: its data, options and where it writes.</summary>
 public sealed record TrainingRun
@@ -146,7 +161,18 @@ public static class Trainer
     public static readonly OutputKind RunKind = new("a training run",
         folder => File.Exists(Path.Combine(folder, LogFileName)) || Checkpoint.Exists(Path.Combine(folder, CheckpointFolderName))
                   || ModelFolder.Kind.Recognises(Path.Combine(folder, ModelFolder.ModelSubfolder)),
-        [LogFileName, CheckpointFolderName, ModelFolder.ModelSubfolder]);
+        [LogFileName, CheckpointFolderName, ModelFolder.ModelSubfolder, BestFolderName]);
+
+    /// <summary>
+    /// The folder inside the output folder that holds, with <see cref="KeepKind.Best"/>, the weights of the best
+    /// evaluations so far: <c>step-S/</c> with <c>weights/*.npy</c> and <c>best.json</c> (step and validation). Older
+    /// ones are dropped at each checkpoint, so a run resumed from its checkpoint finds the best up to it; deleted when
+    /// the run completes.
+    /// </summary>
+    public const string BestFolderName = "best";
+
+    /// <summary>The step and validation of the weights in <see cref="BestFolderName"/>.</summary>
+    sealed record BestState(int Step, ValidationMetrics Validation);
 
     /// <summary>Runs (or resumes) <paramref name="run"/>; returns when it completes or, after a checkpoint, when cancelled.</summary>
     public static TrainingResult Train(TrainingRun run, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -164,9 +190,9 @@ public static class Trainer
             throw new ArgumentException(train.Count == empty
                 ? $"none of the {train.Count:N0} training instances carries one of the {labels:N0} labels of the vocabulary; the labels do not belong to this data"
                 : $"only {train.Count - empty:N0} of the {train.Count:N0} training instances carry a label of the vocabulary, fewer than the minimum share {options.MinLabelledShare * 100:G3}%");
-        if (options.Loss == LossKind.Cosine)
+        if (options.Head.UsesEmbedding())
         {
-            if (run.Embedding is null) throw new ArgumentException("the cosine loss needs a label embedding", nameof(run.Embedding));
+            if (run.Embedding is null) throw new ArgumentException($"the {options.Head.Name()} head needs a label embedding", nameof(run.Embedding));
             if (!SameNames(run.Embedding.Vocabulary, train.Vocabulary))
                 throw new ArgumentException("the training labels must be the embedding's labels, in its order; map them with LabelMapping first");
         }
@@ -174,6 +200,10 @@ public static class Trainer
             throw new ArgumentException("the validation instances must use the training vocabulary");
         if (run.Validation is { } v2 && !v2.InputShape.SequenceEqual(train.InputShape))
             throw new ArgumentException($"validation inputs are [{string.Join(", ", v2.InputShape)}], training inputs [{string.Join(", ", train.InputShape)}]");
+        if (options.Head == HeadKind.Joint && options.JointRanking == JointRanking.Fitted && run.Validation is null)
+            throw new ArgumentException("the joint head's fitted ranking chooses its mix on validation instances, and there are none");
+        if (options.Keep == KeepKind.Best && run.Validation is null)
+            throw new ArgumentException("keeping the best weights needs validation instances to choose them by, and there are none");
 
         TorchRuntime.EnsureLoaded();
         var device = Devices.Resolve(options.Device);
@@ -190,6 +220,7 @@ public static class Trainer
         AtomicFolder.Recover(checkpointFolder);
         AtomicFolder.Recover(modelFolder);
         AtomicFolder.Recover(logPath);
+        var bestFolder = Path.Combine(output, BestFolderName);
         bool hasCheckpoint = Checkpoint.Exists(checkpointFolder);
         if (run.Resume && !hasCheckpoint && Directory.Exists(modelFolder))
             throw new IOException($"the run in {output} is already complete; its model is in {modelFolder}");
@@ -202,11 +233,12 @@ public static class Trainer
         int perEpoch = options.StepsPerEpoch(train.Count);
         var data = Checkpoint.Fingerprint(train, run.Embedding);
         var key = options.TrainingKey();
+        var classWeights = ClassWeights.FromLabels(train.Labels);
 
         torch.random.manual_seed(options.Seed).Dispose();
         if (device.type == DeviceType.CUDA) torch.cuda.manual_seed_all(options.Seed);
-        using var model = LabelModel.Create(BackboneConfig.From(options, train.InputShape), options.Loss, labels, run.Embedding,
-            options.Loss == LossKind.Sigmoid && options.PriorBias ? Priors(train.Labels) : null);
+        using var model = LabelModel.Create(BackboneConfig.From(options, train.InputShape), options, labels, run.Embedding,
+            options.Head.UsesPriors() && options.PriorBias ? Priors(train.Labels) : null);
         model.to(device);
         using var optimizer = CreateOptimizer(model, options);
         var parameters = model.CountParameters(run.Embedding?.Dimension);
@@ -226,6 +258,8 @@ public static class Trainer
             TruncateLog(logPath, step);
         }
         else if (File.Exists(logPath)) File.Delete(logPath);
+        // The best weights so far belong to this run only when it resumes; a fresh run starts its own.
+        var (best, bestPath) = options.Keep == KeepKind.Best ? BestUpTo(bestFolder, resumed ? step : 0) : (null, null);
 
         int firstStep = step;
         var losses = new List<float>();
@@ -244,12 +278,25 @@ public static class Trainer
         {
             Report(TrainingPhase.Checkpointing);
             Checkpoint.Save(checkpointFolder, Snapshot(), model, optimizer);
+            if (bestPath is not null) BestUpTo(bestFolder, step, keep: bestPath);
         }
         void Evaluate()
         {
             if (run.Validation is null && run.OnEvaluate is null) return;
             Report(TrainingPhase.Evaluating);
-            if (run.Validation is not null) validation = Measure(model, run.Validation, device);
+            if (run.Validation is not null && model.Head is JointHead joint && options.JointRanking == JointRanking.Fitted)
+                joint.Fit(FitMix(model, joint, run.Validation, device, classWeights, cancellationToken));
+            if (run.Validation is not null) validation = Measure(model, run.Validation, device, classWeights, cancellationToken);
+            if (options.Keep == KeepKind.Best && validation is { } measured && (best is null || measured.Selection > best.Validation.Selection))
+            {
+                best = new BestState(step, measured);
+                bestPath = Path.Combine(bestFolder, $"step-{step}");
+                AtomicFolder.Write(bestPath, temp =>
+                {
+                    ModuleState.Save(model, Path.Combine(temp, "weights"));
+                    File.WriteAllBytes(Path.Combine(temp, "best.json"), JsonSerializer.SerializeToUtf8Bytes(best, TrainingJson.Options));
+                });
+            }
             run.OnEvaluate?.Invoke(step, model);
         }
 
@@ -325,41 +372,54 @@ public static class Trainer
         }
 
         Report(TrainingPhase.Saving);
+        int? keptStep = null;
+        if (options.Keep == KeepKind.Best && best is not null && bestPath is not null)
+        {
+            ModuleState.Load(model, Path.Combine(bestPath, "weights"));
+            (keptStep, validation) = (best.Step, best.Validation);
+        }
         var summary = new TrainingSummary(step, train.Count, empty, seconds > 0 ? examples / seconds : 0, seconds, validation, parameters, data,
             train.Labels.LabelCounts());
-        var manifest = new ModelManifest(ModelFolder.Format, ModelFolder.FormatVersion, options.Loss,
+        var manifest = new ModelManifest(ModelFolder.Format, ModelFolder.FormatVersion, options.Head,
             BackboneConfig.From(options, train.InputShape), model.Head.Outputs, [.. train.Vocabulary.Names], run.Features?.Scaling, options, summary,
             run.Features?.NamesHash);
         ModelFolder.Save(modelFolder, model, manifest, run.Embedding, run.Features);
         if (Directory.Exists(checkpointFolder)) Directory.Delete(checkpointFolder, recursive: true);
+        if (Directory.Exists(bestFolder)) Directory.Delete(bestFolder, recursive: true);
         return new TrainingResult(true, resumed, firstStep, step, total, [.. losses], summary.ExamplesPerSecond, seconds,
-            validation, parameters, empty, modelFolder, checkpointFolder, logPath);
+            validation, parameters, empty, modelFolder, checkpointFolder, logPath, keptStep);
     }
 
     /// <summary>Whether <paramref name="output"/> is absent or empty: resuming a run there starts it from step 0.</summary>
     public static bool IsUnwritten(string output) => !Directory.Exists(output) || !Directory.EnumerateFileSystemEntries(output).Any();
 
-    /// <summary>Loss and precision@1/3/5 of <paramref name="model"/> on every instance of <paramref name="source"/>.</summary>
-    public static ValidationMetrics Measure(LabelModel model, IInstanceSource source, Device device, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Loss, precision@1/3/5 and MAP@100 (class-weighted by <paramref name="classWeights"/> when given) of
+    /// <paramref name="model"/> on every instance of <paramref name="source"/>.
+    /// </summary>
+    public static ValidationMetrics Measure(LabelModel model, IInstanceSource source, Device device, double[]? classWeights = null, CancellationToken cancellationToken = default)
     {
         int n = source.Vocabulary.Count, top = Math.Min(5, n);
         var ranked = new int[source.Count][];
         double lossSum = 0, weightSum = 0;
+        var metrics = new MetricsAccumulator(n, new MetricsOptions { Cutoffs = [1] }, default, classWeights ?? default);
         Inference.ForEachBatch(model, source, device, EvaluationBatchSize, (batch, outputs) =>
         {
             var y = MultiHot(source.Labels, batch.Indices, n).to(outputs.device);
             double weight = model.Head.Kind switch
             {
-                LossKind.Cosine => Labelled(source, batch.Indices),
-                LossKind.Sigmoid => batch.Indices.Length,
-                _ => throw new InvalidOperationException("unknown loss"),
+                HeadKind.Embedding => Labelled(source, batch.Indices),
+                HeadKind.Sigmoid or HeadKind.CosineLogit or HeadKind.Joint => batch.Indices.Length,
+                _ => throw new InvalidOperationException("unknown head"),
             };
             if (weight > 0)
             {
                 lossSum += model.Head.Loss(outputs, y).item<float>() * weight;
                 weightSum += weight;
             }
-            var (_, indexes) = model.Head.Scores(outputs).topk(top, dim: 1);
+            var scores = model.Head.Scores(outputs);
+            metrics.Add(scores.cpu().contiguous().data<float>().ToArray(), source.Labels.SelectRows(batch.Indices));
+            var (_, indexes) = scores.topk(top, dim: 1);
             var ids = indexes.cpu().data<long>().ToArray();
             for (int i = 0; i < batch.Indices.Length; i++)
             {
@@ -369,7 +429,61 @@ public static class Trainer
             }
         }, cancellationToken);
         var precision = RankingMetrics.Evaluate(ranked, source.Labels);
-        return new ValidationMetrics(weightSum > 0 ? lossSum / weightSum : 0, precision.At1, precision.At3, precision.At5, source.Count);
+        var map = metrics.Report();
+        return new ValidationMetrics(weightSum > 0 ? lossSum / weightSum : 0, precision.At1, precision.At3, precision.At5, source.Count,
+            map.PaperMap, map.WeightedPaperMap);
+    }
+
+    /// <summary>The joint head's mix fitted on <paramref name="source"/> (<see cref="JointMix.Fit"/>).</summary>
+    static JointMix.Fitted FitMix(LabelModel model, JointHead head, IInstanceSource source, Device device, double[] classWeights, CancellationToken cancellationToken)
+    {
+        int n = head.Labels;
+        var logits = new float[checked(source.Count * n)];
+        var cosine = new float[logits.Length];
+        Inference.ForEachBatch(model, source, device, EvaluationBatchSize, (batch, outputs) =>
+        {
+            var (l, c) = head.Components(outputs);
+            var lv = l.cpu().contiguous().data<float>().ToArray();
+            var cv = c.cpu().contiguous().data<float>().ToArray();
+            for (int i = 0; i < batch.Indices.Length; i++)
+            {
+                lv.AsSpan(i * n, n).CopyTo(logits.AsSpan(batch.Indices[i] * n, n));
+                cv.AsSpan(i * n, n).CopyTo(cosine.AsSpan(batch.Indices[i] * n, n));
+            }
+        }, cancellationToken);
+        return JointMix.Fit(logits, cosine, source.Labels, n, classWeights);
+    }
+
+    /// <summary>
+    /// The newest best weights in <paramref name="folder"/> from step <paramref name="step"/> or before (null when there
+    /// are none); the later ones, which a resumed run recomputes, are deleted, and with <paramref name="keep"/> every
+    /// other one too.
+    /// </summary>
+    static (BestState? Best, string? Path) BestUpTo(string folder, int step, string? keep = null)
+    {
+        if (!Directory.Exists(folder)) return (null, null);
+        (BestState? Best, string? Path) newest = (null, null);
+        foreach (var path in Directory.GetDirectories(folder, "step-*"))
+        {
+            bool later = !int.TryParse(Path.GetFileName(path)["step-".Length..], out var at) || at > step;
+            if (later || (keep is not null && path != keep))
+            {
+                Directory.Delete(path, recursive: true);
+                continue;
+            }
+            if (newest.Best is not null && newest.Best.Step > at) continue;
+            var file = Path.Combine(path, "best.json");
+            try
+            {
+                newest = (JsonSerializer.Deserialize<BestState>(File.ReadAllBytes(file), TrainingJson.Options)
+                    ?? throw new InvalidDataException($"{file}: empty"), path);
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{file}: line {e.LineNumber + 1}: {e.Message}");
+            }
+        }
+        return newest;
     }
 
     /// <summary>Each label's share of the instances of <paramref name="labels"/>.</summary>

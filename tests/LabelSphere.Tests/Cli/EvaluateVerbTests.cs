@@ -27,7 +27,7 @@ public sealed class EvaluateVerbTests : IDisposable
         var embed = CliRunner.Run("embed", train, "--dim", "11", "--out", embedding, "--json");
         Assert.True(embed.ExitCode == 0, embed.Err);
         var run = Path.Combine(dir, "run");
-        var trained = CliRunner.Run("train", train, "--embedding", embedding, "--loss", "cosine", "--model", "mlp", "--out", run,
+        var trained = CliRunner.Run("train", train, "--embedding", embedding, "--head", "embedding", "--model", "mlp", "--out", run,
             "--steps", "60", "--hidden", "32", "--lr", "0.003", "--validation-fraction", "0", "--json");
         Assert.True(trained.ExitCode == 0, trained.Err);
         return run;
@@ -149,7 +149,7 @@ public sealed class EvaluateVerbTests : IDisposable
         var train = WriteExtremeText("syn", 200, 7);
         var test = WriteExtremeText("syntest", 40, 8);
         var run = Path.Combine(dir, "run");
-        var trained = CliRunner.Run("train", train, "--loss", "sigmoid", "--model", "mlp", "--out", run, "--steps", "20", "--hidden", "16", "--json");
+        var trained = CliRunner.Run("train", train, "--head", "sigmoid", "--model", "mlp", "--out", run, "--steps", "20", "--hidden", "16", "--json");
         Assert.True(trained.ExitCode == 0, trained.Err);
         var manifestPath = Path.Combine(run, "model", "manifest.json");
         var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifestPath))!;
@@ -190,7 +190,7 @@ public sealed class EvaluateVerbTests : IDisposable
         // model was trained on, or a missing class-weights file
         var train = WriteExtremeText("syn", 100, 7);
         var run = Path.Combine(dir, "run");
-        var trained = CliRunner.Run("train", train, "--loss", "sigmoid", "--model", "mlp", "--out", run, "--steps", "5", "--hidden", "8", "--json");
+        var trained = CliRunner.Run("train", train, "--head", "sigmoid", "--model", "mlp", "--out", run, "--steps", "5", "--hidden", "8", "--json");
         Assert.True(trained.ExitCode == 0, trained.Err);
         var missing = Path.Combine(dir, "missing");
         var wide = WriteExtremeText("wide", 20, 8, declaredFeatures: 55);

@@ -40,11 +40,11 @@ public sealed class ImageVerbsTests : IDisposable
         var embed = CliRunner.Run("embed", train, "--dim", "8", "--out", embedding, "--json");
         Assert.True(embed.ExitCode == 0, embed.Err);
 
-        foreach (var loss in new[] { "cosine", "sigmoid" })
+        foreach (var loss in new[] { "embedding", "sigmoid" })
         {
             // When a small CNN trains on 32-pixel images for three steps, with a 10% validation split
             var run = Path.Combine(dir, loss);
-            string[] head = loss == "cosine" ? ["--loss", "cosine", "--embedding", embedding] : ["--loss", "sigmoid"];
+            string[] head = loss == "embedding" ? ["--head", "embedding", "--embedding", embedding] : ["--head", "sigmoid"];
             var trained = CliRunner.Run(["train", train, "--images", images, .. head, "--model", "cnn", "--image-size", "32", "--cnn-width", "8",
                 "--steps", "3", "--batch-size", "8", "--eval-every", "0", "--out", run, "--json"]);
 
@@ -83,7 +83,7 @@ public sealed class ImageVerbsTests : IDisposable
                 Assert.All(labels, l => Assert.Contains(l.GetProperty("label").GetString()!, vocabulary));
                 var scores = labels.Select(l => l.GetProperty("score").GetDouble()).ToArray();
                 Assert.Equal(scores.OrderDescending(), scores);
-                Assert.All(scores, v => Assert.InRange(v, loss == "cosine" ? -1.0001 : 0, 1.0001));
+                Assert.All(scores, v => Assert.InRange(v, loss == "embedding" ? -1.0001 : 0, 1.0001));
             }
         }
     }
@@ -94,7 +94,7 @@ public sealed class ImageVerbsTests : IDisposable
         // Given an image model trained for one step on four generated images
         var (csv, images) = WriteSquares();
         var run = Path.Combine(dir, "run");
-        var trained = CliRunner.Run("train", csv, "--images", images, "--loss", "sigmoid", "--image-size", "8", "--cnn-width", "4",
+        var trained = CliRunner.Run("train", csv, "--images", images, "--head", "sigmoid", "--image-size", "8", "--cnn-width", "4",
             "--steps", "1", "--validation-fraction", "0", "--out", run, "--json");
         Assert.True(trained.ExitCode == 0, trained.Err);
 
@@ -117,7 +117,7 @@ public sealed class ImageVerbsTests : IDisposable
     public void An_image_size_below_the_backbones_minimum_fails_with_one_line(string model, string size, string message)
     {
         var (csv, images) = WriteSquares();
-        var result = CliRunner.Run("train", csv, "--images", images, "--model", model, "--image-size", size, "--loss", "sigmoid", "--out", Path.Combine(dir, "run"));
+        var result = CliRunner.Run("train", csv, "--images", images, "--model", model, "--image-size", size, "--head", "sigmoid", "--out", Path.Combine(dir, "run"));
         Assert.Equal(1, result.ExitCode);
         Assert.Equal("error: " + message, Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
     }
@@ -134,7 +134,7 @@ public sealed class ImageVerbsTests : IDisposable
         // When compare trains a small CNN under each head for four steps, measured every two, testing on the same images
         var output = Path.Combine(dir, "compare");
         var result = CliRunner.Run("compare", csv, csv, "--images", images, "--embedding", embedding, "--image-size", "8", "--cnn-width", "4",
-            "--steps", "4", "--eval-every", "2", "--batch-size", "2", "--out", output);
+            "--steps", "4", "--eval-every", "2", "--batch-size", "2", "--validation", "0.25", "--out", output);
 
         // Then it succeeds and both heads have a curve point at steps 2 and 4, a row in the table and the figure
         Assert.True(result.ExitCode == 0, result.Err);

@@ -26,7 +26,7 @@ public sealed class TrainVerbsTests : IDisposable
 
         // When the embedding model trains on it, measured on the test data
         var run = Path.Combine(dir, "run");
-        var trained = CliRunner.Run("train", train, "--embedding", embedding, "--loss", "cosine", "--model", "mlp", "--out", run,
+        var trained = CliRunner.Run("train", train, "--embedding", embedding, "--head", "embedding", "--model", "mlp", "--out", run,
             "--test", test, "--steps", "60", "--hidden", "32", "--lr", "0.003", "--eval-every", "30", "--log-every", "10", "--json");
 
         // Then it reports held-out precision above the most-frequent-labels predictor, both heads' sizes and a log
@@ -146,7 +146,7 @@ public sealed class TrainVerbsTests : IDisposable
     {
         var train = WriteExtremeText("syn", 200, 7);
         var run = Path.Combine(dir, "run");
-        var trained = CliRunner.Run("train", train, "--loss", "sigmoid", "--model", "mlp", "--out", run, "--steps", "20", "--hidden", "16", "--json");
+        var trained = CliRunner.Run("train", train, "--head", "sigmoid", "--model", "mlp", "--out", run, "--steps", "20", "--hidden", "16", "--json");
         Assert.True(trained.ExitCode == 0, trained.Err);
         using (var summary = JsonDocument.Parse(trained.Out))
         {
@@ -161,14 +161,14 @@ public sealed class TrainVerbsTests : IDisposable
     }
 
     [Theory]
-    [InlineData("cosine", "mlp", "needs --embedding")]
+    [InlineData("embedding", "mlp", "needs --embedding")]
     [InlineData("sigmoid", "resnet", "the resnet backbone takes RGB images")]
     [InlineData("sigmoid", "inception-v3", "the inception-v3 backbone takes RGB images")]
     [InlineData("sigmoid", "cnn", "images")]
     public void Bad_choices_fail_with_one_line(string loss, string model, string message)
     {
         var train = WriteExtremeText("syn", 50, 7);
-        var result = CliRunner.Run("train", train, "--loss", loss, "--model", model, "--out", Path.Combine(dir, "run"), "--steps", "2");
+        var result = CliRunner.Run("train", train, "--head", loss, "--model", model, "--out", Path.Combine(dir, "run"), "--steps", "2");
         Assert.Equal(1, result.ExitCode);
         var error = result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
         Assert.StartsWith("error: ", error);
@@ -181,7 +181,7 @@ public sealed class TrainVerbsTests : IDisposable
         // Given a training run long enough to interrupt
         var train = WriteExtremeText("syn", 300, 7);
         var run = Path.Combine(dir, "run");
-        string[] args = ["train", train, "--loss", "sigmoid", "--out", run, "--steps", "3000", "--hidden", "16", "--batch-size", "8", "--log-every", "10", "--checkpoint-every", "0", "--json"];
+        string[] args = ["train", train, "--head", "sigmoid", "--out", run, "--steps", "3000", "--hidden", "16", "--batch-size", "8", "--log-every", "10", "--checkpoint-every", "0", "--json"];
 
         // When it receives SIGINT once it has logged
         using var process = Start(args);
@@ -233,5 +233,18 @@ public sealed class TrainVerbsTests : IDisposable
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["NO_COLOR"] = "1";
         return Process.Start(start)!;
+    }
+    [Theory]
+    [InlineData("--keep", "best", "--keep best chooses weights on the held-out data")]
+    [InlineData("--joint-ranking", "fitted", "--joint-ranking fitted fits its mix on the held-out data")]
+    public void Train_refuses_to_choose_on_the_test_data(string option, string value, string message)
+    {
+        var train = CliFixtures.WriteExtremeText(dir, "syn", 50, 7);
+        var embedding = Path.Combine(dir, "emb");
+        Assert.Equal(0, CliRunner.Run("embed", train, "--dim", "4", "--out", embedding, "--json").ExitCode);
+        var result = CliRunner.Run("train", train, "--test", train, "--embedding", embedding, "--head", "joint", option, value, "--steps", "2", "--out", Path.Combine(dir, "run"));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(message, result.Err);
+        Assert.False(Directory.Exists(Path.Combine(dir, "run")));
     }
 }

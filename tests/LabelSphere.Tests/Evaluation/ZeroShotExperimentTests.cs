@@ -15,15 +15,18 @@ public sealed class ZeroShotExperimentTests : IDisposable
         if (Directory.Exists(dir)) Directory.Delete(dir, true);
     }
 
-    [Fact]
-    public void Labels_placed_from_their_cooccurrences_rank_test_instances_far_above_chance()
+    [Theory]
+    [InlineData(HeadKind.Embedding)]
+    [InlineData(HeadKind.CosineLogit)]
+    [InlineData(HeadKind.Joint)]
+    public void Labels_placed_from_their_cooccurrences_rank_test_instances_far_above_chance(HeadKind head)
     {
-        // Given the synthetic world (12 labels in 3 topics) and an embedding of all its labels
+        // Given the synthetic world (12 labels in 3 topics), an embedding of all its labels and a head that ranks by it
         var train = TrainingFixtures.Synthetic(600, 7);
         var test = TrainingFixtures.Synthetic(300, 8);
         var transform = FeatureTransform.Fit(train.Features, FeatureScaling.None);
         var embedding = train.Embed(6);
-        var options = new TrainingOptions { Steps = 150, BatchSize = 64, Hidden = [32], LearningRate = 3e-3, CheckpointEvery = 0 };
+        var options = new TrainingOptions { Head = head, Steps = 150, BatchSize = 64, Hidden = [32], LearningRate = 3e-3, CheckpointEvery = 0 };
 
         // When two labels of different topics are held out of the targets and of the embedding, then placed
         var heldOut = new[] { 4, 9 };
@@ -43,6 +46,17 @@ public sealed class ZeroShotExperimentTests : IDisposable
         Assert.True(result.ReducedEmbedding.IsZeroShot(10) && result.ReducedEmbedding.IsZeroShot(11) && !result.ReducedEmbedding.IsZeroShot(9));
         Assert.Equal(["embedding-model", "sigmoid", "zero-shot"], Directory.GetDirectories(dir).Select(Path.GetFileName).Order());
         Assert.Equal(3, result.Trainings.Count);
+    }
+
+    [Fact]
+    public void The_sigmoid_head_is_refused_for_zero_shot_labels()
+    {
+        var train = TrainingFixtures.Synthetic(100, 7);
+        var transform = FeatureTransform.Fit(train.Features, FeatureScaling.None);
+        var options = new TrainingOptions { Head = HeadKind.Sigmoid, Steps = 1, Hidden = [4] };
+        var setup = new ZeroShotExperiment.Setup(train.Source(transform), train.Source(transform), train.Embed(4), [4], options, dir, transform);
+        Assert.Contains("embedding", Assert.Throws<ArgumentException>(() => ZeroShotExperiment.Run(setup, cancellationToken: TestContext.Current.CancellationToken)).Message);
+        Assert.False(Directory.Exists(dir));
     }
 
     [Fact]

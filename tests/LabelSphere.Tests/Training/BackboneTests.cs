@@ -16,17 +16,17 @@ public sealed class BackboneTests
 
     public BackboneTests() => TorchRuntime.EnsureLoaded();
 
-    public static TheoryData<BackboneKind, LossKind, long[]> Shapes() => new()
+    public static TheoryData<BackboneKind, HeadKind, long[]> Shapes() => new()
     {
-        { BackboneKind.Mlp, LossKind.Cosine, [40] },
-        { BackboneKind.Mlp, LossKind.Sigmoid, [40] },
-        { BackboneKind.Cnn, LossKind.Cosine, [3, 32, 32] },
-        { BackboneKind.Cnn, LossKind.Sigmoid, [3, 20, 28] },
+        { BackboneKind.Mlp, HeadKind.Embedding, [40] },
+        { BackboneKind.Mlp, HeadKind.Sigmoid, [40] },
+        { BackboneKind.Cnn, HeadKind.Embedding, [3, 32, 32] },
+        { BackboneKind.Cnn, HeadKind.Sigmoid, [3, 20, 28] },
     };
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Every_backbone_runs_forward_and_backward_under_either_head(BackboneKind kind, LossKind loss, long[] inputShape)
+    public void Every_backbone_runs_forward_and_backward_under_either_head(BackboneKind kind, HeadKind loss, long[] inputShape)
     {
         // Given a model of the backbone under the head, and a batch of its expected input shape
         var config = new BackboneConfig(kind, inputShape, [32, 16], 0.2, 8);
@@ -43,7 +43,7 @@ public sealed class BackboneTests
         value.backward();
 
         // Then the output has one row per instance and k or N columns, and every parameter has a finite gradient
-        Assert.Equal([4L, loss == LossKind.Cosine ? 4 : 12], output.shape);
+        Assert.Equal([4L, loss == HeadKind.Embedding ? 4 : 12], output.shape);
         Assert.True(float.IsFinite(value.item<float>()));
         foreach (var (name, p) in model.named_parameters())
         {

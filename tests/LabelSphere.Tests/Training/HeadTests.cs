@@ -98,10 +98,10 @@ public sealed class HeadTests
         var data = TrainingFixtures.Synthetic(200);
         var embedding = data.Embed(4);
         var config = new BackboneConfig(BackboneKind.Mlp, [40], [16], 0, 8);
-        NoTensorLeaksAttribute.AllowConstruction(1, () => LabelModel.Create(config, LossKind.Cosine, 12, embedding));
-        NoTensorLeaksAttribute.AllowConstruction(1, () => LabelModel.Create(config, LossKind.Sigmoid, 12, embedding));
-        using var cosine = LabelModel.Create(config, LossKind.Cosine, 12, embedding);
-        using var sigmoid = LabelModel.Create(config, LossKind.Sigmoid, 12, embedding);
+        NoTensorLeaksAttribute.AllowConstruction(1, () => LabelModel.Create(config, HeadKind.Embedding, 12, embedding));
+        NoTensorLeaksAttribute.AllowConstruction(1, () => LabelModel.Create(config, HeadKind.Sigmoid, 12, embedding));
+        using var cosine = LabelModel.Create(config, HeadKind.Embedding, 12, embedding);
+        using var sigmoid = LabelModel.Create(config, HeadKind.Sigmoid, 12, embedding);
 
         // When their parameters are counted
         var a = cosine.CountParameters(4);
@@ -114,5 +114,200 @@ public sealed class HeadTests
         Assert.Equal(a.EmbeddingHead, b.EmbeddingHead);
         Assert.Equal(a.SigmoidHead, b.Head);
         Assert.True(a.Head < b.Head);
+    }
+    static float[] Vectors(int labels, int dimension, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, labels * dimension).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+    }
+
+    [Fact]
+    public void Cosine_logit_head_scores_are_sigmoids_of_scaled_cosines_plus_prior_log_odds()
+    {
+        // Given a cosine-logit head over 6 features, 4 labels in 3 dimensions, with label priors
+        double[] priors = [0.5, 0.1, 0.01, 0.3];
+        var vectors = Vectors(4, 3, 1);
+        NoTensorLeaksAttribute.AllowConstruction(1, () => new CosineLogitHead(6, vectors, 4, 3, priors));
+        using var head = new CosineLogitHead(6, vectors, 4, 3, priors);
+        using var scope = NewDisposeScope();
+        var x = randn(5, 6);
+
+        // When it runs forward and scores
+        var outputs = head.forward(x);
+        var scores = head.Scores(outputs).data<float>().ToArray();
+
+        // Then it outputs ẽ [5, 3], and each score is σ(10·cos(ẽ, E_j) + log(p_j/(1 − p_j))) at the start
+        Assert.Equal([5L, 3L], outputs.shape);
+        Assert.Equal(3, head.Outputs);
+        Assert.Equal(10, head.Scale, 5);
+        var e = outputs.data<float>().ToArray();
+        for (int i = 0; i < 5; i++)
+            for (int j = 0; j < 4; j++)
+            {
+                double dot = 0, ne = 0, nv = 0;
+                for (int c = 0; c < 3; c++)
+                {
+                    dot += e[i * 3 + c] * vectors[j * 3 + c];
+                    ne += e[i * 3 + c] * e[i * 3 + c];
+                    nv += vectors[j * 3 + c] * vectors[j * 3 + c];
+                }
+                double logit = 10 * dot / Math.Sqrt(ne * nv) + Math.Log(priors[j] / (1 - priors[j]));
+                Assert.Equal(1 / (1 + Math.Exp(-logit)), scores[i * 4 + j], 4);
+            }
+    }
+
+    [Fact]
+    public void Cosine_logit_loss_is_the_binary_cross_entropy_of_its_logits_and_trains_scale_bias_and_projection()
+    {
+        // Given a cosine-logit head and a batch with labels
+        var vectors = Vectors(4, 3, 2);
+        NoTensorLeaksAttribute.AllowConstruction(1, () => new CosineLogitHead(6, vectors, 4, 3));
+        using var head = new CosineLogitHead(6, vectors, 4, 3);
+        using var scope = NewDisposeScope();
+        var x = randn(5, 6);
+        var y = tensor(new float[] { 1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 1, 0 }, [5, 4]);
+
+        // When its loss is differentiated
+        var outputs = head.forward(x);
+        var loss = head.Loss(outputs, y);
+        loss.backward();
+
+        // Then it is BCE of s·cos + b, and every parameter (scale, biases, projection) gets a gradient
+        Assert.Equal(Losses.SigmoidCrossEntropy(head.Logits(outputs), y).item<float>(), loss.item<float>(), 6);
+        var parameters = head.named_parameters().ToArray();
+        Assert.Equal(4, parameters.Length);
+        Assert.All(parameters, p => Assert.True(p.parameter.grad is { } g && g.abs().sum().item<float>() > 0, p.name));
+    }
+
+    [Fact]
+    public void Joint_head_outputs_both_halves_and_its_loss_is_cosine_plus_weighted_bce()
+    {
+        // Given a joint head with w = 3 over 4 labels in 3 dimensions
+        var vectors = Vectors(4, 3, 3);
+        NoTensorLeaksAttribute.AllowConstruction(1, () => new JointHead(6, vectors, 4, 3, 3, JointRanking.Sum));
+        using var head = new JointHead(6, vectors, 4, 3, 3, JointRanking.Sum);
+        using var scope = NewDisposeScope();
+        var x = randn(5, 6);
+        var y = tensor(new float[] { 1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 1, 0 }, [5, 4]);
+
+        // When it runs forward and its loss is differentiated
+        var outputs = head.forward(x);
+        var loss = head.Loss(outputs, y);
+        loss.backward();
+
+        // Then it outputs [5, k + N], the loss is −cos(e, ẽ) + 3·BCE over the two halves, and both halves learn
+        Assert.Equal([5L, 7L], outputs.shape);
+        var (point, logits) = head.Split(outputs);
+        var targets = Losses.EmbeddingTargets(y, tensor(vectors, [4, 3]));
+        double expected = Losses.CosineProximity(point, targets).item<float>() + 3 * Losses.SigmoidCrossEntropy(logits, y).item<float>();
+        Assert.Equal(expected, loss.item<float>(), 5);
+        Assert.Equal(4, head.named_parameters().Count());
+        Assert.Equal(["labelVectors", "logits.bias", "logits.weight", "mix", "projection.bias", "projection.weight", "zStats"], head.state_dict().Keys.Order());
+        Assert.All(head.named_parameters(), p => Assert.True(p.parameter.grad is { } g && g.abs().sum().item<float>() > 0, p.name));
+    }
+
+    [Fact]
+    public void Joint_head_ranks_by_its_mix_of_probability_and_cosine_or_by_the_fitted_z_scored_mix()
+    {
+        // Given a joint head and a batch
+        var vectors = Vectors(4, 3, 4);
+        NoTensorLeaksAttribute.AllowConstruction(1, () => new JointHead(6, vectors, 4, 3, 10, JointRanking.Sigmoid));
+        using var head = new JointHead(6, vectors, 4, 3, 10, JointRanking.Sigmoid);
+        using var scope = NewDisposeScope();
+        var outputs = head.forward(randn(5, 6));
+        var (l, c) = head.Components(outputs);
+
+        // Then the sigmoid ranking scores by probability alone, and a mix (a, c) by a·p + c·cos
+        Assert.Equal((1.0, 0.0), head.Mix);
+        Assert.Null(head.Alpha);
+        Assert.Equal(l.sigmoid().data<float>().ToArray(), head.Scores(outputs).data<float>().ToArray());
+        head.Mix = (0.5, 2);
+        AssertClose((l.sigmoid() * 0.5 + c * 2).data<float>().ToArray(), head.Scores(outputs).data<float>().ToArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => head.Mix = (0, 0));
+
+        // and a fitted ranking by α·(cos − μc)/σc + (1 − α)·(l − μl)/σl, per label
+        float[] lm = [0.1f, -1, 2, 0], ls = [1, 2, 0.5f, 3], cm = [0.2f, 0, -0.1f, 0.3f], cs = [0.1f, 0.2f, 0.3f, 0.4f];
+        head.Fit(new JointMix.Fitted(0.3, lm, ls, cm, cs, 0));
+        Assert.Equal(0.3, head.Alpha!.Value, 6);
+        var expected = ((c - tensor(cm)) / tensor(cs) * 0.3 + (l - tensor(lm)) / tensor(ls) * 0.7).data<float>().ToArray();
+        AssertClose(expected, head.Scores(outputs).data<float>().ToArray());
+    }
+
+    static void AssertClose(float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 4);
+    }
+
+    [Theory]
+    [InlineData(HeadKind.Embedding)]
+    [InlineData(HeadKind.CosineLogit)]
+    [InlineData(HeadKind.Joint)]
+    public void A_label_added_with_a_trained_labels_vector_is_scored_like_it_up_to_its_bias(HeadKind kind)
+    {
+        // Given a head that uses the embedding, and "added" labels whose unit vectors are the trained labels' own
+        var config = new BackboneConfig(BackboneKind.Mlp, [6], [], 0, 6);
+        var embedding = TrainingFixtures.Synthetic(200).Embed(3);
+        NoTensorLeaksAttribute.AllowConstruction(1, () => LabelModel.Create(config, kind, 12, embedding, Enumerable.Repeat(0.2, 12).ToArray()));
+        using var model = LabelModel.Create(config, kind, 12, embedding, Enumerable.Repeat(0.2, 12).ToArray());
+        using var scope = NewDisposeScope();
+        var outputs = model.forward(randn(5, 6));
+        var units = tensor(embedding.UnitVectors[..(12 * 3)].ToArray(), [12, 3]);
+
+        // When the head scores them as added labels
+        var added = ((IEmbeddingHead)model.Head).AddedScores(outputs, units).data<float>().ToArray();
+        var trained = model.Head.Scores(outputs).data<float>().ToArray();
+
+        // Then, with every trained bias at the same prior (so the mean bias is each one's), the scores are the trained ones,
+        // except the joint head's probability half, which an added label replaces by σ(b̄)·(1 + cos)/2
+        Assert.Equal(60, added.Length);
+        if (kind == HeadKind.Joint)
+        {
+            var joint = (JointHead)model.Head;
+            var (_, c) = joint.Components(outputs);
+            var cos = c.data<float>().ToArray();
+            for (int i = 0; i < 60; i++) Assert.Equal(0.2 * (1 + cos[i]) / 2 + cos[i], added[i], 4);
+        }
+        else for (int i = 0; i < 60; i++) Assert.Equal(trained[i], added[i], 4);
+    }
+
+    [Fact]
+    public void The_fitted_mix_picks_the_half_that_ranks_the_validation_instances()
+    {
+        // Given 40 instances over 3 labels, a logit half that ranks them exactly and a cosine half that is noise
+        var random = new Random(3);
+        var builder = new LabelSphere.Data.LabelMatrixBuilder();
+        var truth = new bool[40 * 3];
+        for (int i = 0; i < 40; i++)
+        {
+            var row = Enumerable.Range(0, 3).Where(_ => random.NextDouble() < 0.3).ToArray();
+            foreach (var j in row) truth[i * 3 + j] = true;
+            builder.AddRow(row);
+        }
+        var labels = builder.Build(3);
+        var exact = truth.Select(t => t ? 2f : -2f).ToArray();
+        var noise = truth.Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+
+        // When the mix is fitted either way round
+        var bySigmoid = JointMix.Fit(exact, noise, labels, 3);
+        var byCosine = JointMix.Fit(noise, exact, labels, 3);
+
+        // Then the fitted ranking is as good as the exact half's (AP@100 = 1), which the even mix is not, leaning to that half
+        double Map(float[] l, float[] c, JointMix.Fitted f, double? alpha = null)
+        {
+            double a = alpha ?? f.Alpha;
+            var scores = new float[l.Length];
+            for (int i = 0; i < l.Length; i++)
+                scores[i] = (float)(a * (c[i] - f.CosineMean[i % 3]) / f.CosineDeviation[i % 3] + (1 - a) * (l[i] - f.LogitMean[i % 3]) / f.LogitDeviation[i % 3]);
+            var accumulator = new LabelSphere.Evaluation.MetricsAccumulator(3, new LabelSphere.Evaluation.MetricsOptions { Cutoffs = [1] });
+            accumulator.Add(scores, labels);
+            return accumulator.Report().MeanAveragePrecisionAtDepth;
+        }
+        Assert.Equal(1, Map(exact, noise, bySigmoid), 9);
+        Assert.Equal(1, Map(noise, exact, byCosine), 9);
+        Assert.True(Map(exact, noise, bySigmoid, alpha: 0.5) < 1);
+        Assert.True(bySigmoid.Alpha < 0.5, $"α = {bySigmoid.Alpha}");
+        Assert.True(byCosine.Alpha > 0.5, $"α = {byCosine.Alpha}");
+        Assert.Equal(0, bySigmoid.Alpha);
     }
 }

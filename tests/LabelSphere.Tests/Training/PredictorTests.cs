@@ -14,11 +14,12 @@ public sealed class PredictorTests : IDisposable
     public void Dispose() => Directory.Delete(dir, true);
 
     /// <summary>Trains a small model; allows for TorchSharp's count of it and of <paramref name="loads"/> loaded copies.</summary>
-    (TrainingResult Result, TrainingFixtures.FeatureData Test, LabelSphere.Embedding.LabelEmbedding Embedding) TrainSynthetic(LossKind loss, int loads = 1)
+    (TrainingResult Result, TrainingFixtures.FeatureData Test, LabelSphere.Embedding.LabelEmbedding Embedding) TrainSynthetic(HeadKind loss, int loads = 1,
+                                                                                                                          JointRanking ranking = JointRanking.Sum)
     {
         var data = TrainingFixtures.Synthetic(300);
         var test = TrainingFixtures.Synthetic(80, seed: 42);
-        var options = new TrainingOptions { Loss = loss, Hidden = [32], BatchSize = 32, Steps = 60, LearningRate = 3e-3, EvalEvery = 0 };
+        var options = new TrainingOptions { Head = loss, JointRanking = ranking, Hidden = [32], BatchSize = 32, Steps = 60, LearningRate = 3e-3, EvalEvery = 0 };
         var transform = FeatureTransform.Fit(data.Features, options.Features);
         var embedding = data.Embed(6);
         NoTensorLeaksAttribute.AllowConstruction(1 + loads, () => LabelModel.Create(
@@ -39,12 +40,15 @@ public sealed class PredictorTests : IDisposable
         new(data.Vocabulary, data.Labels, new ReadReport("synthetic", AnnotationFormat.ExtremeText, data.Count, 0, 0, []), data.Features);
 
     [Theory]
-    [InlineData(LossKind.Cosine)]
-    [InlineData(LossKind.Sigmoid)]
-    public void A_saved_model_predicts_what_training_measured(LossKind loss)
+    [InlineData(HeadKind.Embedding, JointRanking.Sum)]
+    [InlineData(HeadKind.Sigmoid, JointRanking.Sum)]
+    [InlineData(HeadKind.CosineLogit, JointRanking.Sum)]
+    [InlineData(HeadKind.Joint, JointRanking.Sum)]
+    [InlineData(HeadKind.Joint, JointRanking.Fitted)]
+    public void A_saved_model_predicts_what_training_measured(HeadKind loss, JointRanking ranking)
     {
         // Given a model trained and measured on held-out instances
-        var (result, test, _) = TrainSynthetic(loss);
+        var (result, test, _) = TrainSynthetic(loss, ranking: ranking);
 
         // When it is loaded from its folder (through the training output folder) and ranks the same instances
         using var predictor = Predictor.Load(dir);
@@ -59,15 +63,25 @@ public sealed class PredictorTests : IDisposable
         foreach (var row in ranked)
         {
             for (int i = 1; i < row.Length; i++) Assert.True(row[i - 1].Score >= row[i].Score);
-            Assert.All(row, l => Assert.InRange(l.Score, loss == LossKind.Cosine ? -1.0001f : 0f, 1.0001f));
+            if (loss != HeadKind.Joint) Assert.All(row, l => Assert.InRange(l.Score, loss == HeadKind.Embedding ? -1.0001f : 0f, 1.0001f));
         }
+        // and every label's score, over every instance, is what it was: the loaded model's MAP@100 is training's to the last digit
+        var (trainedOnly, _) = predictor.FeatureSource(AsAnnotations(test), trainedLabelsOnly: true);
+        var report = predictor.Evaluate(trainedOnly, classWeights: ClassWeights.FromLabels(TrainingFixtures.Synthetic(300).Labels),
+            cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(result.Validation.PaperMap!.Value, report.PaperMap, 12);
+        Assert.Equal(result.Validation.WeightedPaperMap!.Value, report.WeightedPaperMap!.Value, 12);
+        Assert.Equal(loss, predictor.Manifest.Head);
     }
 
-    [Fact]
-    public void A_label_added_zero_shot_to_a_saved_model_can_be_predicted()
+    [Theory]
+    [InlineData(HeadKind.Embedding)]
+    [InlineData(HeadKind.CosineLogit)]
+    [InlineData(HeadKind.Joint)]
+    public void A_label_added_zero_shot_to_a_saved_model_can_be_predicted(HeadKind head)
     {
-        // Given a cosine model, and a new label that always comes with tag0 and tag3
-        var (result, test, embedding) = TrainSynthetic(LossKind.Cosine, loads: 2);
+        // Given a model whose head uses the embedding, and a new label that always comes with tag0 and tag3
+        var (result, test, embedding) = TrainSynthetic(head, loads: 2);
         var data = TrainingFixtures.Synthetic(300);
         var carries = Enumerable.Range(0, data.Count).Select(r => data.Labels.Row(r).Contains(0) && data.Labels.Row(r).Contains(3)).ToArray();
         var (count, co) = embedding.CountWith(data.Labels, carries);
@@ -85,7 +99,7 @@ public sealed class PredictorTests : IDisposable
         var ranked = predictor.Predict(source, 13, TestContext.Current.CancellationToken);
         Assert.Equal(overridden.Select(r => r.ToArray()), ranked.Select(r => r.ToArray()));
 
-        // Then the model ranks 13 labels, the new one among them, scored by cosine like the others
+        // Then the model ranks 13 labels, the new one among them, scored like the others
         Assert.Equal(13, predictor.Labels.Count);
         Assert.True(predictor.Embedding!.IsZeroShot(12));
         Assert.All(ranked, row => Assert.Contains(row, l => l.Name == "tag0+3"));
@@ -97,7 +111,7 @@ public sealed class PredictorTests : IDisposable
     [Fact]
     public void An_embedding_that_does_not_extend_the_models_is_refused()
     {
-        var (result, _, _) = TrainSynthetic(LossKind.Cosine, loads: 0);
+        var (result, _, _) = TrainSynthetic(HeadKind.Embedding, loads: 0);
         var other = Path.Combine(dir, "other");
         TrainingFixtures.Synthetic(300, seed: 1).Embed(6).Save(other);
         Assert.Throws<ArgumentException>(() => Predictor.Load(result.ModelFolder!, other));
@@ -107,8 +121,35 @@ public sealed class PredictorTests : IDisposable
     [Fact]
     public void The_sigmoid_baseline_refuses_zero_shot_labels()
     {
-        var (result, _, embedding) = TrainSynthetic(LossKind.Sigmoid, loads: 0);
+        var (result, _, embedding) = TrainSynthetic(HeadKind.Sigmoid, loads: 0);
         var extended = embedding.AddLabel("new", 1, new long[12]);
         Assert.Throws<ArgumentException>(() => ModelFolder.ReplaceEmbedding(result.ModelFolder!, extended, result.ModelFolder!));
+    }
+    [Theory]
+    [InlineData(HeadKind.Embedding, "cosine")]
+    [InlineData(HeadKind.Sigmoid, "sigmoid")]
+    public void A_version_1_model_folder_loads_with_its_loss_read_as_the_head(HeadKind head, string loss)
+    {
+        // Given a saved model whose manifest is rewritten as version 1 wrote it: "loss" in place of "head"
+        var (result, test, _) = TrainSynthetic(head);
+        var path = Path.Combine(result.ModelFolder!, "manifest.json");
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        root["formatVersion"] = 1;
+        foreach (var node in new[] { root, root["options"]!.AsObject() })
+        {
+            Assert.True(node.Remove("head"));
+            node["loss"] = loss;
+        }
+        File.WriteAllText(path, root.ToJsonString());
+
+        // When it is loaded and ranks
+        using var predictor = Predictor.Load(dir);
+        var ranked = predictor.Predict(predictor.FeatureSource(AsAnnotations(test)).Source, 5, TestContext.Current.CancellationToken);
+
+        // Then its head is the one that loss named, and it predicts what training measured
+        Assert.Equal(head, predictor.Manifest.Head);
+        Assert.Equal(head, predictor.Manifest.Options.Head);
+        var precision = RankingMetrics.Evaluate(ranked.Select(r => r.Select(l => l.Id).ToArray()).ToArray(), predictor.FeatureSource(AsAnnotations(test)).Source.Labels);
+        Assert.Equal(result.Validation!.PrecisionAt1, precision.At1, 6);
     }
 }

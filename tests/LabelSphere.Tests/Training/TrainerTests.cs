@@ -51,12 +51,12 @@ public sealed class TrainerTests : IDisposable
         var transform = FeatureTransform.Fit(subset.Features, options.Features);
 
         // When an MLP trains on them for 150 steps (about ten epochs) under each head
-        foreach (var loss in Enum.GetValues<LossKind>())
+        foreach (var loss in Enum.GetValues<HeadKind>())
         {
             var run = new TrainingRun
             {
                 Train = subset.Source(transform),
-                Options = options with { Loss = loss },
+                Options = options with { Head = loss },
                 Embedding = subset.Embed(32),
                 Features = transform,
                 Output = Path.Combine(dir, loss.ToString()),
@@ -122,13 +122,13 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Theory]
-    [InlineData(OptimizerKind.RmsProp, LossKind.Cosine)]
-    [InlineData(OptimizerKind.Adam, LossKind.Sigmoid)]
-    [InlineData(OptimizerKind.Sgd, LossKind.Cosine)]
-    public void A_run_stopped_and_resumed_ends_where_an_uninterrupted_run_ends(OptimizerKind optimizer, LossKind loss)
+    [InlineData(OptimizerKind.RmsProp, HeadKind.Embedding)]
+    [InlineData(OptimizerKind.Adam, HeadKind.Sigmoid)]
+    [InlineData(OptimizerKind.Sgd, HeadKind.Embedding)]
+    public void A_run_stopped_and_resumed_ends_where_an_uninterrupted_run_ends(OptimizerKind optimizer, HeadKind loss)
     {
         // Given an uninterrupted run of 40 steps
-        var options = Small with { Optimizer = optimizer, Loss = loss };
+        var options = Small with { Optimizer = optimizer, Head = loss };
         AllowNetworks(3, SyntheticRun(options, "measure"));
         var whole = Train(SyntheticRun(options, "whole"));
 
@@ -357,6 +357,75 @@ public sealed class TrainerTests : IDisposable
         Assert.True(result.Validation!.PrecisionAt1 > 0.9, $"P@1 {result.Validation.PrecisionAt1}");
     }
 
+    [Fact]
+    public void Keep_best_saves_the_weights_of_the_evaluation_with_the_best_validation_score()
+    {
+        // Given a run measured every 10 steps on validation instances whose label sets are shuffled against their inputs,
+        // so that its validation score wanders instead of rising to the last step
+        var run = SyntheticRun(Small with { Keep = KeepKind.Best, EvalEvery = 10, Steps = 80 }, "best");
+        var validation = run.Validation!;
+        var shuffled = Enumerable.Range(0, validation.Count).ToArray();
+        new Random(5).Shuffle(shuffled);
+        run = run with { Validation = validation.WithLabels(validation.Labels.SelectRows(shuffled)) };
+        AllowNetworks(2, run);
+
+        // When it trains
+        var result = Train(run);
+
+        // Then it keeps the step whose validation class-weighted MAP@100 the log shows highest, not the last one,
+        var measured = File.ReadLines(result.LogFile).Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement)
+            .Where(e => e.TryGetProperty("validation", out _))
+            .Select(e => (Step: e.GetProperty("step").GetInt32(), Score: e.GetProperty("validation").GetProperty("weightedPaperMap").GetDouble()))
+            .ToArray();
+        Assert.Equal(8, measured.Length);
+        var best = measured.MaxBy(m => m.Score);
+        Assert.Equal(best.Step, result.KeptStep);
+        Assert.NotEqual(80, result.KeptStep);
+        Assert.Equal(best.Score, result.Validation!.WeightedPaperMap!.Value, 12);
+        // and the saved model scores the validation instances as that step did; the best weights' folder is gone
+        using var predictor = Predictor.Load(result.ModelFolder!);
+        var report = predictor.Evaluate(run.Validation, classWeights: ClassWeights.FromLabels(run.Train.Labels), cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(best.Score, report.WeightedPaperMap!.Value, 12);
+        Assert.False(Directory.Exists(Path.Combine(dir, "best", Trainer.BestFolderName)));
+    }
+
+    [Fact]
+    public void A_run_keeping_its_best_weights_killed_and_resumed_keeps_the_same_ones()
+    {
+        // Given a joint head ranked by the fitted mix that keeps its best weights, checkpointing every 10 steps,
+        // measured every 5 on validation labels shuffled against their inputs (so the best is not the last)
+        var options = Small with { Head = HeadKind.Joint, JointRanking = JointRanking.Fitted, Keep = KeepKind.Best, EvalEvery = 5, CheckpointEvery = 10 };
+        TrainingRun Run(string name, bool resume = false)
+        {
+            var run = SyntheticRun(options, name, resume);
+            var shuffled = Enumerable.Range(0, run.Validation!.Count).ToArray();
+            new Random(5).Shuffle(shuffled);
+            return run with { Validation = run.Validation.WithLabels(run.Validation.Labels.SelectRows(shuffled)) };
+        }
+        AllowNetworks(3, Run("measure"));
+        var whole = Train(Run("whole"));
+
+        // When the same run is killed at step 17, after its checkpoint at 10, and resumed
+        Assert.Throws<InvalidOperationException>(() => Train(Run("killed"),
+            new SyncProgress(p => { if (p.Step == 17 && p.Phase == TrainingPhase.Training) throw new InvalidOperationException("killed"); })));
+        var resumed = Train(Run("killed", resume: true));
+
+        // Then it keeps the same step's weights, bit for bit, with the same validation
+        Assert.NotNull(whole.KeptStep);
+        Assert.NotEqual(40, whole.KeptStep);
+        Assert.Equal(whole.KeptStep, resumed.KeptStep);
+        Assert.Equal(whole.Validation, resumed.Validation);
+        AssertSameWeights(whole.ModelFolder!, resumed.ModelFolder!);
+    }
+
+    [Fact]
+    public void Keep_best_and_the_fitted_joint_ranking_refuse_a_run_without_validation_instances()
+    {
+        var run = SyntheticRun(Small, "none") with { Validation = null };
+        Assert.Throws<ArgumentException>(() => Train(run with { Options = Small with { Keep = KeepKind.Best } }));
+        Assert.Throws<ArgumentException>(() => Train(run with { Options = Small with { Head = HeadKind.Joint, JointRanking = JointRanking.Fitted } }));
+    }
+
     static TrainingResult Train(TrainingRun run, IProgress<TrainingProgress>? progress = null, CancellationTokenSource? stop = null)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop?.Token ?? default, TestContext.Current.CancellationToken);
@@ -366,7 +435,7 @@ public sealed class TrainerTests : IDisposable
     /// <summary>Allows for TorchSharp's count of the <paramref name="runs"/> networks the test's runs build (see <see cref="NoTensorLeaksAttribute"/>).</summary>
     static void AllowNetworks(int runs, TrainingRun run) =>
         NoTensorLeaksAttribute.AllowConstruction(runs, () => LabelModel.Create(
-            BackboneConfig.From(run.Options, run.Train.InputShape), run.Options.Loss, run.Train.Vocabulary.Count, run.Embedding));
+            BackboneConfig.From(run.Options, run.Train.InputShape), run.Options.Head, run.Train.Vocabulary.Count, run.Embedding));
 
     static string StripThroughput(string line) => System.Text.RegularExpressions.Regex.Replace(line, "\"examplesPerSecond\":[^,}]*", "");
 
