@@ -180,7 +180,7 @@ public sealed class ErrorLineTests : IDisposable
         string[] args = verb switch
         {
             "embed" => ["embed", tags, "--out", Out()],
-            "train" => ["train", features, "--loss", "sigmoid", "--out", Out()],
+            "train" => ["train", features, "--head", "sigmoid", "--out", Out()],
             _ => ["generate", "--out", Out()],
         };
 

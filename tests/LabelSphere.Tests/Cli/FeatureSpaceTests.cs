@@ -37,7 +37,7 @@ public sealed class FeatureSpaceTests : IDisposable
     string Train(string data)
     {
         var run = Path.Combine(dir, "run");
-        var trained = CliRunner.Run("train", data, "--loss", "sigmoid", "--model", "mlp", "--hidden", "8", "--steps", "10",
+        var trained = CliRunner.Run("train", data, "--head", "sigmoid", "--model", "mlp", "--hidden", "8", "--steps", "10",
             "--validation-fraction", "0", "--out", run, "--json");
         Assert.True(trained.ExitCode == 0, trained.Err);
         return run;

@@ -24,7 +24,7 @@ public sealed class SkippedRowsTests : IDisposable
         // Given a model, and test data whose row 1 is invalid
         var train = CliFixtures.WriteExtremeText(dir, "syn", 120, 7);
         var run = Path.Combine(dir, "run");
-        var trained = CliRunner.Run("train", train, "--loss", "sigmoid", "--model", "mlp", "--hidden", "8", "--steps", "10",
+        var trained = CliRunner.Run("train", train, "--head", "sigmoid", "--model", "mlp", "--hidden", "8", "--steps", "10",
             "--validation-fraction", "0", "--out", run, "--json");
         Assert.True(trained.ExitCode == 0, trained.Err);
         var test = CliFixtures.WriteExtremeText(dir, "syntest", 6, 8);
@@ -53,7 +53,7 @@ public sealed class SkippedRowsTests : IDisposable
         BreakRow(train, 4);
 
         // When it trains skipping invalid rows
-        var trained = CliRunner.Run("train", train, "--loss", "sigmoid", "--model", "mlp", "--hidden", "8", "--steps", "5",
+        var trained = CliRunner.Run("train", train, "--head", "sigmoid", "--model", "mlp", "--hidden", "8", "--steps", "5",
             "--validation-fraction", "0", "--out", Path.Combine(dir, "run"), "--skip-invalid", "--json");
 
         // Then it reports the skipped row with its line

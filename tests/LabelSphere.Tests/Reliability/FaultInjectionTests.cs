@@ -58,7 +58,7 @@ public sealed class FaultInjectionTests : IDisposable
         // Given a run that checkpoints every 4 steps
         var data = CliFixtures.WriteExtremeText(dir, "syn", 300, 7);
         var run = Path.Combine(dir, "run");
-        string[] args = ["train", data, "--loss", "sigmoid", "--out", run, "--steps", "600", "--batch-size", "8", "--hidden", "16",
+        string[] args = ["train", data, "--head", "sigmoid", "--out", run, "--steps", "600", "--batch-size", "8", "--hidden", "16",
                          "--log-every", "5", "--checkpoint-every", "4", "--eval-every", "0", "--validation-fraction", "0", "--json"];
         var random = new Random(8);
 
@@ -124,7 +124,7 @@ public sealed class FaultInjectionTests : IDisposable
         // Given two training runs with different seeds started together into one folder
         var data = CliFixtures.WriteExtremeText(dir, "syn", 300, 7);
         var run = Path.Combine(dir, "run");
-        string[] Args(string seed) => ["train", data, "--loss", "sigmoid", "--out", run, "--steps", "3000", "--batch-size", "8", "--hidden", "16",
+        string[] Args(string seed) => ["train", data, "--head", "sigmoid", "--out", run, "--steps", "3000", "--batch-size", "8", "--hidden", "16",
                                        "--log-every", "100", "--eval-every", "0", "--validation-fraction", "0", "--seed", seed, "--overwrite", "--json"];
         var ct = TestContext.Current.CancellationToken;
         using var one = CliRunner.Start(Args("1"));

@@ -133,7 +133,7 @@ public sealed class OutputFolderRuleTests : IDisposable
     {
         var data = CliFixtures.WriteExtremeText(dir, "syn", 100, 7);
         var run = Path.Combine(dir, "run");
-        string[] args = ["train", data, "--loss", "sigmoid", "--out", run, "--steps", "3", "--hidden", "8"];
+        string[] args = ["train", data, "--head", "sigmoid", "--out", run, "--steps", "3", "--hidden", "8"];
         Assert.Equal(0, CliRunner.Run(args).ExitCode);
 
         var again = CliRunner.Run(args);
@@ -161,7 +161,7 @@ public sealed class OutputFolderRuleTests : IDisposable
         var folder = UsersFolder();
         string[] args = verb switch
         {
-            "train" => ["train", data, "--loss", "sigmoid", "--steps", "2"],
+            "train" => ["train", data, "--head", "sigmoid", "--steps", "2"],
             "compare" or "zeroshot" => [verb, data, data, "--embedding", embedding, "--steps", "2"],
             "noise" => [verb, data, data, "--embedding", embedding, "--steps", "2", "--drop", "0.3"],
             "generate" => ["generate", "--labels", "20", "--instances", "50", "--test-instances", "10"],
