@@ -54,7 +54,8 @@ internal sealed class ComparisonArguments
 
     public readonly Option<double> JointWeight = HeadArguments.JointWeight();
 
-    public readonly Option<JointRanking> JointRanking = HeadArguments.JointRanking();
+    /// <summary>The joint head's ranking: the mix fitted on the validation split where the verb carves one, else probability + cosine.</summary>
+    public readonly Option<JointRanking> JointRanking;
 
     public readonly Option<double> Validation = new("--validation")
     {
@@ -81,6 +82,7 @@ internal sealed class ComparisonArguments
         Output = new Option<string>("--out") { Description = outputDescription, Required = true };
         this.classWeights = classWeights;
         this.selection = selection;
+        JointRanking = HeadArguments.JointRanking(selection ? Training.JointRanking.Fitted : Defaults.JointRanking);
     }
 
     /// <summary>Adds the arguments and options; <paramref name="extra"/> (the verb's own) go after the training options and before the reader's.</summary>
@@ -216,8 +218,8 @@ internal static class HeadArguments
         DefaultValueFactory = _ => Defaults.JointWeight,
     };
 
-    public static Option<JointRanking> JointRanking() =>
-        NamedOptions.Create("--joint-ranking", "Joint head: how it ranks: its sigmoid half alone, probability + cosine, or a mix fitted on the validation split at every evaluation", Defaults.JointRanking);
+    public static Option<JointRanking> JointRanking(JointRanking? defaultValue = null) =>
+        NamedOptions.Create("--joint-ranking", "Joint head: how it ranks: its sigmoid half alone, probability + cosine, or a mix fitted on the validation split at every evaluation", defaultValue ?? Defaults.JointRanking);
 
     public static Option<KeepKind> Keep() =>
         NamedOptions.Create("--keep", "Weights the finished run keeps: the last step's, or those of the evaluation with the best class-weighted MAP@100 on the validation data", Defaults.Keep);
