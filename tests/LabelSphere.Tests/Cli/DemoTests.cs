@@ -14,17 +14,20 @@ public sealed class DemoTests : IDisposable
         var report = Path.Combine(dir, "report");
         var result = CliRunner.Run("demo", "--out", report);
 
-        // Then it succeeds, shows neighbours and the comparison table, and leaves the report files
+        // Then it succeeds, shows neighbours and the comparison table of the baseline, the paper's head and the joint
+        // head (its mix and kept weights chosen on a validation split), and leaves the report files
         Assert.True(result.ExitCode == 0, result.Err);
         Assert.Contains("closest to", result.Out);
         Assert.Contains("| sigmoid |", result.Out);
         Assert.Contains("| embedding k=64 |", result.Out);
+        Assert.Contains("| joint k=64 |", result.Out);
         foreach (var file in new[] { "comparison/results.md", "comparison/convergence.png", "comparison/convergence.svg", "comparison/curves.csv",
-                                     "comparison/sigmoid/train.jsonl", "comparison/embedding-k-64/train.jsonl", "embedding/manifest.json",
+                                     "comparison/sigmoid/train.jsonl", "comparison/embedding-k-64/train.jsonl", "comparison/joint-k-64/train.jsonl", "embedding/manifest.json",
                                      "embedding/spectrum.png", "world/truth.json" })
             Assert.True(File.Exists(Path.Combine(report, file)), file);
+        Assert.Contains("10% of the training data carved off for validation", File.ReadAllText(Path.Combine(report, "comparison/results.md")));
         // 800 steps measured every 100: 8 points per model and a header
-        Assert.Equal(1 + 2 * 8, File.ReadAllLines(Path.Combine(report, "comparison/curves.csv")).Length);
+        Assert.Equal(1 + 3 * 8, File.ReadAllLines(Path.Combine(report, "comparison/curves.csv")).Length);
     }
 
     [Fact]
