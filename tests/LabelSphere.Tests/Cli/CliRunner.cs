@@ -37,4 +37,21 @@ internal static class CliRunner
         Directory.CreateDirectory(path);
         return path;
     }
+
+    /// <summary>Asserts exit code 1 and one line "error: ..." that holds every fragment; returns the line.</summary>
+    public static string OneErrorLine(Result result, params string[] fragments) => OneErrorLine(1, result, fragments);
+
+    /// <summary>A command line that does not parse is a usage error: exit code 2, one line.</summary>
+    public static string OneUsageLine(Result result, params string[] fragments) => OneErrorLine(2, result, fragments);
+
+    public static string OneErrorLine(int exitCode, Result result, params string[] fragments)
+    {
+        Assert.True(result.ExitCode == exitCode, $"exit code {result.ExitCode}; stderr: {result.Err}");
+        var lines = result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var line = Assert.Single(lines);
+        Assert.StartsWith("error: ", line);
+        foreach (var fragment in fragments) Assert.Contains(fragment, line);
+        foreach (var leak in new[] { "(Parameter '", "Actual value was", "System.", "   at " }) Assert.DoesNotContain(leak, line);
+        return line;
+    }
 }

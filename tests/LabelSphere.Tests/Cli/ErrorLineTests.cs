@@ -27,22 +27,6 @@ public sealed class ErrorLineTests : IDisposable
 
     const string ArffHeader = "@relation r\n@attribute size numeric\n@attribute sky {0,1}\n@attribute sea {0,1}\n@data\n";
 
-    /// <summary>Asserts exit code 1 and one line "error: ..." that holds every fragment; returns the line.</summary>
-    static string OneErrorLine(CliRunner.Result result, params string[] fragments) => OneErrorLine(1, result, fragments);
-
-    /// <summary>A command line that does not parse is a usage error: exit code 2, one line.</summary>
-    static string OneUsageLine(CliRunner.Result result, params string[] fragments) => OneErrorLine(2, result, fragments);
-
-    static string OneErrorLine(int exitCode, CliRunner.Result result, params string[] fragments)
-    {
-        Assert.True(result.ExitCode == exitCode, $"exit code {result.ExitCode}; stderr: {result.Err}");
-        var lines = result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        var line = Assert.Single(lines);
-        Assert.StartsWith("error: ", line);
-        foreach (var fragment in fragments) Assert.Contains(fragment, line);
-        foreach (var leak in new[] { "(Parameter '", "Actual value was", "System.", "   at " }) Assert.DoesNotContain(leak, line);
-        return line;
-    }
 
     [Fact]
     public void An_extreme_text_label_count_too_large_for_an_int_is_named_in_the_header()
@@ -51,14 +35,14 @@ public sealed class ErrorLineTests : IDisposable
         var data = Write("big.txt", "2 3 99999999999\n0 0:1\n1 1:1\n");
 
         // When it is embedded, then the one line names the file, line 1, the header and the count
-        OneErrorLine(CliRunner.Run("embed", data, "--out", Out()), "big.txt:1: header:", "label count 99999999999");
+        CliRunner.OneErrorLine(CliRunner.Run("embed", data, "--out", Out()), "big.txt:1: header:", "label count 99999999999");
     }
 
     [Fact]
     public void An_extreme_text_header_with_no_labels_is_one_line_naming_the_file()
     {
         var data = Write("none.txt", "2 3 0\n 0:1\n 1:1\n");
-        OneErrorLine(CliRunner.Run("embed", data, "--out", Out()), "none.txt:1: header:", "L = 0");
+        CliRunner.OneErrorLine(CliRunner.Run("embed", data, "--out", Out()), "none.txt:1: header:", "L = 0");
     }
 
     [Theory]
@@ -76,7 +60,7 @@ public sealed class ErrorLineTests : IDisposable
         };
         Write("tags.xml", LabelXml);
 
-        OneErrorLine(CliRunner.Run("embed", data, "--out", Out()), $"{name}: instances: the file holds no instances");
+        CliRunner.OneErrorLine(CliRunner.Run("embed", data, "--out", Out()), $"{name}: instances: the file holds no instances");
         Assert.False(Directory.Exists(Out()));
     }
 
@@ -87,7 +71,7 @@ public sealed class ErrorLineTests : IDisposable
             {"images": [{"id": 1, "file_name": "a.jpg"}, {"id": 2, "file_name": "b.jpg"}],
              "annotations": [{"id": 1, "image_id": 1, "caption": "a dog runs"}, {"id": 2, "image_id": 2, "caption": "a cat sleeps"}]}
             """);
-        OneErrorLine(CliRunner.Run("embed", data, "--out", Out(), "--min-count", "3"), "captions.json", "--min-count", "at least 3 images");
+        CliRunner.OneErrorLine(CliRunner.Run("embed", data, "--out", Out(), "--min-count", "3"), "captions.json", "--min-count", "at least 3 images");
     }
 
     [Fact]
@@ -95,14 +79,14 @@ public sealed class ErrorLineTests : IDisposable
     {
         var folder = Path.Combine(dir, "tags.csv");
         Directory.CreateDirectory(folder);
-        OneErrorLine(CliRunner.Run("embed", folder, "--out", Out()), "tags.csv: is a folder, not a file");
+        CliRunner.OneErrorLine(CliRunner.Run("embed", folder, "--out", Out()), "tags.csv: is a folder, not a file");
     }
 
     [Fact]
     public void An_arff_without_its_label_xml_names_the_labels_xml_option()
     {
         var data = Write("alone/tags.arff", ArffHeader + "1,1,0\n");
-        var line = OneErrorLine(CliRunner.Run("embed", data, "--out", Out()), "tags.arff:1: label XML:", "(--labels-xml)");
+        var line = CliRunner.OneErrorLine(CliRunner.Run("embed", data, "--out", Out()), "tags.arff:1: label XML:", "(--labels-xml)");
         Assert.DoesNotContain("ReaderOptions", line);
     }
 
@@ -117,7 +101,7 @@ public sealed class ErrorLineTests : IDisposable
         File.WriteAllBytes(npy, File.ReadAllBytes(npy)[..20]);
 
         // When it is loaded, then the line names the file (it used to be "Unable to read beyond the end of the stream.")
-        OneErrorLine(CliRunner.Run("neighbors", embedding, "x"), "embedding.npy: the file ends inside its .npy header");
+        CliRunner.OneErrorLine(CliRunner.Run("neighbors", embedding, "x"), "embedding.npy: the file ends inside its .npy header");
     }
 
     [Fact]
@@ -129,7 +113,7 @@ public sealed class ErrorLineTests : IDisposable
         var data = Write("x.txt", "1 2 2\n0 0:1\n");
 
         // When it predicts, then the line names manifest.json, its line and says corrupt (it used to be "no model here")
-        var line = OneErrorLine(CliRunner.Run("predict", model, data), "manifest.json: line ", "corrupt JSON");
+        var line = CliRunner.OneErrorLine(CliRunner.Run("predict", model, data), "manifest.json: line ", "corrupt JSON");
         Assert.DoesNotContain("no model here", line);
     }
 
@@ -140,7 +124,7 @@ public sealed class ErrorLineTests : IDisposable
         Write("emb/manifest.json", "{\n  \"format\": \"labelsphere.emb\nedding\"\n}\n");
 
         // When it is loaded, then the line gives file, line and field once, without the parser's own position suffix
-        var line = OneErrorLine(CliRunner.Run("neighbors", Out("emb"), "x"), "manifest.json: line 2, field format: corrupt JSON:");
+        var line = CliRunner.OneErrorLine(CliRunner.Run("neighbors", Out("emb"), "x"), "manifest.json: line 2, field format: corrupt JSON:");
         Assert.DoesNotContain("LineNumber", line);
     }
 
@@ -152,7 +136,7 @@ public sealed class ErrorLineTests : IDisposable
         File.WriteAllBytes(data, [0x7F, (byte)'E', (byte)'L', (byte)'F', 0x02, 0x01, 0x00, 0x00, 0x1B, (byte)'[', (byte)'2', (byte)'J', 0x0D, 0xFF, 0xFE, (byte)'\n']);
 
         // When it is embedded, then the excerpt in the one line shows the bytes as escapes, never raw
-        var line = OneErrorLine(CliRunner.Run("embed", data, "--format", "extreme-text", "--out", Out()), "blob.csv:1: header:", @"\x7FELF\x02\x01\x00\x00\x1B[2J");
+        var line = CliRunner.OneErrorLine(CliRunner.Run("embed", data, "--format", "extreme-text", "--out", Out()), "blob.csv:1: header:", @"\x7FELF\x02\x01\x00\x00\x1B[2J");
         Assert.DoesNotContain(line, c => char.IsControl(c) || c == '\uFFFD');
     }
 
@@ -185,7 +169,7 @@ public sealed class ErrorLineTests : IDisposable
         };
 
         // When one option is out of range, then the line starts with the option and states the rule
-        var line = OneErrorLine(CliRunner.Run([.. args, option, value]), rule);
+        var line = CliRunner.OneErrorLine(CliRunner.Run([.. args, option, value]), rule);
         Assert.StartsWith($"error: {option}: ", line);
         Assert.False(Directory.Exists(Out()));
     }
@@ -198,21 +182,21 @@ public sealed class ErrorLineTests : IDisposable
     [InlineData("train", "--steps", "1e3", "--steps: '1e3' is not an integer")]
     public void An_option_value_that_does_not_parse_names_the_option_and_the_kind_of_value(string verb, string option, string value, string expected)
     {
-        var line = OneUsageLine(CliRunner.Run(verb, Path.Combine(dir, "data.txt"), "--out", Out(), option, value), expected);
+        var line = CliRunner.OneUsageLine(CliRunner.Run(verb, Path.Combine(dir, "data.txt"), "--out", Out(), option, value), expected);
         Assert.DoesNotContain("Nullable", line);
     }
 
     [Fact]
     public void A_command_line_error_is_one_line_without_the_help_text()
     {
-        OneUsageLine(CliRunner.Run("arithmetic", Out("emb")), "Required argument 'expression' missing", "(see 'labelsphere arithmetic --help')");
+        CliRunner.OneUsageLine(CliRunner.Run("arithmetic", Out("emb")), "Required argument 'expression' missing", "(see 'labelsphere arithmetic --help')");
     }
 
     [Fact]
     public void Duplicate_feature_ids_in_an_extreme_text_row_are_an_error_naming_line_and_field()
     {
         var data = Write("dup.txt", "2 5 2\n0 1:0.5 3:1 1:2\n1 2:1\n");
-        OneErrorLine(CliRunner.Run("embed", data, "--out", Out()), "dup.txt:2: features: feature 1 is given twice");
+        CliRunner.OneErrorLine(CliRunner.Run("embed", data, "--out", Out()), "dup.txt:2: features: feature 1 is given twice");
     }
 
     [Fact]
@@ -220,7 +204,7 @@ public sealed class ErrorLineTests : IDisposable
     {
         var data = Write("tags.arff", "@relation r\n@attribute size numeric\n@attribute sky {0,1,2}\n@attribute sea {0,1}\n@data\n1,2,0\n");
         Write("tags.xml", LabelXml);
-        OneErrorLine(CliRunner.Run("embed", data, "--out", Out()), "tags.arff:3: sky:", "{0,1,2}");
+        CliRunner.OneErrorLine(CliRunner.Run("embed", data, "--out", Out()), "tags.arff:3: sky:", "{0,1,2}");
     }
 
     [Fact]
@@ -228,14 +212,14 @@ public sealed class ErrorLineTests : IDisposable
     {
         var data = Write("tags.arff", ArffHeader + "{0 1,1 1,2 1}\n{0 3,1 1,0 4}\n");
         Write("tags.xml", LabelXml);
-        OneErrorLine(CliRunner.Run("embed", data, "--out", Out()), "tags.arff:7: index:", "attribute index 0 ('size') is given twice");
+        CliRunner.OneErrorLine(CliRunner.Run("embed", data, "--out", Out()), "tags.arff:7: index:", "attribute index 0 ('size') is given twice");
     }
 
     [Fact]
     public void A_duplicate_instance_in_a_wide_csv_is_an_error_naming_both_lines()
     {
         var data = Write("wide.csv", "image,sky,sea\na.jpg,1,0\nb.jpg,0,1\na.jpg,1,1\n");
-        OneErrorLine(CliRunner.Run("embed", data, "--out", Out()), "wide.csv:4: image:", "'a.jpg' already has a row (line 2)");
+        CliRunner.OneErrorLine(CliRunner.Run("embed", data, "--out", Out()), "wide.csv:4: image:", "'a.jpg' already has a row (line 2)");
     }
 
     [Fact]
@@ -244,6 +228,6 @@ public sealed class ErrorLineTests : IDisposable
         var tags = Write("tags.csv", "image,label\na,x\na,y\nb,y\nb,z\nc,x\nc,z\n");
         var embedding = Out("emb");
         Assert.Equal(0, CliRunner.Run("embed", tags, "--dim", "2", "--out", embedding).ExitCode);
-        OneErrorLine(CliRunner.Run("arithmetic", embedding, "x - x"), "'x - x' sums to the zero vector");
+        CliRunner.OneErrorLine(CliRunner.Run("arithmetic", embedding, "x - x"), "'x - x' sums to the zero vector");
     }
 }

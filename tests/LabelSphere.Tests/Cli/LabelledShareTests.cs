@@ -30,8 +30,7 @@ public sealed class LabelledShareTests : IDisposable
         // Then each fails in one line naming the data and the embedding, and writes no model
         foreach (var result in results)
         {
-            Assert.Equal(1, result.ExitCode);
-            var line = Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            var line = CliRunner.OneErrorLine(result);
             Assert.Contains(train, line);
             Assert.Contains(Path.GetFullPath(embedding), line);
             Assert.Contains("training instances carries one of the 12 labels of embedding", line);
