@@ -284,9 +284,11 @@ public static class Trainer
         {
             if (run.Validation is null && run.OnEvaluate is null) return;
             Report(TrainingPhase.Evaluating);
+            // An evaluation runs to its end even when the run is being stopped: the stop comes at the next step, after
+            // this step's measurement and log line, so the checkpoint written then resumes with nothing missing.
             if (run.Validation is not null && model.Head is JointHead joint && options.JointRanking == JointRanking.Fitted)
-                joint.Fit(FitMix(model, joint, run.Validation, device, classWeights, cancellationToken));
-            if (run.Validation is not null) validation = Measure(model, run.Validation, device, classWeights, cancellationToken);
+                joint.Fit(FitMix(model, joint, run.Validation, device, classWeights, CancellationToken.None));
+            if (run.Validation is not null) validation = Measure(model, run.Validation, device, classWeights, CancellationToken.None);
             if (options.Keep == KeepKind.Best && validation is { } measured && (best is null || measured.Selection > best.Validation.Selection))
             {
                 best = new BestState(step, measured);

@@ -150,6 +150,30 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_stop_during_an_evaluation_finishes_it_then_checkpoints_and_the_resumed_run_ends_the_same()
+    {
+        // Given an uninterrupted run measured every 20 steps
+        AllowNetworks(3, SyntheticRun(Small, "measure"));
+        var whole = Train(SyntheticRun(Small, "whole"));
+
+        // When Ctrl-C comes while step 20 is being evaluated, and the run is resumed
+        using var cancel = new CancellationTokenSource();
+        var stopped = Train(SyntheticRun(Small, "split"),
+            new SyncProgress(p => { if (p.Step == 20 && p.Phase == TrainingPhase.Evaluating) cancel.Cancel(); }), cancel);
+        var resumed = Train(SyntheticRun(Small, "split", resume: true));
+
+        // Then the evaluation ran to its end, the run stopped with a checkpoint at step 20, and the resumed run ends as
+        // the uninterrupted one with every log line
+        Assert.False(stopped.Completed);
+        Assert.Equal(20, stopped.Step);
+        Assert.NotNull(stopped.Validation);
+        Assert.True(resumed.Completed && resumed.Resumed);
+        Assert.Equal(whole.Losses, (float[])[.. stopped.Losses, .. resumed.Losses]);
+        Assert.Equal(whole.Validation, resumed.Validation);
+        Assert.Equal(File.ReadAllText(whole.LogFile).Split('\n').Length, File.ReadAllText(resumed.LogFile).Split('\n').Length);
+    }
+
+    [Fact]
     public void A_killed_run_resumes_from_its_last_checkpoint_to_the_same_end()
     {
         // Given an uninterrupted run, and the same run checkpointing every 10 steps and killed at step 15
