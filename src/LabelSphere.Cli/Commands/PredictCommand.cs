@@ -34,7 +34,7 @@ internal static class PredictCommand
         command.SetAction((parse, ct) => Cli.Run(parse, () =>
         {
             var modelPath = parse.GetValue(modelFolder)!;
-            using var predictor = Predictor.Load(modelPath, parse.GetValue(embedding), parse.GetValue(device));
+            using var predictor = LabelClassifier.Load(modelPath, parse.GetValue(embedding), parse.GetValue(device));
             var dataPath = parse.GetValue(data)!;
             var imageFolder = parse.GetValue(images);
             ImageArguments.CheckModelInput(predictor, modelPath, dataPath, imageFolder);
@@ -42,20 +42,10 @@ internal static class PredictCommand
             if (p > predictor.Labels.Count) throw new ArgumentException($"--top must be between 1 and the number of labels ({predictor.Labels.Count}), got {p}");
             var readerOptions = reader.Get(parse);
             var dataSet = ReaderArguments.ReportSkipped(AnnotationReader.Read(dataPath, readerOptions));
-            IInstanceSource source;
-            LabelMappingReport mapping;
-            IReadOnlyList<string>? instanceIds;
-            if (imageFolder is not null)
-            {
-                (var imageSource, mapping) = predictor.ImageSource(dataSet, imageFolder, readerOptions.SkipInvalid);
-                (source, instanceIds) = (imageSource, imageSource.ImageIds);
-            }
-            else
-            {
-                (source, mapping) = predictor.FeatureSource(dataSet);
-                instanceIds = null;
-            }
-            var ranked = predictor.Predict(source, p, ct);
+            var input = imageFolder is not null ? new ImageLabelData(dataSet, imageFolder, readerOptions.SkipInvalid) : new LabelData(dataSet);
+            var (source, mapping) = input.For(predictor, trainedLabelsOnly: false);
+            var instanceIds = (source as ImageSource)?.ImageIds;
+            var ranked = predictor.PredictSource(source, p, ct);
             string Instance(int i) => instanceIds is { } ids ? ids[i] : dataSet.InstanceName(i);
 
             if (parse.GetValue(Cli.Json))
