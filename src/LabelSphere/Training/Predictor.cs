@@ -101,20 +101,6 @@ public sealed class Predictor : IDisposable
     }
 
     /// <summary>
-    /// Images as this model's input: the files <paramref name="data"/> names in <paramref name="imageFolder"/>, decoded
-    /// as in training (never augmented), labels mapped by name onto <see cref="Labels"/> (what is missing is reported).
-    /// With <paramref name="skipInvalid"/>, missing and undecodable images are left out instead of stopping; with
-    /// <paramref name="trainedLabelsOnly"/>, labels are mapped onto <see cref="TrainedLabels"/>.
-    /// </summary>
-    public (ImageSource Source, LabelMappingReport Mapping) ImageSource(AnnotationSet data, string imageFolder, bool skipInvalid = false, bool trainedLabelsOnly = false)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(imageFolder);
-        if (Image is null) throw new ArgumentException($"the model takes input of shape [{string.Join(", ", Manifest.Backbone.InputShape)}], not images");
-        return new ImageSource(data, imageFolder, Image with { SkipInvalid = skipInvalid }).MapLabels(trainedLabelsOnly ? TrainedLabels : Labels);
-    }
-
-    /// <summary>
     /// Every ranking metric of the model on <paramref name="source"/> (<see cref="ModelEvaluation.Evaluate"/>): the
     /// network's own scores over <see cref="TrainedLabels"/>, so the source's labels must be mapped onto those
     /// (<c>trainedLabelsOnly</c>).
