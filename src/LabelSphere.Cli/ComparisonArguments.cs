@@ -67,7 +67,7 @@ internal sealed class ComparisonArguments
         "Weights each model keeps and is reported with: the last step's, or those of the evaluation with the best class-weighted MAP@100 on the --validation split",
         KeepKind.Best);
 
-    public readonly ReaderArguments Reader = new();
+    public readonly ReaderArguments Reader = new(trains: true);
 
     public readonly ImageArguments Images = new();
 

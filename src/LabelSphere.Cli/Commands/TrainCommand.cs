@@ -51,7 +51,7 @@ internal static class TrainCommand
         var minLabelled = TrainingData.MinLabelledOption();
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint (same data and options)" };
         var threads = new Option<int?>("--threads") { Description = "CPU threads libtorch uses (its default otherwise)" };
-        var reader = new ReaderArguments();
+        var reader = new ReaderArguments(trains: true);
         var images = new ImageArguments();
 
         var command = new Command("train", "Train a network to predict label embeddings (or the sigmoid baseline) from instance features or images")
