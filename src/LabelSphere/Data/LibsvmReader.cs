@@ -37,8 +37,13 @@ internal sealed class LibsvmReader : AnnotationStream
                 labels.Clear();
                 ids.Clear();
                 values.Clear();
-                // Defects are reported, with their line, by the second pass; an invalid line adds no label and no feature.
-                if (!TryParse(line, labels, ids, values, scan.LineNumber, out _, out _)) continue;
+                // An invalid line adds no label and no feature. Skipping, the second pass counts it; else it stops here,
+                // before an empty vocabulary could hide it.
+                if (!TryParse(line, labels, ids, values, scan.LineNumber, out var field, out var problem))
+                {
+                    if (!options.SkipInvalid) Invalid(scan.LineNumber, field, problem);
+                    continue;
+                }
                 foreach (var label in labels) names.Add(label);
                 if (ids.Count > 0) maxIndex = Math.Max(maxIndex, ids[^1]);
             }
