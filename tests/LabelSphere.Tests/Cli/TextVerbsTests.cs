@@ -188,6 +188,22 @@ public sealed class TextVerbsTests(TextRuns runs) : IClassFixture<TextRuns>
         Assert.Equal(121, predicted.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
+    [Fact]
+    public void A_0_based_libsvm_file_read_as_1_based_names_the_zero_based_option()
+    {
+        // Given a LIBSVM file with index 0, as scikit-learn writes them
+        var path = Path.Combine(runs.Dir, "zero.svm");
+        File.WriteAllText(path, "a 0:1 2:1\nb 1:1\n");
+
+        // When embed reads it without and with --zero-based
+        var refused = CliRunner.Run("embed", path, "--dim", "1", "--out", Path.Combine(runs.Dir, "zero-emb"));
+        var accepted = CliRunner.Run("embed", path, "--dim", "1", "--zero-based", "--out", Path.Combine(runs.Dir, "zero-emb"));
+
+        // Then the first is one line naming the file, the line, the field and the option; the second reads it
+        CliRunner.OneErrorLine(refused, $"{path}:1: features: feature index 0", "(--zero-based)");
+        Assert.True(accepted.ExitCode == 0, accepted.Err);
+    }
+
     [Theory]
     [InlineData("--ngram-max", "0", "--ngram-max")]
     [InlineData("--min-df", "0", "--min-df")]
