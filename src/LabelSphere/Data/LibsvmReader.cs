@@ -204,32 +204,13 @@ internal sealed class LibsvmReader : AnnotationStream
                 return false;
             }
             previous = column;
-            var value = token[(colon + 1)..];
-            if (value.IsEmpty)
-            {
-                problem = $"feature {index} has no value (truncated line?)";
-                return false;
-            }
-            if (!float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) || !float.IsFinite(v))
-            {
-                problem = $"the value '{Shorten(value)}' of feature {index} is not a finite number";
-                return false;
-            }
+            if (!ExtremeTextReader.TryParseValue(token[(colon + 1)..], index, out float v, out problem)) return false;
             ids.Add(column);
             values.Add(v);
         }
     }
 
-    /// <summary>The next run of non-blank characters; <paramref name="rest"/> moves past it.</summary>
-    static ReadOnlySpan<char> NextToken(ref ReadOnlySpan<char> rest)
-    {
-        rest = rest.TrimStart();
-        int end = rest.IndexOfAny(' ', '\t');
-        if (end < 0) end = rest.Length;
-        var token = rest[..end];
-        rest = rest[end..];
-        return token;
-    }
+    static ReadOnlySpan<char> NextToken(ref ReadOnlySpan<char> rest) => ExtremeTextReader.NextToken(ref rest);
 
     static string Shorten(ReadOnlySpan<char> text) => IO.Printable.Shorten(text);
 
