@@ -53,7 +53,7 @@ internal sealed record TrainingData(DataPaths Paths, TrainingSet Set, ImageSourc
     static LabelData Read(string path, string? imageFolder, ReaderOptions reader)
     {
         var annotations = ReaderArguments.ReportSkipped(AnnotationReader.Read(path, reader));
-        return imageFolder is null ? new LabelData(annotations) : new ImageLabelData(annotations, imageFolder, reader.SkipInvalid);
+        return imageFolder is null ? new LabelData(annotations, reader) : new ImageLabelData(annotations, imageFolder, reader.SkipInvalid);
     }
 
     /// <summary>Below this share of labelled training instances, training warns.</summary>

@@ -4,23 +4,27 @@ using LabelSphere.Training;
 namespace LabelSphere;
 
 /// <summary>
-/// A labelled data set as <see cref="LabelClassifier"/> takes it: feature vectors and their label sets, read from a file
-/// in any format LabelSphere reads (<see cref="Read"/>) or built in memory (<see cref="FromDense"/>). Immutable.
+/// A labelled data set as <see cref="LabelClassifier"/> takes it: feature vectors or text, and their label sets, read
+/// from a file in any format LabelSphere reads (<see cref="Read"/>) or built in memory (<see cref="FromDense"/>). Immutable.
 /// </summary>
 public class LabelData
 {
-    /// <summary>Wraps annotations read by <see cref="AnnotationReader"/> (or built by hand).</summary>
-    public LabelData(AnnotationSet annotations)
+    /// <summary>
+    /// Wraps annotations read by <see cref="AnnotationReader"/> (or built by hand); <paramref name="reader"/> are the
+    /// options they were read with, whose <see cref="ReaderOptions.TextFeatures"/> say how training vectorises text.
+    /// </summary>
+    public LabelData(AnnotationSet annotations, ReaderOptions? reader = null)
     {
         ArgumentNullException.ThrowIfNull(annotations);
         Annotations = annotations;
+        Reader = reader ?? new ReaderOptions();
     }
 
     /// <summary>
-    /// Reads <paramref name="path"/> (Mulan ARFF, Extreme Classification text, ...; the format is detected unless
-    /// <paramref name="options"/> names it).
+    /// Reads <paramref name="path"/> (Mulan ARFF, Extreme Classification text, LIBSVM, text; the format is detected
+    /// unless <paramref name="options"/> names it).
     /// </summary>
-    public static LabelData Read(string path, ReaderOptions? options = null) => new(AnnotationReader.Read(path, options));
+    public static LabelData Read(string path, ReaderOptions? options = null) => new(AnnotationReader.Read(path, options), options);
 
     /// <summary>
     /// Data built in memory: instance i has the dense feature vector <paramref name="features"/>[i] (every row of one
@@ -69,8 +73,11 @@ public class LabelData
     /// <summary>How messages name data built in memory.</summary>
     internal const string InMemory = "the data";
 
-    /// <summary>The instances as read: label sets, vocabulary, features and what the reader skipped.</summary>
+    /// <summary>The instances as read: label sets, vocabulary, features or text, and what the reader skipped.</summary>
     public AnnotationSet Annotations { get; }
+
+    /// <summary>The options the data was read with; training vectorises text as their <see cref="ReaderOptions.TextFeatures"/> say.</summary>
+    public ReaderOptions Reader { get; }
 
     /// <summary>Number of instances.</summary>
     public int Count => Annotations.Count;
@@ -84,9 +91,10 @@ public class LabelData
     {
         if (options.Image is not null)
             throw new ArgumentException($"{Source}: holds feature vectors; the options describe images (read annotations of images with their image folder)", nameof(TrainingOptions.Image));
-        var features = Features(Backbones.Name(options.Backbone) + " backbone trains on feature vectors (Mulan ARFF or Extreme Classification text)");
+        if (Annotations.Features is null && Annotations.Texts is null)
+            throw new ArgumentException($"{Source}: has no features; the {Backbones.Name(options.Backbone)} backbone trains on feature vectors (Mulan ARFF, Extreme Classification text, LIBSVM) or text");
         var (labels, mapping) = LabelMapping.Map(Annotations.Vocabulary, Annotations.Labels, vocabulary);
-        var transform = FeatureTransform.Fit(features, options.Features, trainRows);
+        var (transform, features) = FeatureTransform.Fit(Annotations, options.Features, trainRows, Reader.TextFeatures);
         var train = new FeatureSource(features, labels, vocabulary, transform, trainRows);
         var validation = validationRows.Length > 0 ? new FeatureSource(features, labels, vocabulary, transform, validationRows) : null;
         return (train, validation, mapping);
@@ -95,9 +103,8 @@ public class LabelData
     /// <summary>These instances as held-out data of <paramref name="train"/>: scaled or decoded as it is, labels mapped onto <paramref name="vocabulary"/>.</summary>
     internal virtual (IInstanceSource Source, LabelMappingReport Mapping) Like(IInstanceSource train, LabelVocabulary vocabulary)
     {
-        var transform = train.Transform ?? throw new ArgumentException($"{Source}: holds feature vectors; the training data does not");
-        var features = Features("training data has feature vectors");
-        transform.CheckFeatures(features, Source);
+        var transform = train.Transform ?? throw new ArgumentException($"{Source}: holds feature vectors or text; the training data does not");
+        var features = transform.Input(Annotations);
         var (labels, mapping) = LabelMapping.Map(Annotations.Vocabulary, Annotations.Labels, vocabulary);
         return (new FeatureSource(features, labels, vocabulary, transform), mapping);
     }
@@ -110,14 +117,9 @@ public class LabelData
     {
         var transform = model.Scaler
             ?? throw new ArgumentException($"the model takes input of shape [{string.Join(", ", model.Manifest.Backbone.InputShape)}], not feature vectors");
-        if (Annotations.Features is null)
-            throw new ArgumentException($"{Source}: has no features; the model was trained on {transform.Columns} features per instance");
-        transform.CheckFeatures(Annotations.Features, Source);
+        var features = transform.Input(Annotations);
         var vocabulary = trainedLabelsOnly ? model.TrainedLabels : model.Labels;
         var (labels, mapping) = LabelMapping.Map(Annotations.Vocabulary, Annotations.Labels, vocabulary);
-        return (new FeatureSource(Annotations.Features, labels, vocabulary, transform), mapping);
+        return (new FeatureSource(features, labels, vocabulary, transform), mapping);
     }
-
-    FeatureMatrix Features(string why) =>
-        Annotations.Features ?? throw new ArgumentException($"{Source}: has no features; the {why}");
 }

@@ -30,7 +30,7 @@ internal static class EvaluateCommand
     public static Command Create()
     {
         var modelFolder = new Argument<string>("model") { Description = "Model folder written by 'labelsphere train' (its --out folder, or the model/ folder inside it)" };
-        var data = new Argument<string>("data") { Description = "Labelled test instances: features (Mulan ARFF, Extreme Classification text) for a feature model; for an image model, annotations naming image files in --images (long or wide CSV, COCO instances JSON)" };
+        var data = new Argument<string>("data") { Description = "Labelled test instances: features (Mulan ARFF, Extreme Classification text, LIBSVM) for a feature model, text for a model trained on text; for an image model, annotations naming image files in --images (long or wide CSV, COCO instances JSON)" };
         var images = new Option<string?>("--images") { Description = "Image models: the folder the data's image names are relative to; images are decoded as in training, never augmented" };
         var classWeights = new Option<string?>("--class-weights")
         {
@@ -54,7 +54,7 @@ internal static class EvaluateCommand
             var dataSet = ReaderArguments.ReportSkipped(AnnotationReader.Read(dataPath, readerOptions));
             if (dataSet.Labels.NonZeros == 0) throw new ArgumentException($"{dataPath}: carries no labels; evaluate needs the true labels of the test instances");
             // The network scores the labels it was trained on; labels added zero-shot since are ranked by predict only.
-            var input = imageFolder is not null ? new ImageLabelData(dataSet, imageFolder, readerOptions.SkipInvalid) : new LabelData(dataSet);
+            var input = imageFolder is not null ? new ImageLabelData(dataSet, imageFolder, readerOptions.SkipInvalid) : new LabelData(dataSet, readerOptions);
             var (source, mapping) = input.For(predictor, trainedLabelsOnly: true);
             var labels = predictor.TrainedLabels;
             if (source.Labels.NonZeros == 0)
