@@ -30,7 +30,7 @@ internal static class DemoCommand
             Description = $"Heads to train next to the sigmoid baseline, comma-separated ({string.Join(", ", Enum.GetValues<HeadKind>().Select(h => h.Name()))}; default: the paper's embedding head and the joint head)",
             DefaultValueFactory = _ => $"{HeadKind.Embedding.Name()},{HeadKind.Joint.Name()}",
         };
-        var reader = new ReaderArguments();
+        var reader = new ReaderArguments(trains: true);
         var command = new Command("demo", "Run the paper end to end in a few minutes: synthetic world, embedding, neighbours, training the heads, comparison")
         {
             data, output, seed, heads, minLabelled, OutputArguments.Overwrite,
