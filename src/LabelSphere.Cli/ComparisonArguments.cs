@@ -28,7 +28,7 @@ internal sealed class ComparisonArguments
 
     public readonly Option<string?> ClassWeights = new("--class-weights") { Description = "Annotations whose label frequencies weight the classes of MAP@100 (the training data by default)" };
 
-    public readonly Option<int> BatchSize = new("--batch-size") { Description = $"Instances per mini-batch (default {Defaults.BatchSize})", DefaultValueFactory = _ => Defaults.BatchSize };
+    public readonly Option<int> BatchSize = new("--batch-size") { Description = $"Instances per mini-batch", DefaultValueFactory = _ => Defaults.BatchSize };
 
     public readonly Option<double?> LearningRate = new("--lr") { Description = "Peak learning rate (default 1e-3 for rmsprop and adam, 0.05 for sgd)" };
 
@@ -36,17 +36,17 @@ internal sealed class ComparisonArguments
 
     public readonly Option<string> Hidden = new("--hidden")
     {
-        Description = $"MLP hidden layer widths, comma-separated, or 'none' (default {string.Join(",", Defaults.Hidden)})",
+        Description = $"MLP hidden layer widths, comma-separated, or 'none'",
         DefaultValueFactory = _ => string.Join(",", Defaults.Hidden),
     };
 
-    public readonly Option<int> Seed = new("--seed") { Description = "Seed of every run (default 0)", DefaultValueFactory = _ => Defaults.Seed };
+    public readonly Option<int> Seed = new("--seed") { Description = "Seed of every run", DefaultValueFactory = _ => Defaults.Seed };
 
     public readonly Option<double> MinLabelled = TrainingData.MinLabelledOption();
 
-    public readonly Option<double> Dropout = new("--dropout") { Description = $"Dropout probability in the body (default {Defaults.Dropout})", DefaultValueFactory = _ => Defaults.Dropout };
+    public readonly Option<double> Dropout = new("--dropout") { Description = $"Dropout probability in the body", DefaultValueFactory = _ => Defaults.Dropout };
 
-    public readonly Option<double> WeightDecay = new("--weight-decay") { Description = "L2 weight decay (default 0)", DefaultValueFactory = _ => Defaults.WeightDecay };
+    public readonly Option<double> WeightDecay = new("--weight-decay") { Description = "L2 weight decay", DefaultValueFactory = _ => Defaults.WeightDecay };
 
     public readonly Option<ScheduleKind> Schedule = NamedOptions.Create("--schedule", "Learning-rate schedule", Defaults.Schedule);
 
@@ -59,7 +59,7 @@ internal sealed class ComparisonArguments
 
     public readonly Option<double> Validation = new("--validation")
     {
-        Description = "Share of the training data carved off (seeded, the same for every model) to choose the weights --keep best keeps and the joint head's fitted mix; the test data only gives the curves and the table (default 0.1; 0 = none)",
+        Description = "Share of the training data carved off (seeded, the same for every model) to choose the weights --keep best keeps and the joint head's fitted mix; the test data only gives the curves and the table (0 = none)",
         DefaultValueFactory = _ => 0.1,
     };
 
@@ -214,7 +214,7 @@ internal static class HeadArguments
 
     public static Option<double> JointWeight() => new("--joint-weight")
     {
-        Description = $"Joint head: weight w of the binary cross-entropy in cosine loss + w·BCE (default {Defaults.JointWeight})",
+        Description = $"Joint head: weight w of the binary cross-entropy in cosine loss + w·BCE",
         DefaultValueFactory = _ => Defaults.JointWeight,
     };
 

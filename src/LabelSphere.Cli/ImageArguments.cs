@@ -36,7 +36,7 @@ internal sealed class ImageArguments
 
     public readonly Option<bool> Augment = new("--augment")
     {
-        Description = $"Random flips and crops of training images (the default): shifts of up to an eighth of the side for images of up to {LargestSmallImage} pixels, Inception's random resized crop above; validation and test images are never augmented",
+        Description = $"Random flips and crops of training images: shifts of up to an eighth of the side for images of up to {LargestSmallImage} pixels, Inception's random resized crop above; validation and test images are never augmented",
         DefaultValueFactory = _ => true,
     };
 
@@ -44,7 +44,7 @@ internal sealed class ImageArguments
 
     public readonly Option<int> CnnWidth = new("--cnn-width")
     {
-        Description = $"CNN: channels of the first convolution (default {new TrainingOptions().CnnWidth})",
+        Description = $"CNN: channels of the first convolution",
         DefaultValueFactory = _ => new TrainingOptions().CnnWidth,
     };
 

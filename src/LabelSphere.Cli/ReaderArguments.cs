@@ -6,17 +6,7 @@ namespace LabelSphere.Cli;
 /// <summary>The reader options every verb that reads annotations takes (embed, train, predict, compare, demo).</summary>
 internal sealed class ReaderArguments
 {
-    public readonly Option<AnnotationFormat?> Format = new("--format")
-    {
-        Description = "Annotation format (extreme-text, mulan-arff, wide-csv, long-csv, coco-instances, coco-captions); detected from the file when omitted",
-        CustomParser = r =>
-        {
-            var token = r.Tokens[0].Value;
-            foreach (var f in Enum.GetValues<AnnotationFormat>()) if (Cli.Kebab(f.ToString()) == token.ToLowerInvariant()) return f;
-            r.AddError($"--format: '{token}' is not one of {string.Join(", ", Enum.GetValues<AnnotationFormat>().Select(f => Cli.Kebab(f.ToString())))}");
-            return null;
-        },
-    };
+    public readonly Option<AnnotationFormat?> Format = NamedOptions.Optional<AnnotationFormat>("--format", "Annotation format; detected from the file when omitted");
 
     public readonly Option<bool> SkipInvalid = new("--skip-invalid") { Description = "Skip and count invalid instances instead of stopping at the first" };
 
@@ -54,9 +44,12 @@ internal sealed class ReaderArguments
     };
 }
 
-/// <summary>Options over enums whose command-line names are given explicitly.</summary>
+/// <summary>Options over enums whose values are written in kebab case (or by a name function), in help and on the command line.</summary>
 internal static class NamedOptions
 {
+    // How each enum option writes its values, for help's [default: ...] (Cli.DefaultText).
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Option, Func<Enum, string>> Names = new();
+
     /// <summary>An option whose values are the enum's names in kebab case.</summary>
     public static Option<T> Create<T>(string name, string description, T defaultValue) where T : struct, Enum =>
         Create(name, description, defaultValue, v => Cli.Kebab(v.ToString()));
@@ -66,17 +59,39 @@ internal static class NamedOptions
         var names = Enum.GetValues<T>().ToDictionary(nameOf, v => v);
         var option = new Option<T>(name)
         {
-            Description = $"{description} ({string.Join(", ", names.Keys)}; default {nameOf(defaultValue)})",
+            Description = description,
             DefaultValueFactory = _ => defaultValue,
-            CustomParser = result =>
-            {
-                var token = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-                if (names.TryGetValue(token.ToLowerInvariant(), out var value)) return value;
-                result.AddError($"{name}: '{token}' is not one of {string.Join(", ", names.Keys)}");
-                return defaultValue;
-            },
+            CustomParser = result => Parse(result, name, names) ?? defaultValue,
         };
-        option.AcceptOnlyFromAmong([.. names.Keys]);
+        return Register(option, names.Keys, nameOf);
+    }
+
+    /// <summary>An enum option without a default: null when not given.</summary>
+    public static Option<T?> Optional<T>(string name, string description) where T : struct, Enum
+    {
+        Func<T, string> nameOf = v => Cli.Kebab(v.ToString());
+        var names = Enum.GetValues<T>().ToDictionary(nameOf, v => v);
+        var option = new Option<T?>(name) { Description = description, CustomParser = result => Parse(result, name, names) };
+        return Register(option, names.Keys, nameOf);
+    }
+
+    /// <summary>How <paramref name="option"/> writes <paramref name="value"/> on the command line.</summary>
+    public static string NameOf(Option option, Enum value) => Names.TryGetValue(option, out var nameOf) ? nameOf(value) : Cli.Kebab(value.ToString());
+
+    static T? Parse<T>(System.CommandLine.Parsing.ArgumentResult result, string name, Dictionary<string, T> names) where T : struct, Enum
+    {
+        var token = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (names.TryGetValue(token.ToLowerInvariant(), out var value)) return value;
+        result.AddError($"{name}: '{IO.Printable.Shorten(token)}' is not one of {string.Join(", ", names.Keys)}");
+        return null;
+    }
+
+    // The values the help's first column lists (<a|b|c>) are the accepted names, not the enum's member names.
+    static TOption Register<TOption, T>(TOption option, IEnumerable<string> names, Func<T, string> nameOf) where TOption : Option where T : struct, Enum
+    {
+        option.CompletionSources.Clear();
+        option.CompletionSources.Add([.. names]);
+        Names.Add(option, v => nameOf((T)v));
         return option;
     }
 }

@@ -21,7 +21,7 @@ internal static class CompareCommand
         var dims = new Option<string?>("--dims") { Description = "Repeat the structured heads for these dimensions k (comma-separated), refitting the embedding from the training annotations with the options of --embedding" };
         var heads = new Option<string>("--heads")
         {
-            Description = $"Heads to train next to the sigmoid baseline, comma-separated ({string.Join(", ", Enum.GetValues<HeadKind>().Select(h => h.Name()))}; default embedding)",
+            Description = $"Heads to train next to the sigmoid baseline, comma-separated ({string.Join(", ", Enum.GetValues<HeadKind>().Select(h => h.Name()))})",
             DefaultValueFactory = _ => HeadKind.Embedding.Name(),
         };
         var command = new Command("compare", "Train the heads and the sigmoid baseline identically and compare them (the paper's figure 1 and table)");

@@ -27,7 +27,7 @@ internal static class DemoCommand
         var minLabelled = TrainingData.MinLabelledOption();
         var heads = new Option<string>("--heads")
         {
-            Description = $"Heads to train next to the sigmoid baseline, comma-separated ({string.Join(", ", Enum.GetValues<HeadKind>().Select(h => h.Name()))}; default: the paper's embedding head and the joint head)",
+            Description = $"Heads to train next to the sigmoid baseline, comma-separated ({string.Join(", ", Enum.GetValues<HeadKind>().Select(h => h.Name()))})",
             DefaultValueFactory = _ => $"{HeadKind.Embedding.Name()},{HeadKind.Joint.Name()}",
         };
         var reader = new ReaderArguments();

@@ -19,7 +19,7 @@ internal static class PredictCommand
         var images = new Option<string?>("--images") { Description = "Image models: the folder the data's image names are relative to; images are decoded as in training (size, resize, normalisation), never augmented" };
         var top = new Option<int>("--top")
         {
-            Description = "How many labels to give each instance (default 5)",
+            Description = "How many labels to give each instance",
             DefaultValueFactory = _ => 5,
             Validators = { r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--top must be at least 1"); } },
         };

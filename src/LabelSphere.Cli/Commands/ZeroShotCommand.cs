@@ -14,9 +14,9 @@ internal static class ZeroShotCommand
 {
     public static Command Create()
     {
-        var holdOut = new Option<int>("--hold-out") { Description = "How many labels to hold out, spread over the frequency ranks (default 10)", DefaultValueFactory = _ => 10 };
+        var holdOut = new Option<int>("--hold-out") { Description = "How many labels to hold out, spread over the frequency ranks", DefaultValueFactory = _ => 10 };
         var labels = new Option<string?>("--labels") { Description = "Hold out these labels instead (comma-separated names)" };
-        var minCount = new Option<int>("--min-count") { Description = "Labels chosen by --hold-out occur at least this often in training (default 20)", DefaultValueFactory = _ => 20 };
+        var minCount = new Option<int>("--min-count") { Description = "Labels chosen by --hold-out occur at least this often in training", DefaultValueFactory = _ => 20 };
         var arguments = new ComparisonArguments("Folder for results.md, labels.csv, the extended embedding and one training run per model", classWeights: false, selection: false);
         var head = HeadArguments.Head("The head of the zero-shot model and of the model trained with the labels (one that uses the label embedding)");
         var command = new Command("zeroshot", "Hold labels out of training, place them zero-shot from their co-occurrences, and measure them against chance and against models trained with them");
