@@ -114,8 +114,9 @@ internal static class Cli
         if (parse.Errors.Count == 0 || parse.Action is not System.CommandLine.Invocation.ParseErrorAction) return null;
         var command = parse.CommandResult.Command;
         var verb = command is RootCommand ? "labelsphere" : $"labelsphere {command.Name}";
-        var messages = Renamed.Explain(parse) is { } renamed ? [renamed] : parse.Errors.Select(e => e.Message.TrimEnd('.')).Distinct();
-        return "error: " + IO.Printable.Escape(string.Join("; ", messages)) + $" (see '{verb} --help')";
+        // The first problem only: a value that does not parse or lies out of range, an unknown or renamed option.
+        var message = Renamed.Explain(parse) ?? parse.Errors[0].Message.TrimEnd('.');
+        return "error: " + IO.Printable.Escape(message) + $" (see '{verb} --help')";
     }
 
     /// <summary>
@@ -191,12 +192,8 @@ internal static class Cli
 
     public static string Kebab(string pascal) => JsonNamingPolicy.KebabCaseLower.ConvertName(pascal);
 
-    public static Option<int> TopOption() => new("--top")
-    {
-        Description = "How many labels to list",
-        DefaultValueFactory = _ => 10,
-        Validators = { r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--top must be at least 1"); } },
-    };
+    public static Option<int> TopOption(string description = "How many labels to list", int defaultValue = 10) =>
+        new Option<int>("--top") { Description = description, DefaultValueFactory = _ => defaultValue }.AtLeast(1);
 
     /// <summary>Prints scored labels as a table for people.</summary>
     public static void PrintScores(string title, IReadOnlyList<ScoredLabel> labels)

@@ -63,6 +63,91 @@ public sealed partial class CommandLineGrammarTests
         }
     }
 
+    // What only train has: its run folder (resumable, checkpointed), its held-out file, its one head and optional embedding.
+    static readonly string[] TrainOnly = ["--out", "--test", "--resume", "--checkpoint-every", "--head", "--embedding", "--json", "--overwrite", "--help"];
+
+    // Declared differences: zeroshot scores the final models only; the demo's budget is a few minutes.
+    static readonly (string Verb, string Option, bool Absent)[] Declared =
+    [
+        ("zeroshot", "--validation", true), ("zeroshot", "--keep", true), ("zeroshot", "--eval-every", true),
+        ("demo", "--steps", false), ("demo", "--eval-every", false),
+    ];
+
+    [Theory]
+    [InlineData("compare")]
+    [InlineData("zeroshot")]
+    [InlineData("noise")]
+    [InlineData("demo")]
+    public void Every_verb_that_trains_takes_every_training_option_of_train_with_the_same_default(string verb)
+    {
+        var train = Grammar.Verb("train");
+        var other = Grammar.Verb(verb);
+        foreach (var option in train.Options.Where(o => !TrainOnly.Contains(o.Name)))
+        {
+            var declared = Declared.Where(d => d.Verb == verb && d.Option == option.Name).ToArray();
+            var same = other.Options.SingleOrDefault(o => o.Name == option.Name);
+            if (declared is [{ Absent: true }]) { Assert.Null(same); continue; }
+            Assert.True(same is not null, $"{verb} lacks train's {option.Name}");
+            Assert.Equal(option.ValueType, same.ValueType);
+            if (declared.Length == 0) Assert.Equal(LabelSphere.Cli.Cli.DefaultText(option), LabelSphere.Cli.Cli.DefaultText(same));
+        }
+    }
+
+    [Theory]
+    [InlineData("generate", "--labels", "20", "--label-count")]
+    [InlineData("generate", "--features", "8", "--feature-dim")]
+    [InlineData("compare", "--dims", "4,8", "--dim")]
+    [InlineData("train", "--validation-fraction", "0.2", "--validation")]
+    [InlineData("compare", "--validation-fraction", "0.2", "--validation")]
+    [InlineData("train", "--no-augment", null, "--augment false")]
+    public void An_old_option_name_is_a_usage_error_naming_the_new_one(string verb, string old, string? value, string replacement)
+    {
+        var parse = Grammar.Parse(verb, value is null ? [old] : [old, value]);
+        Assert.Equal($"error: {old} is now {replacement} (see 'labelsphere {verb} --help')", LabelSphere.Cli.Cli.UsageErrorLine(parse));
+    }
+
+    [Fact]
+    public void One_name_has_one_meaning_across_verbs()
+    {
+        // Given every option of every verb, an option name takes one kind of value wherever it appears
+        // (a list of values, an int or a long count the same thing)
+        static Type Kind(Type type)
+        {
+            type = type.IsArray ? type.GetElementType()! : Nullable.GetUnderlyingType(type) ?? type;
+            return type == typeof(long) ? typeof(int) : type;
+        }
+        var kinds = Grammar.Root.Subcommands.SelectMany(v => v.Options.Select(o => (Verb: v.Name, o.Name, Type: Kind(o.ValueType))))
+            .GroupBy(o => o.Name).Where(g => g.Select(o => o.Type).Distinct().Count() > 1).Select(g => $"{g.Key}: {string.Join(", ", g.Select(o => $"{o.Verb} {o.Type.Name}"))}");
+        Assert.Empty(kinds);
+        // and the pairs the issue named are gone
+        Assert.DoesNotContain(Grammar.Root.Subcommands.SelectMany(v => v.Options), o => o.Name is "--dims" or "--no-augment" or "--validation-fraction");
+    }
+
+    public static TheoryData<string, string> NumericOptions()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var verb in Grammar.Root.Subcommands)
+            foreach (var option in verb.Options)
+                if ((Nullable.GetUnderlyingType(option.ValueType) ?? option.ValueType) is var t && (t == typeof(int) || t == typeof(long) || t == typeof(double)))
+                    data.Add(verb.Name, option.Name);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(NumericOptions))]
+    public void Every_numeric_option_refuses_an_absurd_value_when_the_command_line_is_parsed(string verb, string option)
+    {
+        // Given a negative count, share, rate or seed far outside any range, when the command line is parsed,
+        // then it does not parse, and its one line names the option
+        foreach (var absurd in new[] { "-1000000", "NaN" })
+        {
+            var line = LabelSphere.Cli.Cli.UsageErrorLine(Grammar.Parse(verb, option, absurd));
+            Assert.True(line is not null, $"{verb} {option} {absurd} parses");
+            Assert.StartsWith($"error: {option}", line);
+            Assert.EndsWith($"(see 'labelsphere {verb} --help')", line);
+        }
+    }
+
     [GeneratedRegex(@"<[^<>]*>|\[default: [^\]]*\]")]
     private static partial Regex ValueLists();
 }
