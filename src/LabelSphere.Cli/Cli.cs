@@ -27,8 +27,29 @@ internal static class Cli
         Description = "Print machine-readable JSON on standard output",
     };
 
-    /// <summary>Progress and summaries go to standard error, so that standard output carries only results.</summary>
-    public static readonly IAnsiConsole Err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+    /// <summary>
+    /// Progress and summaries go to standard error, so that standard output carries only results; progress is live
+    /// when standard error is a terminal, whatever standard output is redirected to.
+    /// </summary>
+    public static readonly IAnsiConsole Err = AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Out = new AnsiConsoleOutput(Console.Error),
+        Interactive = Console.IsErrorRedirected ? InteractionSupport.No : InteractionSupport.Yes,
+    });
+
+    // Where progress goes when standard error is not a terminal: nowhere. Spectre's fallback there prints each task
+    // once, as it starts ("eigenpairs (k = 64): 0%"), and never its end, so a log would show finished steps at 0%.
+    static readonly IAnsiConsole NoProgress = AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Out = new AnsiConsoleOutput(TextWriter.Null),
+        Interactive = InteractionSupport.No,
+    });
+
+    /// <summary>Progress bars for a verb's long steps: live on a terminal, none otherwise (the verb's summary says what was done).</summary>
+    public static Progress Progress() => (Err.Profile.Capabilities.Interactive ? Err : NoProgress).Progress();
+
+    /// <summary>A spinner for a step without a measurable amount of work, under the same rule as <see cref="Progress"/>.</summary>
+    public static Status Status() => (Err.Profile.Capabilities.Interactive ? Err : NoProgress).Status();
 
     /// <summary>Results: tables and lists for people.</summary>
     public static readonly IAnsiConsole Out = AnsiConsole.Console;

@@ -113,7 +113,7 @@ internal sealed class ComparisonArguments
     public static T WithProgress<T>(Func<IProgress<(string Model, TrainingProgress Progress)>, T> work)
     {
         T result = default!;
-        Cli.Err.Progress()
+        Cli.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
             .Start(context =>

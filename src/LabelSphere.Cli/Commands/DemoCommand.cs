@@ -70,7 +70,7 @@ internal static class DemoCommand
             {
                 var worldFolder = Path.Combine(folder, "world");
                 world = LabelWorld.Create(WorldOptions.For(WorldPreset.Small) with { Seed = seedValue });
-                Cli.Err.Status().Start("generating the synthetic world", _ => WorldWriter.Write(world, worldFolder, cancellationToken: ct));
+                Cli.Status().Start("generating the synthetic world", _ => WorldWriter.Write(world, worldFolder, cancellationToken: ct));
                 trainPath = Path.Combine(worldFolder, "train_data.txt");
                 testPath = Path.Combine(worldFolder, "test_data.txt");
                 var truth = WorldWriter.Truth(world);
@@ -82,7 +82,7 @@ internal static class DemoCommand
             var embeddingFolder = Path.Combine(folder, "embedding");
             var annotations = AnnotationReader.Read(trainPath, readerOptions);
             var counts = CooccurrenceCounts.Count(annotations.Vocabulary, annotations.Labels);
-            var embedding = Cli.Err.Status().Start("building the label embedding", _ =>
+            var embedding = Cli.Status().Start("building the label embedding", _ =>
                 LabelEmbedding.Fit(counts, new EmbeddingOptions { Dimension = Math.Min(64, counts.Labels), Seed = seedValue }));
             using (var embeddingOutput = IO.OutputFolder.Open(embeddingFolder, LabelEmbedding.FolderKind))
                 embedding.Save(embeddingOutput, temp => SpectrumPlot.Save(embedding, Path.Combine(temp, "spectrum.png")));

@@ -87,7 +87,7 @@ internal static class EmbedCommand
         options = options with { Dimension = dim ?? Math.Min(EmbeddingOptions.DefaultDimension, labels) };
         options.Validate(labels);
 
-        Cli.Err.Progress()
+        Cli.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
             .Start(context =>
             {

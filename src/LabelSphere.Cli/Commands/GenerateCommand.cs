@@ -33,7 +33,7 @@ internal static class GenerateCommand
             using var folder = OutputArguments.Open(parse, parse.GetValue(output)!, WorldWriter.Kind);
             var clock = Stopwatch.StartNew();
             LabelWorld? world = null;
-            Cli.Err.Progress()
+            Cli.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
                 .Start(context =>
                 {

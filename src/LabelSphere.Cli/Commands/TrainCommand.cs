@@ -92,7 +92,7 @@ internal static class TrainCommand
     static TrainingResult TrainWithProgress(TrainingRun run, CancellationToken ct)
     {
         TrainingResult? result = null;
-        Cli.Err.Progress()
+        Cli.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
                      new RemainingTimeColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
