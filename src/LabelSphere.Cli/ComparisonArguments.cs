@@ -50,7 +50,7 @@ internal sealed class ComparisonArguments
 
     public readonly Option<ScheduleKind> Schedule = NamedOptions.Create("--schedule", "Learning-rate schedule", Defaults.Schedule);
 
-    public readonly Option<FeatureScaling> Features = NamedOptions.Create("--features", "Feature scaling", Defaults.Features);
+    public readonly Option<FeatureScaling> Features = NamedOptions.Create("--features", "Feature scaling", Defaults.Scaling);
 
     public readonly Option<double> JointWeight = HeadArguments.JointWeight();
 
@@ -125,7 +125,7 @@ internal sealed class ComparisonArguments
             Dropout = parse.GetValue(Dropout),
             WeightDecay = parse.GetValue(WeightDecay),
             Schedule = parse.GetValue(Schedule),
-            Features = parse.GetValue(Features),
+            Scaling = parse.GetValue(Features),
             // A log line (and a progress update) at least every default interval, also when measuring rarely.
             LogEvery = Math.Min(Math.Max(1, evalEvery), Defaults.LogEvery),
             CheckpointEvery = 0,

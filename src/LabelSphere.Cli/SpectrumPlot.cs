@@ -22,7 +22,7 @@ internal static class SpectrumPlot
         plot.Axes.Left.Label.Text = "explained (%)";
         plot.Axes.Right.Label.Text = "eigenvalue";
         plot.Axes.Bottom.Label.Text = "k";
-        plot.Title($"PMI spectrum: {embedding.Labels:N0} labels, k = {k}, {embedding.Spectrum.NegativeShare:P1} of the energy negative");
+        plot.Title($"PMI spectrum: {embedding.LabelCount:N0} labels, k = {k}, {embedding.Spectrum.NegativeShare:P1} of the energy negative");
         plot.ShowLegend(ScottPlot.Alignment.MiddleRight);
         AtomicFolder.WriteFile(path, stream =>
         {

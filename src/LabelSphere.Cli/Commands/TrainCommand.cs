@@ -43,7 +43,7 @@ internal static class TrainCommand
         var device = NamedOptions.Create("--device", "Where to train (cuda needs a CUDA build of TorchSharp)", defaults.Device);
         var hidden = new Option<string>("--hidden") { Description = $"MLP hidden layer widths, comma-separated, or 'none' for a linear model (default {string.Join(",", defaults.Hidden)})", DefaultValueFactory = _ => string.Join(",", defaults.Hidden) };
         var dropout = new Option<double>("--dropout") { Description = $"Dropout probability in the body (default {defaults.Dropout})", DefaultValueFactory = _ => defaults.Dropout };
-        var features = NamedOptions.Create("--features", "Feature scaling", defaults.Features);
+        var features = NamedOptions.Create("--features", "Feature scaling", defaults.Scaling);
         var evalEvery = new Option<int>("--eval-every") { Description = $"Measure validation loss and precision@k every this many steps (default {defaults.EvalEvery}; 0 = at the end only)", DefaultValueFactory = _ => defaults.EvalEvery };
         var logEvery = new Option<int>("--log-every") { Description = $"Write a line to train.jsonl every this many steps (default {defaults.LogEvery})", DefaultValueFactory = _ => defaults.LogEvery };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = $"Checkpoint every this many steps (default {defaults.CheckpointEvery}; 0 = only when stopped)", DefaultValueFactory = _ => defaults.CheckpointEvery };
@@ -87,7 +87,7 @@ internal static class TrainCommand
                 Hidden = ParseHidden(parse.GetValue(hidden)!),
                 Dropout = parse.GetValue(dropout),
                 CnnWidth = parse.GetValue(images.CnnWidth),
-                Features = parse.GetValue(features),
+                Scaling = parse.GetValue(features),
                 PriorBias = parse.GetValue(priorBias),
                 EvalEvery = parse.GetValue(evalEvery),
                 LogEvery = parse.GetValue(logEvery),
@@ -238,7 +238,7 @@ internal static class TrainCommand
         var m = setup.TrainMapping;
         var input = setup.Image is { } image
             ? $"{image.Size}×{image.Size} images from {setup.Paths.Images}, {ImageArguments.Describe(image)}"
-            : $"{setup.Train.InputShape[0]:N0} features, {Cli.Kebab(options.Features.ToString())}";
+            : $"{setup.Train.InputShape[0]:N0} features, {Cli.Kebab(options.Scaling.ToString())}";
         Cli.Err.MarkupLine($"[grey]training on {setup.Train.Count:N0} instances of {Markup.Escape(setup.Paths.Data)} ({Markup.Escape(input)}); {setup.Vocabulary.Count:N0} labels from {Markup.Escape(setup.VocabularySource)}[/]");
         if (setup.SkippedImages > 0)
             Cli.Err.MarkupLine($"[yellow]{setup.SkippedImages:N0} images skipped (missing files)[/]");
