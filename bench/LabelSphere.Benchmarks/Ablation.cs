@@ -67,7 +67,7 @@ public static class Ablation
 
     static int[] PickHeldOut(CooccurrenceCounts counts, int n)
     {
-        var byFrequency = Enumerable.Range(0, counts.Labels).OrderByDescending(i => counts.LabelCounts[i]).ToArray();
+        var byFrequency = Enumerable.Range(0, counts.LabelCount).OrderByDescending(i => counts.LabelCounts[i]).ToArray();
         return byFrequency.Where((_, rank) => rank % 10 == 9).Take(n).ToArray();
     }
 
@@ -77,7 +77,7 @@ public static class Ablation
         var targets = embedding.EncodeAll(labels);
         int maxTop = 0;
         for (int r = 0; r < labels.Rows; r++) maxTop = Math.Max(maxTop, labels.Row(r).Length);
-        var decoded = TopKDecoder.Decode(embedding, targets, Math.Min(maxTop, embedding.Labels));
+        var decoded = TopKDecoder.Decode(embedding, targets, Math.Min(maxTop, embedding.LabelCount));
         double sum = 0;
         int n = 0;
         for (int r = 0; r < labels.Rows; r++)

@@ -105,7 +105,7 @@ public static class PeerFiles
                     ids[r * Workloads.DecodeTop + t] = decoded[r][t].Id;
                     scores[r * Workloads.DecodeTop + t] = decoded[r][t].Score;
                 }
-            Npy.Write<float>(Path.Combine(dir, "decode-units.npy"), embedding.UnitVectors, embedding.Labels, embedding.Dimension);
+            Npy.Write<float>(Path.Combine(dir, "decode-units.npy"), embedding.UnitVectors, embedding.LabelCount, embedding.Dimension);
             Npy.Write<float>(Path.Combine(dir, "decode-predictions.npy"), predictions, Workloads.DecodeRows, embedding.Dimension);
             Npy.Write<int>(Path.Combine(dir, "decode-top-ids.npy"), ids, Workloads.DecodeRows, Workloads.DecodeTop);
             Npy.Write<float>(Path.Combine(dir, "decode-top-scores.npy"), scores, Workloads.DecodeRows, Workloads.DecodeTop);

@@ -7,7 +7,7 @@ namespace LabelSphere.Benchmarks;
 /// The inputs of each benchmarked stage, built from the synthetic sets exactly as the library would build them;
 /// shared by the benchmarks and by the <c>reference</c> verb, so the Python peer checks the same computation.
 /// </summary>
-public static class Workloads
+internal static class Workloads
 {
     /// <summary>Embedding dimension k of the decoding benchmark.</summary>
     public const int DecodeDimension = 256;

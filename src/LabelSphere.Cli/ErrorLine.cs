@@ -25,6 +25,7 @@ internal static class ErrorLine
         ["Backbone"] = ["--model"],
         ["Embedding"] = ["--embedding"],
         ["MinLabelledShare"] = ["--min-labelled"],
+        ["Scaling"] = ["--features", "--scaling"],
         ["EmbeddingFolder"] = ["--embedding"],
         ["Size"] = ["--image-size"],
         ["MinWordCount"] = ["--min-count"],

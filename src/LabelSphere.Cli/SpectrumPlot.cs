@@ -33,7 +33,7 @@ internal static class SpectrumPlot
         plot.Axes.Left.Label.Text = "explained (%)";
         plot.Axes.Right.Label.Text = "eigenvalue";
         plot.Axes.Bottom.Label.Text = "k";
-        plot.Title($"PMI spectrum: {embedding.Labels:N0} labels, k = {k}, {embedding.Spectrum.NegativeShare:P1} of the energy negative");
+        plot.Title($"PMI spectrum: {embedding.LabelCount:N0} labels, k = {k}, {embedding.Spectrum.NegativeShare:P1} of the energy negative");
         plot.ShowLegend(ScottPlot.Alignment.MiddleRight);
         // The axes span what they show: k from 1 (the automatic margins ran below it, to ticks at 0 and -2), the share 0–100%.
         plot.Axes.SetLimitsX(Math.Max(0.5, 1 - 0.02 * k), k + Math.Max(0.5, 0.02 * k), plot.Axes.Bottom);

@@ -50,7 +50,7 @@ internal sealed class TrainingArguments
 
     public readonly Option<double> Dropout = new Option<double>("--dropout") { Description = "Dropout probability in the body", DefaultValueFactory = _ => Defaults.Dropout }.Between(0.0, 1.0, maximumIncluded: false);
 
-    public readonly Option<FeatureScaling> Features = NamedOptions.Create("--features", "Scaling of the feature vectors", Defaults.Features);
+    public readonly Option<FeatureScaling> Features = NamedOptions.Create("--features", "Scaling of the feature vectors", Defaults.Scaling);
 
     public readonly Option<bool> PriorBias = new("--prior-bias")
     {
@@ -160,7 +160,7 @@ internal sealed class TrainingArguments
             Device = parse.GetValue(Device),
             Hidden = ParseHidden(parse.GetValue(Hidden)!),
             Dropout = parse.GetValue(Dropout),
-            Features = parse.GetValue(Features),
+            Scaling = parse.GetValue(Features),
             PriorBias = parse.GetValue(PriorBias),
             JointWeight = parse.GetValue(JointWeight),
             JointRanking = ranking,

@@ -51,7 +51,7 @@ public sealed class ImageLabelData : LabelData
         var image = model.Manifest.Options.Image
             ?? throw new ArgumentException($"the model takes input of shape [{string.Join(", ", model.Manifest.Backbone.InputShape)}], not images");
         var (source, mapping) = new ImageSource(Annotations, ImageFolder, image with { SkipInvalid = SkipInvalid })
-            .MapLabels(trainedLabelsOnly ? model.TrainedLabels : model.Labels);
+            .MapLabels(trainedLabelsOnly ? model.TrainedVocabulary : model.Vocabulary);
         return (source, mapping);
     }
 }

@@ -18,7 +18,7 @@ public static class ImagePrediction
         var annotations = new AnnotationSet(vocabulary, new LabelMatrix([0, 0], [], 0),
             new ReadReport(full, AnnotationFormat.LongCsv, 1, 1, 0, []), instanceIds: [Path.GetFileName(full)]);
         var source = new ImageSource(annotations, Path.GetDirectoryName(full)!, image with { SkipInvalid = false });
-        return classifier.PredictSource(source.MapLabels(classifier.Labels).Source, top)[0];
+        return classifier.PredictSource(source.MapLabels(classifier.Vocabulary).Source, top)[0];
     }
 
     /// <summary>

@@ -23,7 +23,7 @@ namespace LabelSphere.Training.Images;
 /// sets over another vocabulary) make sources that share this one's images: its decoded-image cache, its cache budget
 /// and its record of skipped images.
 /// </remarks>
-public sealed class ImageSource : IInstanceSource
+internal sealed class ImageSource : IInstanceSource
 {
     readonly ImageFiles files;
     // Instance i of this source is image rows[i] of the shared files.

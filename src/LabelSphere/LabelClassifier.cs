@@ -35,11 +35,11 @@ public sealed class LabelClassifier : IDisposable
         Manifest = manifest;
         this.model = model;
         Embedding = embedding;
-        Scaler = scaler;
+        Transform = scaler;
         this.device = device;
         Training = training;
-        TrainedLabels = new LabelVocabulary(manifest.Labels);
-        Labels = manifest.Head.UsesEmbedding() ? embedding!.Vocabulary : TrainedLabels;
+        TrainedVocabulary = new LabelVocabulary(manifest.LabelNames);
+        Vocabulary = manifest.Head.UsesEmbedding() ? embedding!.Vocabulary : TrainedVocabulary;
     }
 
     /// <summary>
@@ -104,7 +104,7 @@ public sealed class LabelClassifier : IDisposable
             ModelFolder.CheckExtends(replacement, manifest, embeddingFolder);
             if (embedding is not null)
             {
-                int n = manifest.Labels.Length, k = embedding.Dimension;
+                int n = manifest.LabelNames.Length, k = embedding.Dimension;
                 if (!replacement.Vectors[..(n * k)].SequenceEqual(embedding.Vectors[..(n * k)]))
                     throw new ArgumentException($"the vectors of the model's {n} labels in {embeddingFolder} differ from those the model was trained with; a zero-shot extension keeps them unchanged", nameof(embeddingFolder));
             }
@@ -126,7 +126,7 @@ public sealed class LabelClassifier : IDisposable
     public void Save(string folder, bool overwrite = false)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        ModelFolder.Save(folder, model, Manifest, Embedding, Scaler, new OutputOptions { Overwrite = overwrite });
+        ModelFolder.Save(folder, model, Manifest, Embedding, Transform, new OutputOptions { Overwrite = overwrite });
     }
 
     /// <summary>The model folder it was loaded from or trained into, or null for a model that lives in memory only.</summary>
@@ -139,19 +139,19 @@ public sealed class LabelClassifier : IDisposable
     public TrainingResult? Training { get; }
 
     /// <summary>The labels it ranks: the embedding's (trained and zero-shot) or, for the baseline, the trained ones.</summary>
-    public LabelVocabulary Labels { get; }
+    public LabelVocabulary Vocabulary { get; }
 
-    /// <summary>The labels the network was trained on and scores directly: <see cref="Labels"/> without those added zero-shot since.</summary>
-    public LabelVocabulary TrainedLabels { get; }
+    /// <summary>The labels the network was trained on and scores directly: <see cref="Vocabulary"/> without those added zero-shot since.</summary>
+    public LabelVocabulary TrainedVocabulary { get; }
 
     /// <summary>The embedding it decodes with, or null for a baseline saved without one.</summary>
     public LabelEmbedding? Embedding { get; }
 
     /// <summary>The fitted feature scaling of its input, or null when its input is not feature vectors.</summary>
-    public FeatureTransform? Scaler { get; }
+    public FeatureTransform? Transform { get; }
 
     /// <summary>Number of features its input vectors have, or null when its input is not feature vectors.</summary>
-    public int? FeatureCount => Scaler?.Columns;
+    public int? FeatureCount => Transform?.Columns;
 
     /// <summary>The top <paramref name="top"/> labels of one dense feature vector ([<see cref="FeatureCount"/>], unscaled), best first.</summary>
     public ScoredLabel[] Predict(ReadOnlySpan<float> features, int top = 5)
@@ -219,7 +219,7 @@ public sealed class LabelClassifier : IDisposable
     /// <summary>
     /// The paper's metrics of the model on the labelled <paramref name="data"/> (MAP@100 unweighted and class-weighted,
     /// AP@100, P@k, nDCG@k, PSP@k; scikit-learn's mAP when the score matrix is small enough): the network's scores over
-    /// <see cref="TrainedLabels"/>, classes weighted by the training label frequencies recorded with the model, as
+    /// <see cref="TrainedVocabulary"/>, classes weighted by the training label frequencies recorded with the model, as
     /// <c>labelsphere evaluate</c> weighs them.
     /// </summary>
     /// <param name="progress">Receives the number of instances scored so far.</param>
@@ -230,9 +230,9 @@ public sealed class LabelClassifier : IDisposable
             throw new ArgumentException($"{data.Source}: carries no labels; evaluating needs the true labels of the instances", nameof(data));
         var (source, mapping) = data.For(this, trainedLabelsOnly: true);
         if (source.Labels.NonZeros == 0)
-            throw new ArgumentException($"{data.Source}: none of its {mapping.DataLabels:N0} labels is one of the model's {TrainedLabels.Count:N0} (e.g. {string.Join(", ", mapping.MissingLabels.Take(3))}); is this data of the model's data set?", nameof(data));
+            throw new ArgumentException($"{data.Source}: none of its {mapping.DataLabels:N0} labels is one of the model's {TrainedVocabulary.Count:N0} (e.g. {string.Join(", ", mapping.MissingLabels.Take(3))}); is this data of the model's data set?", nameof(data));
         var recorded = RecordedFrequencies();
-        return EvaluateSource(source, MetricsFor(TrainedLabels.Count), recorded is { } r ? ClassWeights.FromCounts(r.Counts) : null,
+        return EvaluateSource(source, MetricsFor(TrainedVocabulary.Count), recorded is { } r ? ClassWeights.FromCounts(r.Counts) : null,
             recorded is { } t ? Propensity.Inverse(t.Counts, t.Instances) : null, ExactAveragePrecisionFits(source.Count), progress, cancellationToken);
     }
 
@@ -240,7 +240,7 @@ public sealed class LabelClassifier : IDisposable
     internal const long ExactScoreLimit = 1L << 26;
 
     /// <summary>Whether scikit-learn's AP over <paramref name="instances"/> instances stays under <see cref="ExactScoreLimit"/>.</summary>
-    internal bool ExactAveragePrecisionFits(int instances) => (long)instances * TrainedLabels.Count <= ExactScoreLimit;
+    internal bool ExactAveragePrecisionFits(int instances) => (long)instances * TrainedVocabulary.Count <= ExactScoreLimit;
 
     /// <summary>The cutoffs of P@k, nDCG@k and PSP@k for <paramref name="labels"/> labels: 1, 3, 5 as far as there are labels.</summary>
     internal static MetricsOptions MetricsFor(int labels)
@@ -257,13 +257,13 @@ public sealed class LabelClassifier : IDisposable
     {
         var training = Manifest.Training;
         if (training.LabelCounts is { } counts) return (counts, training.TrainingInstances, false);
-        if (Embedding is { } embedding) return (embedding.LabelCounts[..TrainedLabels.Count].ToArray(), embedding.Instances, true);
+        if (Embedding is { } embedding) return (embedding.LabelCounts[..TrainedVocabulary.Count].ToArray(), embedding.Instances, true);
         return null;
     }
 
     /// <summary>
     /// Every ranking metric of the model on <paramref name="source"/> (<see cref="ModelEvaluation.Evaluate"/>): the
-    /// network's own scores over <see cref="TrainedLabels"/>, so the source's labels must be mapped onto those.
+    /// network's own scores over <see cref="TrainedVocabulary"/>, so the source's labels must be mapped onto those.
     /// </summary>
     /// <param name="classWeights">[trained labels] weights of the class-weighted MAP@100, or empty for none.</param>
     /// <param name="inversePropensities">[trained labels] 1/p_l for propensity-scored precision, or empty for none.</param>
@@ -273,20 +273,20 @@ public sealed class LabelClassifier : IDisposable
                                     IProgress<int>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
-        if (source.Vocabulary.Count != TrainedLabels.Count)
-            throw new ArgumentException($"the data's labels are mapped onto {source.Vocabulary.Count} labels; the network scores its {TrainedLabels.Count} trained labels");
+        if (source.Vocabulary.Count != TrainedVocabulary.Count)
+            throw new ArgumentException($"the data's labels are mapped onto {source.Vocabulary.Count} labels; the network scores its {TrainedVocabulary.Count} trained labels");
         CheckInput(source);
         return ModelEvaluation.Evaluate(model, source, device, options, classWeights, inversePropensities, Trainer.EvaluationBatchSize,
             cancellationToken, progress, exactAveragePrecision);
     }
 
     FeatureTransform FeatureInput() =>
-        Scaler ?? throw new InvalidOperationException($"the model takes input of shape [{string.Join(", ", Manifest.Backbone.InputShape)}], not feature vectors");
+        Transform ?? throw new InvalidOperationException($"the model takes input of shape [{string.Join(", ", Manifest.Backbone.InputShape)}], not feature vectors");
 
     ScoredLabel[][] PredictRows(FeatureMatrix rows, int top, CancellationToken cancellationToken)
     {
-        var none = new LabelMatrix(new long[rows.Rows + 1], [], Labels.Count);
-        return PredictSource(new FeatureSource(rows, none, Labels, Scaler!), top, cancellationToken);
+        var none = new LabelMatrix(new long[rows.Rows + 1], [], Vocabulary.Count);
+        return PredictSource(new FeatureSource(rows, none, Vocabulary, Transform!), top, cancellationToken);
     }
 
     void CheckInput(IInstanceSource source)
@@ -302,7 +302,7 @@ public sealed class LabelClassifier : IDisposable
     internal ScoredLabel[][] PredictSource(IInstanceSource source, int top, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
-        if (top < 1 || top > Labels.Count) throw new ArgumentOutOfRangeException(nameof(top), top, $"top must be between 1 and the number of labels ({Labels.Count}), got {top}");
+        if (top < 1 || top > Vocabulary.Count) throw new ArgumentOutOfRangeException(nameof(top), top, $"top must be between 1 and the number of labels ({Vocabulary.Count}), got {top}");
         CheckInput(source);
         switch (Manifest.Head)
         {
@@ -327,7 +327,7 @@ public sealed class LabelClassifier : IDisposable
             case HeadKind.Joint:
                 var result = new ScoredLabel[source.Count][];
                 // Labels added zero-shot since training follow the trained ones, scored by the head on the same scale.
-                int trained = TrainedLabels.Count, added = Labels.Count - trained;
+                int trained = TrainedVocabulary.Count, added = Vocabulary.Count - trained;
                 using (NewDisposeScope())
                 {
                     var addedUnits = added > 0 ? tensor(Embedding!.UnitVectors[(trained * Embedding.Dimension)..].ToArray(), [added, Embedding.Dimension]).to(device) : null;
@@ -344,7 +344,7 @@ public sealed class LabelClassifier : IDisposable
                             for (int t = 0; t < top; t++)
                             {
                                 int id = (int)ix[i * top + t];
-                                row[t] = new ScoredLabel(id, Labels[id], v[i * top + t]);
+                                row[t] = new ScoredLabel(id, Vocabulary[id], v[i * top + t]);
                             }
                             result[batch.Indices[i]] = row;
                         }

@@ -94,7 +94,7 @@ public class LabelData
         if (Annotations.Features is null && Annotations.Texts is null)
             throw new ArgumentException($"{Source}: has no features; the {Backbones.Name(options.Backbone)} backbone trains on feature vectors (Mulan ARFF, Extreme Classification text, LIBSVM) or text");
         var (labels, mapping) = LabelMapping.Map(Annotations.Vocabulary, Annotations.Labels, vocabulary);
-        var (transform, features) = FeatureTransform.Fit(Annotations, options.Features, trainRows, Reader.TextFeatures);
+        var (transform, features) = FeatureTransform.Fit(Annotations, options.Scaling, trainRows, Reader.TextFeatures);
         var train = new FeatureSource(features, labels, vocabulary, transform, trainRows);
         var validation = validationRows.Length > 0 ? new FeatureSource(features, labels, vocabulary, transform, validationRows) : null;
         return (train, validation, mapping);
@@ -111,14 +111,14 @@ public class LabelData
 
     /// <summary>
     /// These instances as <paramref name="model"/>'s input: scaled or decoded as in its training, labels mapped onto
-    /// <see cref="LabelClassifier.Labels"/> (with <paramref name="trainedLabelsOnly"/>, onto <see cref="LabelClassifier.TrainedLabels"/>).
+    /// <see cref="LabelClassifier.Vocabulary"/> (with <paramref name="trainedLabelsOnly"/>, onto <see cref="LabelClassifier.TrainedVocabulary"/>).
     /// </summary>
     internal virtual (IInstanceSource Source, LabelMappingReport Mapping) For(LabelClassifier model, bool trainedLabelsOnly)
     {
-        var transform = model.Scaler
+        var transform = model.Transform
             ?? throw new ArgumentException($"the model takes input of shape [{string.Join(", ", model.Manifest.Backbone.InputShape)}], not feature vectors");
         var features = transform.Input(Annotations);
-        var vocabulary = trainedLabelsOnly ? model.TrainedLabels : model.Labels;
+        var vocabulary = trainedLabelsOnly ? model.TrainedVocabulary : model.Vocabulary;
         var (labels, mapping) = LabelMapping.Map(Annotations.Vocabulary, Annotations.Labels, vocabulary);
         return (new FeatureSource(features, labels, vocabulary, transform), mapping);
     }

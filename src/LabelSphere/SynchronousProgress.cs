@@ -4,7 +4,7 @@ namespace LabelSphere;
 /// An <see cref="IProgress{T}"/> that reports on the caller's thread, in order (<see cref="Progress{T}"/> posts to the
 /// thread pool, so its reports can arrive late and out of order).
 /// </summary>
-public sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
 {
     /// <inheritdoc />
     public void Report(T value) => report(value);

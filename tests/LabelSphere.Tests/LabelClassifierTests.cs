@@ -66,7 +66,7 @@ public sealed class LabelClassifierTests : IDisposable
             Assert.Null(classifier.Training.LogFile);
             Assert.Null(classifier.Training.CheckpointFolder);
             Assert.Empty(Directory.EnumerateFileSystemEntries(work));
-            Assert.Equal(12, classifier.Labels.Count);
+            Assert.Equal(12, classifier.Vocabulary.Count);
             Assert.Equal(40, classifier.FeatureCount);
         }
         finally
@@ -143,6 +143,28 @@ public sealed class LabelClassifierTests : IDisposable
         Assert.Equal(expected.Select(r => r.ToArray()), actual.Select(r => r.ToArray()));
         Assert.Equal(folder, loaded.Folder);
         Assert.Equal(fitted.Evaluate(AsData(test), cancellationToken: Token).WeightedPaperMap, loaded.Evaluate(AsData(test), cancellationToken: Token).WeightedPaperMap);
+    }
+
+    [Fact]
+    public void A_classifier_fitted_on_raw_text_saves_its_vectoriser_and_ranks_raw_text_after_loading()
+    {
+        // Given the synthetic topics corpus as raw text (labels<TAB>text and id<TAB>labels<TAB>text)
+        var folder = Path.Combine(AppContext.BaseDirectory, "TestData", "text");
+        var train = LabelData.Read(Path.Combine(folder, "topics_train.txt"));
+        var test = LabelData.Read(Path.Combine(folder, "topics_test.tsv"));
+
+        // When a classifier is fitted on it in memory, saved and loaded back
+        using var fitted = LabelClassifier.Fit(train, new LabelClassifierOptions { Training = Small with { Steps = 30 }, ValidationFraction = 0 }, cancellationToken: Token);
+        var model = Path.Combine(dir, "text-model");
+        fitted.Save(model);
+        using var loaded = LabelClassifier.Load(model);
+
+        // Then both vectorise the raw test text the same way and rank every document identically
+        Assert.NotNull(loaded.Transform!.Text);
+        var expected = fitted.PredictBatch(test, 3, Token);
+        Assert.Equal(test.Count, expected.Length);
+        Assert.Equal(expected.Select(r => r.ToArray()), loaded.PredictBatch(test, 3, Token).Select(r => r.ToArray()));
+        Assert.Equal(fitted.Evaluate(test, cancellationToken: Token).PaperMap, loaded.Evaluate(test, cancellationToken: Token).PaperMap, 12);
     }
 
     [Fact]
@@ -245,16 +267,16 @@ public sealed class LabelClassifierTests : IDisposable
     {
         // Given instances scaled as the options say, and a run that has no scaling setting of its own
         var data = TrainingFixtures.Synthetic(200);
-        var options = Small with { Features = FeatureScaling.L2 };
-        var result = Trainer.Train(new TrainingRun { Train = data.Source(FeatureTransform.Fit(data.Features, options.Features)), Options = options, Output = Path.Combine(dir, "run") },
+        var options = Small with { Scaling = FeatureScaling.L2 };
+        var result = Trainer.Train(new TrainingRun { Train = data.Source(FeatureTransform.Fit(data.Features, options.Scaling)), Options = options, Output = Path.Combine(dir, "run") },
             cancellationToken: Token);
 
         // When its model is loaded
         using var loaded = LabelClassifier.Load(result.ModelFolder!);
 
         // Then it records the source's fitted scaling and predicts with it
-        Assert.Equal(FeatureScaling.L2, loaded.Manifest.Features);
-        Assert.Equal(FeatureScaling.L2, loaded.Scaler!.Scaling);
+        Assert.Equal(FeatureScaling.L2, loaded.Manifest.Scaling);
+        Assert.Equal(FeatureScaling.L2, loaded.Transform!.Scaling);
         Assert.Equal(200, loaded.PredictBatch(AsData(data), 3, Token).Length);
     }
 
@@ -264,7 +286,7 @@ public sealed class LabelClassifierTests : IDisposable
         var data = TrainingFixtures.Synthetic(200);
         var run = new TrainingRun { Train = data.Source(FeatureTransform.Fit(data.Features, FeatureScaling.L2)), Options = Small, Output = Path.Combine(dir, "run") };
         var error = Assert.Throws<ArgumentException>(() => Trainer.Train(run, cancellationToken: Token));
-        Assert.Equal(nameof(TrainingOptions.Features), error.ParamName);
+        Assert.Equal(nameof(TrainingOptions.Scaling), error.ParamName);
         Assert.Contains("scaled L2, the options ask for TfIdf", error.Message);
         Assert.False(Directory.Exists(Path.Combine(dir, "run")));
     }

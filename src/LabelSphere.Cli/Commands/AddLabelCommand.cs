@@ -40,7 +40,7 @@ internal static class AddLabelCommand
                 if (Path.GetFullPath(target).TrimEnd(Path.DirectorySeparatorChar) == Path.GetFullPath(input).TrimEnd(Path.DirectorySeparatorChar)) target = modelFolder;
                 ModelFolder.ReplaceEmbedding(modelFolder, extended, target, rules);
             }
-            var nearest = extended.Nearest(label, Math.Min(parse.GetValue(top), extended.Labels - 1));
+            var nearest = extended.Nearest(label, Math.Min(parse.GetValue(top), extended.LabelCount - 1));
             if (parse.GetValue(Cli.Json))
                 Cli.WriteJson(new { label, count, output = Path.GetFullPath(target), neighbors = Cli.ScoresJson(nearest) });
             else Cli.PrintScores($"'{label}' placed from {count:N0} instances; its closest labels", nearest);

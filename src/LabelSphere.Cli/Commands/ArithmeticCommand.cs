@@ -16,7 +16,7 @@ internal static class ArithmeticCommand
         {
             var embedding = LabelEmbedding.Load(parse.GetValue(folder)!);
             var text = parse.GetValue(expression)!;
-            var result = embedding.Arithmetic(text, Math.Min(parse.GetValue(top), embedding.Labels));
+            var result = embedding.Arithmetic(text, Math.Min(parse.GetValue(top), embedding.LabelCount));
             if (parse.GetValue(Cli.Json))
                 Cli.WriteJson(new
                 {

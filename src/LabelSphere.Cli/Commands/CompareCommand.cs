@@ -83,8 +83,8 @@ internal static class CompareCommand
     {
         var embedding = setup.Embedding!;
         if (dims is null or { Length: 0 }) return [embedding];
-        var ks = dims.Select(k => k <= embedding.Labels ? k
-            : throw new ArgumentException($"--dim: {k} is not a dimension between 1 and the number of labels ({embedding.Labels})")).ToArray();
+        var ks = dims.Select(k => k <= embedding.LabelCount ? k
+            : throw new ArgumentException($"--dim: {k} is not a dimension between 1 and the number of labels ({embedding.LabelCount})")).ToArray();
         var counts = CooccurrenceCounts.Count(setup.Vocabulary, setup.Train.Labels);
         return ks.Select(k => LabelEmbedding.Fit(counts, embedding.Options with { Dimension = k })).ToArray();
     }
@@ -126,7 +126,7 @@ internal static class CompareCommand
     // The protocol line of results.md: which split chose the weights each model kept.
     static string Protocol(TrainingOptions options, double validationShare) =>
         $"Learning rate {options.PeakLearningRate:G3} ({Cli.Kebab(options.Schedule.ToString())} schedule), dropout {options.Dropout:0.##}, weight decay {options.WeightDecay:G3}, " +
-        $"features {Cli.Kebab(options.Features.ToString())}; joint head: w = {options.JointWeight:G3}, ranked by {Cli.Kebab(options.JointRanking.ToString())}.\n" +
+        $"features {Cli.Kebab(options.Scaling.ToString())}; joint head: w = {options.JointWeight:G3}, ranked by {Cli.Kebab(options.JointRanking.ToString())}.\n" +
         (validationShare > 0 ? $"{validationShare:0.##%} of the training data carved off for validation (seed {options.Seed}), the same for every model; " : "no validation split; ") +
         (options.Keep == KeepKind.Best ? "each model keeps the weights of its best class-weighted MAP@100 on it." : "each model keeps its last step's weights.");
 

@@ -83,7 +83,7 @@ internal static class DemoCommand
             var annotations = AnnotationReader.Read(trainPath, readerOptions);
             var counts = CooccurrenceCounts.Count(annotations.Vocabulary, annotations.Labels, ct);
             var embedding = Cli.Status().Start("building the label embedding", _ =>
-                LabelEmbedding.Fit(counts, new EmbeddingOptions { Dimension = Math.Min(64, counts.Labels), Seed = seedValue }, cancellationToken: ct));
+                LabelEmbedding.Fit(counts, new EmbeddingOptions { Dimension = Math.Min(64, counts.LabelCount), Seed = seedValue }, cancellationToken: ct));
             using (var embeddingOutput = IO.OutputFolder.Open(embeddingFolder, LabelEmbedding.FolderKind))
                 embedding.Save(embeddingOutput, temp => SpectrumPlot.Save(embedding, Path.Combine(temp, "spectrum.png")));
             Cli.Out.MarkupLine($"2. embedding: k = {embedding.Dimension}, {embedding.Spectrum.Explained[^1]:P1} of the PMI energy explained, " +
@@ -125,7 +125,7 @@ internal static class DemoCommand
     static IEnumerable<string> ShowcaseLabels(LabelEmbedding embedding, LabelWorld? world)
     {
         if (world is null)
-            return Enumerable.Range(0, embedding.Labels).OrderByDescending(i => embedding.LabelCounts[i]).Take(2).Select(i => embedding.Vocabulary[i]);
+            return Enumerable.Range(0, embedding.LabelCount).OrderByDescending(i => embedding.LabelCounts[i]).Take(2).Select(i => embedding.Vocabulary[i]);
         var labels = world.Labels;
         var synonym = labels.First(l => l.Role == LabelRole.Synonym);
         var part = labels.First(l => l.Role == LabelRole.Part);
@@ -134,7 +134,7 @@ internal static class DemoCommand
 
     static (string, string) ArithmeticPair(LabelEmbedding embedding, LabelWorld? world)
     {
-        var byCount = Enumerable.Range(0, embedding.Labels).OrderByDescending(i => embedding.LabelCounts[i]).ToArray();
+        var byCount = Enumerable.Range(0, embedding.LabelCount).OrderByDescending(i => embedding.LabelCounts[i]).ToArray();
         if (world is null) return (embedding.Vocabulary[byCount[0]], embedding.Vocabulary[byCount[1]]);
         // Two frequent topic labels of different topics: their sum lands between the two scenes.
         var first = byCount.First(i => world.Labels[i].Role == LabelRole.Topic);

@@ -123,7 +123,7 @@ internal static class EmbedCommand
         var checkpoints = new[] { 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096 }
             .Where(k => k < embedding.Dimension).Append(embedding.Dimension)
             .Select(k => new KeyValuePair<int, double>(k, spectrum.Explained[k - 1])).ToArray();
-        return new Summary(path, report!.Format.ToString(), output.Path, embedding.Labels, counts!.Instances,
+        return new Summary(path, report!.Format.ToString(), output.Path, embedding.LabelCount, counts!.Instances,
             counts.EmptyInstances, report.SkippedInvalid, report.FirstErrors.Select(e => e.ToString()).ToArray(), counts.DistinctPairs(),
             embedding.Dimension, embedding.Solver.ToString(), spectrum.Explained[^1], checkpoints, spectrum.NegativeShare,
             spectrum.NegativeShareIsExact, spectrum.NegativeCount, spectrum.ZeroedColumns, countSeconds, clock.Elapsed.TotalSeconds - countSeconds);

@@ -56,7 +56,7 @@ internal static class EvaluateCommand
             // The network scores the labels it was trained on; labels added zero-shot since are ranked by predict only.
             var input = imageFolder is not null ? new ImageLabelData(dataSet, imageFolder, readerOptions.SkipInvalid) : new LabelData(dataSet, readerOptions);
             var (source, mapping) = input.For(predictor, trainedLabelsOnly: true);
-            var labels = predictor.TrainedLabels;
+            var labels = predictor.TrainedVocabulary;
             if (source.Labels.NonZeros == 0)
                 throw new ArgumentException($"{dataPath}: none of its {mapping.DataLabels:N0} labels is one of the model's {labels.Count:N0} (e.g. {string.Join(", ", mapping.MissingLabels.Take(3))}); is this test data of the model's data set?");
 
@@ -88,7 +88,7 @@ internal static class EvaluateCommand
                 predictor.Folder!, predictor.Manifest.Head.Name(), Backbones.Name(predictor.Manifest.Options.Backbone),
                 Path.GetFullPath(dataPath), imageFolder is null ? null : Path.GetFullPath(imageFolder),
                 report.Classes.Instances, source.Count, source is ImageSource { SkippedImages: var skipped } ? skipped : 0, dataSet.Report.SkippedInvalid,
-                labels.Count, predictor.Labels.Count - labels.Count, report.ClassesEvaluated, report.ClassesWithoutPositives,
+                labels.Count, predictor.Vocabulary.Count - labels.Count, report.ClassesEvaluated, report.ClassesWithoutPositives,
                 mapping.MissingLabels.Count, mapping.MissingLabels.Take(10).ToArray(), mapping.DroppedAssignments,
                 weightSource, weightsPath is null ? null : Path.GetFullPath(weightsPath), weightMapping?.MissingLabels.Count,
                 propensitySource, Propensity.DefaultA, Propensity.DefaultB,

@@ -16,7 +16,7 @@ internal static class NeighborsCommand
         {
             var embedding = LabelEmbedding.Load(parse.GetValue(folder)!);
             var name = parse.GetValue(label)!;
-            var nearest = embedding.Nearest(name, Math.Min(parse.GetValue(top), embedding.Labels - 1));
+            var nearest = embedding.Nearest(name, Math.Min(parse.GetValue(top), embedding.LabelCount - 1));
             if (parse.GetValue(Cli.Json)) Cli.WriteJson(new { label = name, neighbors = Cli.ScoresJson(nearest) });
             else Cli.PrintScores($"closest to '{name}'", nearest);
             return Task.FromResult(0);

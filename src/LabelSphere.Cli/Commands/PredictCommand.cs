@@ -34,7 +34,7 @@ internal static class PredictCommand
             var imageFolder = parse.GetValue(images);
             ImageArguments.CheckModelInput(predictor, modelPath, dataPath, imageFolder);
             int p = parse.GetValue(top);
-            if (p > predictor.Labels.Count) throw new ArgumentException($"--top must be between 1 and the number of labels ({predictor.Labels.Count}), got {p}");
+            if (p > predictor.Vocabulary.Count) throw new ArgumentException($"--top must be between 1 and the number of labels ({predictor.Vocabulary.Count}), got {p}");
             var readerOptions = reader.Get(parse);
             var dataSet = ReaderArguments.ReportSkipped(AnnotationReader.Read(dataPath, readerOptions));
             var input = imageFolder is not null ? new ImageLabelData(dataSet, imageFolder, readerOptions.SkipInvalid) : new LabelData(dataSet, readerOptions);
@@ -89,7 +89,7 @@ internal static class PredictCommand
                 HeadKind.Joint => "the joint head's mix of probability and cosine proximity",
                 _ => throw new InvalidOperationException($"unknown head {predictor.Manifest.Head}"),
             };
-            Console.Error.WriteLine($"{ranked.Count(r => r.Length > 0):N0} instances ranked over {predictor.Labels.Count:N0} labels by {scoreKind}");
+            Console.Error.WriteLine($"{ranked.Count(r => r.Length > 0):N0} instances ranked over {predictor.Vocabulary.Count:N0} labels by {scoreKind}");
             if (source is ImageSource { SkippedImages: > 0 } skipped)
                 Console.Error.WriteLine($"{skipped.SkippedImages:N0} images skipped (missing or undecodable)");
             if (dataSet.Labels.NonZeros > 0)

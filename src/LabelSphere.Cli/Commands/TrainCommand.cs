@@ -163,7 +163,7 @@ internal static class TrainCommand
         var m = setup.TrainMapping;
         var input = setup.Image is { } image
             ? $"{image.Size}×{image.Size} images from {setup.Paths.Images}, {ImageArguments.Describe(image)}"
-            : $"{setup.Train.InputShape[0]:N0} features, {Cli.Kebab(options.Features.ToString())}";
+            : $"{setup.Train.InputShape[0]:N0} features, {Cli.Kebab(options.Scaling.ToString())}";
         Cli.Err.MarkupLine($"[grey]training on {setup.Train.Count:N0} instances of {Markup.Escape(setup.Paths.Data)} ({Markup.Escape(input)}); {setup.Vocabulary.Count:N0} labels from {Markup.Escape(setup.VocabularySource)}[/]");
         if (setup.SkippedImages > 0)
             Cli.Err.MarkupLine($"[yellow]{setup.SkippedImages:N0} images skipped (missing files)[/]");

@@ -4,7 +4,7 @@ namespace LabelSphere.Data;
 public static class AnnotationReader
 {
     /// <summary>Opens <paramref name="path"/> for chunked reading, detecting the format unless options name it.</summary>
-    public static AnnotationStream Open(string path, ReaderOptions? options = null)
+    internal static AnnotationStream Open(string path, ReaderOptions? options = null)
     {
         options ??= new ReaderOptions();
         IO.InputFile.Require(path);

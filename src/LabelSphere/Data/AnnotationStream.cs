@@ -5,14 +5,14 @@ namespace LabelSphere.Data;
 /// <param name="Features">[instances, features] or null when the format has none.</param>
 /// <param name="InstanceIds">Instance names, or null when the format has none.</param>
 /// <param name="Texts">[instances] each instance's raw text (text formats), or null when the format has none.</param>
-public sealed record AnnotationChunk(LabelMatrix Labels, FeatureMatrix? Features, IReadOnlyList<string>? InstanceIds,
+internal sealed record AnnotationChunk(LabelMatrix Labels, FeatureMatrix? Features, IReadOnlyList<string>? InstanceIds,
                                      IReadOnlyList<string>? Texts = null);
 
 /// <summary>
 /// An annotation file opened for reading in chunks, so that counting never needs the whole file in memory.
 /// The vocabulary is known once the stream is open; <see cref="Report"/> is complete once the chunks are consumed.
 /// </summary>
-public abstract class AnnotationStream : IDisposable
+internal abstract class AnnotationStream : IDisposable
 {
     readonly List<AnnotationError> errors = [];
     List<int>? skippedRows;

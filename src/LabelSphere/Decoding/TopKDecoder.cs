@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace LabelSphere.Decoding;
 
 /// <summary>Ranks every label by cosine proximity to predicted vectors and keeps the best p (the paper's inference).</summary>
-public static class TopKDecoder
+internal static class TopKDecoder
 {
     /// <summary>
     /// The top <paramref name="top"/> labels of each predicted vector, best first: one matrix product with the unit
@@ -17,13 +17,13 @@ public static class TopKDecoder
     {
         int k = embedding.Dimension;
         if (predictions.Length % k != 0) throw new ArgumentException($"{predictions.Length} values are not whole rows of dimension {k}");
-        if (top < 1 || top > embedding.Labels) throw new ArgumentOutOfRangeException(nameof(top), top, $"top must be between 1 and the number of labels ({embedding.Labels}), got {top}");
+        if (top < 1 || top > embedding.LabelCount) throw new ArgumentOutOfRangeException(nameof(top), top, $"top must be between 1 and the number of labels ({embedding.LabelCount}), got {top}");
         TorchRuntime.EnsureLoaded();
         int rows = predictions.Length / k;
         var result = new ScoredLabel[rows][];
         using var guard = no_grad();
         using var outer = NewDisposeScope();
-        var units = tensor(embedding.UnitVectors.ToArray(), [embedding.Labels, k]);
+        var units = tensor(embedding.UnitVectors.ToArray(), [embedding.LabelCount, k]);
         for (int start = 0; start < rows; start += batch)
         {
             using var scope = NewDisposeScope();

@@ -11,7 +11,7 @@ namespace LabelSphere.Embedding;
 public sealed class CooccurrenceCounts
 {
     /// <summary>Above this many labels the pair counts are kept sparse (a dense triangle would pass 2 GB).</summary>
-    public const int DenseLimit = 32_768;
+    internal const int DenseLimit = 32_768;
 
     readonly int[]? dense;                       // upper triangle, row-major, i ≤ j
     readonly Dictionary<long, long>? sparse;     // key i * labels + j, i < j
@@ -34,7 +34,7 @@ public sealed class CooccurrenceCounts
     public LabelVocabulary Vocabulary { get; }
 
     /// <summary>Number of labels.</summary>
-    public int Labels => Vocabulary.Count;
+    public int LabelCount => Vocabulary.Count;
 
     /// <summary>Number of instances counted, those without labels included.</summary>
     public long Instances { get; }
@@ -42,20 +42,20 @@ public sealed class CooccurrenceCounts
     /// <summary>Number of instances that carried no label.</summary>
     public long EmptyInstances { get; }
 
-    /// <summary>Instances carrying each label, length <see cref="Labels"/>.</summary>
+    /// <summary>Instances carrying each label, length <see cref="LabelCount"/>.</summary>
     public ReadOnlySpan<long> LabelCounts => labelCounts;
 
     /// <summary>Whether pair counts are stored as a dense triangle.</summary>
-    public bool IsDense => dense is not null;
+    internal bool IsDense => dense is not null;
 
     /// <summary>Instances carrying both labels; for i = j the label's own count.</summary>
     public long Pair(int i, int j)
     {
-        if ((uint)i >= (uint)Labels) throw new ArgumentOutOfRangeException(nameof(i));
-        if ((uint)j >= (uint)Labels) throw new ArgumentOutOfRangeException(nameof(j));
+        if ((uint)i >= (uint)LabelCount) throw new ArgumentOutOfRangeException(nameof(i));
+        if ((uint)j >= (uint)LabelCount) throw new ArgumentOutOfRangeException(nameof(j));
         if (i == j) return labelCounts[i];
         if (i > j) (i, j) = (j, i);
-        return dense is not null ? dense[TriangleIndex(i, j, Labels)] : sparse!.GetValueOrDefault((long)i * Labels + j);
+        return dense is not null ? dense[TriangleIndex(i, j, LabelCount)] : sparse!.GetValueOrDefault((long)i * LabelCount + j);
     }
 
     /// <summary>Number of distinct label pairs (i &lt; j) seen together at least once.</summary>
@@ -63,10 +63,10 @@ public sealed class CooccurrenceCounts
     {
         if (sparse is not null) return sparse.Count;
         long n = 0;
-        for (int i = 0; i < Labels; i++)
+        for (int i = 0; i < LabelCount; i++)
         {
-            long start = TriangleIndex(i, i, Labels);
-            for (int j = i + 1; j < Labels; j++) if (dense![start + (j - i)] != 0) n++;
+            long start = TriangleIndex(i, i, LabelCount);
+            for (int j = i + 1; j < LabelCount; j++) if (dense![start + (j - i)] != 0) n++;
         }
         return n;
     }
@@ -84,11 +84,11 @@ public sealed class CooccurrenceCounts
             foreach (var (key, count) in sparse)
             {
                 if ((++visited & 0xFFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
-                visit((int)(key / Labels), (int)(key % Labels), count);
+                visit((int)(key / LabelCount), (int)(key % LabelCount), count);
             }
             return;
         }
-        int n = Labels;
+        int n = LabelCount;
         Parallel.For(0, n, new ParallelOptions { CancellationToken = cancellationToken }, i =>
         {
             long start = TriangleIndex(i, i, n);
@@ -103,8 +103,8 @@ public sealed class CooccurrenceCounts
     /// <summary>The co-occurrence counts of label <paramref name="i"/> with every label (its own count at i).</summary>
     public long[] Row(int i)
     {
-        var row = new long[Labels];
-        for (int j = 0; j < Labels; j++) row[j] = Pair(i, j);
+        var row = new long[LabelCount];
+        for (int j = 0; j < LabelCount; j++) row[j] = Pair(i, j);
         return row;
     }
 
@@ -112,7 +112,7 @@ public sealed class CooccurrenceCounts
     /// Counts every instance of an annotation stream, reporting the bytes read after each chunk. Cancelling stops
     /// between chunks and within one, and throws <see cref="OperationCanceledException"/>.
     /// </summary>
-    public static CooccurrenceCounts Count(AnnotationStream stream, IProgress<long>? bytesRead = null, CancellationToken cancellationToken = default)
+    internal static CooccurrenceCounts Count(AnnotationStream stream, IProgress<long>? bytesRead = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
         var counter = new CooccurrenceCounter(stream.Vocabulary);
@@ -146,7 +146,7 @@ public sealed class CooccurrenceCounts
 /// counted on every core: dense counts with atomic increments (exact, no per-thread copies of the triangle),
 /// sparse counts in per-shard dictionaries merged after the chunk.
 /// </summary>
-public sealed class CooccurrenceCounter
+internal sealed class CooccurrenceCounter
 {
     readonly LabelVocabulary vocabulary;
     readonly long[] labelCounts;

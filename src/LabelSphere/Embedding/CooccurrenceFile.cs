@@ -8,14 +8,14 @@ namespace LabelSphere.Embedding;
 /// label itself gives how many instances carry it, every other row how many carry it together with a known label.
 /// Known labels that are not listed count 0. See docs/formats.md.
 /// </summary>
-public static class CooccurrenceFile
+internal static class CooccurrenceFile
 {
     /// <summary>Reads the file against <paramref name="embedding"/>'s labels; errors name the file, line and field.</summary>
     public static (long Count, long[] Cooccurrences) Read(string path, string newLabel, LabelEmbedding embedding)
     {
         IO.InputFile.Require(path);
-        var co = new long[embedding.Labels];
-        var seen = new bool[embedding.Labels];
+        var co = new long[embedding.LabelCount];
+        var seen = new bool[embedding.LabelCount];
         long? own = null;
         int lineNumber = 0;
         foreach (var raw in File.ReadLines(path))

@@ -11,7 +11,7 @@ public sealed class EmbeddingFormatException(string message) : Exception(message
 public sealed partial class LabelEmbedding
 {
     /// <summary>The format version written by this build; loading accepts exactly this version.</summary>
-    public const int FormatVersion = 1;
+    internal const int FormatVersion = 1;
 
     const string ManifestFile = "manifest.json";
     const string VectorsFile = "embedding.npy";
@@ -35,7 +35,7 @@ public sealed partial class LabelEmbedding
     /// What <see cref="Save(string, OutputOptions?)"/> writes, recognised by its manifest: the arrays, the manifest and
     /// <c>spectrum.png</c>, the figure a front end may add (<c>labelsphere embed</c> does).
     /// </summary>
-    public static readonly OutputKind FolderKind = new("an embedding", OutputKind.ManifestFormat("labelsphere.embedding"),
+    internal static readonly OutputKind FolderKind = new("an embedding", OutputKind.ManifestFormat("labelsphere.embedding"),
         [ManifestFile, VectorsFile, EigenvaluesFile, CountsFile, "spectrum.png"]);
 
     /// <summary>
@@ -55,16 +55,16 @@ public sealed partial class LabelEmbedding
     /// <see cref="FolderKind"/>); <paramref name="addFiles"/> may add files to the temporary folder before it is
     /// moved into place (their names must be ones <see cref="FolderKind"/> allows).
     /// </summary>
-    public void Save(OutputFolder output, Action<string>? addFiles = null)
+    internal void Save(OutputFolder output, Action<string>? addFiles = null)
     {
         ArgumentNullException.ThrowIfNull(output);
-        var manifest = new Manifest("labelsphere.embedding", FormatVersion, Labels, Dimension, Instances, EmptyInstances,
+        var manifest = new Manifest("labelsphere.embedding", FormatVersion, LabelCount, Dimension, Instances, EmptyInstances,
             Solver.ToString(), Options, Marginals, Spectrum, [.. Vocabulary.Names], zeroShot);
         output.Write(temp =>
         {
-            Npy.Write<float>(Path.Combine(temp, VectorsFile), vectors, Labels, Dimension);
+            Npy.Write<float>(Path.Combine(temp, VectorsFile), vectors, LabelCount, Dimension);
             Npy.Write<double>(Path.Combine(temp, EigenvaluesFile), eigenvalues, Dimension);
-            Npy.Write<long>(Path.Combine(temp, CountsFile), labelCounts, Labels);
+            Npy.Write<long>(Path.Combine(temp, CountsFile), labelCounts, LabelCount);
             addFiles?.Invoke(temp);
             File.WriteAllBytes(Path.Combine(temp, ManifestFile), JsonSerializer.SerializeToUtf8Bytes(manifest, Json));
         });

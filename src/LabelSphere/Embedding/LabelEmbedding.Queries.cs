@@ -40,7 +40,7 @@ public sealed partial class LabelEmbedding
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(top);
         float norm = TensorPrimitives.Norm(query);
         var heap = new PriorityQueue<int, float>(top + 1);   // min-heap of the best so far
-        for (int i = 0; i < Labels; i++)
+        for (int i = 0; i < LabelCount; i++)
         {
             if (exclude is not null && exclude.Contains(i)) continue;
             float score = norm > 0 ? TensorPrimitives.Dot(query, UnitVector(i)) / norm : 0f;
@@ -80,7 +80,7 @@ public sealed partial class LabelEmbedding
     }
 
     /// <summary>Splits "a + b - c" into signed terms.</summary>
-    public static IReadOnlyList<(float Sign, string Label)> ParseExpression(string expression)
+    internal static IReadOnlyList<(float Sign, string Label)> ParseExpression(string expression)
     {
         ArgumentNullException.ThrowIfNull(expression);
         var text = expression.Trim();

@@ -24,7 +24,7 @@ public sealed partial class LabelEmbedding
         ArgumentNullException.ThrowIfNull(labels);
         if (labels.Count == 0) throw new ArgumentException("no label to add", nameof(labels));
         var names = new HashSet<string>();
-        int n = Labels, k = Dimension;
+        int n = LabelCount, k = Dimension;
         var newVectors = new float[(long)(n + labels.Count) * k];
         vectors.CopyTo(newVectors, 0);
         for (int l = 0; l < labels.Count; l++)
@@ -55,10 +55,10 @@ public sealed partial class LabelEmbedding
     /// <summary>The row e minimising ‖E_k·e − m‖ for a PMI row m ([labels]) against the known labels.</summary>
     public float[] FoldIn(ReadOnlySpan<double> m)
     {
-        if (m.Length != Labels) throw new ArgumentException($"{m.Length} PMI values for {Labels} labels", nameof(m));
+        if (m.Length != LabelCount) throw new ArgumentException($"{m.Length} PMI values for {LabelCount} labels", nameof(m));
         int k = Dimension;
         var projection = new double[k];
-        for (int j = 0; j < Labels; j++)
+        for (int j = 0; j < LabelCount; j++)
         {
             if (m[j] == 0) continue;
             var e = Vector(j);
@@ -80,7 +80,7 @@ public sealed partial class LabelEmbedding
     public (long Count, long[] Cooccurrences) CountWith(LabelMatrix labels, ReadOnlySpan<bool> carriesNew)
     {
         if (carriesNew.Length != labels.Rows) throw new ArgumentException($"{carriesNew.Length} flags for {labels.Rows} instances");
-        var co = new long[Labels];
+        var co = new long[LabelCount];
         long count = 0;
         for (int r = 0; r < labels.Rows; r++)
         {

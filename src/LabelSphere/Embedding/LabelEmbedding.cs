@@ -61,7 +61,7 @@ public sealed partial class LabelEmbedding
     public LabelVocabulary Vocabulary { get; }
 
     /// <summary>Number of labels (rows).</summary>
-    public int Labels => Vocabulary.Count;
+    public int LabelCount => Vocabulary.Count;
 
     /// <summary>k, the number of columns.</summary>
     public int Dimension => eigenvalues.Length;
@@ -91,7 +91,7 @@ public sealed partial class LabelEmbedding
     public EmbeddingOptions Options { get; }
 
     /// <summary>The marginals of the PMI matrix, kept so that zero-shot labels are measured the same way.</summary>
-    public PmiMarginals Marginals { get; }
+    internal PmiMarginals Marginals { get; }
 
     /// <summary>How much of the PMI matrix E_k explains.</summary>
     public SpectrumReport Spectrum { get; }
@@ -117,17 +117,17 @@ public sealed partial class LabelEmbedding
     {
         ArgumentNullException.ThrowIfNull(counts);
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate(counts.Labels);
+        options.Validate(counts.LabelCount);
         cancellationToken.ThrowIfCancellationRequested();
         progress?.Report(FitStage.Pmi);
         LabelEmbedding embedding;
-        if (counts.Labels > options.SparseAbove)
+        if (counts.LabelCount > options.SparseAbove)
         {
             if (!Pmi.KeepsUnseenAtZero(options.Pmi))
-                throw new ArgumentException($"{counts.Labels:N0} labels are above {options.SparseAbove:N0}, where PMI is kept sparse; that needs unseen " +
+                throw new ArgumentException($"{counts.LabelCount:N0} labels are above {options.SparseAbove:N0}, where PMI is kept sparse; that needs unseen " +
                                             "pairs at 0 (unseen pairs zero, and no shift unless the PMI is positive)", nameof(PmiOptions.Unseen));
             if (options.Solver == EigenSolver.Exact)
-                throw new ArgumentException($"the exact eigensolver needs the dense matrix; {counts.Labels:N0} labels are above {options.SparseAbove:N0}, where only the randomized solver runs");
+                throw new ArgumentException($"the exact eigensolver needs the dense matrix; {counts.LabelCount:N0} labels are above {options.SparseAbove:N0}, where only the randomized solver runs");
             var sparse = Pmi.ComputeSparse(counts, options.Pmi, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(FitStage.Eigen);
@@ -225,7 +225,7 @@ public sealed partial class LabelEmbedding
         destination.Clear();
         foreach (var id in labels)
         {
-            if ((uint)id >= (uint)Labels) throw new ArgumentOutOfRangeException(nameof(labels), id, $"label id must be below {Labels}");
+            if ((uint)id >= (uint)LabelCount) throw new ArgumentOutOfRangeException(nameof(labels), id, $"label id must be below {LabelCount}");
             TensorPrimitives.Add(destination, Vector(id), destination);
         }
         float norm = TensorPrimitives.Norm<float>(destination);
@@ -235,7 +235,7 @@ public sealed partial class LabelEmbedding
     /// <summary>The unit encodings of every row of <paramref name="labels"/>, [rows, dimension] row-major.</summary>
     public float[] EncodeAll(LabelMatrix labels)
     {
-        if (labels.Columns > Labels) throw new ArgumentException($"label matrix has {labels.Columns} columns, the embedding {Labels} labels");
+        if (labels.Columns > LabelCount) throw new ArgumentException($"label matrix has {labels.Columns} columns, the embedding {LabelCount} labels");
         var result = new float[(long)labels.Rows * Dimension];
         Parallel.For(0, labels.Rows, r => EncodeInto(labels.Row(r), result.AsSpan(r * Dimension, Dimension)));
         return result;

@@ -6,7 +6,7 @@ namespace LabelSphere.Embedding;
 /// <param name="Alpha">Smoothing exponent α.</param>
 /// <param name="UnseenValue">The value of a pair never seen together, after the measure (before shift and clip);
 /// for <see cref="UnseenPairs.HalfCount"/> it depends on the pair, and this is NaN.</param>
-public sealed record PmiMarginals(long Instances, double Scale, double Alpha, double UnseenValue)
+internal sealed record PmiMarginals(long Instances, double Scale, double Alpha, double UnseenValue)
 {
     /// <summary>p_α(i) for a label seen <paramref name="count"/> times.</summary>
     public double P(long count) => Math.Pow(count, Alpha) * Scale;
@@ -16,7 +16,7 @@ public sealed record PmiMarginals(long Instances, double Scale, double Alpha, do
 /// <param name="Values">[labels, labels] row-major.</param>
 /// <param name="Labels">Number of labels.</param>
 /// <param name="Marginals">How it was normalised, to measure new labels the same way.</param>
-public sealed record PmiMatrix(double[] Values, int Labels, PmiMarginals Marginals)
+internal sealed record PmiMatrix(double[] Values, int Labels, PmiMarginals Marginals)
 {
     /// <summary>PMI(i, j).</summary>
     public double this[int i, int j] => Values[(long)i * Labels + j];
@@ -31,10 +31,10 @@ public sealed record PmiMatrix(double[] Values, int Labels, PmiMarginals Margina
 /// <param name="Values">[entries] the PMI of each stored cell.</param>
 /// <param name="Labels">Number of labels n.</param>
 /// <param name="Marginals">How it was normalised.</param>
-public sealed record SparsePmiMatrix(long[] Rows, long[] Columns, double[] Values, int Labels, PmiMarginals Marginals);
+internal sealed record SparsePmiMatrix(long[] Rows, long[] Columns, double[] Values, int Labels, PmiMarginals Marginals);
 
 /// <summary>Pointwise mutual information from co-occurrence counts, one pure function per step.</summary>
-public static class Pmi
+internal static class Pmi
 {
     /// <summary>Whether <paramref name="options"/> leave unseen pairs at exactly 0, so that PMI can be stored sparse.</summary>
     public static bool KeepsUnseenAtZero(PmiOptions options) =>
@@ -49,7 +49,7 @@ public static class Pmi
         options.Validate();
         if (!KeepsUnseenAtZero(options))
             throw new ArgumentException("a sparse PMI matrix needs unseen pairs at 0: Unseen = Zero, and no shift unless Positive", nameof(PmiOptions.Unseen));
-        int n = counts.Labels;
+        int n = counts.LabelCount;
         var labelCounts = counts.LabelCounts.ToArray();
         var marginals = Marginals(labelCounts, counts.Instances, options);
         var p = new double[n];
@@ -113,7 +113,7 @@ public static class Pmi
     public static PmiMatrix Compute(CooccurrenceCounts counts, PmiOptions options, CancellationToken cancellationToken = default)
     {
         options.Validate();
-        int n = counts.Labels;
+        int n = counts.LabelCount;
         var labelCounts = counts.LabelCounts.ToArray();
         var marginals = Marginals(labelCounts, counts.Instances, options);
         var p = new double[n];

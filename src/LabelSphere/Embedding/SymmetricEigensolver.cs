@@ -30,10 +30,10 @@ public enum EigenRanking
 /// <param name="Vectors">[n, k] row-major, column c the unit eigenvector of Values[c].</param>
 /// <param name="Solver">The solver that ran.</param>
 /// <param name="AllValues">Every eigenvalue, descending, when the exact solver ran; otherwise null.</param>
-public sealed record EigenDecomposition(double[] Values, double[] Vectors, EigenSolver Solver, double[]? AllValues);
+internal sealed record EigenDecomposition(double[] Values, double[] Vectors, EigenSolver Solver, double[]? AllValues);
 
 /// <summary>Leading eigenpairs of a dense symmetric matrix, computed in float64 with libtorch.</summary>
-public static class SymmetricEigensolver
+internal static class SymmetricEigensolver
 {
     /// <summary>Up to this many rows the exact solver is chosen by <see cref="EigenSolver.Auto"/>.</summary>
     public const int ExactLimit = 3000;

@@ -4,7 +4,7 @@ namespace LabelSphere.Evaluation;
 /// What a class's ranking metrics are worth when its instances are ranked at random (every order equally likely):
 /// the floor a zero-shot label's scores must clear. Exact expectations, not simulations.
 /// </summary>
-public static class ChanceLevel
+internal static class ChanceLevel
 {
     /// <summary>
     /// The expected paper AP@K, (1/m) Σ_{k≤m} P(k, n) with m = min(K, instances): every P(k, n) has expectation

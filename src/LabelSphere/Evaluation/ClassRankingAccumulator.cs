@@ -8,7 +8,7 @@ namespace LabelSphere.Evaluation;
 /// <param name="Instance">Position of the instance in the stream, from 0.</param>
 /// <param name="Score">Its score for the class.</param>
 /// <param name="Positive">Whether the class is among its true labels.</param>
-public readonly record struct RankedInstance(int Instance, float Score, bool Positive);
+internal readonly record struct RankedInstance(int Instance, float Score, bool Positive);
 
 /// <summary>
 /// Streams score batches and keeps, for every class, the <see cref="MetricsOptions.Depth"/> instances that score
@@ -16,7 +16,7 @@ public readonly record struct RankedInstance(int Instance, float Score, bool Pos
 /// instances × classes score matrix: memory is about classes × depth × 9 bytes whatever the test set's size. Equal scores are
 /// ranked by instance order, the earlier instance first.
 /// </summary>
-public sealed class ClassRankingAccumulator
+internal sealed class ClassRankingAccumulator
 {
     const int MinShard = 16;
 

@@ -15,7 +15,7 @@ namespace LabelSphere.Evaluation;
 /// <param name="PrecisionAt1">Instance-wise precision@1.</param>
 /// <param name="PrecisionAt5">Instance-wise precision@5.</param>
 /// <param name="NdcgAt5">Instance-wise nDCG@5.</param>
-public sealed record CurvePoint(string Model, int Step, double PaperMap, double? WeightedPaperMap, double Ap100, double PrecisionAt1, double PrecisionAt5, double NdcgAt5);
+internal sealed record CurvePoint(string Model, int Step, double PaperMap, double? WeightedPaperMap, double Ap100, double PrecisionAt1, double PrecisionAt5, double NdcgAt5);
 
 /// <summary>
 /// How fast and how far one model of a comparison got, against the sigmoid baseline; scores are the comparison's
@@ -30,7 +30,7 @@ public sealed record CurvePoint(string Model, int Step, double PaperMap, double?
 /// <param name="BaselineReaches">The first step at which the baseline itself reached its final score (not its last step).</param>
 /// <param name="BaselineLastStep">The baseline's last measured step.</param>
 /// <param name="EndsBelow">Whether its final score is below the baseline's.</param>
-public sealed record Convergence(int Step, double Final, double? Relative, CurvePoint First, CurvePoint Best, int? ReachesBaseline,
+internal sealed record Convergence(int Step, double Final, double? Relative, CurvePoint First, CurvePoint Best, int? ReachesBaseline,
                                  int BaselineReaches, int BaselineLastStep, bool EndsBelow)
 {
     /// <summary>BaselineReaches / ReachesBaseline: how many times fewer steps it needs than the baseline needed for the same score.</summary>
@@ -41,7 +41,7 @@ public sealed record Convergence(int Step, double Final, double? Relative, Curve
 }
 
 /// <summary>One model trained in a comparison: its name, its curve and what training reported.</summary>
-public sealed record ComparedModel(string Name, int? Dimension, IReadOnlyList<CurvePoint> Curve, TrainingResult Training)
+internal sealed record ComparedModel(string Name, int? Dimension, IReadOnlyList<CurvePoint> Curve, TrainingResult Training)
 {
     /// <summary>
     /// The measurement of the weights the model kept: at the step <see cref="KeepKind.Best"/> chose on validation,
@@ -57,7 +57,7 @@ public sealed record ComparedModel(string Name, int? Dimension, IReadOnlyList<Cu
 /// </summary>
 /// <param name="Baseline">The sigmoid model.</param>
 /// <param name="Embeddings">The other models: one per head and embedding dimension k.</param>
-public sealed record ComparisonResult(ComparedModel Baseline, IReadOnlyList<ComparedModel> Embeddings)
+internal sealed record ComparisonResult(ComparedModel Baseline, IReadOnlyList<ComparedModel> Embeddings)
 {
     /// <summary>All models, baseline first.</summary>
     public IEnumerable<ComparedModel> Models => Embeddings.Prepend(Baseline);
@@ -140,7 +140,7 @@ public sealed record ComparisonResult(ComparedModel Baseline, IReadOnlyList<Comp
 /// every n steps. Every model trains on the same batches in the same order (the permutations depend on the seed only)
 /// from the same body initialisation, for the same number of steps.
 /// </summary>
-public static class ComparisonRunner
+internal static class ComparisonRunner
 {
     /// <summary>What to compare on what.</summary>
     /// <param name="Train">Training instances over the embedding's vocabulary.</param>

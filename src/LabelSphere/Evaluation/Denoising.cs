@@ -5,7 +5,7 @@ using LabelSphere.IO;
 namespace LabelSphere.Evaluation;
 
 /// <summary>Which noise a denoising condition applies to the training labels.</summary>
-public enum NoiseKind
+internal enum NoiseKind
 {
     /// <summary>The labels as read.</summary>
     Clean,
@@ -22,7 +22,7 @@ public enum NoiseKind
 /// <param name="Added">Wrong pairs the noise added.</param>
 /// <param name="TrainingLabels">(instance, label) pairs the models trained on.</param>
 /// <param name="Result">The sigmoid baseline and the embedding model trained on them, measured on the clean test set.</param>
-public sealed record NoiseCondition(NoiseKind Kind, double Fraction, long Removed, long Added, long TrainingLabels, ComparisonResult Result)
+internal sealed record NoiseCondition(NoiseKind Kind, double Fraction, long Removed, long Added, long TrainingLabels, ComparisonResult Result)
 {
     /// <summary>"clean", "drop 30%" or "add 30%".</summary>
     public string Name => NameOf(Kind, Fraction);
@@ -50,7 +50,7 @@ public sealed record NoiseCondition(NoiseKind Kind, double Fraction, long Remove
 /// labels lose true tags or gain wrong ones, relative to the same head trained on clean labels.
 /// </summary>
 /// <param name="Conditions">The clean condition first, then the noisy ones.</param>
-public sealed record DenoisingResult(IReadOnlyList<NoiseCondition> Conditions)
+internal sealed record DenoisingResult(IReadOnlyList<NoiseCondition> Conditions)
 {
     /// <summary>The condition every head is compared with.</summary>
     public NoiseCondition Clean => Conditions[0];

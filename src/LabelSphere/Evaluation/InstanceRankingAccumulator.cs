@@ -8,7 +8,7 @@ namespace LabelSphere.Evaluation;
 /// nDCG@k and propensity-scored P@k, from each instance's top classes (a partial selection; equal scores rank the
 /// lower class id first). Memory does not grow with the number of instances.
 /// </summary>
-public sealed class InstanceRankingAccumulator
+internal sealed class InstanceRankingAccumulator
 {
     readonly int classes;
     readonly int[] cutoffs;

@@ -9,14 +9,14 @@ namespace LabelSphere.Evaluation;
 /// <param name="Labels">[instances, labels] the noisy label sets, same rows and columns as the clean ones.</param>
 /// <param name="Removed">Positive pairs of the clean sets that are missing from <paramref name="Labels"/>.</param>
 /// <param name="Added">Pairs of <paramref name="Labels"/> that the clean sets do not hold.</param>
-public sealed record NoisyLabels(LabelMatrix Labels, long Removed, long Added);
+internal sealed record NoisyLabels(LabelMatrix Labels, long Removed, long Added);
 
 /// <summary>
 /// Label noise for the denoising experiment (issue 4): training label sets with a share of their true labels
 /// dropped, or with wrong labels added. Pure and seeded: each instance draws from its own stream of (seed, row),
 /// so the result depends on the seed and the matrix only.
 /// </summary>
-public static class LabelNoise
+internal static class LabelNoise
 {
     /// <summary>The largest <see cref="Add"/> fraction: one wrong label per true label, half of the noisy labels wrong.</summary>
     public const double MaxAddFraction = 1.0;

@@ -7,7 +7,7 @@ namespace LabelSphere.Evaluation;
 /// (<see cref="InstanceRankingAccumulator"/>) metrics, so that a test set of any size is evaluated in one pass with
 /// memory bounded by classes × depth.
 /// </summary>
-public sealed class MetricsAccumulator
+internal sealed class MetricsAccumulator
 {
     readonly ClassRankingAccumulator classWise;
     readonly InstanceRankingAccumulator instanceWise;

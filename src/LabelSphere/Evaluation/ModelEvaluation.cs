@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace LabelSphere.Evaluation;
 
 /// <summary>Scores every instance of a source with a model and streams the scores into the ranking metrics.</summary>
-public static class ModelEvaluation
+internal static class ModelEvaluation
 {
     /// <summary>
     /// The metrics of <paramref name="model"/> on <paramref name="source"/>: scores are cosine proximities for an

@@ -7,10 +7,10 @@ namespace LabelSphere.Evaluation;
 /// <param name="At3">Mean over instances of |top-3 ∩ truth| / 3.</param>
 /// <param name="At5">Mean over instances of |top-5 ∩ truth| / 5.</param>
 /// <param name="Instances">Instances averaged over (all of them, those without labels scoring 0).</param>
-public sealed record PrecisionAtK(double At1, double At3, double At5, int Instances);
+internal sealed record PrecisionAtK(double At1, double At3, double At5, int Instances);
 
 /// <summary>Ranking metrics of multi-label predictions and the most-frequent-labels baseline.</summary>
-public static class RankingMetrics
+internal static class RankingMetrics
 {
     /// <summary>
     /// |top-k of <paramref name="ranked"/> ∩ <paramref name="truth"/>| / k, as in the Extreme Classification

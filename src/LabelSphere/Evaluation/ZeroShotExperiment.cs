@@ -21,7 +21,7 @@ namespace LabelSphere.Evaluation;
 /// Share of the test instances whose top <see cref="ZeroShotExperiment.DecodingDepth"/> labels include the label that
 /// carry it (NaN when it is shown to none): a label shown to everyone has full recall and its prevalence as precision.
 /// </param>
-public sealed record LabelScores(double AveragePrecision, double AveragePrecisionAtDepth, double PaperAveragePrecision, double DecodingRecall, double DecodingPrecision)
+internal sealed record LabelScores(double AveragePrecision, double AveragePrecisionAtDepth, double PaperAveragePrecision, double DecodingRecall, double DecodingPrecision)
 {
     /// <summary>The mean of each score over <paramref name="scores"/>.</summary>
     public static LabelScores Mean(IEnumerable<LabelScores> scores)
@@ -46,7 +46,7 @@ public sealed record LabelScores(double AveragePrecision, double AveragePrecisio
 /// </param>
 /// <param name="Embedding">The embedding model trained with the label.</param>
 /// <param name="Sigmoid">The sigmoid baseline trained with the label.</param>
-public sealed record ZeroShotLabel(string Name, long TrainingCount, long TestPositives, LabelScores Chance, LabelScores ZeroShot,
+internal sealed record ZeroShotLabel(string Name, long TrainingCount, long TestPositives, LabelScores Chance, LabelScores ZeroShot,
                                    LabelScores ZeroShotCompany, LabelScores Embedding, LabelScores Sigmoid);
 
 /// <summary>The outcome of <see cref="ZeroShotExperiment.Run"/>: every held-out label and the means over them.</summary>
@@ -54,7 +54,7 @@ public sealed record ZeroShotLabel(string Name, long TrainingCount, long TestPos
 /// <param name="Dimension">k of both embeddings.</param>
 /// <param name="ReducedEmbedding">The embedding fitted without the labels held out, then extended with them placed zero-shot.</param>
 /// <param name="Trainings">What training reported for the zero-shot, embedding and sigmoid models, in that order.</param>
-public sealed record ZeroShotResult(IReadOnlyList<ZeroShotLabel> Labels, int Dimension, LabelEmbedding ReducedEmbedding, IReadOnlyList<TrainingResult> Trainings)
+internal sealed record ZeroShotResult(IReadOnlyList<ZeroShotLabel> Labels, int Dimension, LabelEmbedding ReducedEmbedding, IReadOnlyList<TrainingResult> Trainings)
 {
     /// <summary>Means over the labels held out, for chance, the zero-shot model (both placements), and the two models trained with the labels.</summary>
     public (LabelScores Chance, LabelScores ZeroShot, LabelScores ZeroShotCompany, LabelScores Embedding, LabelScores Sigmoid) Means =>
@@ -112,7 +112,7 @@ public sealed record ZeroShotResult(IReadOnlyList<ZeroShotLabel> Labels, int Dim
 /// (<see cref="LabelEmbedding.AddLabel"/>), and the test instances are ranked for them by cosine proximity to the
 /// network's predictions; next to chance and next to models trained with the labels.
 /// </summary>
-public static class ZeroShotExperiment
+internal static class ZeroShotExperiment
 {
     /// <summary>How many labels decoding shows per instance when <see cref="LabelScores.DecodingRecall"/> is measured.</summary>
     public const int DecodingDepth = 10;
@@ -159,7 +159,7 @@ public static class ZeroShotExperiment
     public static ZeroShotResult Run(Setup setup, IProgress<(string Model, TrainingProgress Progress)>? progress = null, CancellationToken cancellationToken = default)
     {
         var full = setup.Embedding;
-        int n = full.Labels;
+        int n = full.LabelCount;
         if (setup.Train.Vocabulary.Count != n || setup.Test.Vocabulary.Count != n)
             throw new ArgumentException("the training and test sources must be over the embedding's labels");
         var heldOut = setup.HeldOut.Distinct().Order().ToArray();
@@ -196,7 +196,7 @@ public static class ZeroShotExperiment
         }
         // Every held-out label is placed against the known labels only; what is scored is what is saved.
         var extended = reduced.AddLabels(placements);
-        var placedUnits = extended.UnitVectors[(reduced.Labels * reduced.Dimension)..].ToArray();
+        var placedUnits = extended.UnitVectors[(reduced.LabelCount * reduced.Dimension)..].ToArray();
         var companyUnits = new float[placedUnits.Length];
         for (int i = 0; i < placements.Count; i++)
         {
@@ -241,7 +241,7 @@ public static class ZeroShotExperiment
         }
 
         // The zero-shot model decodes as predict does with the extended embedding: the known labels, then the placed ones.
-        using var placedColumns = arange(reduced.Labels, reduced.Labels + heldOut.Length, dtype: ScalarType.Int64);
+        using var placedColumns = arange(reduced.LabelCount, reduced.LabelCount + heldOut.Length, dtype: ScalarType.Int64);
         Func<LabelModel, Tensor, Tensor> Extended(Tensor rows) =>
             (model, output) => cat([model.Head.Scores(output), ((IEmbeddingHead)model.Head).AddedScores(output, rows.to(output.device))], 1);
         var head = setup.Options.Head;

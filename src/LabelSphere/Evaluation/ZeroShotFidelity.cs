@@ -7,7 +7,7 @@ namespace LabelSphere.Evaluation;
 /// <param name="Label">The label held out.</param>
 /// <param name="ProximityCorrelation">Pearson r between its cosines to every other label in the full fit and after placement.</param>
 /// <param name="NeighbourOverlap">Share of its nearest labels in the full fit that are also nearest after placement.</param>
-public sealed record ZeroShotFidelity(string Label, double ProximityCorrelation, double NeighbourOverlap)
+internal sealed record ZeroShotFidelity(string Label, double ProximityCorrelation, double NeighbourOverlap)
 {
     /// <summary>
     /// Removes <paramref name="label"/> from the annotations, refits with <paramref name="full"/>'s options, places
@@ -17,7 +17,7 @@ public sealed record ZeroShotFidelity(string Label, double ProximityCorrelation,
     public static ZeroShotFidelity Measure(LabelVocabulary vocabulary, LabelMatrix labels, LabelEmbedding full, int label, int neighbours = 5)
     {
         int n = vocabulary.Count;
-        ArgumentOutOfRangeException.ThrowIfNotEqual(full.Labels, n);
+        ArgumentOutOfRangeException.ThrowIfNotEqual(full.LabelCount, n);
         if ((uint)label >= (uint)n) throw new ArgumentOutOfRangeException(nameof(label), label, $"label must be below {n}");
         var keep = Enumerable.Range(0, n).Where(i => i != label).ToArray();
         var without = labels.SelectColumns(keep);

@@ -9,7 +9,7 @@ namespace LabelSphere.IO;
 /// process killed between those steps left. Callers hold the folder's lock (<see cref="OutputFolder"/>), or own the
 /// folder that contains it.
 /// </summary>
-public static partial class AtomicFolder
+internal static partial class AtomicFolder
 {
     /// <summary>Runs <paramref name="write"/> on a temporary folder, then moves it to <paramref name="target"/>.</summary>
     public static void Write(string target, Action<string> write)

@@ -10,7 +10,7 @@ namespace LabelSphere.IO;
 /// Reads and writes NumPy's .npy format (version 1.0, little-endian, C order) for float32, float64 and int64
 /// arrays, so that numpy.load opens every array LabelSphere saves.
 /// </summary>
-public static partial class Npy
+internal static partial class Npy
 {
     static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 

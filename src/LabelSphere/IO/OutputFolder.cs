@@ -31,16 +31,23 @@ public enum OutputRefusal
 }
 
 /// <summary>An output folder that may not be written: which, and why, in one line.</summary>
-public sealed class OutputFolderException(string folder, OutputKind kind, OutputRefusal reason, string message) : IOException(message)
+public sealed class OutputFolderException : IOException
 {
+    internal OutputFolderException(string folder, OutputKind kind, OutputRefusal reason, string message) : base(message)
+    {
+        Kind = kind;
+        Folder = folder;
+        Reason = reason;
+    }
+
     /// <summary>What was to be written there.</summary>
-    public OutputKind Kind { get; } = kind;
+    internal OutputKind Kind { get; }
 
     /// <summary>The folder's full path.</summary>
-    public string Folder { get; } = folder;
+    public string Folder { get; }
 
     /// <summary>Why it was refused.</summary>
-    public OutputRefusal Reason { get; } = reason;
+    public OutputRefusal Reason { get; }
 }
 
 /// <summary>
@@ -53,7 +60,7 @@ public sealed class OutputFolderException(string folder, OutputKind kind, Output
 /// <see cref="Stage"/> and <see cref="Commit"/>, or in place with <see cref="OpenInPlace"/> (a training run that
 /// checkpoints and resumes).
 /// </summary>
-public sealed class OutputFolder : IDisposable
+internal sealed class OutputFolder : IDisposable
 {
     readonly FileStream lockStream;
     readonly string lockPath;

@@ -7,7 +7,7 @@ namespace LabelSphere.IO;
 /// names it may hold at its top level, so that a folder is replaced only when it is this kind's own output and holds
 /// nothing else.
 /// </summary>
-public sealed class OutputKind
+internal sealed class OutputKind
 {
     readonly Func<string, bool> recognises;
     readonly HashSet<string> names;

@@ -8,7 +8,7 @@ namespace LabelSphere.IO;
 /// replacement character that stands for undecodable bytes are escaped (<c>\x0A</c>, <c>\uFFFD</c>), and long
 /// excerpts are cut.
 /// </summary>
-public static class Printable
+internal static class Printable
 {
     /// <summary>Characters of an excerpt kept by <see cref="Shorten"/>.</summary>
     public const int ExcerptLength = 60;

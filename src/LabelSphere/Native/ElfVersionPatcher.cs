@@ -7,7 +7,7 @@ namespace LabelSphere.Native;
 /// Marks version requirements of an ELF64 little-endian shared object as weak (VER_FLG_WEAK in its
 /// <c>.gnu.version_r</c> entry), so that the dynamic loader accepts a system library that lacks that version.
 /// </summary>
-public static class ElfVersionPatcher
+internal static class ElfVersionPatcher
 {
     const uint ShtGnuVerneed = 0x6ffffffe;
     const ushort VerFlgWeak = 0x2;

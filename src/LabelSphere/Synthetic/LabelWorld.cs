@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace LabelSphere.Synthetic;
 
 /// <summary>What a label is in a synthetic world.</summary>
-public enum LabelRole
+internal enum LabelRole
 {
     /// <summary>A member of a topic: drawn with its topic-mates.</summary>
     Topic,
@@ -21,14 +21,14 @@ public enum LabelRole
 /// <param name="Topic">Its topic, or −1 for an independent label.</param>
 /// <param name="Partner">The label it is a synonym of or a part of, or −1.</param>
 /// <param name="Weight">Its relative frequency, ∝ (rank + 1)^−s.</param>
-public sealed record PlantedLabel(string Name, LabelRole Role, int Topic, int Partner, double Weight);
+internal sealed record PlantedLabel(string Name, LabelRole Role, int Topic, int Partner, double Weight);
 
 /// <summary>
 /// A seeded synthetic multi-label world: labels, their planted structure, and a generator of instances (label
 /// sets and features). Instance i of a split is a pure function of (seed, split, i), so worlds of any size can be
 /// streamed to disk in parallel and come out byte for byte the same.
 /// </summary>
-public sealed class LabelWorld
+internal sealed class LabelWorld
 {
     const double PartImpliesWhole = 0.95;
     readonly AliasTable seeds;

@@ -1,7 +1,7 @@
 namespace LabelSphere.Synthetic;
 
 /// <summary>Named sizes of synthetic worlds.</summary>
-public enum WorldPreset
+internal enum WorldPreset
 {
     /// <summary>400 labels, 20,000 training and 5,000 test instances with 64 features: the demo's world, seconds to make.</summary>
     Small,
@@ -17,7 +17,7 @@ public enum WorldPreset
 /// that almost always come with it, some independent of everything. Instances have features drawn from their
 /// topics and labels plus noise.
 /// </summary>
-public sealed record WorldOptions
+internal sealed record WorldOptions
 {
     /// <summary>Number of labels.</summary>
     public int Labels { get; init; } = 400;

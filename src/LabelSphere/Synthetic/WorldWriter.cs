@@ -11,7 +11,7 @@ namespace LabelSphere.Synthetic;
 /// <c>test_labels.txt</c> (names, one per line), and <c>truth.json</c>, the planted structure. Instances are made
 /// in parallel blocks and written in order, so memory stays bounded whatever the size.
 /// </summary>
-public static class WorldWriter
+internal static class WorldWriter
 {
     const int Block = 8192;
 

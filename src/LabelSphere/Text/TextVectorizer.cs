@@ -59,7 +59,7 @@ public sealed record TextFeatureOptions
 /// outside the Basic Multilingual Plane end a word here); n-grams join consecutive tokens with one space. The
 /// vocabulary's columns are its terms in ordinal order, as scikit-learn orders them.
 /// </remarks>
-public sealed class TextVectorizer
+internal sealed class TextVectorizer
 {
     readonly string[]? terms;
     readonly Dictionary<string, int>? columns;

@@ -16,7 +16,7 @@ public sealed record BackboneConfig(BackboneKind Kind, long[] InputShape, IReadO
 }
 
 /// <summary>Builds backbones and names them the way the command line does.</summary>
-public static class Backbones
+internal static class Backbones
 {
     /// <summary>
     /// A new backbone (a module that is also an <see cref="IBackbone"/>) with weights drawn from torch's global

@@ -21,7 +21,7 @@ namespace LabelSphere.Training;
 /// <param name="WindowLoss">Sum of the losses since the last log line.</param>
 /// <param name="WindowSteps">Steps since the last log line.</param>
 /// <param name="Validation">The last validation measurement, if any.</param>
-public sealed record CheckpointState(int Step, JsonElement Options, string Data, double TrainingSeconds, long Examples,
+internal sealed record CheckpointState(int Step, JsonElement Options, string Data, double TrainingSeconds, long Examples,
                                      double WindowLoss, int WindowSteps, ValidationMetrics? Validation);
 
 /// <summary>
@@ -29,7 +29,7 @@ public sealed record CheckpointState(int Step, JsonElement Options, string Data,
 /// <c>optimizer.bin</c> (TorchSharp's optimizer state format) and <c>rng_state.bin</c> (torch's CPU generator).
 /// The folder is written beside its target and renamed into place, so a kill leaves the previous checkpoint whole.
 /// </summary>
-public static class Checkpoint
+internal static class Checkpoint
 {
     /// <summary>The format version written by this build.</summary>
     public const int FormatVersion = 1;

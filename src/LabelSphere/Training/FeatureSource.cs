@@ -42,7 +42,7 @@ public sealed class FeatureTransform
     }
 
     /// <summary>The vectoriser that turns the model's text input into term counts, or null when its input is feature vectors.</summary>
-    public TextVectorizer? Text { get; }
+    internal TextVectorizer? Text { get; }
 
     /// <summary>The scaling.</summary>
     public FeatureScaling Scaling { get; }
@@ -60,7 +60,7 @@ public sealed class FeatureTransform
     public string? NamesHash { get; }
 
     /// <summary>A hash of feature names in column order (SHA-256 of the UTF-8 names, one a line; 16 hex digits), or null for none.</summary>
-    public static string? HashNames(IReadOnlyList<string>? names)
+    internal static string? HashNames(IReadOnlyList<string>? names)
     {
         if (names is null) return null;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -77,7 +77,7 @@ public sealed class FeatureTransform
     /// transform was fitted on: the same count and, when both sides have names, the same names in the same order.
     /// Fewer features would shift nothing but mean something else; the feature space must be the model's.
     /// </summary>
-    public void CheckFeatures(FeatureMatrix features, string where)
+    internal void CheckFeatures(FeatureMatrix features, string where)
     {
         ArgumentNullException.ThrowIfNull(features);
         // A LIBSVM file declares no count: its largest index only says how wide the feature space is at least.
@@ -94,7 +94,7 @@ public sealed class FeatureTransform
     /// the vectoriser <paramref name="text"/> describes, then the scaling of its term counts; for feature data the
     /// scaling alone. Returns it with the feature rows of all of <paramref name="data"/> it applies to.
     /// </summary>
-    public static (FeatureTransform Transform, FeatureMatrix Features) Fit(AnnotationSet data, FeatureScaling scaling, int[]? rows = null,
+    internal static (FeatureTransform Transform, FeatureMatrix Features) Fit(AnnotationSet data, FeatureScaling scaling, int[]? rows = null,
                                                                            TextFeatureOptions? text = null)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -114,7 +114,7 @@ public sealed class FeatureTransform
     /// trained on text, else its features, checked against the model's feature space (<see cref="CheckFeatures"/>).
     /// Text for a model of feature vectors, or feature vectors for a model of text, is refused in one line.
     /// </summary>
-    public FeatureMatrix Input(AnnotationSet data)
+    internal FeatureMatrix Input(AnnotationSet data)
     {
         ArgumentNullException.ThrowIfNull(data);
         var where = data.Report.Path;
@@ -136,7 +136,7 @@ public sealed class FeatureTransform
         : $"terms hashed into {text.Width:N0} columns";
 
     /// <summary>Learns the scaling from <paramref name="rows"/> of <paramref name="features"/> (all rows when null).</summary>
-    public static FeatureTransform Fit(FeatureMatrix features, FeatureScaling scaling, int[]? rows = null)
+    internal static FeatureTransform Fit(FeatureMatrix features, FeatureScaling scaling, int[]? rows = null)
     {
         ArgumentNullException.ThrowIfNull(features);
         int columns = features.Columns;
@@ -169,7 +169,7 @@ public sealed class FeatureTransform
     /// A transform from saved parts (<see cref="ModelFolder"/>); <paramref name="namesHash"/> as <see cref="NamesHash"/>,
     /// <paramref name="text"/> as <see cref="Text"/>.
     /// </summary>
-    public static FeatureTransform FromParts(FeatureScaling scaling, int columns, float[]? idf, string? namesHash = null, TextVectorizer? text = null)
+    internal static FeatureTransform FromParts(FeatureScaling scaling, int columns, float[]? idf, string? namesHash = null, TextVectorizer? text = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
         bool needsIdf = scaling == FeatureScaling.TfIdf;
@@ -180,7 +180,7 @@ public sealed class FeatureTransform
     }
 
     /// <summary>Writes row <paramref name="row"/> of <paramref name="features"/>, scaled, into <paramref name="destination"/> ([Columns]).</summary>
-    public void Apply(FeatureMatrix features, int row, Span<float> destination)
+    internal void Apply(FeatureMatrix features, int row, Span<float> destination)
     {
         destination.Clear();
         var offsets = features.Offsets;
@@ -218,7 +218,7 @@ public sealed class FeatureTransform
 /// Feature vectors and their label sets as network input: rows stay sparse (CSR) and are densified and scaled one
 /// batch at a time, so a sparse data set is never dense in memory as a whole.
 /// </summary>
-public sealed class FeatureSource : IInstanceSource
+internal sealed class FeatureSource : IInstanceSource
 {
     readonly FeatureMatrix features;
     readonly int[] rows;

@@ -10,7 +10,7 @@ namespace LabelSphere.Training;
 /// ranking scores over the N labels. The heads are the only difference between the paper's model, its baseline and the
 /// structured heads compared with them.
 /// </summary>
-public abstract class LabelHead : nn.Module<Tensor, Tensor>
+internal abstract class LabelHead : nn.Module<Tensor, Tensor>
 {
     private protected LabelHead(string name) : base(name) { }
 
@@ -37,13 +37,13 @@ public abstract class LabelHead : nn.Module<Tensor, Tensor>
 /// The paper's head: a linear map to k outputs ẽ, trained with −cos(e, ẽ) against the instance's label embedding
 /// e = E·v/‖E·v‖; labels are ranked by the cosine between ẽ and their rows of E. E is a buffer, not a parameter.
 /// </summary>
-public sealed class EmbeddingHead : LabelHead, IEmbeddingHead
+internal sealed class EmbeddingHead : LabelHead, IEmbeddingHead
 {
     private readonly Linear projection;
     private readonly Tensor labelVectors;
 
     /// <summary>A head over <paramref name="features"/> body features predicting points of <paramref name="embedding"/>.</summary>
-    public EmbeddingHead(int features, LabelEmbedding embedding) : this(features, embedding.Vectors.ToArray(), embedding.Labels, embedding.Dimension) { }
+    public EmbeddingHead(int features, LabelEmbedding embedding) : this(features, embedding.Vectors.ToArray(), embedding.LabelCount, embedding.Dimension) { }
 
     /// <summary>A head predicting points of the k-dimensional space whose label rows are <paramref name="vectors"/>.</summary>
     /// <param name="features">d, the body's output width.</param>
@@ -94,7 +94,7 @@ public sealed class EmbeddingHead : LabelHead, IEmbeddingHead
 /// A head that ranks by proximity to the rows of the label embedding E_k, so that a label placed in the embedding after
 /// training (zero-shot) can be ranked too.
 /// </summary>
-public interface IEmbeddingHead
+internal interface IEmbeddingHead
 {
     /// <summary>k, the embedding's dimension.</summary>
     int Dimension { get; }
@@ -113,7 +113,7 @@ public interface IEmbeddingHead
 /// sigmoid(logit_j). The scale s is learned as log s (started at log 10: cosines in [−1, 1] alone cannot reach the
 /// probabilities near 0 and 1 that BCE asks for); b_j starts at label j's prior log-odds. E is a buffer.
 /// </summary>
-public sealed class CosineLogitHead : LabelHead, IEmbeddingHead
+internal sealed class CosineLogitHead : LabelHead, IEmbeddingHead
 {
     /// <summary>The scale s the head starts with.</summary>
     public const double InitialScale = 10;
@@ -183,7 +183,7 @@ public sealed class CosineLogitHead : LabelHead, IEmbeddingHead
 /// statistics μ, σ of the logits l and cosines on the validation instances are buffers saved with the weights (see
 /// <see cref="JointRanking"/> and <see cref="JointMix"/>).
 /// </summary>
-public sealed class JointHead : LabelHead, IEmbeddingHead
+internal sealed class JointHead : LabelHead, IEmbeddingHead
 {
     private readonly Linear projection;
     private readonly Linear logits;
@@ -339,7 +339,7 @@ public sealed class JointHead : LabelHead, IEmbeddingHead
 }
 
 /// <summary>The baseline head: a linear map to N logits, one sigmoid per label, binary cross-entropy.</summary>
-public sealed class SigmoidHead : LabelHead
+internal sealed class SigmoidHead : LabelHead
 {
     private readonly Linear logits;
 
@@ -387,7 +387,7 @@ public sealed class SigmoidHead : LabelHead
 }
 
 /// <summary>What each head needs.</summary>
-public static class HeadKinds
+internal static class HeadKinds
 {
     /// <summary>Whether the head ranks by the label embedding, needs one, and can rank labels added zero-shot.</summary>
     public static bool UsesEmbedding(this HeadKind head) => head switch
@@ -419,7 +419,7 @@ public static class HeadKinds
 }
 
 /// <summary>The losses and the pieces of the heads, as pure functions of tensors.</summary>
-public static class Losses
+internal static class Losses
 {
     /// <summary>Cosine norms below this count as zero.</summary>
     public const double Epsilon = 1e-8;

@@ -8,13 +8,13 @@ namespace LabelSphere.Training;
 /// <param name="Inputs">[Indices.Length, ..InputShape] float32, row-major.</param>
 /// <param name="Shape">The batch's shape: [Indices.Length, ..InputShape].</param>
 /// <param name="Indices">Which instances of the source, in batch order.</param>
-public sealed record InstanceBatch(float[] Inputs, long[] Shape, int[] Indices);
+internal sealed record InstanceBatch(float[] Inputs, long[] Shape, int[] Indices);
 
 /// <summary>
 /// Instances a network learns from: their inputs, made batch by batch (features densified one batch at a time,
 /// images decoded on worker threads), and their label sets over a vocabulary.
 /// </summary>
-public interface IInstanceSource
+internal interface IInstanceSource
 {
     /// <summary>Number of instances.</summary>
     int Count { get; }
@@ -57,7 +57,7 @@ public interface IInstanceSource
 }
 
 /// <summary>A network body: an input batch in, features [batch, <see cref="OutputSize"/>] out. Heads go on top.</summary>
-public interface IBackbone
+internal interface IBackbone
 {
     /// <summary>Width of the features the backbone produces.</summary>
     int OutputSize { get; }

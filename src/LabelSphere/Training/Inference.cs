@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace LabelSphere.Training;
 
 /// <summary>Runs a network over every instance of a source: evaluation mode, no gradients, one dispose scope per batch.</summary>
-public static class Inference
+internal static class Inference
 {
     /// <summary>
     /// Calls <paramref name="onBatch"/> with each batch of <paramref name="source"/> (in instance order, never augmented)

@@ -4,7 +4,7 @@ using LabelSphere.Data;
 namespace LabelSphere.Training;
 
 /// <summary>Sources with other label sets over the same inputs, and subsets of sources.</summary>
-public static class InstanceSources
+internal static class InstanceSources
 {
     /// <summary>
     /// Rows of <paramref name="count"/> instances split into training and validation: a share

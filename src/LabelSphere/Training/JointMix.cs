@@ -4,7 +4,7 @@ using LabelSphere.Evaluation;
 namespace LabelSphere.Training;
 
 /// <summary>The fitted ranking of the joint head (<see cref="JointRanking.Fitted"/>): how much of each half to rank by.</summary>
-public static class JointMix
+internal static class JointMix
 {
     /// <summary>The cosine shares α that are tried, from the sigmoid half only (0) to the cosine half only (1).</summary>
     public static readonly IReadOnlyList<double> Grid = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];

@@ -10,10 +10,10 @@ namespace LabelSphere.Training;
 /// <param name="MissingLabels">Names of the data's labels (carried by at least one instance) that the target vocabulary lacks.</param>
 /// <param name="DroppedAssignments">(instance, label) pairs dropped because their label is missing.</param>
 /// <param name="EmptyInstances">Instances without any label after mapping (including those that had none).</param>
-public sealed record LabelMappingReport(int DataLabels, IReadOnlyList<string> MissingLabels, long DroppedAssignments, int EmptyInstances);
+internal sealed record LabelMappingReport(int DataLabels, IReadOnlyList<string> MissingLabels, long DroppedAssignments, int EmptyInstances);
 
 /// <summary>Maps label sets from one vocabulary to another by label name.</summary>
-public static class LabelMapping
+internal static class LabelMapping
 {
     /// <summary>
     /// The label sets of <paramref name="labels"/> (over <paramref name="from"/>) rewritten over <paramref name="to"/>;

@@ -16,7 +16,7 @@ public sealed record ParameterCounts(long Backbone, long Head, long? EmbeddingHe
 }
 
 /// <summary>A backbone and a head: inputs [batch, ..shape] → head outputs [batch, k or N].</summary>
-public sealed class LabelModel : nn.Module<Tensor, Tensor>
+internal sealed class LabelModel : nn.Module<Tensor, Tensor>
 {
     private readonly nn.Module<Tensor, Tensor> backbone;
     private readonly LabelHead head;
@@ -47,7 +47,7 @@ public sealed class LabelModel : nn.Module<Tensor, Tensor>
         if (head.UsesEmbedding())
         {
             if (embedding is null) throw new ArgumentException($"the {head.Name()} head needs a label embedding");
-            if (embedding.Labels < labels) throw new ArgumentException($"the embedding has {embedding.Labels} labels, the model {labels}");
+            if (embedding.LabelCount < labels) throw new ArgumentException($"the embedding has {embedding.LabelCount} labels, the model {labels}");
         }
         var body = Backbones.Create(config);
         try

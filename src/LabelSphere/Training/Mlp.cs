@@ -9,7 +9,7 @@ namespace LabelSphere.Training;
 /// → [batch, <see cref="OutputSize"/>]. With no hidden layer it passes its input through, and the head alone makes a
 /// linear model.
 /// </summary>
-public sealed class Mlp : nn.Module<Tensor, Tensor>, IBackbone
+internal sealed class Mlp : nn.Module<Tensor, Tensor>, IBackbone
 {
     private readonly Sequential layers;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using LabelSphere.Data;
 using LabelSphere.Embedding;
 using LabelSphere.IO;
@@ -32,8 +33,8 @@ public sealed record TrainingSummary(int Steps, int TrainingInstances, int Empty
 /// <param name="Head">The head; its options (the joint head's weight and ranking) are in <paramref name="Options"/>.</param>
 /// <param name="Backbone">The body.</param>
 /// <param name="Outputs">The head's output width: k (embedding, cosine-logit), N (sigmoid) or k + N (joint).</param>
-/// <param name="Labels">The N labels it was trained on, in id order (the first N rows of its embedding).</param>
-/// <param name="Features">Feature scaling of the input, or null for inputs that are not feature vectors.</param>
+/// <param name="LabelNames">The N labels it was trained on, in id order (the first N rows of its embedding).</param>
+/// <param name="Scaling">Feature scaling of the input, or null for inputs that are not feature vectors.</param>
 /// <param name="Options">The training options; for an image model <see cref="TrainingOptions.Image"/> says how its images are decoded.</param>
 /// <param name="Training">How training went.</param>
 /// <param name="FeatureNames">
@@ -45,14 +46,15 @@ public sealed record TrainingSummary(int Steps, int TrainingInstances, int Empty
 /// unless it hashes), or null for a model of feature vectors.
 /// </param>
 public sealed record ModelManifest(string Format, int FormatVersion, HeadKind Head, BackboneConfig Backbone, int Outputs,
-                                   string[] Labels, FeatureScaling? Features, TrainingOptions Options, TrainingSummary Training,
+                                   [property: JsonPropertyName("labels")] string[] LabelNames, [property: JsonPropertyName("features")] FeatureScaling? Scaling,
+                                   TrainingOptions Options, TrainingSummary Training,
                                    string? FeatureNames = null, TextFeatureOptions? Text = null)
 {
     /// <summary>k, the dimension of the embedding the head ranks by, or null for the sigmoid head.</summary>
     public int? EmbeddingDimension => Head switch
     {
         HeadKind.Sigmoid => null,
-        HeadKind.Joint => Outputs - Labels.Length,
+        HeadKind.Joint => Outputs - LabelNames.Length,
         _ => Outputs,
     };
 }
@@ -64,7 +66,7 @@ public sealed record ModelManifest(string Format, int FormatVersion, HeadKind He
 /// whose rows beyond the trained labels are labels added zero-shot since). Written beside its target and renamed
 /// into place.
 /// </summary>
-public static class ModelFolder
+internal static class ModelFolder
 {
     /// <summary>
     /// The format version written by this build (2: <c>head</c> in place of version 1's <c>loss</c>); loading accepts
@@ -153,7 +155,7 @@ public static class ModelFolder
         if (manifest.Format != Format) throw new ModelFormatException($"{path}: field format: '{manifest.Format}' is not a LabelSphere model");
         if (manifest.FormatVersion != FormatVersion)
             throw new ModelFormatException($"{path}: field formatVersion: version {manifest.FormatVersion} is not supported (this build reads version {FormatVersion})");
-        if (manifest.Labels is null || manifest.Labels.Length == 0) throw new ModelFormatException($"{path}: field labels: no labels");
+        if (manifest.LabelNames is null || manifest.LabelNames.Length == 0) throw new ModelFormatException($"{path}: field labels: no labels");
         if (manifest.Backbone?.InputShape is null) throw new ModelFormatException($"{path}: field backbone: missing or without an input shape");
         if (manifest.Options is null || manifest.Training is null) throw new ModelFormatException($"{path}: options or training missing");
         if (manifest.Options.Image is { } image)
@@ -171,14 +173,14 @@ public static class ModelFolder
         }
         if (manifest.Training.LabelCounts is { } counts)
         {
-            if (counts.Length != manifest.Labels.Length)
-                throw new ModelFormatException($"{path}: field training.labelCounts: {counts.Length} counts for {manifest.Labels.Length} labels");
+            if (counts.Length != manifest.LabelNames.Length)
+                throw new ModelFormatException($"{path}: field training.labelCounts: {counts.Length} counts for {manifest.LabelNames.Length} labels");
             foreach (var c in counts)
                 if (c < 0 || c > manifest.Training.TrainingInstances)
                     throw new ModelFormatException($"{path}: field training.labelCounts: {c} is not between 0 and the {manifest.Training.TrainingInstances} training instances");
         }
-        bool fits = manifest.Head == HeadKind.Sigmoid ? manifest.Outputs == manifest.Labels.Length : manifest.EmbeddingDimension >= 1;
-        if (!fits) throw new ModelFormatException($"{path}: field outputs: {manifest.Outputs} outputs do not fit a {manifest.Head.Name()} head over {manifest.Labels.Length} labels");
+        bool fits = manifest.Head == HeadKind.Sigmoid ? manifest.Outputs == manifest.LabelNames.Length : manifest.EmbeddingDimension >= 1;
+        if (!fits) throw new ModelFormatException($"{path}: field outputs: {manifest.Outputs} outputs do not fit a {manifest.Head.Name()} head over {manifest.LabelNames.Length} labels");
         return manifest;
     }
 
@@ -220,19 +222,19 @@ public static class ModelFolder
     /// <summary>Throws unless the first rows of <paramref name="embedding"/> are the model's trained labels, in order.</summary>
     public static void CheckExtends(LabelEmbedding embedding, ModelManifest manifest, string where)
     {
-        int n = manifest.Labels.Length;
-        if (embedding.Labels < n) throw new ModelFormatException($"{where}: has {embedding.Labels} labels; the model was trained on {n}");
+        int n = manifest.LabelNames.Length;
+        if (embedding.LabelCount < n) throw new ModelFormatException($"{where}: has {embedding.LabelCount} labels; the model was trained on {n}");
         if (manifest.EmbeddingDimension is { } k && embedding.Dimension != k)
             throw new ModelFormatException($"{where}: has dimension {embedding.Dimension}; the model predicts {k}-dimensional points");
         for (int i = 0; i < n; i++)
-            if (embedding.Vocabulary[i] != manifest.Labels[i])
-                throw new ModelFormatException($"{where}: label {i} is '{embedding.Vocabulary[i]}'; the model's label {i} is '{manifest.Labels[i]}' (the model's labels must come first, in order)");
+            if (embedding.Vocabulary[i] != manifest.LabelNames[i])
+                throw new ModelFormatException($"{where}: label {i} is '{embedding.Vocabulary[i]}'; the model's label {i} is '{manifest.LabelNames[i]}' (the model's labels must come first, in order)");
     }
 
     /// <summary>The feature scaling saved in a model folder, or null for a model whose input is not feature vectors.</summary>
     public static FeatureTransform? ReadFeatures(string folder, ModelManifest manifest)
     {
-        if (manifest.Features is not { } scaling) return null;
+        if (manifest.Scaling is not { } scaling) return null;
         if (manifest.Backbone.InputShape.Length != 1) throw new ModelFormatException($"{folder}: feature scaling is set, but the input shape is not [features]");
         int columns = (int)manifest.Backbone.InputShape[0];
         float[]? idf = null;
@@ -289,7 +291,7 @@ public static class ModelFolder
     /// </summary>
     public static LabelModel LoadNetwork(string folder, ModelManifest manifest, LabelEmbedding? embedding)
     {
-        var model = LabelModel.Create(manifest.Backbone, manifest.Options with { Head = manifest.Head }, manifest.Labels.Length, embedding);
+        var model = LabelModel.Create(manifest.Backbone, manifest.Options with { Head = manifest.Head }, manifest.LabelNames.Length, embedding);
         try
         {
             ModuleState.Load(model, Path.Combine(folder, WeightsFolder));

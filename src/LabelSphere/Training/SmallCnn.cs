@@ -9,7 +9,7 @@ namespace LabelSphere.Training;
 /// the first two) with w, 2w and 4w channels, global average pooling and dropout:
 /// [batch, channels, height, width] → [batch, 4w]. Any image of at least 4×4 pixels fits.
 /// </summary>
-public sealed class SmallCnn : nn.Module<Tensor, Tensor>, IBackbone
+internal sealed class SmallCnn : nn.Module<Tensor, Tensor>, IBackbone
 {
     /// <summary>Smallest height and width it accepts: two poolings halve each.</summary>
     public const int MinimumSide = 4;

@@ -26,7 +26,7 @@ public sealed record ValidationMetrics(double Loss, double PrecisionAt1, double 
 {
     /// <summary>The score runs are selected by: the class-weighted MAP@100, else the unweighted one, else precision@1.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public double Selection => WeightedPaperMap ?? PaperMap ?? PrecisionAt1;
+    internal double Selection => WeightedPaperMap ?? PaperMap ?? PrecisionAt1;
 }
 
 /// <summary>What the trainer is doing.</summary>
@@ -61,7 +61,7 @@ public sealed record TrainingProgress(TrainingPhase Phase, int Step, int TotalSt
 /// <param name="LearningRate">Learning rate of the last step.</param>
 /// <param name="ExamplesPerSecond">Training throughput of this process so far.</param>
 /// <param name="Validation">Validation metrics, on the lines where they were measured.</param>
-public sealed record TrainingLogEntry(int Step, int Epoch, double Loss, double LearningRate, double ExamplesPerSecond, ValidationMetrics? Validation);
+internal sealed record TrainingLogEntry(int Step, int Epoch, double Loss, double LearningRate, double ExamplesPerSecond, ValidationMetrics? Validation);
 
 /// <summary>What a training call did.</summary>
 /// <param name="Completed">Whether the run reached its last step (false when it was stopped and checkpointed).</param>
@@ -88,7 +88,7 @@ public sealed record TrainingResult(bool Completed, bool Resumed, int FirstStep,
                                     string? CheckpointFolder, string? LogFile, int? KeptStep = null);
 
 /// <summary>A training run: its data, options and where it writes.</summary>
-public sealed record TrainingRun
+internal sealed record TrainingRun
 {
     /// <summary>Instances to learn from; their labels define the model's vocabulary.</summary>
     public required IInstanceSource Train { get; init; }
@@ -141,7 +141,7 @@ public sealed record TrainingRun
 /// a JSONL log and atomic checkpoints; a cancelled run stops after checkpointing, and a resumed run ends exactly
 /// where an uninterrupted one would.
 /// </summary>
-public static class Trainer
+internal static class Trainer
 {
     /// <summary>RMSprop's decay of the squared-gradient average (Keras's default, which the paper used).</summary>
     public const double RmsPropRho = 0.9;
@@ -214,8 +214,8 @@ public static class Trainer
         if (run.Validation is { } v && !SameNames(v.Vocabulary, train.Vocabulary))
             throw new ArgumentException("the validation instances must use the training vocabulary");
         var features = train.Transform;
-        if (features is not null && features.Scaling != options.Features)
-            throw new ArgumentException($"the training instances are scaled {features.Scaling}, the options ask for {options.Features}; fit the feature scaling with the options' (the scaling is set in one place, the options)", nameof(TrainingOptions.Features));
+        if (features is not null && features.Scaling != options.Scaling)
+            throw new ArgumentException($"the training instances are scaled {features.Scaling}, the options ask for {options.Scaling}; fit the feature scaling with the options' (the scaling is set in one place, the options)", nameof(TrainingOptions.Scaling));
         if (run.Validation?.Transform is { } vt && features is not null && (vt.Scaling != features.Scaling || vt.Columns != features.Columns))
             throw new ArgumentException("the validation instances are scaled otherwise than the training instances; scale both with the training instances' fitted scaling");
         if (run.Validation is { } v2 && !v2.InputShape.SequenceEqual(train.InputShape))
@@ -623,7 +623,7 @@ public static class Trainer
 }
 
 /// <summary>Maps <see cref="DeviceKind"/> to torch devices.</summary>
-public static class Devices
+internal static class Devices
 {
     /// <summary>The torch device for <paramref name="kind"/>; throws when CUDA is asked for but absent.</summary>
     public static Device Resolve(DeviceKind kind) => kind switch

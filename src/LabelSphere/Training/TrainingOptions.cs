@@ -171,7 +171,8 @@ public sealed record TrainingOptions
     public bool PriorBias { get; init; } = true;
 
     /// <summary>How feature vectors are scaled before the network sees them.</summary>
-    public FeatureScaling Features { get; init; } = FeatureScaling.TfIdf;
+    [JsonPropertyName("features")]
+    public FeatureScaling Scaling { get; init; } = FeatureScaling.TfIdf;
 
     /// <summary>
     /// Image models: how images are decoded, resized, normalised and (training batches only) augmented; saved with
@@ -197,7 +198,7 @@ public sealed record TrainingOptions
     public double MinLabelledShare { get; init; }
 
     /// <summary>Whether <paramref name="labelled"/> labelled instances of <paramref name="instances"/> are enough to train on (<see cref="MinLabelledShare"/>).</summary>
-    public bool EnoughLabelled(int labelled, int instances) => labelled > 0 && labelled >= MinLabelledShare * instances;
+    internal bool EnoughLabelled(int labelled, int instances) => labelled > 0 && labelled >= MinLabelledShare * instances;
 
     /// <summary>Where to train.</summary>
     public DeviceKind Device { get; init; } = DeviceKind.Cpu;
@@ -215,13 +216,13 @@ public sealed record TrainingOptions
     public double PeakLearningRate => LearningRate ?? DefaultLearningRate(Optimizer);
 
     /// <summary>Optimizer steps for <paramref name="instances"/> training instances.</summary>
-    public int TotalSteps(int instances) => Steps ?? checked(Epochs * StepsPerEpoch(instances));
+    internal int TotalSteps(int instances) => Steps ?? checked(Epochs * StepsPerEpoch(instances));
 
     /// <summary>Mini-batches in one pass over <paramref name="instances"/> instances (the last may be smaller).</summary>
-    public int StepsPerEpoch(int instances) => Math.Max(1, (instances + BatchSize - 1) / BatchSize);
+    internal int StepsPerEpoch(int instances) => Math.Max(1, (instances + BatchSize - 1) / BatchSize);
 
     /// <summary>The learning rate at 0-based <paramref name="step"/> of a run of <paramref name="totalSteps"/> steps.</summary>
-    public double LearningRateAt(int step, int totalSteps)
+    internal double LearningRateAt(int step, int totalSteps)
     {
         double peak = PeakLearningRate;
         if (WarmupSteps > 0 && step < WarmupSteps) return peak * (step + 1) / WarmupSteps;
@@ -245,7 +246,7 @@ public sealed record TrainingOptions
         if (!(JointWeight > 0 && double.IsFinite(JointWeight))) throw new ArgumentOutOfRangeException(nameof(JointWeight), JointWeight, $"joint weight must be a positive number, got {JointWeight}");
         if (!Enum.IsDefined(Optimizer)) throw new ArgumentOutOfRangeException(nameof(Optimizer), Optimizer, "unknown optimizer");
         if (!Enum.IsDefined(Schedule)) throw new ArgumentOutOfRangeException(nameof(Schedule), Schedule, "unknown schedule");
-        if (!Enum.IsDefined(Features)) throw new ArgumentOutOfRangeException(nameof(Features), Features, "unknown feature scaling");
+        if (!Enum.IsDefined(Scaling)) throw new ArgumentOutOfRangeException(nameof(Scaling), Scaling, "unknown feature scaling");
         if (!Enum.IsDefined(Device)) throw new ArgumentOutOfRangeException(nameof(Device), Device, "unknown device");
         if (LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr)))
             throw new ArgumentOutOfRangeException(nameof(LearningRate), lr, $"learning rate must be a positive number, got {lr}");
@@ -271,11 +272,11 @@ public sealed record TrainingOptions
     /// The options that decide the numbers a run computes, as JSON: everything but how often it evaluates, logs
     /// and checkpoints, and the labelled share it demands. A run resumes only under the same training key.
     /// </summary>
-    public JsonElement TrainingKey() =>
+    internal JsonElement TrainingKey() =>
         JsonSerializer.SerializeToElement(this with { EvalEvery = 0, LogEvery = 1, CheckpointEvery = 0, MinLabelledShare = 0 }, TrainingJson.Options);
 
     /// <summary>Names and values of the options whose training keys differ, for an error message.</summary>
-    public static IReadOnlyList<string> Differences(JsonElement expected, JsonElement actual)
+    internal static IReadOnlyList<string> Differences(JsonElement expected, JsonElement actual)
     {
         var result = new List<string>();
         var names = expected.EnumerateObject().Select(p => p.Name).Union(actual.EnumerateObject().Select(p => p.Name));

@@ -29,7 +29,7 @@ internal sealed record TrainingSet(
 
     /// <summary>
     /// Prepares <paramref name="data"/> for <paramref name="options"/>: labels mapped onto <paramref name="embedding"/>'s
-    /// (the data's own without one), features scaled by <see cref="TrainingOptions.Features"/> fitted on the training
+    /// (the data's own without one), features scaled by <see cref="TrainingOptions.Scaling"/> fitted on the training
     /// rows, and <paramref name="validationFraction"/> of the instances held out (seeded by the options' seed) unless
     /// <paramref name="test"/> is given. Refuses data of which too few instances carry a label of the vocabulary.
     /// </summary>

@@ -68,7 +68,7 @@ public sealed class EvaluateVerbTests : IDisposable
         // propensities computed from the training file itself
         var folder = ModelFolder.Find(run)!;
         var manifest = ModelFolder.ReadManifest(folder);
-        var vocabulary = new LabelVocabulary(manifest.Labels);
+        var vocabulary = new LabelVocabulary(manifest.LabelNames);
         var trainSet = AnnotationReader.Read(train, new ReaderOptions());
         var trainLabels = LabelMapping.Map(trainSet.Vocabulary, trainSet.Labels, vocabulary).Labels;
         var testLabels = LabelMapping.Map(testSet.Vocabulary, testSet.Labels, vocabulary).Labels;

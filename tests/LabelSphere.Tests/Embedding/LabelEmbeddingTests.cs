@@ -158,12 +158,12 @@ public sealed class LabelEmbeddingTests
     public void A_label_placed_zero_shot_leaves_the_known_rows_unchanged_and_is_marked()
     {
         var e = FitTopics(new EmbeddingOptions { Dimension = 10 });
-        var co = new long[e.Labels];
+        var co = new long[e.LabelCount];
         co[5] = 40;
         co[17] = 30;
         var placed = e.AddLabel("fresh", 50, co);
-        Assert.Equal(e.Vectors.ToArray(), placed.Vectors[..(e.Labels * 10)].ToArray());
-        Assert.True(placed.IsZeroShot(e.Labels));
+        Assert.Equal(e.Vectors.ToArray(), placed.Vectors[..(e.LabelCount * 10)].ToArray());
+        Assert.True(placed.IsZeroShot(e.LabelCount));
         Assert.False(placed.IsZeroShot(0));
         Assert.Equal(5, placed.Nearest("fresh", 1)[0].Id % 12);
     }
@@ -173,10 +173,10 @@ public sealed class LabelEmbeddingTests
     {
         // Given an embedding whose unseen pairs are not 0, so that a new label's zero count with another would count
         var e = FitTopics(new EmbeddingOptions { Dimension = 10, Pmi = new PmiOptions { Unseen = UnseenPairs.MinObserved } });
-        var a = new long[e.Labels];
+        var a = new long[e.LabelCount];
         a[5] = 40;
         a[17] = 30;
-        var b = new long[e.Labels];
+        var b = new long[e.LabelCount];
         b[2] = 12;
 
         // When two labels are added together, in both orders
@@ -184,9 +184,9 @@ public sealed class LabelEmbeddingTests
         var ba = e.AddLabels([new NewLabel("b", 20, b), new NewLabel("a", 50, a)]);
 
         // Then each row is the one it gets when added alone
-        Assert.Equal(e.AddLabel("a", 50, a).Vector(e.Labels).ToArray(), ab.Vector(e.Labels).ToArray());
-        Assert.Equal(e.AddLabel("b", 20, b).Vector(e.Labels).ToArray(), ab.Vector(e.Labels + 1).ToArray());
-        Assert.Equal(ab.Vector(e.Labels).ToArray(), ba.Vector(e.Labels + 1).ToArray());
+        Assert.Equal(e.AddLabel("a", 50, a).Vector(e.LabelCount).ToArray(), ab.Vector(e.LabelCount).ToArray());
+        Assert.Equal(e.AddLabel("b", 20, b).Vector(e.LabelCount).ToArray(), ab.Vector(e.LabelCount + 1).ToArray());
+        Assert.Equal(ab.Vector(e.LabelCount).ToArray(), ba.Vector(e.LabelCount + 1).ToArray());
         Assert.Equal([.. e.Vocabulary.Names, "a", "b"], ab.Vocabulary.Names);
         Assert.Throws<ArgumentException>(() => e.AddLabels([new NewLabel("a", 50, a), new NewLabel("a", 50, a)]));
     }
@@ -196,7 +196,7 @@ public sealed class LabelEmbeddingTests
     {
         // Given an embedding with a zero-shot label
         var e = FitTopics(new EmbeddingOptions { Dimension = 12, Pmi = new PmiOptions { Alpha = 0.75, Unseen = UnseenPairs.MinObserved } });
-        var co = new long[e.Labels];
+        var co = new long[e.LabelCount];
         co[3] = 10;
         co[4] = 7;
         e = e.AddLabel("new one", 20, co);
@@ -216,7 +216,7 @@ public sealed class LabelEmbeddingTests
             Assert.Equal(e.Options.Pmi, loaded.Options.Pmi);
             Assert.Equal(e.Marginals, loaded.Marginals);
             Assert.Equal(e.Spectrum.Explained, loaded.Spectrum.Explained);
-            Assert.True(loaded.IsZeroShot(e.Labels - 1));
+            Assert.True(loaded.IsZeroShot(e.LabelCount - 1));
             Assert.Equal(e.Instances, loaded.Instances);
             Assert.Empty(Directory.GetDirectories(Path.GetDirectoryName(folder)!, "." + Path.GetFileName(folder) + ".tmp-*"));
         }

@@ -26,7 +26,7 @@ public sealed class ZeroShotExperimentTests : IDisposable
         var test = TrainingFixtures.Synthetic(300, 8);
         var transform = FeatureTransform.Fit(train.Features, FeatureScaling.None);
         var embedding = train.Embed(6);
-        var options = new TrainingOptions { Head = head, Steps = 150, BatchSize = 64, Hidden = [32], LearningRate = 3e-3, CheckpointEvery = 0, Features = FeatureScaling.None };
+        var options = new TrainingOptions { Head = head, Steps = 150, BatchSize = 64, Hidden = [32], LearningRate = 3e-3, CheckpointEvery = 0, Scaling = FeatureScaling.None };
 
         // When two labels of different topics are held out of the targets and of the embedding, then placed
         var heldOut = new[] { 4, 9 };
@@ -42,7 +42,7 @@ public sealed class ZeroShotExperimentTests : IDisposable
             Assert.InRange(label.ZeroShot.DecodingRecall, 0, 1);
             Assert.InRange(label.ZeroShotCompany.DecodingRecall, 0, 1);
         }
-        Assert.Equal(12, result.ReducedEmbedding.Labels);
+        Assert.Equal(12, result.ReducedEmbedding.LabelCount);
         Assert.True(result.ReducedEmbedding.IsZeroShot(10) && result.ReducedEmbedding.IsZeroShot(11) && !result.ReducedEmbedding.IsZeroShot(9));
         Assert.Equal(["embedding-model", "sigmoid", "zero-shot"], Directory.GetDirectories(dir).Select(Path.GetFileName).Order());
         Assert.Equal(3, result.Trainings.Count);

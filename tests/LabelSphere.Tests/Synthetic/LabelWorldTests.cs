@@ -136,8 +136,8 @@ public sealed class PlantedStructureTests(ITestOutputHelper output)
         // and a part's whole is among its 5 nearest labels
         int wholesNear = truth.PartOf.Count(p => e.Nearest(vocabulary[p[0]], 5).Any(s => s.Id == p[1]));
         // and independent labels are near zero proximity to everything, far below topic-mates
-        double soloProximity = truth.Independent.Average(i => Enumerable.Range(0, e.Labels).Where(j => j != i).Average(j => Math.Abs(e.Proximity(i, j))));
-        var topicLabels = Enumerable.Range(0, e.Labels).Where(i => world.Labels[i].Role == LabelRole.Topic).ToArray();
+        double soloProximity = truth.Independent.Average(i => Enumerable.Range(0, e.LabelCount).Where(j => j != i).Average(j => Math.Abs(e.Proximity(i, j))));
+        var topicLabels = Enumerable.Range(0, e.LabelCount).Where(i => world.Labels[i].Role == LabelRole.Topic).ToArray();
         double mateProximity = topicLabels.Average(i => topicLabels.Where(j => j != i && world.Labels[j].Topic == world.Labels[i].Topic).DefaultIfEmpty(i).Average(j => j == i ? 0 : e.Proximity(i, j)));
         output.WriteLine($"synonyms nearest {synonymsNearest}/{truth.SynonymPairs.Count}, wholes in top 5 {wholesNear}/{truth.PartOf.Count}, |cos| of independent labels {soloProximity:F3}, cos of topic-mates {mateProximity:F3}");
 

@@ -20,7 +20,7 @@ public sealed class PredictorTests : IDisposable
         var data = TrainingFixtures.Synthetic(300);
         var test = TrainingFixtures.Synthetic(80, seed: 42);
         var options = new TrainingOptions { Head = loss, JointRanking = ranking, Hidden = [32], BatchSize = 32, Steps = 60, LearningRate = 3e-3, EvalEvery = 0 };
-        var transform = FeatureTransform.Fit(data.Features, options.Features);
+        var transform = FeatureTransform.Fit(data.Features, options.Scaling);
         var embedding = data.Embed(6);
         NoTensorLeaksAttribute.AllowConstruction(1 + loads, () => LabelModel.Create(
             BackboneConfig.From(options, [data.Features.Columns]), loss, data.Vocabulary.Count, embedding));
@@ -102,7 +102,7 @@ public sealed class PredictorTests : IDisposable
         Assert.Equal(overridden.Select(r => r.ToArray()), ranked.Select(r => r.ToArray()));
 
         // Then the model ranks 13 labels, the new one among them, scored like the others
-        Assert.Equal(13, predictor.Labels.Count);
+        Assert.Equal(13, predictor.Vocabulary.Count);
         Assert.True(predictor.Embedding!.IsZeroShot(12));
         Assert.All(ranked, row => Assert.Contains(row, l => l.Name == "tag0+3"));
         // and instances carrying tag0 and tag3 rank it above instances carrying neither

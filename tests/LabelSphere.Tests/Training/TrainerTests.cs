@@ -27,7 +27,7 @@ public sealed class TrainerTests : IDisposable
     TrainingRun SyntheticRun(TrainingOptions options, string name, bool resume = false)
     {
         var data = TrainingFixtures.Synthetic(200);
-        var transform = FeatureTransform.Fit(data.Features, options.Features);
+        var transform = FeatureTransform.Fit(data.Features, options.Scaling);
         var validation = TrainingFixtures.Synthetic(60, seed: 99);
         return new TrainingRun
         {
@@ -47,7 +47,7 @@ public sealed class TrainerTests : IDisposable
         if (TrainingFixtures.Bibtex() is not var (train, _)) { Assert.Skip(DatasetPaths.Missing); return; }
         var subset = train.Rows(0, 1000);
         var options = new TrainingOptions { Hidden = [128], Steps = 150, BatchSize = 64, EvalEvery = 0, Seed = 1 };
-        var transform = FeatureTransform.Fit(subset.Features, options.Features);
+        var transform = FeatureTransform.Fit(subset.Features, options.Scaling);
 
         // When an MLP trains on them for 150 steps (about ten epochs) under each head
         foreach (var loss in Enum.GetValues<HeadKind>())
@@ -77,7 +77,7 @@ public sealed class TrainerTests : IDisposable
         var subset = train.Rows(0, 2000);
         var held = test.Rows(0, 500);
         var options = new TrainingOptions { Hidden = [256], Epochs = 5, EvalEvery = 0, Seed = 2 };
-        var transform = FeatureTransform.Fit(subset.Features, options.Features);
+        var transform = FeatureTransform.Fit(subset.Features, options.Scaling);
         var baseline = RankingMetrics.EvaluateConstant(RankingMetrics.MostFrequent(subset.Labels, 5), held.Labels);
 
         // When the embedding model trains for five epochs and is measured on the test instances

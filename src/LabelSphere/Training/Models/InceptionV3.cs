@@ -20,7 +20,7 @@ namespace LabelSphere.Training.Models;
 /// weights (fan out) and batch norms at 1 and 0, where torchvision draws from a truncated normal of deviation 0.1;
 /// with batch norm after every convolution the scale of the first weights matters little.
 /// </remarks>
-public sealed class InceptionV3 : Module<Tensor, Tensor>, IBackbone
+internal sealed class InceptionV3 : Module<Tensor, Tensor>, IBackbone
 {
     /// <summary>
     /// The smallest height and width the network accepts: the stem's unpadded convolutions and pools and the two

@@ -6,7 +6,7 @@ using static TorchSharp.torch.nn;
 namespace LabelSphere.Training.Models;
 
 /// <summary>How a <see cref="ResNet"/> turns the image into its first feature map.</summary>
-public enum ResNetStem
+internal enum ResNetStem
 {
     /// <summary>
     /// A 7×7 convolution of stride 2 and a 3×3 max pool of stride 2 (torchvision's ResNets): the first stage sees
@@ -19,7 +19,7 @@ public enum ResNetStem
 }
 
 /// <summary>The shape of a <see cref="ResNet"/>: one width and one block count per stage, and the stem.</summary>
-public sealed record ResNetOptions
+internal sealed record ResNetOptions
 {
     /// <summary>
     /// Channels of each stage; every stage after the first halves the spatial size. Default ResNet-18's. Prefer
@@ -54,7 +54,7 @@ public sealed record ResNetOptions
 /// names (<c>conv1</c>, <c>bn1</c>, <c>layer1.0.conv1</c>, <c>layer2.0.downsample.0</c>...) are torchvision's
 /// <c>resnet18</c> without <c>fc</c>. Convolutions start from He normal weights (fan out), batch norms at 1 and 0.
 /// </summary>
-public sealed class ResNet : Module<Tensor, Tensor>, IBackbone
+internal sealed class ResNet : Module<Tensor, Tensor>, IBackbone
 {
     readonly Conv2d conv1;
     readonly BatchNorm2d bn1;
