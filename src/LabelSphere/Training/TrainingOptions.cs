@@ -64,6 +64,7 @@ public enum KeepKind
 public enum OptimizerKind
 {
     /// <summary>RMSprop (ρ = 0.9), as in the paper.</summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("rmsprop")]
     RmsProp,
     /// <summary>Adam (β = 0.9, 0.999).</summary>
     Adam,

@@ -62,7 +62,7 @@ public sealed class ImageVerbsTests : IDisposable
             {
                 var image = manifest.RootElement.GetProperty("options").GetProperty("image");
                 Assert.Equal(32, image.GetProperty("size").GetInt32());
-                Assert.Equal("centerCrop", image.GetProperty("resize").GetString());
+                Assert.Equal("center-crop", image.GetProperty("resize").GetString());
                 Assert.Equal(3, image.GetProperty("mean").GetArrayLength());
                 Assert.Equal(new[] { 3, 32, 32 }, manifest.RootElement.GetProperty("backbone").GetProperty("inputShape").EnumerateArray().Select(v => v.GetInt32()));
             }
