@@ -119,6 +119,8 @@ internal sealed record TrainingData(
             testSkipped = testSet.Report.SkippedInvalid;
             (validation, testMapping) = new ImageSource(testSet, paths.TestImages ?? paths.Images!, image).MapLabels(vocabulary);
         }
+        FeatureExtraction.Run(all);
+        if (paths.Test is not null) FeatureExtraction.Run(validation!);
         return new Sources(train, validation, null, mapping, testMapping, testSkipped);
     }
 

@@ -60,6 +60,7 @@ internal static class EvaluateCommand
             var (source, mapping) = imageFolder is not null
                 ? ((IInstanceSource, LabelMappingReport))predictor.ImageSource(dataSet, imageFolder, readerOptions.SkipInvalid, trainedLabelsOnly: true)
                 : predictor.FeatureSource(dataSet, trainedLabelsOnly: true);
+            FeatureExtraction.Run(source, ct);
             var labels = predictor.TrainedLabels;
             if (source.Labels.NonZeros == 0)
                 throw new ArgumentException($"{dataPath}: none of its {mapping.DataLabels:N0} labels is one of the model's {labels.Count:N0} (e.g. {string.Join(", ", mapping.MissingLabels.Take(3))}); is this test data of the model's data set?");

@@ -48,6 +48,7 @@ internal static class PredictCommand
             if (imageFolder is not null)
             {
                 (var imageSource, mapping) = predictor.ImageSource(dataSet, imageFolder, readerOptions.SkipInvalid);
+                FeatureExtraction.Run(imageSource, ct);
                 (source, instanceIds) = (imageSource, imageSource.ImageIds);
             }
             else

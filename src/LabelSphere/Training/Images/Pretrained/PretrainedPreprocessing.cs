@@ -28,7 +28,7 @@ internal static class PretrainedPreprocessing
     {
         int plane = side * side;
         if (output.Length != 3 * plane) throw new ArgumentException($"the output must hold 3×{side}×{side} values, got {output.Length}", nameof(output));
-        using var decoded = DecodeWhole(path);
+        using var decoded = DecodeWhole(path, background);
         using var image = SKImage.FromBitmap(decoded);
         var squareInfo = new SKImageInfo(side, side, SKColorType.Rgba8888, SKAlphaType.Premul);
         using var surface = SKSurface.Create(squareInfo)
@@ -90,8 +90,12 @@ internal static class PretrainedPreprocessing
         return (new SKRect(x, y, x + drawnWidth, y + drawnHeight), aspect > 1);
     }
 
-    /// <summary>The whole image in <paramref name="path"/>, decoded to premultiplied RGBA at its own size.</summary>
-    static SKBitmap DecodeWhole(string path)
+    /// <summary>
+    /// The whole image in <paramref name="path"/>, decoded to RGBA at its own size; an image with transparency is
+    /// composited over <paramref name="background"/> there, before any resampling, so that it gives exactly what the
+    /// same picture drawn on that background gives.
+    /// </summary>
+    static SKBitmap DecodeWhole(string path, SKColor background)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
         using var codec = SKCodec.Create(path, out var created)
@@ -108,7 +112,15 @@ internal static class PretrainedPreprocessing
                 throw new ImageDecodeException(result == SKCodecResult.IncompleteInput
                     ? "the file ends before the image does (truncated?)"
                     : $"decoding failed ({result})");
-            return bitmap;
+            if (codec.Info.AlphaType == SKAlphaType.Opaque) return bitmap;
+            var opaque = new SKBitmap(info);
+            using (var canvas = new SKCanvas(opaque))
+            {
+                canvas.Clear(background);
+                canvas.DrawBitmap(bitmap, 0, 0);
+            }
+            bitmap.Dispose();
+            return opaque;
         }
         catch
         {

@@ -1,0 +1,91 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+
+namespace LabelSphere.Tests.Cli;
+
+/// <summary>The verbs with --model resnet18-imagenet, on the small images of Training/Images/Pretrained/odd.</summary>
+[Collection(TorchCollection.Name)]
+public sealed class PretrainedVerbsTests : IDisposable
+{
+    readonly string dir = CliRunner.TempFolder();
+    readonly Dictionary<string, string> environment;
+
+    public PretrainedVerbsTests() => environment = new() { ["LABELSPHERE_CACHE"] = Path.Combine(dir, "cache") };
+
+    public void Dispose() => Directory.Delete(dir, true);
+
+    static string Odd([CallerFilePath] string here = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "Training", "Images", "Pretrained", "odd"));
+
+    /// <summary>Six images (copies of the four odd pictures) tagged with their colours, as a long CSV in a folder of their own.</summary>
+    (string Csv, string Images) Photos()
+    {
+        var images = Path.Combine(dir, "photos");
+        Directory.CreateDirectory(images);
+        var rows = new List<string> { "image,label" };
+        foreach (var (name, tags) in new[] { ("rgb.jpg", "red yellow blue"), ("cmyk.jpg", "red yellow blue"), ("grey.jpg", "grey"), ("alpha.png", "red yellow blue white") })
+        {
+            File.Copy(Path.Combine(Odd(), name), Path.Combine(images, name));
+            rows.AddRange(tags.Split(' ').Select(t => $"{name},{t}"));
+        }
+        var csv = Path.Combine(dir, "tags.csv");
+        File.WriteAllLines(csv, rows);
+        return (csv, images);
+    }
+
+    [Fact]
+    public void Train_with_the_pretrained_network_then_predict_tags_the_same_photos_from_the_model_folder()
+    {
+        // Given four tagged images
+        var (csv, images) = Photos();
+        var run = Path.Combine(dir, "run");
+
+        // When an MLP trains on their ResNet-18 features, then the model tags the images
+        var trained = CliRunner.RunWith(null, environment, "train", csv, "--images", images, "--model", "resnet18-imagenet", "--head", "sigmoid",
+            "--steps", "5", "--batch-size", "4", "--validation-fraction", "0", "--eval-every", "0", "--out", run, "--json");
+        Assert.True(trained.ExitCode == 0, trained.Err);
+        var predicted = CliRunner.RunWith(null, environment, "predict", run, csv, "--images", images, "--top", "2", "--json");
+
+        // Then the model records the backbone and its features, the features were extracted once (the prediction read
+        // them back), and every image gets two tags
+        Assert.True(predicted.ExitCode == 0, predicted.Err);
+        using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "model", "manifest.json"))))
+        {
+            var backbone = manifest.RootElement.GetProperty("backbone");
+            Assert.Equal("resNet18ImageNet", backbone.GetProperty("kind").GetString());
+            Assert.Equal([512], backbone.GetProperty("inputShape").EnumerateArray().Select(e => e.GetInt32()));
+        }
+        Assert.Contains("features of 4 images: 0 read back", trained.Err);
+        Assert.Contains("features of 4 images: 4 read back", predicted.Err);
+        using var tags = JsonDocument.Parse(predicted.Out);
+        Assert.Equal(4, tags.RootElement.GetArrayLength());
+        foreach (var image in tags.RootElement.EnumerateArray()) Assert.Equal(2, image.GetProperty("labels").GetArrayLength());
+    }
+
+    [Fact]
+    public void A_file_that_is_not_an_image_stops_training_with_one_line_naming_it()
+    {
+        // Given the images and a text file named like a JPEG on line 13 of the annotations
+        var (csv, images) = Photos();
+        File.WriteAllText(Path.Combine(images, "readme.jpg"), "not a picture");
+        File.AppendAllLines(csv, ["readme.jpg,grey"]);
+
+        // When training on them with the pretrained network
+        var result = CliRunner.RunWith(null, environment, "train", csv, "--images", images, "--model", "resnet18-imagenet", "--head", "sigmoid",
+            "--steps", "2", "--validation-fraction", "0", "--out", Path.Combine(dir, "run"));
+
+        // Then one line names the annotation line and the image file
+        CliRunner.OneErrorLine(result, $"{csv}:13", "readme.jpg", "cannot be decoded");
+    }
+
+    [Fact]
+    public void Image_size_and_augmentation_are_refused_with_the_pretrained_network()
+    {
+        var (csv, images) = Photos();
+        foreach (var option in new[] { new[] { "--image-size", "64" }, ["--augment"] })
+        {
+            var result = CliRunner.RunWith(null, environment, ["train", csv, "--images", images, "--model", "resnet18-imagenet", .. option, "--out", Path.Combine(dir, "run")]);
+            CliRunner.OneErrorLine(result, option[0], "resnet18-imagenet", "224×224");
+        }
+    }
+}
