@@ -14,7 +14,7 @@ internal sealed class ComparisonArguments
 {
     static readonly TrainingOptions Defaults = new();
 
-    public readonly Argument<string> Train = new("train") { Description = "Training data: features (Mulan ARFF, Extreme Classification text) or, with --images, annotations of images (long or wide CSV, COCO instances JSON)" };
+    public readonly Argument<string> Train = new("train") { Description = "Training data: features (Mulan ARFF, Extreme Classification text, LIBSVM), text (labels<TAB>text, text CSV or JSON Lines) or, with --images, annotations of images (long or wide CSV, COCO instances JSON)" };
 
     public readonly Argument<string> Test = new("test") { Description = "Test data of the same kind the models are measured on (its images in --test-images, or --images)" };
 
@@ -67,7 +67,7 @@ internal sealed class ComparisonArguments
         "Weights each model keeps and is reported with: the last step's, or those of the evaluation with the best class-weighted MAP@100 on the --validation split",
         KeepKind.Best);
 
-    public readonly ReaderArguments Reader = new();
+    public readonly ReaderArguments Reader = new(trains: true);
 
     public readonly ImageArguments Images = new();
 

@@ -28,6 +28,8 @@ internal static class ErrorLine
         ["LabelXmlPath"] = ["--labels-xml"],
         ["LabelNamesPath"] = ["--label-names"],
         ["StopWordsPath"] = ["--stop-words"],
+        ["ZeroBasedFeatures"] = ["--zero-based"],
+        ["MinDocumentFrequency"] = ["--min-df"],
     };
 
     /// <summary>The message of <paramref name="error"/> as one printable line, naming the option at fault when there is one.</summary>

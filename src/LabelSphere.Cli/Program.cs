@@ -1,6 +1,11 @@
 using System.CommandLine;
 using LabelSphere.Cli;
 using LabelSphere.Cli.Commands;
+using LabelSphere.Native;
+
+// The tool's choice for its own process, before libtorch loads: OpenMP threads that sleep while they wait instead of
+// spinning (a library leaves this to its host; the oneDNN limit is the library's own default, see TorchRuntime).
+TorchRuntime.UsePassiveOpenMpWaiting();
 
 var root = new RootCommand("LabelSphere: information-theoretical label embeddings (Chollet 2016) for multi-label classification.");
 root.Options.Add(Cli.Verbose);

@@ -1,14 +1,21 @@
 using System.CommandLine;
 using LabelSphere.Data;
+using LabelSphere.Text;
 
 namespace LabelSphere.Cli;
 
-/// <summary>The reader options every verb that reads annotations takes (embed, train, predict, compare, demo).</summary>
-internal sealed class ReaderArguments
+/// <summary>
+/// The reader options every verb that reads annotations takes (embed, train, predict, compare, demo), and, for the
+/// verbs that train (<c>trains</c>), how text data is vectorised.
+/// </summary>
+internal sealed class ReaderArguments(bool trains = false)
 {
+    static readonly ReaderOptions Defaults = new();
+    static readonly TextFeatureOptions TextDefaults = new();
+
     public readonly Option<AnnotationFormat?> Format = new("--format")
     {
-        Description = "Annotation format (extreme-text, mulan-arff, wide-csv, long-csv, coco-instances, coco-captions); detected from the file when omitted",
+        Description = $"Annotation format ({string.Join(", ", Enum.GetValues<AnnotationFormat>().Select(f => Cli.Kebab(f.ToString())))}); detected from the file when omitted",
         CustomParser = r =>
         {
             var token = r.Tokens[0].Value;
@@ -24,12 +31,43 @@ internal sealed class ReaderArguments
 
     public readonly Option<string?> LabelNames = new("--label-names") { Description = "Extreme text: label names, one per line (<prefix>_labels.txt beside the data by default)" };
 
+    public readonly Option<bool> ZeroBased = new("--zero-based") { Description = "LIBSVM: feature indices start at 0 (as scikit-learn writes them) instead of 1" };
+
+    public readonly Option<string> TextColumn = new("--text-column") { Description = $"Text CSV and JSON Lines: the column that holds the text (default {Defaults.TextColumn})", DefaultValueFactory = _ => Defaults.TextColumn };
+
+    public readonly Option<string> LabelsColumn = new("--labels-column") { Description = $"Text CSV and JSON Lines: the column that holds the labels (default {Defaults.LabelsColumn})", DefaultValueFactory = _ => Defaults.LabelsColumn };
+
+    public readonly Option<string?> IdColumn = new("--id-column") { Description = "Text CSV and JSON Lines: the column that names each instance (instances are named by row when omitted)" };
+
+    public readonly Option<string> LabelSeparator = new("--label-separator") { Description = "Text formats: what separates the labels of an instance (default a space, as LibMultiLabel writes them)", DefaultValueFactory = _ => Defaults.LabelSeparator };
+
+    public readonly Option<int> NgramMin = new("--ngram-min") { Description = $"Text data: the shortest word n-gram (default {TextDefaults.NgramMin})", DefaultValueFactory = _ => TextDefaults.NgramMin };
+
+    public readonly Option<int> NgramMax = new("--ngram-max") { Description = $"Text data: the longest word n-gram (default {TextDefaults.NgramMax}; 2 adds word pairs)", DefaultValueFactory = _ => TextDefaults.NgramMax };
+
+    public readonly Option<int> MinDf = new("--min-df") { Description = $"Text data: keep terms found in at least this many training instances (default {TextDefaults.MinDocumentFrequency})", DefaultValueFactory = _ => TextDefaults.MinDocumentFrequency };
+
+    public readonly Option<int?> MaxFeatures = new("--max-features") { Description = "Text data: keep at most this many terms, the most frequent in the training instances (default all)" };
+
+    public readonly Option<int?> HashWidth = new("--hash-width") { Description = "Text data: hash terms into this many features instead of learning a vocabulary (default: a vocabulary)" };
+
     public void AddTo(Command command)
     {
         command.Options.Add(Format);
         command.Options.Add(SkipInvalid);
         command.Options.Add(LabelsXml);
         command.Options.Add(LabelNames);
+        command.Options.Add(ZeroBased);
+        command.Options.Add(TextColumn);
+        command.Options.Add(LabelsColumn);
+        command.Options.Add(IdColumn);
+        command.Options.Add(LabelSeparator);
+        if (!trains) return;
+        command.Options.Add(NgramMin);
+        command.Options.Add(NgramMax);
+        command.Options.Add(MinDf);
+        command.Options.Add(MaxFeatures);
+        command.Options.Add(HashWidth);
     }
 
     /// <summary>
@@ -45,13 +83,34 @@ internal sealed class ReaderArguments
         return data;
     }
 
-    public ReaderOptions Get(ParseResult parse) => new()
+    /// <summary>The reader options the command line sets; the text vectoriser's are checked here, before any file is read.</summary>
+    public ReaderOptions Get(ParseResult parse)
     {
-        Format = parse.GetValue(Format),
-        SkipInvalid = parse.GetValue(SkipInvalid),
-        LabelXmlPath = parse.GetValue(LabelsXml),
-        LabelNamesPath = parse.GetValue(LabelNames),
-    };
+        var text = trains
+            ? new TextFeatureOptions
+            {
+                NgramMin = parse.GetValue(NgramMin),
+                NgramMax = parse.GetValue(NgramMax),
+                MinDocumentFrequency = parse.GetValue(MinDf),
+                MaxFeatures = parse.GetValue(MaxFeatures),
+                HashWidth = parse.GetValue(HashWidth),
+            }
+            : TextDefaults;
+        text.Validate();
+        return new ReaderOptions
+        {
+            Format = parse.GetValue(Format),
+            SkipInvalid = parse.GetValue(SkipInvalid),
+            LabelXmlPath = parse.GetValue(LabelsXml),
+            LabelNamesPath = parse.GetValue(LabelNames),
+            ZeroBasedFeatures = parse.GetValue(ZeroBased),
+            TextColumn = parse.GetValue(TextColumn)!,
+            LabelsColumn = parse.GetValue(LabelsColumn)!,
+            IdColumn = parse.GetValue(IdColumn),
+            LabelSeparator = parse.GetValue(LabelSeparator)!,
+            TextFeatures = text,
+        };
+    }
 }
 
 /// <summary>Options over enums whose command-line names are given explicitly.</summary>

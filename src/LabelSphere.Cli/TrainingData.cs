@@ -83,23 +83,22 @@ internal sealed record TrainingData(
 
     static Sources FeatureSources(DataPaths paths, AnnotationSet dataSet, LabelVocabulary vocabulary, double validationShare, TrainingOptions options, ReaderOptions reader)
     {
-        if (dataSet.Features is null)
-            throw new ArgumentException($"{paths.Data}: has no features; the {Backbones.Name(options.Backbone)} backbone trains on feature vectors (Mulan ARFF or Extreme Classification text); for annotations of images give their folder with --images");
+        if (dataSet.Features is null && dataSet.Texts is null)
+            throw new ArgumentException($"{paths.Data}: has no features; the {Backbones.Name(options.Backbone)} backbone trains on feature vectors (Mulan ARFF, Extreme Classification text, LIBSVM) or text; for annotations of images give their folder with --images");
         var (labels, mapping) = LabelMapping.Map(dataSet.Vocabulary, dataSet.Labels, vocabulary);
         var (trainRows, validationRows) = Split(dataSet.Count, paths.Test is null ? validationShare : 0, options.Seed);
-        var transform = FeatureTransform.Fit(dataSet.Features, options.Features, trainRows);
-        var train = new FeatureSource(dataSet.Features, labels, vocabulary, transform, trainRows);
-        FeatureSource? validation = validationRows.Length > 0 ? new FeatureSource(dataSet.Features, labels, vocabulary, transform, validationRows) : null;
+        var (transform, features) = FeatureTransform.Fit(dataSet, options.Features, trainRows, reader.TextFeatures);
+        var train = new FeatureSource(features, labels, vocabulary, transform, trainRows);
+        FeatureSource? validation = validationRows.Length > 0 ? new FeatureSource(features, labels, vocabulary, transform, validationRows) : null;
         LabelMappingReport? testMapping = null;
         int testSkipped = 0;
         if (paths.Test is not null)
         {
             var testSet = ReaderArguments.ReportSkipped(AnnotationReader.Read(paths.Test, reader));
             testSkipped = testSet.Report.SkippedInvalid;
-            if (testSet.Features is null) throw new ArgumentException($"{paths.Test}: has no features");
-            transform.CheckFeatures(testSet.Features, paths.Test);
+            var testFeatures = transform.Input(testSet);
             (var testLabels, testMapping) = LabelMapping.Map(testSet.Vocabulary, testSet.Labels, vocabulary);
-            validation = new FeatureSource(testSet.Features, testLabels, vocabulary, transform);
+            validation = new FeatureSource(testFeatures, testLabels, vocabulary, transform);
         }
         return new Sources(train, validation, transform, mapping, testMapping, testSkipped);
     }

@@ -30,7 +30,7 @@ internal static class DemoCommand
             Description = $"Heads to train next to the sigmoid baseline, comma-separated ({string.Join(", ", Enum.GetValues<HeadKind>().Select(h => h.Name()))}; default: the paper's embedding head and the joint head)",
             DefaultValueFactory = _ => $"{HeadKind.Embedding.Name()},{HeadKind.Joint.Name()}",
         };
-        var reader = new ReaderArguments();
+        var reader = new ReaderArguments(trains: true);
         var command = new Command("demo", "Run the paper end to end in a few minutes: synthetic world, embedding, neighbours, training the heads, comparison")
         {
             data, output, seed, heads, minLabelled, OutputArguments.Overwrite,
@@ -73,9 +73,9 @@ internal static class DemoCommand
             // 2. The embedding from the training annotations.
             var embeddingFolder = Path.Combine(folder, "embedding");
             var annotations = AnnotationReader.Read(trainPath, readerOptions);
-            var counts = CooccurrenceCounts.Count(annotations.Vocabulary, annotations.Labels);
+            var counts = CooccurrenceCounts.Count(annotations.Vocabulary, annotations.Labels, ct);
             var embedding = Cli.Err.Status().Start("building the label embedding", _ =>
-                LabelEmbedding.Fit(counts, new EmbeddingOptions { Dimension = Math.Min(64, counts.Labels), Seed = seedValue }));
+                LabelEmbedding.Fit(counts, new EmbeddingOptions { Dimension = Math.Min(64, counts.Labels), Seed = seedValue }, cancellationToken: ct));
             using (var embeddingOutput = IO.OutputFolder.Open(embeddingFolder, LabelEmbedding.FolderKind))
                 embedding.Save(embeddingOutput, temp => SpectrumPlot.Save(embedding, Path.Combine(temp, "spectrum.png")));
             Cli.Out.MarkupLine($"2. embedding: k = {embedding.Dimension}, {embedding.Spectrum.Explained[^1]:P1} of the PMI energy explained, " +

@@ -14,14 +14,21 @@ internal static class DoctorCommand
         {
             TorchRuntime.EnsureLoaded();
             var patched = TorchRuntime.PatchedShimPath;
+            var isa = TorchRuntime.OneDnnIsaLimited ? TorchRuntime.OneDnnIsa : Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA");
+            var wait = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY");
             if (parse.GetValue(Cli.Json))
-                Cli.WriteJson(new { torchLoaded = true, threads = torch.get_num_threads(), patchedShim = patched });
+                Cli.WriteJson(new { torchLoaded = true, threads = torch.get_num_threads(), patchedShim = patched,
+                                    oneDnnMaxCpuIsa = isa, oneDnnIsaSetByLabelSphere = TorchRuntime.OneDnnIsaLimited, ompWaitPolicy = wait });
             else
             {
                 Console.WriteLine($"libtorch loads; {torch.get_num_threads()} threads.");
                 Console.WriteLine(patched is null
                     ? "TorchSharp's native shim loaded as shipped."
                     : $"This libstdc++ lacks GLIBCXX_3.4.32; a copy of the shim with that unused requirement marked weak was loaded from {patched}.");
+                Console.WriteLine(TorchRuntime.OneDnnIsaLimited
+                    ? $"ONEDNN_MAX_CPU_ISA={isa} (set by LabelSphere as it was unset: oneDNN's AVX-512 convolutions have given wrong gradients; set it yourself, e.g. to ALL, to choose)."
+                    : $"ONEDNN_MAX_CPU_ISA={isa ?? "(unset)"}.");
+                Console.WriteLine($"OMP_WAIT_POLICY={wait ?? "(unset)"}.");
             }
             return Task.FromResult(0);
         }));

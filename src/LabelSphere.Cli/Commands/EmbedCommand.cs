@@ -84,7 +84,7 @@ internal static class EmbedCommand
         double countSeconds = 0;
         using var stream = AnnotationReader.Open(path, readerOptions);
         var labels = stream.Vocabulary.Count;
-        options = options with { Dimension = dim ?? Math.Min(EmbeddingOptions.DefaultDimension, labels) };
+        options = options with { Dimension = dim };
         options.Validate(labels);
 
         Cli.Err.Progress()
@@ -95,8 +95,7 @@ internal static class EmbedCommand
                 var counter = new CooccurrenceCounter(stream.Vocabulary);
                 foreach (var chunk in stream.ReadChunks())
                 {
-                    ct.ThrowIfCancellationRequested();
-                    counter.Add(chunk.Labels);
+                    counter.Add(chunk.Labels, ct);
                     reading.Value = stream.BytesRead;
                 }
                 reading.Value = reading.MaxValue;
@@ -105,7 +104,7 @@ internal static class EmbedCommand
                 countSeconds = clock.Elapsed.TotalSeconds;
 
                 var pmi = context.AddTask("PMI", maxValue: 1);
-                var eigen = context.AddTask($"eigenpairs (k = {options.Dimension})", maxValue: 1, autoStart: false);
+                var eigen = context.AddTask($"eigenpairs (k = {options.DimensionFor(labels)})", maxValue: 1, autoStart: false);
                 pmi.IsIndeterminate = true;
                 embedding = LabelEmbedding.Fit(counts, options, new SynchronousProgress<FitStage>(stage =>
                 {
@@ -114,7 +113,7 @@ internal static class EmbedCommand
                     pmi.Value = 1;
                     eigen.StartTask();
                     eigen.IsIndeterminate = true;
-                }));
+                }), ct);
                 eigen.IsIndeterminate = false;
                 eigen.Value = 1;
             });

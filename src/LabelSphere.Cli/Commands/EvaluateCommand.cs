@@ -33,7 +33,7 @@ internal static class EvaluateCommand
     public static Command Create()
     {
         var modelFolder = new Argument<string>("model") { Description = "Model folder written by 'labelsphere train' (its --out folder, or the model/ folder inside it)" };
-        var data = new Argument<string>("data") { Description = "Labelled test instances: features (Mulan ARFF, Extreme Classification text) for a feature model; for an image model, annotations naming image files in --images (long or wide CSV, COCO instances JSON)" };
+        var data = new Argument<string>("data") { Description = "Labelled test instances: features (Mulan ARFF, Extreme Classification text, LIBSVM) for a feature model, text for a model trained on text; for an image model, annotations naming image files in --images (long or wide CSV, COCO instances JSON)" };
         var images = new Option<string?>("--images") { Description = "Image models: the folder the data's image names are relative to; images are decoded as in training, never augmented" };
         var classWeights = new Option<string?>("--class-weights")
         {

@@ -15,7 +15,7 @@ internal static class PredictCommand
     public static Command Create()
     {
         var modelFolder = new Argument<string>("model") { Description = "Model folder written by 'labelsphere train' (its --out folder, or the model/ folder inside it)" };
-        var data = new Argument<string>("data") { Description = "Instances to label: features (Mulan ARFF, Extreme Classification text) for a feature model; for an image model, annotations naming image files in --images (long or wide CSV, COCO instances JSON)" };
+        var data = new Argument<string>("data") { Description = "Instances to label: features (Mulan ARFF, Extreme Classification text, LIBSVM) for a feature model, text for a model trained on text; for an image model, annotations naming image files in --images (long or wide CSV, COCO instances JSON)" };
         var images = new Option<string?>("--images") { Description = "Image models: the folder the data's image names are relative to; images are decoded as in training (size, resize, normalisation), never augmented" };
         var top = new Option<int>("--top")
         {

@@ -20,7 +20,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         var defaults = new TrainingOptions();
-        var data = new Argument<string>("data") { Description = "Training data: features (Mulan ARFF, Extreme Classification text) or, with --images, annotations of images (long or wide CSV, COCO instances JSON)" };
+        var data = new Argument<string>("data") { Description = "Training data: features (Mulan ARFF, Extreme Classification text, LIBSVM), text (labels<TAB>text, text CSV or JSON Lines) or, with --images, annotations of images (long or wide CSV, COCO instances JSON)" };
         var embeddingFolder = new Option<string?>("--embedding") { Description = "Embedding folder written by 'labelsphere embed'; required by every head but sigmoid; for --head sigmoid it fixes the label vocabulary (the data's own labels otherwise)" };
         var head = HeadArguments.Head("The head: the label embedding (the paper's, cosine proximity loss), one sigmoid per label (the baseline), sigmoids over scaled cosines to the label embedding, or both heads jointly");
         var jointWeight = HeadArguments.JointWeight();
@@ -51,7 +51,7 @@ internal static class TrainCommand
         var minLabelled = TrainingData.MinLabelledOption();
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint (same data and options)" };
         var threads = new Option<int?>("--threads") { Description = "CPU threads libtorch uses (its default otherwise)" };
-        var reader = new ReaderArguments();
+        var reader = new ReaderArguments(trains: true);
         var images = new ImageArguments();
 
         var command = new Command("train", "Train a network to predict label embeddings (or the sigmoid baseline) from instance features or images")

@@ -8,13 +8,15 @@ public static class AnnotationReader
     {
         options ??= new ReaderOptions();
         IO.InputFile.Require(path);
-        var format = options.Format ?? FormatDetector.Detect(path);
+        var format = options.Format ?? FormatDetector.Detect(path, options);
         AnnotationStream stream = format switch
         {
             AnnotationFormat.ExtremeText => new ExtremeTextReader(path, options),
             AnnotationFormat.MulanArff => new MulanArffReader(path, options),
             AnnotationFormat.WideCsv => new WideCsvReader(path, options),
             AnnotationFormat.LongCsv => new LongCsvReader(path, options),
+            AnnotationFormat.Libsvm => new LibsvmReader(path, options),
+            AnnotationFormat.Text or AnnotationFormat.TextCsv or AnnotationFormat.TextJsonl => new TextAnnotationReader(path, format, options),
             AnnotationFormat.CocoInstances => new CocoInstancesReader(path, options),
             AnnotationFormat.CocoCaptions => new CocoCaptionsReader(path, options),
             _ => throw new ArgumentOutOfRangeException(nameof(options), format, "unknown annotation format"),
@@ -33,6 +35,7 @@ public static class AnnotationReader
         var labels = new LabelMatrixBuilder();
         FeatureMatrixBuilder? features = stream.FeatureCount > 0 ? new FeatureMatrixBuilder() : null;
         List<string>? ids = null;
+        List<string>? texts = stream.HasText ? [] : null;
         foreach (var chunk in stream.ReadChunks())
         {
             for (int r = 0; r < chunk.Labels.Rows; r++) labels.AddSortedRow(chunk.Labels.Row(r));
@@ -45,10 +48,12 @@ public static class AnnotationReader
                 }
             }
             if (chunk.InstanceIds is { } chunkIds) (ids ??= []).AddRange(chunkIds);
+            if (texts is not null && chunk.Texts is { } chunkTexts) texts.AddRange(chunkTexts);
         }
         var labelMatrix = labels.Build(stream.Vocabulary.Count);
         return new AnnotationSet(stream.Vocabulary, labelMatrix, stream.Report,
-            features?.Build(stream.FeatureCount, stream.FeatureNames), ids, Rows(stream.SkippedRows, labelMatrix.Rows));
+            features?.Build(stream.FeatureCount, stream.FeatureNames, stream.FeatureCountInferred), ids, Rows(stream.SkippedRows, labelMatrix.Rows),
+            texts);
     }
 
     /// <summary>[kept] the 0-based file row of each instance kept when <paramref name="skipped"/> rows were skipped; null when none was.</summary>

@@ -13,6 +13,14 @@ public enum AnnotationFormat
     WideCsv,
     /// <summary>Long CSV: header <c>image,label</c>, one row per pair.</summary>
     LongCsv,
+    /// <summary>LIBSVM / svmlight multi-label: <c>l1,l2 f:v f:v ...</c> lines without a header, 1-based feature indices.</summary>
+    Libsvm,
+    /// <summary>Text, one instance a line: <c>labels&lt;TAB&gt;text</c> or LibMultiLabel's <c>id&lt;TAB&gt;labels&lt;TAB&gt;text</c>.</summary>
+    Text,
+    /// <summary>Text in a CSV file with a header: named columns for the text, the labels and optionally the id.</summary>
+    TextCsv,
+    /// <summary>Text in JSON Lines: one object a line, named fields for the text, the labels and optionally the id.</summary>
+    TextJsonl,
     /// <summary>COCO instances JSON: category names per image.</summary>
     CocoInstances,
     /// <summary>COCO captions JSON: the words of an image's captions as its labels.</summary>
@@ -27,7 +35,8 @@ public sealed class AnnotationSet
 {
     /// <summary>Bundles the parts; the label matrix's columns must match the vocabulary.</summary>
     public AnnotationSet(LabelVocabulary vocabulary, LabelMatrix labels, ReadReport report,
-                         FeatureMatrix? features = null, IReadOnlyList<string>? instanceIds = null, IReadOnlyList<int>? rows = null)
+                         FeatureMatrix? features = null, IReadOnlyList<string>? instanceIds = null, IReadOnlyList<int>? rows = null,
+                         IReadOnlyList<string>? texts = null)
     {
         if (labels.Columns != vocabulary.Count)
             throw new ArgumentException($"label matrix has {labels.Columns} columns but the vocabulary {vocabulary.Count} labels");
@@ -37,6 +46,9 @@ public sealed class AnnotationSet
             throw new ArgumentException($"{instanceIds.Count} instance ids for {labels.Rows} instances");
         if (rows is not null && rows.Count != labels.Rows)
             throw new ArgumentException($"{rows.Count} rows for {labels.Rows} instances");
+        if (texts is not null && texts.Count != labels.Rows)
+            throw new ArgumentException($"{texts.Count} texts for {labels.Rows} instances");
+        Texts = texts;
         Vocabulary = vocabulary;
         Labels = labels;
         Report = report;
@@ -53,6 +65,9 @@ public sealed class AnnotationSet
 
     /// <summary>Features, one row per instance, or null when the format has none.</summary>
     public FeatureMatrix? Features { get; }
+
+    /// <summary>[instances] each instance's raw text (text formats), or null when the format has none.</summary>
+    public IReadOnlyList<string>? Texts { get; }
 
     /// <summary>Instance names (image file, row key) where the format has them.</summary>
     public IReadOnlyList<string>? InstanceIds { get; }
@@ -134,4 +149,25 @@ public sealed record ReaderOptions
 
     /// <summary>COCO captions: words on fewer images than this are dropped.</summary>
     public int MinWordCount { get; init; } = 5;
+
+    /// <summary>LIBSVM: feature indices start at 0 (as scikit-learn's <c>dump_svmlight_file</c> writes) instead of 1.</summary>
+    public bool ZeroBasedFeatures { get; init; }
+
+    /// <summary>Text CSV and JSON Lines: the column (field) that holds the text.</summary>
+    public string TextColumn { get; init; } = "text";
+
+    /// <summary>Text CSV and JSON Lines: the column (field) that holds the labels.</summary>
+    public string LabelsColumn { get; init; } = "labels";
+
+    /// <summary>Text CSV and JSON Lines: the column (field) that names the instance, or null for none (then instances are named by row).</summary>
+    public string? IdColumn { get; init; }
+
+    /// <summary>
+    /// Text formats: what separates labels in the labels field (a space, as LibMultiLabel writes them); a JSON array of
+    /// strings needs none.
+    /// </summary>
+    public string LabelSeparator { get; init; } = " ";
+
+    /// <summary>How text is turned into feature vectors when a model is fitted on text data (the vectoriser's options).</summary>
+    public Text.TextFeatureOptions TextFeatures { get; init; } = new();
 }

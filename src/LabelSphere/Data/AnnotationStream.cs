@@ -4,7 +4,9 @@ namespace LabelSphere.Data;
 /// <param name="Labels">[instances, labels] label sets.</param>
 /// <param name="Features">[instances, features] or null when the format has none.</param>
 /// <param name="InstanceIds">Instance names, or null when the format has none.</param>
-public sealed record AnnotationChunk(LabelMatrix Labels, FeatureMatrix? Features, IReadOnlyList<string>? InstanceIds);
+/// <param name="Texts">[instances] each instance's raw text (text formats), or null when the format has none.</param>
+public sealed record AnnotationChunk(LabelMatrix Labels, FeatureMatrix? Features, IReadOnlyList<string>? InstanceIds,
+                                     IReadOnlyList<string>? Texts = null);
 
 /// <summary>
 /// An annotation file opened for reading in chunks, so that counting never needs the whole file in memory.
@@ -44,6 +46,15 @@ public abstract class AnnotationStream : IDisposable
 
     /// <summary>The features' names in feature-id order where the data declares them (ARFF attributes, an XC _features.txt), else null.</summary>
     public virtual IReadOnlyList<string>? FeatureNames => null;
+
+    /// <summary>
+    /// Whether <see cref="FeatureCount"/> was inferred from the largest feature index in the rows (LIBSVM, which
+    /// declares no count) rather than declared by the file: the data then fits any feature space at least that wide.
+    /// </summary>
+    public virtual bool FeatureCountInferred => false;
+
+    /// <summary>Whether the instances are raw text (<see cref="AnnotationChunk.Texts"/>) rather than feature vectors.</summary>
+    public virtual bool HasText => false;
 
     /// <summary>Bytes of the file consumed so far, for progress; never more than <see cref="TotalBytes"/>.</summary>
     public virtual long BytesRead => 0;

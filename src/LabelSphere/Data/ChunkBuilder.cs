@@ -9,16 +9,22 @@ internal sealed class ChunkBuilder
     readonly int labelCount;
     readonly int featureCount;
     readonly bool hasIds;
+    readonly bool hasText;
     LabelMatrixBuilder labels = new();
     FeatureMatrixBuilder? features;
     List<string>? ids;
+    List<string>? texts;
 
-    /// <summary>Starts an empty chunk for <paramref name="labelCount"/> labels and <paramref name="featureCount"/> features (0: none).</summary>
-    public ChunkBuilder(int labelCount, int featureCount, bool hasIds)
+    /// <summary>
+    /// Starts an empty chunk for <paramref name="labelCount"/> labels and <paramref name="featureCount"/> features (0:
+    /// none); with <paramref name="hasText"/>, every instance carries its raw text.
+    /// </summary>
+    public ChunkBuilder(int labelCount, int featureCount, bool hasIds, bool hasText = false)
     {
         this.labelCount = labelCount;
         this.featureCount = featureCount;
         this.hasIds = hasIds;
+        this.hasText = hasText;
         Reset();
     }
 
@@ -30,7 +36,7 @@ internal sealed class ChunkBuilder
     /// distinct labels, which the reader passes to <c>Accepted</c>.
     /// </summary>
     public int Add(Span<int> labelIds, ReadOnlySpan<int> featureIds = default, ReadOnlySpan<float> featureValues = default,
-                   string? id = null)
+                   string? id = null, string? text = null)
     {
         int distinct = SortDistinct(labelIds);
         labels.AddSortedRow(labelIds[..distinct]);
@@ -40,13 +46,14 @@ internal sealed class ChunkBuilder
             features.EndRow();
         }
         if (ids is not null) ids.Add(id ?? throw new ArgumentNullException(nameof(id), "this format has instance ids"));
+        if (texts is not null) texts.Add(text ?? throw new ArgumentNullException(nameof(text), "this format has text"));
         return distinct;
     }
 
     /// <summary>The instances collected so far as a chunk; the builder starts a new one.</summary>
     public AnnotationChunk Take()
     {
-        var chunk = new AnnotationChunk(labels.Build(labelCount), features?.Build(featureCount), ids);
+        var chunk = new AnnotationChunk(labels.Build(labelCount), features?.Build(featureCount), ids, texts);
         Reset();
         return chunk;
     }
@@ -83,5 +90,6 @@ internal sealed class ChunkBuilder
         labels = new LabelMatrixBuilder();
         features = featureCount > 0 ? new FeatureMatrixBuilder() : null;
         ids = hasIds ? [] : null;
+        texts = hasText ? [] : null;
     }
 }

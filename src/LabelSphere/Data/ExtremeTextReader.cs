@@ -232,20 +232,22 @@ internal sealed class ExtremeTextReader : AnnotationStream
                 return false;
             }
             featureSeen[id] = row;
-            var value = token[(colon + 1)..];
-            if (value.IsEmpty)
-            {
-                problem = $"feature {id} has no value (truncated line?)";
-                return false;
-            }
-            if (!float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) || !float.IsFinite(v))
-            {
-                problem = $"the value '{Shorten(value)}' of feature {id} is not a finite number";
-                return false;
-            }
+            if (!TryParseValue(token[(colon + 1)..], id, out float v, out problem)) return false;
             featureIds.Add(id);
             featureValues.Add(v);
         }
+    }
+
+    /// <summary>The value of feature <paramref name="id"/> in an <c>id:value</c> pair: a finite number; else the problem.</summary>
+    internal static bool TryParseValue(ReadOnlySpan<char> value, int id, out float parsed, out string problem)
+    {
+        problem = "";
+        if (value.IsEmpty) problem = $"feature {id} has no value (truncated line?)";
+        else if (!float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out parsed) || !float.IsFinite(parsed))
+            problem = $"the value '{Shorten(value)}' of feature {id} is not a finite number";
+        else return true;
+        parsed = 0;
+        return false;
     }
 
     LabelVocabulary ReadLabelNames(string dataPath, string? namesPath, int labelCount)
@@ -287,7 +289,7 @@ internal sealed class ExtremeTextReader : AnnotationStream
         int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out value);
 
     /// <summary>The next run of non-blank characters; <paramref name="rest"/> moves past it.</summary>
-    static ReadOnlySpan<char> NextToken(ref ReadOnlySpan<char> rest)
+    internal static ReadOnlySpan<char> NextToken(ref ReadOnlySpan<char> rest)
     {
         rest = rest.TrimStart();
         int end = rest.IndexOfAny(' ', '\t');

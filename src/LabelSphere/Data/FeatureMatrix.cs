@@ -13,8 +13,11 @@ public sealed class FeatureMatrix
     /// <summary>
     /// Wraps CSR arrays; column ids must be below <paramref name="columns"/>. <paramref name="names"/> are the
     /// features' names in column order where the format has them (ARFF attributes), else null.
+    /// <paramref name="columnsInferred"/>: <paramref name="columns"/> is the largest index in the rows (LIBSVM), not a
+    /// count the file declares.
     /// </summary>
-    public FeatureMatrix(long[] offsets, int[] indices, float[] values, int columns, IReadOnlyList<string>? names = null)
+    public FeatureMatrix(long[] offsets, int[] indices, float[] values, int columns, IReadOnlyList<string>? names = null,
+                         bool columnsInferred = false)
     {
         ArgumentNullException.ThrowIfNull(offsets);
         if (indices.Length != values.Length) throw new ArgumentException("indices and values differ in length");
@@ -28,7 +31,14 @@ public sealed class FeatureMatrix
         this.values = values;
         Columns = columns;
         Names = names;
+        ColumnsInferred = columnsInferred;
     }
+
+    /// <summary>
+    /// Whether <see cref="Columns"/> was inferred from the largest feature index in the rows (LIBSVM files declare no
+    /// count), so that the rows fit any feature space at least that wide.
+    /// </summary>
+    public bool ColumnsInferred { get; }
 
     /// <summary>The features' names in column order, or null when the format has none.</summary>
     public IReadOnlyList<string>? Names { get; }
@@ -82,6 +92,10 @@ public sealed class FeatureMatrixBuilder
         values.RemoveRange(start, values.Count - start);
     }
 
-    /// <summary>The matrix, with the features' <paramref name="names"/> where the format has them.</summary>
-    public FeatureMatrix Build(int columns, IReadOnlyList<string>? names = null) => new([.. offsets], [.. indices], [.. values], columns, names);
+    /// <summary>
+    /// The matrix, with the features' <paramref name="names"/> where the format has them; <paramref name="columnsInferred"/>
+    /// as <see cref="FeatureMatrix.ColumnsInferred"/>.
+    /// </summary>
+    public FeatureMatrix Build(int columns, IReadOnlyList<string>? names = null, bool columnsInferred = false) =>
+        new([.. offsets], [.. indices], [.. values], columns, names, columnsInferred);
 }

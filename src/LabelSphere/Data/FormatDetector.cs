@@ -4,14 +4,24 @@ namespace LabelSphere.Data;
 /// Tells an annotation file's format from its name and first bytes: <c>.arff</c> is Mulan; <c>.json</c> is COCO
 /// captions or instances by whether <c>"caption"</c> or <c>"category_id"</c> comes first; <c>.csv</c> and
 /// <c>.csv.gz</c> are long CSV when the header is exactly two columns with the second named <c>label</c>, wide CSV
-/// otherwise; <c>.txt</c> whose first line is three integers is Extreme Classification text.
+/// otherwise, unless the header names the text and labels columns (<see cref="ReaderOptions.TextColumn"/>,
+/// <see cref="ReaderOptions.LabelsColumn"/>): text CSV; <c>.txt</c> whose first line is three integers is Extreme
+/// Classification text, one whose first line is <c>labels f:v ...</c> is LIBSVM, one whose first line holds 2 or 3
+/// tab-separated fields is text; <c>.svm</c>, <c>.libsvm</c>, <c>.svmlight</c> are LIBSVM; <c>.tsv</c> is text;
+/// <c>.jsonl</c> is text in JSON Lines; these line formats may be gzip-compressed (a further <c>.gz</c>).
 /// </summary>
 internal static class FormatDetector
 {
     /// <summary>The format of <paramref name="path"/>; throws <see cref="AnnotationFormatException"/> when it cannot tell.</summary>
-    public static AnnotationFormat Detect(string path)
+    public static AnnotationFormat Detect(string path, ReaderOptions? options = null)
     {
+        options ??= new ReaderOptions();
         var name = System.IO.Path.GetFileName(path);
+        // The line formats are read through gzip too.
+        var bare = HasExtension(name, ".gz") ? name[..^3] : name;
+        if (HasExtension(bare, ".svm") || HasExtension(bare, ".libsvm") || HasExtension(bare, ".svmlight")) return AnnotationFormat.Libsvm;
+        if (HasExtension(bare, ".tsv")) return AnnotationFormat.Text;
+        if (HasExtension(bare, ".jsonl")) return AnnotationFormat.TextJsonl;
         if (HasExtension(name, ".arff")) return AnnotationFormat.MulanArff;
         if (HasExtension(name, ".json"))
         {
@@ -23,14 +33,21 @@ internal static class FormatDetector
             using var source = new LineSource(path);
             var csv = new CsvRecordReader(source);
             if (!csv.Read()) throw Unknown(path, "the CSV file is empty");
+            var columns = new HashSet<string>(StringComparer.Ordinal);
+            for (int i = 0; i < csv.FieldCount; i++) columns.Add(csv.GetString(i).Trim());
+            if (columns.Contains(options.TextColumn) && columns.Contains(options.LabelsColumn)) return AnnotationFormat.TextCsv;
             return csv.FieldCount == 2 && csv[1].Trim().SequenceEqual("label") ? AnnotationFormat.LongCsv : AnnotationFormat.WideCsv;
         }
-        if (HasExtension(name, ".txt"))
+        if (HasExtension(bare, ".txt"))
         {
             using var source = new LineSource(path);
             var first = source.ReadLine();
             if (first is not null && ExtremeTextReader.LooksLikeHeader(first)) return AnnotationFormat.ExtremeText;
-            throw Unknown(path, "its first line is not 'N F L' (three integers), as Extreme Classification text files begin");
+            while (first is not null && first.Trim().Length == 0) first = source.ReadLine();
+            if (first is not null && LibsvmReader.LooksLikeLine(first)) return AnnotationFormat.Libsvm;
+            if (first is not null && first.AsSpan().Count('\t') is 1 or 2) return AnnotationFormat.Text;
+            throw Unknown(path, "its first line is neither 'N F L' (three integers), as Extreme Classification text files begin, " +
+                "nor 'labels f:v ...' (LIBSVM), nor 'labels<TAB>text' or 'id<TAB>labels<TAB>text' (text)");
         }
         throw Unknown(path, $"the extension of '{name}' is not one LabelSphere knows");
     }
@@ -67,6 +84,8 @@ internal static class FormatDetector
 
     static AnnotationFormatException Unknown(string path, string why) => new(new AnnotationError(path, 1, "format",
         $"cannot tell the annotation format: {why}. The formats are ExtremeText (.txt, first line 'N F L'), " +
+        "Libsvm (.svm, or .txt with lines 'l1,l2 f:v ...'), Text (.tsv, or .txt with lines 'labels<TAB>text'), TextCsv (.csv " +
+        "with text and labels columns), TextJsonl (.jsonl), " +
         "MulanArff (.arff with its label XML), WideCsv (.csv or .csv.gz, header 'image,<label1>,<label2>,...'), " +
         "LongCsv (.csv, header 'image,label'), CocoInstances and CocoCaptions (.json); name the format explicitly")
     {

@@ -73,17 +73,23 @@ public sealed class CooccurrenceCounts
 
     /// <summary>
     /// Calls <paramref name="visit"/> for every pair i &lt; j with a non-zero count, rows in parallel;
-    /// <paramref name="visit"/> must be safe to call from several threads for different i.
+    /// <paramref name="visit"/> must be safe to call from several threads for different i. Cancelling stops the
+    /// visits and throws <see cref="OperationCanceledException"/>.
     /// </summary>
-    public void ForEachPair(Action<int, int, long> visit)
+    public void ForEachPair(Action<int, int, long> visit, CancellationToken cancellationToken = default)
     {
         if (sparse is not null)
         {
-            foreach (var (key, count) in sparse) visit((int)(key / Labels), (int)(key % Labels), count);
+            long visited = 0;
+            foreach (var (key, count) in sparse)
+            {
+                if ((++visited & 0xFFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
+                visit((int)(key / Labels), (int)(key % Labels), count);
+            }
             return;
         }
         int n = Labels;
-        Parallel.For(0, n, i =>
+        Parallel.For(0, n, new ParallelOptions { CancellationToken = cancellationToken }, i =>
         {
             long start = TriangleIndex(i, i, n);
             for (int j = i + 1; j < n; j++)
@@ -102,23 +108,33 @@ public sealed class CooccurrenceCounts
         return row;
     }
 
-    /// <summary>Counts every instance of an annotation stream, reporting the bytes read.</summary>
-    public static CooccurrenceCounts Count(AnnotationStream stream, IProgress<long>? bytesRead = null)
+    /// <summary>
+    /// Counts every instance of an annotation stream, reporting the bytes read after each chunk. Cancelling stops
+    /// between chunks and within one, and throws <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public static CooccurrenceCounts Count(AnnotationStream stream, IProgress<long>? bytesRead = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(stream);
         var counter = new CooccurrenceCounter(stream.Vocabulary);
         foreach (var chunk in stream.ReadChunks())
         {
-            counter.Add(chunk.Labels);
+            counter.Add(chunk.Labels, cancellationToken);
             bytesRead?.Report(stream.BytesRead);
+            cancellationToken.ThrowIfCancellationRequested();
         }
         return counter.Build();
     }
 
-    /// <summary>Counts the label sets of an in-memory matrix.</summary>
-    public static CooccurrenceCounts Count(LabelVocabulary vocabulary, LabelMatrix labels)
+    /// <summary>
+    /// Counts the label sets of an in-memory matrix. Cancelling stops the count and throws
+    /// <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public static CooccurrenceCounts Count(LabelVocabulary vocabulary, LabelMatrix labels, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        ArgumentNullException.ThrowIfNull(labels);
         var counter = new CooccurrenceCounter(vocabulary);
-        counter.Add(labels);
+        counter.Add(labels, cancellationToken);
         return counter.Build();
     }
 
@@ -149,9 +165,13 @@ public sealed class CooccurrenceCounter
         else sparse = [];
     }
 
-    /// <summary>Adds the instances of one chunk; its label ids must be within the vocabulary.</summary>
-    public void Add(LabelMatrix chunk)
+    /// <summary>
+    /// Adds the instances of one chunk; its label ids must be within the vocabulary. Cancelling throws
+    /// <see cref="OperationCanceledException"/> and leaves the counter part-way through the chunk: do not use it further.
+    /// </summary>
+    public void Add(LabelMatrix chunk, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         if (chunk.Columns > vocabulary.Count)
             throw new ArgumentException($"chunk has {chunk.Columns} label columns, the vocabulary {vocabulary.Count}");
         int rows = chunk.Rows;
@@ -163,13 +183,15 @@ public sealed class CooccurrenceCounter
 
         int shards = Math.Min(Environment.ProcessorCount * 4, Math.Max(1, rows / 256));
         int n = vocabulary.Count;
+        var parallel = new ParallelOptions { CancellationToken = cancellationToken };
         if (dense is not null)
         {
-            Parallel.For(0, shards, s =>
+            Parallel.For(0, shards, parallel, s =>
             {
                 var (from, to) = Shard(rows, shards, s);
                 for (int r = from; r < to; r++)
                 {
+                    if ((r & 1023) == 0 && cancellationToken.IsCancellationRequested) return;
                     var row = chunk.Row(r);
                     for (int a = 0; a < row.Length; a++)
                     {
@@ -178,15 +200,17 @@ public sealed class CooccurrenceCounter
                     }
                 }
             });
+            cancellationToken.ThrowIfCancellationRequested();
             return;
         }
         var partial = new Dictionary<long, long>[shards];
-        Parallel.For(0, shards, s =>
+        Parallel.For(0, shards, parallel, s =>
         {
             var local = partial[s] = [];
             var (from, to) = Shard(rows, shards, s);
             for (int r = from; r < to; r++)
             {
+                if ((r & 1023) == 0 && cancellationToken.IsCancellationRequested) return;
                 var row = chunk.Row(r);
                 for (int a = 0; a < row.Length; a++)
                     for (int b = a + 1; b < row.Length; b++)
@@ -196,6 +220,7 @@ public sealed class CooccurrenceCounter
                     }
             }
         });
+        cancellationToken.ThrowIfCancellationRequested();
         foreach (var local in partial)
             foreach (var (key, count) in local) sparse![key] = sparse.GetValueOrDefault(key) + count;
     }

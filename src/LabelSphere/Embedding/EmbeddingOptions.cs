@@ -18,8 +18,15 @@ public sealed record EmbeddingOptions
     /// <summary>Default dimension k when none is given (capped at the number of labels).</summary>
     public const int DefaultDimension = 256;
 
-    /// <summary>k, the number of columns kept; between 1 and the number of labels.</summary>
-    public int Dimension { get; init; } = DefaultDimension;
+    /// <summary>
+    /// k, the number of columns kept: between 1 and the number of labels; null (the default) for
+    /// <see cref="DefaultDimension"/> or the number of labels if fewer (<see cref="DimensionFor"/>). A fitted
+    /// embedding's options name the k it was fitted with.
+    /// </summary>
+    public int? Dimension { get; init; }
+
+    /// <summary>The k fitted on <paramref name="labels"/> labels: <see cref="Dimension"/>, or <see cref="DefaultDimension"/> capped at <paramref name="labels"/>.</summary>
+    public int DimensionFor(int labels) => Dimension ?? Math.Min(DefaultDimension, labels);
 
     /// <summary>How counts become PMI.</summary>
     public PmiOptions Pmi { get; init; } = new();
@@ -37,8 +44,8 @@ public sealed record EmbeddingOptions
     /// </summary>
     public int? Oversampling { get; init; }
 
-    /// <summary>The oversampling in force: <see cref="Oversampling"/>, or k (at least 16) when it is null.</summary>
-    public int EffectiveOversampling => Oversampling ?? Math.Max(16, Dimension);
+    /// <summary>The oversampling in force on <paramref name="labels"/> labels: <see cref="Oversampling"/>, or k (at least 16) when it is null.</summary>
+    public int OversamplingFor(int labels) => Oversampling ?? Math.Max(16, DimensionFor(labels));
 
     /// <summary>Randomized solver: subspace iterations after the first product.</summary>
     public int PowerIterations { get; init; } = 8;
@@ -55,9 +62,10 @@ public sealed record EmbeddingOptions
     /// <summary>Throws when a value is outside its range for <paramref name="labels"/> labels.</summary>
     public void Validate(int labels)
     {
-        if (Dimension < 1 || Dimension > labels)
-            throw new ArgumentOutOfRangeException(nameof(Dimension), Dimension,
-                $"dimension must be between 1 and the number of labels ({labels}), got {Dimension}");
+        int k = DimensionFor(labels);
+        if (k < 1 || k > labels)
+            throw new ArgumentOutOfRangeException(nameof(Dimension), k,
+                $"dimension must be between 1 and the number of labels ({labels}), got {k}");
         if (Oversampling is < 0) throw new ArgumentOutOfRangeException(nameof(Oversampling), Oversampling, "oversampling must be non-negative");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(SparseAbove);
         ArgumentOutOfRangeException.ThrowIfNegative(PowerIterations);

@@ -76,7 +76,7 @@ public sealed partial class LabelEmbedding
         if (!Directory.Exists(folder))
             throw new EmbeddingFormatException(File.Exists(folder) ? $"{folder}: is a file, not an embedding folder" : $"{folder}: no such embedding folder");
         var manifestPath = Path.Combine(folder, ManifestFile);
-        if (!File.Exists(manifestPath)) throw new EmbeddingFormatException($"{folder}: no {ManifestFile}; is this an embedding folder written by 'labelsphere embed'?");
+        if (!File.Exists(manifestPath)) throw new EmbeddingFormatException($"{folder}: no {ManifestFile}, so it is not a LabelSphere embedding folder");
         Manifest manifest;
         try
         {

@@ -108,11 +108,17 @@ public sealed partial class LabelEmbedding
     /// <summary>
     /// Fits the embedding: PMI from <paramref name="counts"/>, then its k leading eigenpairs.
     /// </summary>
-    public static LabelEmbedding Fit(CooccurrenceCounts counts, EmbeddingOptions options, IProgress<FitStage>? progress = null)
+    /// <param name="cancellationToken">
+    /// Checked between the stages, across the PMI rows and between the randomized solver's passes; the exact solver's
+    /// one LAPACK call runs to its end. Cancelling throws <see cref="OperationCanceledException"/>.
+    /// </param>
+    public static LabelEmbedding Fit(CooccurrenceCounts counts, EmbeddingOptions options, IProgress<FitStage>? progress = null,
+                                     CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(counts);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate(counts.Labels);
+        cancellationToken.ThrowIfCancellationRequested();
         progress?.Report(FitStage.Pmi);
         LabelEmbedding embedding;
         if (counts.Labels > options.SparseAbove)
@@ -122,39 +128,42 @@ public sealed partial class LabelEmbedding
                                             "pairs at 0 (unseen pairs zero, and no shift unless the PMI is positive)", nameof(PmiOptions.Unseen));
             if (options.Solver == EigenSolver.Exact)
                 throw new ArgumentException($"the exact eigensolver needs the dense matrix; {counts.Labels:N0} labels are above {options.SparseAbove:N0}, where only the randomized solver runs");
-            var sparse = Pmi.ComputeSparse(counts, options.Pmi);
+            var sparse = Pmi.ComputeSparse(counts, options.Pmi, cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(FitStage.Eigen);
-            embedding = FromSparsePmi(sparse, counts.Vocabulary, counts.LabelCounts.ToArray(), counts.Instances, counts.EmptyInstances, options);
+            embedding = FromSparsePmi(sparse, counts.Vocabulary, counts.LabelCounts.ToArray(), counts.Instances, counts.EmptyInstances, options, cancellationToken);
         }
         else
         {
-            var pmi = Pmi.Compute(counts, options.Pmi);
+            var pmi = Pmi.Compute(counts, options.Pmi, cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(FitStage.Eigen);
-            embedding = FromPmi(pmi, counts.Vocabulary, counts.LabelCounts.ToArray(), counts.Instances, counts.EmptyInstances, options);
+            embedding = FromPmi(pmi, counts.Vocabulary, counts.LabelCounts.ToArray(), counts.Instances, counts.EmptyInstances, options, cancellationToken);
         }
+        cancellationToken.ThrowIfCancellationRequested();
         progress?.Report(FitStage.Done);
         return embedding;
     }
 
     /// <summary>Factorises a sparse PMI matrix with the randomized solver.</summary>
     internal static LabelEmbedding FromSparsePmi(SparsePmiMatrix pmi, LabelVocabulary vocabulary, long[] labelCounts, long instances,
-                                                 long emptyInstances, EmbeddingOptions options)
+                                                 long emptyInstances, EmbeddingOptions options, CancellationToken cancellationToken = default)
     {
         var ranking = options.Negative == NegativeEigenvalues.Zero ? EigenRanking.Algebraic : EigenRanking.Magnitude;
-        var eigen = SymmetricEigensolver.DecomposeSparse(pmi.Rows, pmi.Columns, pmi.Values, pmi.Labels, options.Dimension, ranking,
-            options.EffectiveOversampling, options.PowerIterations, options.Seed);
+        var eigen = SymmetricEigensolver.DecomposeSparse(pmi.Rows, pmi.Columns, pmi.Values, pmi.Labels, options.DimensionFor(pmi.Labels), ranking,
+            options.OversamplingFor(pmi.Labels), options.PowerIterations, options.Seed, cancellationToken);
         return Assemble(eigen, TensorPrimitives.SumOfSquares<double>(pmi.Values), pmi.Labels, pmi.Marginals, vocabulary, labelCounts,
             instances, emptyInstances, options);
     }
 
     /// <summary>Factorises an already computed PMI matrix.</summary>
     internal static LabelEmbedding FromPmi(PmiMatrix pmi, LabelVocabulary vocabulary, long[] labelCounts, long instances,
-                                           long emptyInstances, EmbeddingOptions options)
+                                           long emptyInstances, EmbeddingOptions options, CancellationToken cancellationToken = default)
     {
-        int n = pmi.Labels, k = options.Dimension;
+        int n = pmi.Labels, k = options.DimensionFor(n);
         var ranking = options.Negative == NegativeEigenvalues.Zero ? EigenRanking.Algebraic : EigenRanking.Magnitude;
-        var eigen = SymmetricEigensolver.Decompose(pmi.Values, n, k, ranking, options.Solver, options.EffectiveOversampling,
-            options.PowerIterations, options.Seed);
+        var eigen = SymmetricEigensolver.Decompose(pmi.Values, n, k, ranking, options.Solver, options.OversamplingFor(n),
+            options.PowerIterations, options.Seed, cancellationToken);
         return Assemble(eigen, TensorPrimitives.SumOfSquares<double>(pmi.Values), n, pmi.Marginals, vocabulary, labelCounts,
             instances, emptyInstances, options);
     }
@@ -162,7 +171,7 @@ public sealed partial class LabelEmbedding
     static LabelEmbedding Assemble(EigenDecomposition eigen, double totalEnergy, int n, PmiMarginals marginals, LabelVocabulary vocabulary,
                                    long[] labelCounts, long instances, long emptyInstances, EmbeddingOptions options)
     {
-        int k = options.Dimension;
+        int k = eigen.Values.Length;
         var scale = new double[k];
         for (int c = 0; c < k; c++)
             scale[c] = options.Negative == NegativeEigenvalues.Zero ? Math.Sqrt(Math.Max(eigen.Values[c], 0)) : Math.Sqrt(Math.Abs(eigen.Values[c]));
@@ -172,8 +181,9 @@ public sealed partial class LabelEmbedding
             for (int c = 0; c < k; c++) vectors[(long)i * k + c] = (float)(eigen.Vectors[(long)i * k + c] * scale[c]);
         });
         var spectrum = Measure(totalEnergy, eigen, options.Negative);
+        // The fitted embedding's options name the k it has, not "the default".
         return new LabelEmbedding(vocabulary, labelCounts, new bool[n], instances, emptyInstances, vectors, eigen.Values,
-            options, marginals, spectrum, eigen.Solver);
+            options with { Dimension = k }, marginals, spectrum, eigen.Solver);
     }
 
     static SpectrumReport Measure(double total, EigenDecomposition eigen, NegativeEigenvalues policy)

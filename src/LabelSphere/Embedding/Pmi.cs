@@ -44,7 +44,7 @@ public static class Pmi
     /// The PMI matrix as its seen pairs and diagonal (see <see cref="SparsePmiMatrix"/>); the options must keep
     /// unseen pairs at 0 (<see cref="KeepsUnseenAtZero"/>). Equal, cell for cell, to <see cref="Compute"/>.
     /// </summary>
-    public static SparsePmiMatrix ComputeSparse(CooccurrenceCounts counts, PmiOptions options)
+    public static SparsePmiMatrix ComputeSparse(CooccurrenceCounts counts, PmiOptions options, CancellationToken cancellationToken = default)
     {
         options.Validate();
         if (!KeepsUnseenAtZero(options))
@@ -62,7 +62,8 @@ public static class Pmi
             double v = Measure(c, p[i], p[j], counts.Instances, options.Measure) - shift;
             if (options.Positive) v = Math.Max(0, v);
             lock (gate) pairs.Add((i, j, v));
-        });
+        }, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
         // Row maxima over the off-diagonal cells, unseen zeros included, for DiagonalMode.RowMax.
         var rowMax = new double[n];
         var seenInRow = new int[n];
@@ -108,7 +109,8 @@ public static class Pmi
     /// The symmetric PMI matrix of the counts under <paramref name="options"/>. Labels never seen have an all-zero
     /// row and column: there is nothing to say about them.
     /// </summary>
-    public static PmiMatrix Compute(CooccurrenceCounts counts, PmiOptions options)
+    /// <param name="cancellationToken">Checked across the rows; cancelling throws <see cref="OperationCanceledException"/>.</param>
+    public static PmiMatrix Compute(CooccurrenceCounts counts, PmiOptions options, CancellationToken cancellationToken = default)
     {
         options.Validate();
         int n = counts.Labels;
@@ -120,7 +122,7 @@ public static class Pmi
         var values = new double[(long)n * n];
         double unseen = options.Unseen == UnseenPairs.HalfCount ? double.NaN : 0.0;
         // Unseen pairs first, then every observed pair overwrites its two cells.
-        Parallel.For(0, n, i =>
+        Parallel.For(0, n, new ParallelOptions { CancellationToken = cancellationToken }, i =>
         {
             var row = values.AsSpan((int)((long)i * n), n);
             if (labelCounts[i] == 0) return;
@@ -137,7 +139,8 @@ public static class Pmi
             values[(long)i * n + j] = v;
             values[(long)j * n + i] = v;
             if (v < minObserved) lock (gate) minObserved = Math.Min(minObserved, v);
-        });
+        }, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
         if (options.Unseen == UnseenPairs.MinObserved)
         {
             unseen = double.IsPositiveInfinity(minObserved) ? 0.0 : minObserved;

@@ -46,21 +46,24 @@ public static class SymmetricEigensolver
     };
 
     /// <summary>The <paramref name="k"/> leading eigenpairs of <paramref name="matrix"/> ([n, n] row-major, symmetric).</summary>
+    /// <param name="cancellationToken">Checked before the work and between the randomized solver's passes.</param>
     public static EigenDecomposition Decompose(double[] matrix, int n, int k, EigenRanking ranking, EigenSolver solver,
-                                               int oversampling = 16, int powerIterations = 8, long seed = 0)
+                                               int oversampling = 16, int powerIterations = 8, long seed = 0,
+                                               CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual((long)matrix.Length, (long)n * n, nameof(matrix));
         if (k < 1 || k > n) throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be between 1 and the matrix size ({n}), got {k}");
         ArgumentOutOfRangeException.ThrowIfNegative(oversampling);
         ArgumentOutOfRangeException.ThrowIfNegative(powerIterations);
         TorchRuntime.EnsureLoaded();
+        cancellationToken.ThrowIfCancellationRequested();
         var resolved = Resolve(solver, n, k, oversampling);
         using var scope = NewDisposeScope();
         using var a = tensor(matrix, [n, n], ScalarType.Float64);
         return resolved switch
         {
             EigenSolver.Exact => Exact(a, k, ranking),
-            EigenSolver.Randomized => Randomized(a, k, ranking, oversampling, powerIterations, seed),
+            EigenSolver.Randomized => Randomized(a, a.shape[0], k, ranking, oversampling, powerIterations, seed, cancellationToken),
             _ => throw new ArgumentOutOfRangeException(nameof(solver)),
         };
     }
@@ -77,22 +80,23 @@ public static class SymmetricEigensolver
     /// The <paramref name="k"/> leading eigenpairs of a sparse symmetric matrix given as coordinate lists, by the
     /// randomized solver: only products of the matrix with n × (k + oversampling) blocks are formed.
     /// </summary>
+    /// <param name="cancellationToken">Checked before the work and between the solver's passes.</param>
     public static EigenDecomposition DecomposeSparse(long[] rows, long[] columns, double[] values, int n, int k, EigenRanking ranking,
-                                                     int oversampling = 16, int powerIterations = 8, long seed = 0)
+                                                     int oversampling = 16, int powerIterations = 8, long seed = 0,
+                                                     CancellationToken cancellationToken = default)
     {
         if (k < 1 || k > n) throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be between 1 and the matrix size ({n}), got {k}");
         TorchRuntime.EnsureLoaded();
+        cancellationToken.ThrowIfCancellationRequested();
         using var scope = NewDisposeScope();
         var indices = stack([tensor(rows), tensor(columns)]);
         using var a = sparse_coo_tensor(indices, tensor(values), [n, n]);
-        return Randomized(a, n, k, ranking, oversampling, powerIterations, seed);
+        return Randomized(a, n, k, ranking, oversampling, powerIterations, seed, cancellationToken);
     }
 
-    static EigenDecomposition Randomized(Tensor a, int k, EigenRanking ranking, int oversampling, int powerIterations, long seed) =>
-        Randomized(a, a.shape[0], k, ranking, oversampling, powerIterations, seed);
-
     // `a` may be dense or sparse: it is only ever multiplied from the left onto a dense block.
-    static EigenDecomposition Randomized(Tensor a, long n, int k, EigenRanking ranking, int oversampling, int powerIterations, long seed)
+    static EigenDecomposition Randomized(Tensor a, long n, int k, EigenRanking ranking, int oversampling, int powerIterations, long seed,
+                                         CancellationToken cancellationToken)
     {
         int l = (int)Math.Min(n, k + oversampling);
         using var generator = new Generator((ulong)seed);
@@ -100,7 +104,12 @@ public static class SymmetricEigensolver
         var (q, _) = linalg.qr(a.matmul(omega));
         // Each pass multiplies by A once (A is symmetric, so Aᵀ = A) and re-orthonormalises to keep the small
         // eigenvalues of the block from drowning in rounding.
-        for (int i = 0; i < powerIterations; i++) (q, _) = linalg.qr(a.matmul(q));
+        for (int i = 0; i < powerIterations; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            (q, _) = linalg.qr(a.matmul(q));
+        }
+        cancellationToken.ThrowIfCancellationRequested();
         var b = q.T.matmul(a.matmul(q));
         b = (b + b.T) / 2;                                // symmetric to rounding before eigh
         var (theta, v) = linalg.eigh(b);

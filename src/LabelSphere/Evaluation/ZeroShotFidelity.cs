@@ -24,7 +24,7 @@ public sealed record ZeroShotFidelity(string Label, double ProximityCorrelation,
         var carries = new bool[labels.Rows];
         for (int r = 0; r < labels.Rows; r++) carries[r] = labels.Row(r).BinarySearch(label) >= 0;
         var reducedVocabulary = new LabelVocabulary(keep.Select(i => vocabulary[i]));
-        var options = full.Options with { Dimension = Math.Min(full.Options.Dimension, n - 1) };
+        var options = full.Options with { Dimension = Math.Min(full.Dimension, n - 1) };
         var reduced = LabelEmbedding.Fit(CooccurrenceCounts.Count(reducedVocabulary, without), options);
         var (count, co) = reduced.CountWith(without, carries);
         var placed = reduced.AddLabel(vocabulary[label], count, co);

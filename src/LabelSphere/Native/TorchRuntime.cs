@@ -11,10 +11,21 @@ namespace LabelSphere.Native;
 /// (Debian 12, Ubuntu 22.04), and turns a failed load into an error that says why.
 /// </summary>
 /// <remarks>
+/// <para>
 /// TorchSharp 0.107's <c>libLibTorchSharp.so</c> requires GLIBCXX_3.4.32 only for
 /// <c>std::ios_base_library_init()</c>, which it never calls. When the ordinary load fails, a copy of the shim
 /// with that one requirement marked weak is written to a cache folder and loaded instead. Where the ordinary
 /// load succeeds nothing is patched: the resolver below only runs after the runtime's own probing failed.
+/// </para>
+/// <para>
+/// The process environment: on Linux, when the LabelSphere assembly loads and <c>ONEDNN_MAX_CPU_ISA</c> is not
+/// set, it is set to <see cref="OneDnnIsa"/> (AVX2), because libtorch's oneDNN has computed wrong convolution
+/// gradients on AVX-512 processors (<see cref="OneDnnIsa"/> says where); this is a correctness workaround, whose
+/// cost is oneDNN's AVX-512 kernels (libtorch's convolutions among them) running as AVX2. A host that
+/// sets the variable itself before LabelSphere loads keeps its value (<c>ALL</c> lifts every limit);
+/// <see cref="OneDnnIsaLimited"/> says whether LabelSphere set it. Nothing else in the environment is touched
+/// unless asked: <see cref="UsePassiveOpenMpWaiting"/> is an opt-in, which the <c>labelsphere</c> tool takes.
+/// </para>
 /// </remarks>
 public static class TorchRuntime
 {
@@ -42,26 +53,56 @@ public static class TorchRuntime
         AssemblyLoadContext.Default.ResolvingUnmanagedDll += Resolve;
     }
 
-    /// <summary>The instruction set oneDNN is held to, unless the environment already names one.</summary>
+    /// <summary>
+    /// The instruction set oneDNN is held to when the process has not chosen one: AVX2. libtorch 2.10's oneDNN
+    /// returned wrong or NaN convolution gradients on an AVX-512 machine (an AMD EPYC: 399 of 400 repeated backward
+    /// passes differed for 12 channels, none with ONEDNN_MAX_CPU_ISA=AVX2; see <see cref="Training.Models.ResNetOptions.Widths"/>).
+    /// </summary>
     public const string OneDnnIsa = "AVX2";
 
-    // libtorch 2.10's oneDNN returns wrong or NaN convolution gradients on AVX-512 machines when a channel count is not
-    // a multiple of 16 (seen here on an AMD EPYC: 399 of 400 repeated backward passes differed for 12 channels;
-    // none with ONEDNN_MAX_CPU_ISA=AVX2). oneDNN reads the variable from the C environment when it first runs, which
-    // Environment.SetEnvironmentVariable does not reach on Linux, hence setenv.
-    //
-    // OMP_WAIT_POLICY=PASSIVE: libtorch's OpenMP threads otherwise spin while waiting; on a machine shared with other
-    // work the exact eigensolver then ran 2 to 5.7 times slower (docs/benchmarks.md).
+    /// <summary>Whether LabelSphere set ONEDNN_MAX_CPU_ISA to <see cref="OneDnnIsa"/> (false when the host had set it, or off Linux).</summary>
+    public static bool OneDnnIsaLimited { get; private set; }
+
+    // oneDNN reads the variable from the C environment when it first runs, which Environment.SetEnvironmentVariable
+    // does not reach on Linux, hence setenv. It must be in place before any caller first runs a convolution, so it is
+    // set when the assembly loads rather than on first use.
     static void LimitOneDnnIsa()
     {
         try
         {
-            if (Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA") is not { Length: > 0 }) _ = SetEnv("ONEDNN_MAX_CPU_ISA", OneDnnIsa, 0);
-            if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is not { Length: > 0 }) _ = SetEnv("OMP_WAIT_POLICY", "PASSIVE", 0);
+            if (Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA") is not { Length: > 0 })
+                OneDnnIsaLimited = SetEnv("ONEDNN_MAX_CPU_ISA", OneDnnIsa, 0) == 0;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
             // Not glibc: leave oneDNN to its own choice.
+        }
+    }
+
+    /// <summary>
+    /// Opt-in: makes libtorch's OpenMP threads wait passively (OMP_WAIT_POLICY=PASSIVE) unless the environment already
+    /// names a policy; returns whether it set it. Call it at startup, before the first tensor operation: OpenMP reads
+    /// the variable when libtorch loads, and the setting holds for every OpenMP user in the process.
+    /// </summary>
+    /// <remarks>
+    /// Without it OpenMP's default applies: waiting threads spin for a while before sleeping, which is fastest on an
+    /// otherwise idle machine but, on one shared with other work, made the exact eigensolver 2 to 5.7 times slower
+    /// (docs/benchmarks.md). The <c>labelsphere</c> tool opts in; a library cannot know its host's load, so it does
+    /// not on its own.
+    /// </remarks>
+    public static bool UsePassiveOpenMpWaiting()
+    {
+        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is { Length: > 0 }) return false;
+        try
+        {
+            if (SetEnv("OMP_WAIT_POLICY", "PASSIVE", 0) != 0) return false;
+            // Keeps the managed view in step with the C environment, for child processes and later checks.
+            Environment.SetEnvironmentVariable("OMP_WAIT_POLICY", "PASSIVE");
+            return true;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
         }
     }
 

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using LabelSphere.Data;
+using LabelSphere.Text;
 
 namespace LabelSphere.Training;
 
@@ -24,19 +25,24 @@ public enum FeatureScaling
 
 /// <summary>
 /// The fitted scaling of feature rows: the idf weights learnt on the training rows, kept with the model so that
-/// prediction scales new rows the same way.
+/// prediction scales new rows the same way. For a model trained on text it starts with the fitted
+/// <see cref="TextVectorizer"/> that turns text into the term counts it scales, so that the model takes raw text.
 /// </summary>
 public sealed class FeatureTransform
 {
     readonly float[]? idf;
 
-    FeatureTransform(FeatureScaling scaling, int columns, float[]? idf, string? namesHash)
+    FeatureTransform(FeatureScaling scaling, int columns, float[]? idf, string? namesHash, TextVectorizer? text = null)
     {
         Scaling = scaling;
         Columns = columns;
         this.idf = idf;
         NamesHash = namesHash;
+        Text = text;
     }
+
+    /// <summary>The vectoriser that turns the model's text input into term counts, or null when its input is feature vectors.</summary>
+    public TextVectorizer? Text { get; }
 
     /// <summary>The scaling.</summary>
     public FeatureScaling Scaling { get; }
@@ -74,11 +80,61 @@ public sealed class FeatureTransform
     public void CheckFeatures(FeatureMatrix features, string where)
     {
         ArgumentNullException.ThrowIfNull(features);
+        // A LIBSVM file declares no count: its largest index only says how wide the feature space is at least.
+        if (features.ColumnsInferred && features.Columns > Columns)
+            throw new ArgumentException($"{where}: uses feature {features.Columns:N0}; the model was trained on {Columns:N0} features (the feature space must be the model's)");
+        if (features.ColumnsInferred) return;
         if (features.Columns != Columns)
             throw new ArgumentException($"{where}: has {features.Columns:N0} features; the model was trained on {Columns:N0} (the feature space must be the model's)");
         if (NamesHash is not null && features.Names is not null && HashNames(features.Names) != NamesHash)
             throw new ArgumentException($"{where}: its {features.Columns:N0} feature names are not those the model was trained on, in order (the feature space must be the model's)");
     }
+    /// <summary>
+    /// Learns the transform from <paramref name="rows"/> of <paramref name="data"/> (all rows when null): for text data
+    /// the vectoriser <paramref name="text"/> describes, then the scaling of its term counts; for feature data the
+    /// scaling alone. Returns it with the feature rows of all of <paramref name="data"/> it applies to.
+    /// </summary>
+    public static (FeatureTransform Transform, FeatureMatrix Features) Fit(AnnotationSet data, FeatureScaling scaling, int[]? rows = null,
+                                                                           TextFeatureOptions? text = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Texts is { } texts)
+        {
+            var vectorizer = TextVectorizer.Fit(texts, text ?? new TextFeatureOptions(), rows);
+            var counts = vectorizer.Transform(texts);
+            var fitted = Fit(counts, scaling, rows);
+            return (new FeatureTransform(fitted.Scaling, fitted.Columns, fitted.idf, fitted.NamesHash, vectorizer), counts);
+        }
+        var features = data.Features ?? throw new ArgumentException($"{data.Report.Path}: has neither features nor text");
+        return (Fit(features, scaling, rows), features);
+    }
+
+    /// <summary>
+    /// The feature rows of <paramref name="data"/> this transform applies to: its text vectorised when the model was
+    /// trained on text, else its features, checked against the model's feature space (<see cref="CheckFeatures"/>).
+    /// Text for a model of feature vectors, or feature vectors for a model of text, is refused in one line.
+    /// </summary>
+    public FeatureMatrix Input(AnnotationSet data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var where = data.Report.Path;
+        if (Text is not null)
+        {
+            if (data.Texts is null)
+                throw new ArgumentException($"{where}: holds {(data.Features is null ? "no text" : "feature vectors")}; the model was trained on text ({Describe(Text)}) and takes text (one instance a line or a CSV or JSON Lines record)");
+            return Text.Transform(data.Texts);
+        }
+        if (data.Texts is not null)
+            throw new ArgumentException($"{where}: holds text; the model was trained on feature vectors of {Columns:N0} features and takes those, not text");
+        if (data.Features is null) throw new ArgumentException($"{where}: has no features; the model was trained on {Columns:N0} features per instance");
+        CheckFeatures(data.Features, where);
+        return data.Features;
+    }
+
+    static string Describe(TextVectorizer text) => text.Terms is { } terms
+        ? $"a vocabulary of {terms.Count:N0} terms"
+        : $"terms hashed into {text.Width:N0} columns";
+
     /// <summary>Learns the scaling from <paramref name="rows"/> of <paramref name="features"/> (all rows when null).</summary>
     public static FeatureTransform Fit(FeatureMatrix features, FeatureScaling scaling, int[]? rows = null)
     {
@@ -109,14 +165,18 @@ public sealed class FeatureTransform
         }
     }
 
-    /// <summary>A transform from saved parts (<see cref="ModelFolder"/>); <paramref name="namesHash"/> as <see cref="NamesHash"/>.</summary>
-    public static FeatureTransform FromParts(FeatureScaling scaling, int columns, float[]? idf, string? namesHash = null)
+    /// <summary>
+    /// A transform from saved parts (<see cref="ModelFolder"/>); <paramref name="namesHash"/> as <see cref="NamesHash"/>,
+    /// <paramref name="text"/> as <see cref="Text"/>.
+    /// </summary>
+    public static FeatureTransform FromParts(FeatureScaling scaling, int columns, float[]? idf, string? namesHash = null, TextVectorizer? text = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
         bool needsIdf = scaling == FeatureScaling.TfIdf;
         if (needsIdf != (idf is not null)) throw new ArgumentException($"{scaling} scaling {(needsIdf ? "needs" : "takes no")} idf weights");
         if (idf is not null && idf.Length != columns) throw new ArgumentException($"{idf.Length} idf weights for {columns} features");
-        return new FeatureTransform(scaling, columns, idf, namesHash);
+        if (text is not null && text.Width != columns) throw new ArgumentException($"the text vectoriser gives {text.Width} columns for {columns} features");
+        return new FeatureTransform(scaling, columns, idf, namesHash, text);
     }
 
     /// <summary>Writes row <paramref name="row"/> of <paramref name="features"/>, scaled, into <paramref name="destination"/> ([Columns]).</summary>

@@ -2,6 +2,7 @@ using System.Text.Json;
 using LabelSphere.Data;
 using LabelSphere.Embedding;
 using LabelSphere.IO;
+using LabelSphere.Text;
 using LabelSphere.Training.Images;
 
 namespace LabelSphere.Training;
@@ -40,9 +41,13 @@ public sealed record TrainingSummary(int Steps, int TrainingInstances, int Empty
 /// <see cref="FeatureTransform.HashNames"/> of the training features' names (ARFF attributes, an XC _features.txt); null where the data
 /// has none or in models written before it was recorded. The feature count is the backbone's input shape.
 /// </param>
+/// <param name="Text">
+/// How the model's text input is vectorised (its vocabulary in <c>vocabulary.txt</c>, one term a line in column order,
+/// unless it hashes), or null for a model of feature vectors.
+/// </param>
 public sealed record ModelManifest(string Format, int FormatVersion, HeadKind Head, BackboneConfig Backbone, int Outputs,
                                    string[] Labels, FeatureScaling? Features, TrainingOptions Options, TrainingSummary Training,
-                                   string? FeatureNames = null)
+                                   string? FeatureNames = null, TextFeatureOptions? Text = null)
 {
     /// <summary>k, the dimension of the embedding the head ranks by, or null for the sigmoid head.</summary>
     public int? EmbeddingDimension => Head switch
@@ -55,7 +60,8 @@ public sealed record ModelManifest(string Format, int FormatVersion, HeadKind He
 
 /// <summary>
 /// A model folder: <c>manifest.json</c> (<see cref="ModelManifest"/>), <c>weights/*.npy</c> (one float32 or int64
-/// array per parameter or buffer), <c>idf.npy</c> (TF-IDF features only) and <c>embedding/</c> (the label embedding,
+/// array per parameter or buffer), <c>idf.npy</c> (TF-IDF features only), <c>vocabulary.txt</c> (a model of text with
+/// a vocabulary: its terms, one a line in column order) and <c>embedding/</c> (the label embedding,
 /// whose rows beyond the trained labels are labels added zero-shot since). Written beside its target and renamed
 /// into place.
 /// </summary>
@@ -73,6 +79,7 @@ public static class ModelFolder
     const string ManifestFile = "manifest.json";
     const string WeightsFolder = "weights";
     const string IdfFile = "idf.npy";
+    const string VocabularyFile = "vocabulary.txt";
     const string EmbeddingFolder = "embedding";
 
     /// <summary>The subfolder of a training output folder that holds the model.</summary>
@@ -106,7 +113,7 @@ public static class ModelFolder
     }
 
     /// <summary>What <see cref="Save"/> writes, recognised by its manifest.</summary>
-    public static readonly OutputKind Kind = new("a model", OutputKind.ManifestFormat(Format), [ManifestFile, WeightsFolder, IdfFile, EmbeddingFolder]);
+    public static readonly OutputKind Kind = new("a model", OutputKind.ManifestFormat(Format), [ManifestFile, WeightsFolder, IdfFile, VocabularyFile, EmbeddingFolder]);
 
     /// <summary>
     /// Writes <paramref name="model"/> with its manifest, embedding and feature scaling to <paramref name="folder"/>,
@@ -116,11 +123,14 @@ public static class ModelFolder
                             OutputOptions? options = null)
     {
         if (manifest.Head.UsesEmbedding() && embedding is null) throw new ArgumentException($"a model with the {manifest.Head.Name()} head needs its embedding saved with it");
+        // The manifest records the vectoriser the features carry, so that the two can never disagree.
+        manifest = manifest with { Text = features?.Text?.Options };
         using var output = OutputFolder.Open(folder, Kind, options);
         output.Write(temp =>
         {
             ModuleState.Save(model, Path.Combine(temp, WeightsFolder));
             if (features is { Scaling: FeatureScaling.TfIdf }) Npy.Write<float>(Path.Combine(temp, IdfFile), features.Idf, features.Columns);
+            if (features?.Text?.Terms is { } terms) File.WriteAllLines(Path.Combine(temp, VocabularyFile), terms, new System.Text.UTF8Encoding(false));
             embedding?.Save(Path.Combine(temp, EmbeddingFolder));
             File.WriteAllBytes(Path.Combine(temp, ManifestFile), JsonSerializer.SerializeToUtf8Bytes(manifest, TrainingJson.Options));
         });
@@ -149,7 +159,7 @@ public static class ModelFolder
         if (manifest.Options is null || manifest.Training is null) throw new ModelFormatException($"{path}: options or training missing");
         if (manifest.Options.Image is { } image)
         {
-            if (!manifest.Backbone.InputShape.SequenceEqual(ImageSource.ShapeOf(image)))
+            if (!manifest.Backbone.InputShape.SequenceEqual(image.InputShape()))
                 throw new ModelFormatException(image.Pretrained is { } network
                     ? $"{path}: field backbone.inputShape: [{string.Join(", ", manifest.Backbone.InputShape)}] does not fit the {PretrainedNetworks.FeatureSize(network)} features of {PretrainedNetworks.Name(network)} (options.image.pretrained)"
                     : $"{path}: field backbone.inputShape: [{string.Join(", ", manifest.Backbone.InputShape)}] does not fit images of {image.Size}×{image.Size} pixels (options.image.size)");
@@ -247,7 +257,35 @@ public static class ModelFolder
                 throw new ModelFormatException(e.Message);
             }
         }
-        return FeatureTransform.FromParts(scaling, columns, idf, manifest.FeatureNames);
+        return FeatureTransform.FromParts(scaling, columns, idf, manifest.FeatureNames, ReadText(folder, manifest, columns));
+    }
+
+    /// <summary>The text vectoriser of a model trained on text, or null for a model of feature vectors.</summary>
+    static TextVectorizer? ReadText(string folder, ModelManifest manifest, int columns)
+    {
+        if (manifest.Text is not { } options) return null;
+        var manifestPath = Path.Combine(folder, ManifestFile);
+        string[]? terms = null;
+        if (options.HashWidth is null)
+        {
+            var path = Path.Combine(folder, VocabularyFile);
+            if (!File.Exists(path)) throw new ModelFormatException($"{path}: missing (a model of text with a vocabulary needs its terms)");
+            terms = File.ReadAllLines(path);
+            if (terms.Length != columns)
+                throw new ModelFormatException($"{path}: {terms.Length:N0} terms for the model's {columns:N0} features (backbone.inputShape)");
+            if (manifest.FeatureNames is { } hash && FeatureTransform.HashNames(terms) != hash)
+                throw new ModelFormatException($"{path}: the terms are not those the model was trained on (field featureNames of {manifestPath})");
+        }
+        else if (options.HashWidth != columns)
+            throw new ModelFormatException($"{manifestPath}: field text.hashWidth: {options.HashWidth} columns for the model's {columns:N0} features (backbone.inputShape)");
+        try
+        {
+            return TextVectorizer.FromParts(options, terms);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelFormatException($"{manifestPath}: field text: {e.Message}");
+        }
     }
 
     /// <summary>

@@ -86,32 +86,18 @@ public sealed class Predictor : IDisposable
     public ImageSourceOptions? Image => Manifest.Options.Image;
 
     /// <summary>
-    /// Feature data as this model's input: scaled as in training, labels mapped by name onto <see cref="Labels"/>
+    /// Feature data (or, for a model trained on text, text data) as this model's input: vectorised and scaled as in
+    /// training, labels mapped by name onto <see cref="Labels"/>
     /// (what is missing is reported); with <paramref name="trainedLabelsOnly"/>, onto <see cref="TrainedLabels"/>.
     /// </summary>
     public (FeatureSource Source, LabelMappingReport Mapping) FeatureSource(AnnotationSet data, bool trainedLabelsOnly = false)
     {
         ArgumentNullException.ThrowIfNull(data);
         if (Features is null) throw new ArgumentException($"the model takes input of shape [{string.Join(", ", Manifest.Backbone.InputShape)}], not feature vectors");
-        if (data.Features is null) throw new ArgumentException($"{data.Report.Path}: has no features; the model was trained on {Features.Columns} features per instance");
-        Features.CheckFeatures(data.Features, data.Report.Path);
+        var features = Features.Input(data);
         var vocabulary = trainedLabelsOnly ? TrainedLabels : Labels;
         var (labels, mapping) = LabelMapping.Map(data.Vocabulary, data.Labels, vocabulary);
-        return (new FeatureSource(data.Features, labels, vocabulary, Features), mapping);
-    }
-
-    /// <summary>
-    /// Images as this model's input: the files <paramref name="data"/> names in <paramref name="imageFolder"/>, decoded
-    /// as in training (never augmented), labels mapped by name onto <see cref="Labels"/> (what is missing is reported).
-    /// With <paramref name="skipInvalid"/>, missing and undecodable images are left out instead of stopping; with
-    /// <paramref name="trainedLabelsOnly"/>, labels are mapped onto <see cref="TrainedLabels"/>.
-    /// </summary>
-    public (ImageSource Source, LabelMappingReport Mapping) ImageSource(AnnotationSet data, string imageFolder, bool skipInvalid = false, bool trainedLabelsOnly = false)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(imageFolder);
-        if (Image is null) throw new ArgumentException($"the model takes input of shape [{string.Join(", ", Manifest.Backbone.InputShape)}], not images");
-        return new ImageSource(data, imageFolder, Image with { SkipInvalid = skipInvalid }).MapLabels(trainedLabelsOnly ? TrainedLabels : Labels);
+        return (new FeatureSource(features, labels, vocabulary, Features), mapping);
     }
 
     /// <summary>

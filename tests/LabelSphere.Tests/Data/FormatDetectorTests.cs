@@ -14,6 +14,16 @@ public sealed class FormatDetectorTests
     [InlineData("wide.csv", "image,cat,dog\na,1,0\n", AnnotationFormat.WideCsv)]
     [InlineData("one.csv", "image,labels\na,1\n", AnnotationFormat.WideCsv)]
     [InlineData("data.txt", "10 5 3\n0 1:1\n", AnnotationFormat.ExtremeText)]
+    [InlineData("train.svm", "anything\n", AnnotationFormat.Libsvm)]
+    [InlineData("train.libsvm", "1 1:1\n", AnnotationFormat.Libsvm)]
+    [InlineData("train.svmlight", "1 1:1\n", AnnotationFormat.Libsvm)]
+    [InlineData("train.txt", "3,17 1:0.5 20:1e-3\n", AnnotationFormat.Libsvm)]
+    [InlineData("train.txt", "\n 4:1\n", AnnotationFormat.Libsvm)]
+    [InlineData("docs.txt", "sports finance\tStocks fell after the match\n", AnnotationFormat.Text)]
+    [InlineData("docs.txt", "12\tsports\tThe match\n", AnnotationFormat.Text)]
+    [InlineData("docs.tsv", "sports\tThe match\n", AnnotationFormat.Text)]
+    [InlineData("docs.jsonl", "{\"text\": \"a\", \"labels\": []}\n", AnnotationFormat.TextJsonl)]
+    [InlineData("docs.csv", "id,text,labels\n1,hello,a\n", AnnotationFormat.TextCsv)]
     public void The_format_follows_the_extension_and_first_bytes(string name, string text, AnnotationFormat expected)
     {
         // Given a file of that name and content
@@ -57,6 +67,7 @@ public sealed class FormatDetectorTests
     [Theory]
     [InlineData("notes.md", "hello\n")]
     [InlineData("words.txt", "hello world\n")]
+    [InlineData("four.txt", "a\tb\tc\td\n")]
     [InlineData("other.json", "{\"a\": 1}")]
     public void An_unknown_format_names_file_line_and_field_and_points_at_the_format_setting(string name, string text)
     {

@@ -10,10 +10,12 @@ namespace LabelSphere.Tests.Embedding;
 [NoTensorLeaks]
 public sealed class LabelEmbeddingTests
 {
+    static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     static LabelEmbedding FitTopics(EmbeddingOptions options, int labels = 120, int seed = 3)
     {
         var (vocabulary, matrix) = Fixtures.Topics(labels, 6000, 12, seed);
-        return LabelEmbedding.Fit(CooccurrenceCounts.Count(vocabulary, matrix), options);
+        return LabelEmbedding.Fit(CooccurrenceCounts.Count(vocabulary, matrix, cancellationToken: Ct), options, cancellationToken: Ct);
     }
 
     [Fact]
@@ -32,7 +34,7 @@ public sealed class LabelEmbeddingTests
 
         // When it is factorised at full rank
         var e = LabelEmbedding.FromPmi(new PmiMatrix(a, n, new PmiMarginals(1, 1, 1, 0)), vocabulary, new long[n], 1, 0,
-            new EmbeddingOptions { Dimension = n, Solver = EigenSolver.Exact });
+            new EmbeddingOptions { Dimension = n, Solver = EigenSolver.Exact }, cancellationToken: Ct);
 
         // Then E·Eᵀ equals A to float precision, and no eigenvalue is negative
         for (int i = 0; i < n; i++)
@@ -61,11 +63,11 @@ public sealed class LabelEmbeddingTests
     {
         // Given the PMI matrix of a structured set of 400 labels
         var (vocabulary, matrix) = Fixtures.Topics(400, 20000, 30, seed: 9);
-        var counts = CooccurrenceCounts.Count(vocabulary, matrix);
+        var counts = CooccurrenceCounts.Count(vocabulary, matrix, cancellationToken: Ct);
 
         // When its 20 leading eigenvalues are computed exactly and by randomized subspace iteration
-        var exact = LabelEmbedding.Fit(counts, new EmbeddingOptions { Dimension = 20, Solver = EigenSolver.Exact });
-        var randomized = LabelEmbedding.Fit(counts, new EmbeddingOptions { Dimension = 20, Solver = EigenSolver.Randomized, Seed = 4 });
+        var exact = LabelEmbedding.Fit(counts, new EmbeddingOptions { Dimension = 20, Solver = EigenSolver.Exact }, cancellationToken: Ct);
+        var randomized = LabelEmbedding.Fit(counts, new EmbeddingOptions { Dimension = 20, Solver = EigenSolver.Randomized, Seed = 4 }, cancellationToken: Ct);
 
         // Then they agree to 1e-4 of the largest, and the explained shares to 1e-4
         for (int c = 0; c < 20; c++)
@@ -83,8 +85,8 @@ public sealed class LabelEmbeddingTests
         var (vocabulary, labels) = Fixtures.Tiny();
 
         // When the embedding keeps every column, negative ones included by magnitude
-        var e = LabelEmbedding.Fit(CooccurrenceCounts.Count(vocabulary, labels),
-            new EmbeddingOptions { Dimension = 8, Negative = NegativeEigenvalues.Absolute });
+        var e = LabelEmbedding.Fit(CooccurrenceCounts.Count(vocabulary, labels, cancellationToken: Ct),
+            new EmbeddingOptions { Dimension = 8, Negative = NegativeEigenvalues.Absolute }, cancellationToken: Ct);
 
         // Then its eigenvalues are numpy's
         for (int c = 0; c < 8; c++) Assert.Equal(expected[c], e.Eigenvalues[c], 10);
@@ -104,8 +106,8 @@ public sealed class LabelEmbeddingTests
         var options = new EmbeddingOptions { Dimension = 10 };
 
         // When both are embedded
-        var original = LabelEmbedding.Fit(CooccurrenceCounts.Count(vocabulary, matrix), options);
-        var permuted = LabelEmbedding.Fit(CooccurrenceCounts.Count(new LabelVocabulary(names), builder.Build(50)), options);
+        var original = LabelEmbedding.Fit(CooccurrenceCounts.Count(vocabulary, matrix, cancellationToken: Ct), options, cancellationToken: Ct);
+        var permuted = LabelEmbedding.Fit(CooccurrenceCounts.Count(new LabelVocabulary(names), builder.Build(50), cancellationToken: Ct), options, cancellationToken: Ct);
 
         // Then proximities between labels are the same (rows are permuted; each column's sign is arbitrary)
         for (int c = 0; c < 10; c++) Assert.Equal(original.Eigenvalues[c], permuted.Eigenvalues[c], 8);
@@ -121,7 +123,7 @@ public sealed class LabelEmbeddingTests
         // Given an embedding whose PMI diagonal is zero, so a label's row is all the fold-in needs
         var e = FitTopics(new EmbeddingOptions { Dimension = 30, Pmi = new PmiOptions { Diagonal = DiagonalMode.Zero } });
         var (vocabulary, matrix) = Fixtures.Topics(120, 6000, 12, 3);
-        var pmi = Pmi.Compute(CooccurrenceCounts.Count(vocabulary, matrix), e.Options.Pmi);
+        var pmi = Pmi.Compute(CooccurrenceCounts.Count(vocabulary, matrix, cancellationToken: Ct), e.Options.Pmi, cancellationToken: Ct);
 
         foreach (var label in new[] { 0, 5, 17 })
         {
@@ -139,7 +141,7 @@ public sealed class LabelEmbeddingTests
     {
         // Given a structured set and its embedding with every label
         var (vocabulary, matrix) = Fixtures.Topics(120, 6000, 12, 3);
-        var full = LabelEmbedding.Fit(CooccurrenceCounts.Count(vocabulary, matrix), new EmbeddingOptions { Dimension = 30 });
+        var full = LabelEmbedding.Fit(CooccurrenceCounts.Count(vocabulary, matrix, cancellationToken: Ct), new EmbeddingOptions { Dimension = 30 }, cancellationToken: Ct);
 
         foreach (var label in new[] { 0, 7, 40 })
         {
@@ -256,7 +258,7 @@ public sealed class LabelEmbeddingTests
     {
         var (vocabulary, labels) = Fixtures.Tiny();
         var error = Assert.Throws<ArgumentOutOfRangeException>(() =>
-            LabelEmbedding.Fit(CooccurrenceCounts.Count(vocabulary, labels), new EmbeddingOptions { Dimension = 400 }));
+            LabelEmbedding.Fit(CooccurrenceCounts.Count(vocabulary, labels, cancellationToken: Ct), new EmbeddingOptions { Dimension = 400 }, cancellationToken: Ct));
         Assert.Contains("between 1 and the number of labels (8), got 400", error.Message);
     }
 
@@ -328,5 +330,47 @@ public sealed class LabelEmbeddingTests
         var e = FitTopics(new EmbeddingOptions { Dimension = 8 });
         var error = Assert.Throws<UnknownLabelException>(() => e.Nearest("labl5"));
         Assert.Contains("label5", error.Suggestions);
+    }
+
+    [Theory]
+    [InlineData(FitStage.Pmi, EigenSolver.Exact)]
+    [InlineData(FitStage.Eigen, EigenSolver.Randomized)]
+    [InlineData(FitStage.Pmi, EigenSolver.Randomized)]
+    public void Fitting_stops_in_the_stage_in_which_it_was_cancelled(FitStage cancelAt, EigenSolver solver)
+    {
+        // Given counts of 120 labels and a fit that is cancelled as it reports a stage
+        var (vocabulary, matrix) = Fixtures.Topics(120, 6000, 12, seed: 3);
+        var counts = CooccurrenceCounts.Count(vocabulary, matrix, cancellationToken: Ct);
+        using var cancel = new CancellationTokenSource();
+        var stages = new List<FitStage>();
+        var progress = new SynchronousProgress<FitStage>(stage =>
+        {
+            stages.Add(stage);
+            if (stage == cancelAt) cancel.Cancel();
+        });
+
+        // When it runs
+        Assert.Throws<OperationCanceledException>(() =>
+            LabelEmbedding.Fit(counts, new EmbeddingOptions { Dimension = 10, Solver = solver }, progress, cancel.Token));
+
+        // Then it went no further than that stage
+        Assert.Equal(cancelAt, stages[^1]);
+        Assert.DoesNotContain(FitStage.Done, stages);
+    }
+
+    [Fact]
+    public void The_default_dimension_is_capped_at_the_number_of_labels()
+    {
+        // Given 159 labels, fewer than the default dimension
+        var (vocabulary, matrix) = Fixtures.Topics(159, 6000, 12, seed: 3);
+
+        // When they are embedded with the default options
+        var e = LabelEmbedding.Fit(CooccurrenceCounts.Count(vocabulary, matrix, cancellationToken: Ct), new EmbeddingOptions(), cancellationToken: Ct);
+
+        // Then k is the number of labels, and the fitted options say so
+        Assert.Equal(159, e.Dimension);
+        Assert.Equal(159, e.Options.Dimension);
+        Assert.Equal(EmbeddingOptions.DefaultDimension, new EmbeddingOptions().DimensionFor(1000));
+        Assert.Equal(40, new EmbeddingOptions { Dimension = 40 }.DimensionFor(1000));
     }
 }

@@ -5,6 +5,8 @@ namespace LabelSphere.Tests.Embedding;
 
 public sealed class PmiTests
 {
+    static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     static PmiOptions OptionsOf(JsonElement o) => new()
     {
         Measure = o.TryGetProperty("measure", out var m) && m.GetString() == "normalized" ? PmiMeasure.Normalized : PmiMeasure.Pmi,
@@ -30,13 +32,13 @@ public sealed class PmiTests
     {
         // Given the tiny set and the matrices numpy computed for it (TestData/make_pmi_golden.py)
         var (vocabulary, labels) = Fixtures.Tiny();
-        var counts = CooccurrenceCounts.Count(vocabulary, labels);
+        var counts = CooccurrenceCounts.Count(vocabulary, labels, cancellationToken: Ct);
         using var golden = JsonDocument.Parse(File.ReadAllBytes(Fixtures.TestData("pmi_golden.json")));
         int cases = 0;
         foreach (var c in golden.RootElement.GetProperty("cases").EnumerateArray())
         {
             // When PMI is computed with the same options
-            var pmi = Pmi.Compute(counts, OptionsOf(c.GetProperty("options")));
+            var pmi = Pmi.Compute(counts, OptionsOf(c.GetProperty("options")), cancellationToken: Ct);
 
             // Then every cell agrees to rounding
             var expected = c.GetProperty("pmi").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
@@ -53,7 +55,7 @@ public sealed class PmiTests
     {
         // Given 12 instances: beach on 4, sea on 4, both on 3; car and road together on 3, road on 4, car on 3
         var (vocabulary, labels) = Fixtures.Tiny();
-        var pmi = Pmi.Compute(CooccurrenceCounts.Count(vocabulary, labels), new PmiOptions());
+        var pmi = Pmi.Compute(CooccurrenceCounts.Count(vocabulary, labels, cancellationToken: Ct), new PmiOptions(), cancellationToken: Ct);
 
         // Then PMI(beach, sea) = log(3/12 / (4/12 · 4/12)) = log 2.25, PMI(car, road) = log(3/12 / (3/12 · 4/12)) = log 3,
         // the diagonal is −log p(i), unseen pairs are 0 and the label no instance carries is all zero
@@ -78,7 +80,7 @@ public sealed class PmiTests
             var (vocabulary, labels) = Fixtures.Topics(40 + seed * 7, 500, 5, seed);
 
             // When its PMI is computed
-            var pmi = Pmi.Compute(CooccurrenceCounts.Count(vocabulary, labels), options);
+            var pmi = Pmi.Compute(CooccurrenceCounts.Count(vocabulary, labels, cancellationToken: Ct), options, cancellationToken: Ct);
 
             // Then it is symmetric and finite
             for (int i = 0; i < pmi.Labels; i++)

@@ -6,6 +6,8 @@ namespace LabelSphere.Tests.Embedding;
 [NoTensorLeaks]
 public sealed class SparsePmiTests
 {
+    static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     public static TheoryData<PmiOptions> SparseCompatible => new()
     {
         new PmiOptions(),
@@ -22,11 +24,11 @@ public sealed class SparsePmiTests
         foreach (var (vocabulary, labels) in new[] { Fixtures.Tiny(), Fixtures.Topics(70, 800, 9, seed: 4) })
         {
             // Given counts with unseen pairs (and, in the tiny set, a label no instance carries)
-            var counts = CooccurrenceCounts.Count(vocabulary, labels);
+            var counts = CooccurrenceCounts.Count(vocabulary, labels, cancellationToken: Ct);
 
             // When PMI is computed densely and sparsely
-            var dense = Pmi.Compute(counts, options);
-            var sparse = Pmi.ComputeSparse(counts, options);
+            var dense = Pmi.Compute(counts, options, cancellationToken: Ct);
+            var sparse = Pmi.ComputeSparse(counts, options, cancellationToken: Ct);
 
             // Then every stored cell is the dense cell and every cell not stored is 0 in the dense matrix
             int n = vocabulary.Count;
@@ -48,9 +50,9 @@ public sealed class SparsePmiTests
     {
         // Given a 400-label structured set, fitted densely and exactly, and with the sparse path forced
         var (vocabulary, matrix) = Fixtures.Topics(400, 20000, 30, seed: 9);
-        var counts = CooccurrenceCounts.Count(vocabulary, matrix);
-        var exact = LabelEmbedding.Fit(counts, new EmbeddingOptions { Dimension = 20, Solver = EigenSolver.Exact });
-        var sparse = LabelEmbedding.Fit(counts, new EmbeddingOptions { Dimension = 20, SparseAbove = 100, Seed = 4 });
+        var counts = CooccurrenceCounts.Count(vocabulary, matrix, cancellationToken: Ct);
+        var exact = LabelEmbedding.Fit(counts, new EmbeddingOptions { Dimension = 20, Solver = EigenSolver.Exact }, cancellationToken: Ct);
+        var sparse = LabelEmbedding.Fit(counts, new EmbeddingOptions { Dimension = 20, SparseAbove = 100, Seed = 4 }, cancellationToken: Ct);
 
         // Then the leading eigenvalues, the explained energy and the proximities agree
         Assert.Equal(EigenSolver.Randomized, sparse.Solver);
@@ -66,9 +68,9 @@ public sealed class SparsePmiTests
     public void Options_that_fill_unseen_pairs_are_refused_above_the_sparse_threshold()
     {
         var (vocabulary, matrix) = Fixtures.Topics(60, 500, 6, seed: 1);
-        var counts = CooccurrenceCounts.Count(vocabulary, matrix);
+        var counts = CooccurrenceCounts.Count(vocabulary, matrix, cancellationToken: Ct);
         var error = Assert.Throws<ArgumentException>(() =>
-            LabelEmbedding.Fit(counts, new EmbeddingOptions { Dimension = 5, SparseAbove = 10, Pmi = new PmiOptions { Unseen = UnseenPairs.HalfCount } }));
+            LabelEmbedding.Fit(counts, new EmbeddingOptions { Dimension = 5, SparseAbove = 10, Pmi = new PmiOptions { Unseen = UnseenPairs.HalfCount } }, cancellationToken: Ct));
         Assert.Equal(nameof(PmiOptions.Unseen), error.ParamName);
         Assert.DoesNotContain("--", error.Message);
     }

@@ -65,5 +65,25 @@ public sealed class OneDnnIsaTests
         // Then the C environment that oneDNN reads names an ISA: ours, or the one the user set before starting
         var value = System.Runtime.InteropServices.Marshal.PtrToStringAnsi(GetEnv("ONEDNN_MAX_CPU_ISA"));
         Assert.Equal(Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA") ?? TorchRuntime.OneDnnIsa, value);
+        Assert.Equal(Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA") is null, TorchRuntime.OneDnnIsaLimited);
+    }
+
+    [Fact]
+    public void The_OpenMP_wait_policy_is_left_to_the_host_until_it_opts_in()
+    {
+        // Given the library loaded and libtorch running, and whatever the test process was started with
+        TorchRuntime.EnsureLoaded();
+        var started = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY");
+
+        // Then loading changed nothing in the C environment that OpenMP reads
+        Assert.Equal(started, System.Runtime.InteropServices.Marshal.PtrToStringAnsi(GetEnv("OMP_WAIT_POLICY")));
+
+        // When the host opts in
+        bool set = TorchRuntime.UsePassiveOpenMpWaiting();
+
+        // Then the policy is passive, unless the host had chosen one, which stays
+        Assert.Equal(started is null, set);
+        Assert.Equal(started ?? "PASSIVE", System.Runtime.InteropServices.Marshal.PtrToStringAnsi(GetEnv("OMP_WAIT_POLICY")));
+        Assert.Equal(started ?? "PASSIVE", Environment.GetEnvironmentVariable("OMP_WAIT_POLICY"));
     }
 }

@@ -127,7 +127,8 @@ public sealed class PlantedStructureTests(ITestOutputHelper output)
             builder.AddSortedRow(labels.ToArray());
         }
         var vocabulary = new LabelVocabulary(world.Labels.Select(l => l.Name));
-        var e = LabelEmbedding.Fit(CooccurrenceCounts.Count(vocabulary, builder.Build(vocabulary.Count)), new EmbeddingOptions { Dimension = 64 });
+        var e = LabelEmbedding.Fit(CooccurrenceCounts.Count(vocabulary, builder.Build(vocabulary.Count), TestContext.Current.CancellationToken),
+            new EmbeddingOptions { Dimension = 64 }, cancellationToken: TestContext.Current.CancellationToken);
         var truth = WorldWriter.Truth(world);
 
         // Then a synonym's nearest label is almost always its partner

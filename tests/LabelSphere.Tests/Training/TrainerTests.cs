@@ -362,7 +362,8 @@ public sealed class TrainerTests : IDisposable
         // Given coloured squares whose colour is their label
         var images = ArraySource.ColouredSquares(48, 12, seed: 5);
         var embedding = LabelSphere.Embedding.LabelEmbedding.Fit(
-            LabelSphere.Embedding.CooccurrenceCounts.Count(images.Vocabulary, images.Labels), new LabelSphere.Embedding.EmbeddingOptions { Dimension = 3 });
+            LabelSphere.Embedding.CooccurrenceCounts.Count(images.Vocabulary, images.Labels, TestContext.Current.CancellationToken), new LabelSphere.Embedding.EmbeddingOptions { Dimension = 3 },
+            cancellationToken: TestContext.Current.CancellationToken);
 
         // When the small CNN trains on them under the cosine head
         var run = new TrainingRun

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using SkiaSharp;
 
 namespace LabelSphere.Training.Images;
 
@@ -36,7 +35,7 @@ public enum ImageCrop
 }
 
 /// <summary>
-/// How an <see cref="ImageSource"/> decodes, resizes, normalises and augments images, and how much work it does ahead.
+/// How an image source (<c>ImageSource</c> of the LabelSphere.Images package) decodes, resizes, normalises and augments images, and how much work it does ahead.
 /// Immutable; checked when a source is made. As JSON (an image model's <see cref="TrainingOptions.Image"/>) it holds
 /// what decides the input values; the thread, prefetch, cache and skip settings are left out.
 /// </summary>
@@ -49,8 +48,7 @@ public sealed record ImageSourceOptions
     public ImageResize Resize { get; init; } = ImageResize.CenterCrop;
 
     /// <summary>The colour transparent pixels are composited over (and padded crops are filled with): white.</summary>
-    [JsonConverter(typeof(HexColorJsonConverter))]
-    public SKColor Background { get; init; } = SKColors.White;
+    public ImageColor Background { get; init; } = ImageColor.White;
 
     /// <summary>
     /// Per-channel (R, G, B) mean subtracted from values in [0, 1]: ImageNet's 0.485, 0.456, 0.406 (torchvision's).
@@ -77,18 +75,18 @@ public sealed record ImageSourceOptions
     public int CropPadding { get; init; } = 4;
 
     /// <summary>
-    /// A pretrained network whose features stand for each image (<see cref="ImageSource.ExtractFeatures"/>): inputs are
+    /// A pretrained network whose features stand for each image (<c>ImageSource.ExtractFeatures</c>): inputs are
     /// then [features], extracted once from the whole image (never augmented) and divided by their L2 norm; null (the
     /// default) for the pixels themselves.
     /// </summary>
     public PretrainedNetwork? Pretrained { get; init; }
 
     /// <summary>
-    /// Where features of a <see cref="Pretrained"/> network are stored for later runs (<see cref="FeatureStore"/>):
-    /// <see cref="FeatureStore.DefaultFolder"/> by default, null to extract every time.
+    /// Where features of a <see cref="Pretrained"/> network are stored for later runs (<c>FeatureStore</c>):
+    /// <see cref="PretrainedNetworks.DefaultFeatureStore"/> by default, null to extract every time.
     /// </summary>
     [JsonIgnore]
-    public string? FeatureStore { get; init; } = global::LabelSphere.Training.Images.FeatureStore.DefaultFolder;
+    public string? FeatureStore { get; init; } = PretrainedNetworks.DefaultFeatureStore;
 
     /// <summary>Threads that decode the images of a batch: all processors by default.</summary>
     [JsonIgnore]
@@ -113,6 +111,9 @@ public sealed record ImageSourceOptions
     [JsonIgnore]
     public bool SkipInvalid { get; init; }
 
+    /// <summary>One instance's input: [3, <see cref="Size"/>, <see cref="Size"/>], or [features] of a <see cref="Pretrained"/> network.</summary>
+    public long[] InputShape() => Pretrained is { } network ? [PretrainedNetworks.FeatureSize(network)] : [3, Size, Size];
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range and the rule it breaks.</summary>
     public void Validate()
     {
@@ -135,14 +136,57 @@ public sealed record ImageSourceOptions
     }
 }
 
-/// <summary>An <see cref="SKColor"/> as the JSON string <c>#aarrggbb</c>.</summary>
-internal sealed class HexColorJsonConverter : JsonConverter<SKColor>
+/// <summary>An 8-bit sRGB colour with straight (not premultiplied) alpha, written as <c>#aarrggbb</c>.</summary>
+/// <param name="Red">Red, 0–255.</param>
+/// <param name="Green">Green, 0–255.</param>
+/// <param name="Blue">Blue, 0–255.</param>
+/// <param name="Alpha">Opacity, 0 (transparent) to 255 (opaque, the default).</param>
+[JsonConverter(typeof(HexColorJsonConverter))]
+public readonly record struct ImageColor(byte Red, byte Green, byte Blue, byte Alpha = 255)
 {
-    public override SKColor Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        reader.GetString() is { } text && SKColor.TryParse(text, out var color)
+    /// <summary>Opaque white.</summary>
+    public static ImageColor White { get; } = new(255, 255, 255);
+
+    /// <summary>Opaque black.</summary>
+    public static ImageColor Black { get; } = new(0, 0, 0);
+
+    /// <summary>
+    /// Reads <c>#rgb</c>, <c>#argb</c>, <c>#rrggbb</c> or <c>#aarrggbb</c> (hexadecimal digits, the <c>#</c> optional);
+    /// a colour without alpha is opaque.
+    /// </summary>
+    public static bool TryParse(string? text, out ImageColor color)
+    {
+        color = default;
+        var digits = text.AsSpan().Trim();
+        if (digits.StartsWith("#")) digits = digits[1..];
+        if (digits.Length is not (3 or 4 or 6 or 8)) return false;
+        if (!uint.TryParse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint value)) return false;
+        if (digits.Length <= 4)
+        {
+            // One digit a channel: each stands for itself repeated (#f80 is #ff8800).
+            uint wide = 0;
+            for (int shift = 4 * (digits.Length - 1); shift >= 0; shift -= 4)
+                wide = (wide << 8) | ((value >> shift) & 0xF) * 0x11;
+            value = wide;
+        }
+        if (digits.Length is 3 or 6) value |= 0xFF000000;
+        color = new ImageColor((byte)(value >> 16), (byte)(value >> 8), (byte)value, (byte)(value >> 24));
+        return true;
+    }
+
+    /// <summary><c>#aarrggbb</c> in lower-case hexadecimal.</summary>
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"#{Alpha:x2}{Red:x2}{Green:x2}{Blue:x2}");
+}
+
+/// <summary>An <see cref="ImageColor"/> as the JSON string <c>#aarrggbb</c>.</summary>
+internal sealed class HexColorJsonConverter : JsonConverter<ImageColor>
+{
+    public override ImageColor Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.GetString() is { } text && ImageColor.TryParse(text, out var color)
             ? color
             : throw new JsonException($"'{reader.GetString()}' is not a colour written as #aarrggbb or #rrggbb");
 
-    public override void Write(Utf8JsonWriter writer, SKColor value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(string.Create(CultureInfo.InvariantCulture, $"#{value.Alpha:x2}{value.Red:x2}{value.Green:x2}{value.Blue:x2}"));
+    public override void Write(Utf8JsonWriter writer, ImageColor value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(value.ToString());
 }

@@ -344,7 +344,7 @@ public sealed class ImageSourceTests
         // Given training options of an image model whose decoding differs from every default
         var image = new ImageSourceOptions
         {
-            Size = 32, Resize = ImageResize.Stretch, Background = new SKColor(10, 20, 30), Mean = [0.5f, 0.25f, 0.125f], Std = [1, 2, 4],
+            Size = 32, Resize = ImageResize.Stretch, Background = new ImageColor(10, 20, 30), Mean = [0.5f, 0.25f, 0.125f], Std = [1, 2, 4],
             HorizontalFlip = false, Crop = ImageCrop.Padded, CropPadding = 3, DecodeThreads = 1, PrefetchBatches = 5, CacheBytes = 0, SkipInvalid = true,
         };
         var options = new TrainingOptions { Backbone = BackboneKind.Cnn, Image = image };
@@ -354,7 +354,7 @@ public sealed class ImageSourceTests
         var read = JsonSerializer.Deserialize<TrainingOptions>(json, TrainingJson.Options)!.Image!;
 
         // Then the decoding and augmentation come back; threads, prefetch, cache and skipping are not saved
-        Assert.Equal((32, ImageResize.Stretch, new SKColor(10, 20, 30), false, ImageCrop.Padded, 3),
+        Assert.Equal((32, ImageResize.Stretch, new ImageColor(10, 20, 30), false, ImageCrop.Padded, 3),
                      (read.Size, read.Resize, read.Background, read.HorizontalFlip, read.Crop, read.CropPadding));
         Assert.Equal(image.Mean, read.Mean);
         Assert.Equal(image.Std, read.Std);

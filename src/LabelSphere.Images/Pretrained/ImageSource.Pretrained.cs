@@ -5,9 +5,7 @@ namespace LabelSphere.Training.Images;
 
 public sealed partial class ImageSource
 {
-    /// <summary>One instance's input under <paramref name="options"/>: [3, Size, Size], or [features] of a pretrained network.</summary>
-    internal static long[] ShapeOf(ImageSourceOptions options) =>
-        options.Pretrained is { } network ? [PretrainedNetworks.FeatureSize(network)] : [3, options.Size, options.Size];
+    static long[] ShapeOf(ImageSourceOptions options) => options.InputShape();
 
     /// <summary>
     /// With a <see cref="ImageSourceOptions.Pretrained"/> network: the features of every image of the annotation file

@@ -24,7 +24,7 @@ internal static class PretrainedPreprocessing
     /// </summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="ImageDecodeException">The file is not an image SkiaSharp can decode.</exception>
-    public static void Render(string path, int side, SKColor background, Span<float> output)
+    public static void Render(string path, int side, ImageColor background, Span<float> output)
     {
         int plane = side * side;
         if (output.Length != 3 * plane) throw new ArgumentException($"the output must hold 3×{side}×{side} values, got {output.Length}", nameof(output));
@@ -34,7 +34,7 @@ internal static class PretrainedPreprocessing
         using var surface = SKSurface.Create(squareInfo)
             ?? throw new ImageDecodeException($"SkiaSharp could not make a {side}×{side} surface");
         var canvas = surface.Canvas;
-        canvas.Clear(background);
+        canvas.Clear(new SKColor(background.Red, background.Green, background.Blue));
         var (destination, upscale) = CoverRect(decoded.Width, decoded.Height, side);
         var sampling = upscale
             ? new SKSamplingOptions(SKCubicResampler.Mitchell)
@@ -95,7 +95,7 @@ internal static class PretrainedPreprocessing
     /// composited over <paramref name="background"/> there, before any resampling, so that it gives exactly what the
     /// same picture drawn on that background gives.
     /// </summary>
-    static SKBitmap DecodeWhole(string path, SKColor background)
+    static SKBitmap DecodeWhole(string path, ImageColor background)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
         using var codec = SKCodec.Create(path, out var created)
@@ -116,7 +116,7 @@ internal static class PretrainedPreprocessing
             var opaque = new SKBitmap(info);
             using (var canvas = new SKCanvas(opaque))
             {
-                canvas.Clear(background);
+                canvas.Clear(new SKColor(background.Red, background.Green, background.Blue));
                 canvas.DrawBitmap(bitmap, 0, 0);
             }
             bitmap.Dispose();

@@ -1,18 +1,7 @@
 using System.Runtime.ExceptionServices;
 using Microsoft.ML.OnnxRuntime;
-using SkiaSharp;
 
 namespace LabelSphere.Training.Images;
-
-/// <summary>A network pretrained on images whose penultimate layer gives features for any image.</summary>
-public enum PretrainedNetwork
-{
-    /// <summary>
-    /// ResNet-18 trained on ImageNet, as ML.NET ships it (<c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c>: ONNX exported
-    /// from CNTK): 224×224 RGB in, 512 features out (the global average pool before the classifier).
-    /// </summary>
-    ResNet18ImageNet,
-}
 
 /// <summary>
 /// Features of image files from a pretrained network run by ONNX Runtime on the CPU: each image decoded and
@@ -28,9 +17,9 @@ public sealed class ImageFeaturizer : IDisposable
     readonly InferenceSession preprocess;
     readonly InferenceSession network;
     readonly string preprocessInput, preprocessOutput, networkInput, networkOutput;
-    readonly SKColor background;
+    readonly ImageColor background;
 
-    ImageFeaturizer(PretrainedNetwork kind, InferenceSession preprocess, InferenceSession network, SKColor background, int threads)
+    ImageFeaturizer(PretrainedNetwork kind, InferenceSession preprocess, InferenceSession network, ImageColor background, int threads)
     {
         Network = kind;
         this.preprocess = preprocess;
@@ -49,7 +38,7 @@ public sealed class ImageFeaturizer : IDisposable
     /// default) decode images and run the network.
     /// </summary>
     /// <exception cref="FileNotFoundException">The model files are not beside the program.</exception>
-    public static ImageFeaturizer Load(PretrainedNetwork kind = PretrainedNetwork.ResNet18ImageNet, SKColor? background = null, int? threads = null)
+    public static ImageFeaturizer Load(PretrainedNetwork kind = PretrainedNetwork.ResNet18ImageNet, ImageColor? background = null, int? threads = null)
     {
         int threadCount = threads ?? Environment.ProcessorCount;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threadCount, nameof(threads));
@@ -69,7 +58,7 @@ public sealed class ImageFeaturizer : IDisposable
         {
             preprocess = new InferenceSession(preprocessPath, options);
             var network = new InferenceSession(networkPath, options);
-            return new ImageFeaturizer(kind, preprocess, network, background ?? SKColors.White, threadCount);
+            return new ImageFeaturizer(kind, preprocess, network, background ?? ImageColor.White, threadCount);
         }
         catch
         {
@@ -204,35 +193,4 @@ public sealed class ImageFeatureException(string path, string message) : Excepti
 {
     /// <summary>The image file.</summary>
     public string ImagePath { get; } = path;
-}
-
-/// <summary>Names and sizes of the pretrained networks.</summary>
-public static class PretrainedNetworks
-{
-    /// <summary>
-    /// Version of <see cref="PretrainedPreprocessing"/>: raised whenever a change to it changes the input values, so
-    /// that features stored by an earlier version are extracted again.
-    /// </summary>
-    public const int PreprocessingVersion = 1;
-
-    /// <summary>The command-line name: resnet18-imagenet.</summary>
-    public static string Name(PretrainedNetwork kind) => kind switch
-    {
-        PretrainedNetwork.ResNet18ImageNet => "resnet18-imagenet",
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown pretrained network"),
-    };
-
-    /// <summary>Width of the features: 512 for ResNet-18.</summary>
-    public static int FeatureSize(PretrainedNetwork kind) => kind switch
-    {
-        PretrainedNetwork.ResNet18ImageNet => 512,
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown pretrained network"),
-    };
-
-    /// <summary>Side of the square input in pixels: 224 for ResNet-18.</summary>
-    public static int InputSide(PretrainedNetwork kind) => kind switch
-    {
-        PretrainedNetwork.ResNet18ImageNet => 224,
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown pretrained network"),
-    };
 }

@@ -19,21 +19,8 @@ public sealed record FeatureStoreReport(int Images, int Cached, int Extracted);
 /// </summary>
 public sealed class FeatureStore
 {
-    /// <summary>
-    /// The store's default folder: <c>$LABELSPHERE_CACHE/features</c>, else <c>$XDG_CACHE_HOME/labelsphere/features</c>,
-    /// else <c>~/.cache/labelsphere/features</c>.
-    /// </summary>
-    public static string DefaultFolder
-    {
-        get
-        {
-            if (Environment.GetEnvironmentVariable("LABELSPHERE_CACHE") is { Length: > 0 } own) return Path.Combine(own, "features");
-            var root = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg
-                ? xdg
-                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-            return Path.Combine(root, "labelsphere", "features");
-        }
-    }
+    /// <summary>The store's default folder: <see cref="PretrainedNetworks.DefaultFeatureStore"/>.</summary>
+    public static string DefaultFolder => PretrainedNetworks.DefaultFeatureStore;
 
     /// <summary>A store in <paramref name="folder"/> (made when first written to).</summary>
     public FeatureStore(string folder)
