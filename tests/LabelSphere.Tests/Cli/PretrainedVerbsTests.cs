@@ -63,6 +63,34 @@ public sealed class PretrainedVerbsTests : IDisposable
     }
 
     [Fact]
+    public void Features_writes_a_data_set_that_train_reads_and_a_second_run_reads_the_store()
+    {
+        // Given four tagged images
+        var (csv, images) = Photos();
+        var out1 = Path.Combine(dir, "features");
+        var out2 = Path.Combine(dir, "again");
+
+        // When their features are written twice, and a model trains on the first file as feature data
+        var first = CliRunner.RunWith(null, environment, "features", csv, "--images", images, "--out", out1, "--json");
+        var second = CliRunner.RunWith(null, environment, "features", csv, "--images", images, "--out", out2);
+        var trained = CliRunner.RunWith(null, environment, "train", Path.Combine(out1, "features_data.txt"), "--features", "none", "--head", "sigmoid",
+            "--steps", "3", "--batch-size", "4", "--validation-fraction", "0", "--eval-every", "0", "--out", Path.Combine(dir, "run"), "--json");
+
+        // Then the file holds 4 images of 512 features over the 5 tags, named beside it; the second run ran the
+        // network on none; the same bytes come out; and train takes the file as 512 named features
+        Assert.True(first.ExitCode == 0, first.Err);
+        Assert.True(second.ExitCode == 0, second.Err);
+        Assert.True(trained.ExitCode == 0, trained.Err);
+        Assert.Equal("4 512 5", File.ReadLines(Path.Combine(out1, "features_data.txt")).First());
+        Assert.Equal(["rgb.jpg", "cmyk.jpg", "grey.jpg", "alpha.png"], File.ReadAllLines(Path.Combine(out1, "images.txt")));
+        Assert.Equal(512, File.ReadAllLines(Path.Combine(out1, "features_features.txt")).Length);
+        Assert.Contains("0 extracted", second.Err);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(out1, "features_data.txt")), File.ReadAllBytes(Path.Combine(out2, "features_data.txt")));
+        using var summary = JsonDocument.Parse(trained.Out);
+        Assert.Equal(4, summary.RootElement.GetProperty("trainingInstances").GetInt32());
+    }
+
+    [Fact]
     public void A_file_that_is_not_an_image_stops_training_with_one_line_naming_it()
     {
         // Given the images and a text file named like a JPEG on line 13 of the annotations
