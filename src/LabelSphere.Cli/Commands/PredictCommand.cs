@@ -15,7 +15,7 @@ internal static class PredictCommand
     public static Command Create()
     {
         var modelFolder = new Argument<string>("model") { Description = "Model folder written by 'labelsphere train' (its --out folder, or the model/ folder inside it)" };
-        var data = new Argument<string>("data") { Description = "Instances to label: features (Mulan ARFF, Extreme Classification text, LIBSVM) for a feature model, text for a model trained on text; for an image model, annotations naming image files in --images (long or wide CSV, COCO instances JSON)" };
+        var data = new Argument<string>("data") { Description = "Instances to label: features (Mulan ARFF, Extreme Classification text, LIBSVM) for a feature model, text for a model trained on text; for an image model, annotations naming image files in --images (long or wide CSV, COCO instances JSON), or the --images folder itself to tag every image in it" };
         var images = new Option<string?>("--images") { Description = "Image models: the folder the data's image names are relative to; images are decoded as in training (size, resize, normalisation), never augmented" };
         var top = new Option<int>("--top")
         {
@@ -41,7 +41,9 @@ internal static class PredictCommand
             int p = parse.GetValue(top);
             if (p > predictor.Labels.Count) throw new ArgumentException($"--top must be between 1 and the number of labels ({predictor.Labels.Count}), got {p}");
             var readerOptions = reader.Get(parse);
-            var dataSet = ReaderArguments.ReportSkipped(AnnotationReader.Read(dataPath, readerOptions));
+            // An image model tags a plain folder of photos too: the folder given as the data, or as --images alone.
+            var dataSet = imageFolder is not null && Directory.Exists(dataPath) ? ImageFolder.Annotations(dataPath)
+                : ReaderArguments.ReportSkipped(AnnotationReader.Read(dataPath, readerOptions));
             IInstanceSource source;
             LabelMappingReport mapping;
             IReadOnlyList<string>? instanceIds;

@@ -63,6 +63,29 @@ public sealed class PretrainedVerbsTests : IDisposable
     }
 
     [Fact]
+    public void Predict_tags_every_image_of_a_plain_folder_and_names_one_it_cannot_decode()
+    {
+        // Given a model trained on the four tagged images, whose folder also holds a text file
+        var (csv, images) = Photos();
+        var run = Path.Combine(dir, "run");
+        var trained = CliRunner.RunWith(null, environment, "train", csv, "--images", images, "--model", "resnet18-imagenet", "--head", "sigmoid",
+            "--steps", "3", "--batch-size", "4", "--validation-fraction", "0", "--eval-every", "0", "--out", run);
+        Assert.True(trained.ExitCode == 0, trained.Err);
+        File.WriteAllText(Path.Combine(images, "notes.txt"), "not an image, not listed");
+
+        // When the folder itself is given as the data, then again with a broken JPEG in it
+        var tagged = CliRunner.RunWith(null, environment, "predict", run, images, "--images", images, "--top", "1");
+        File.WriteAllText(Path.Combine(images, "broken.jpg"), "not a picture");
+        var broken = CliRunner.RunWith(null, environment, "predict", run, images, "--images", images, "--top", "1");
+
+        // Then each image file gets a tag, by file name, and the text file is ignored; the broken JPEG is one error line
+        Assert.True(tagged.ExitCode == 0, tagged.Err);
+        var rows = tagged.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Contains('\t') && !l.StartsWith("instance\t", StringComparison.Ordinal)).Select(l => l.Split('\t')[0]);
+        Assert.Equal(["alpha.png", "cmyk.jpg", "grey.jpg", "rgb.jpg"], rows);
+        CliRunner.OneErrorLine(broken, images, "broken.jpg", "cannot be decoded");
+    }
+
+    [Fact]
     public void Features_writes_a_data_set_that_train_reads_and_a_second_run_reads_the_store()
     {
         // Given four tagged images
