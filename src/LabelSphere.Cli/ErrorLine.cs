@@ -22,6 +22,7 @@ internal static class ErrorLine
         ["WarmupSteps"] = ["--warmup"],
         ["Backbone"] = ["--model"],
         ["Embedding"] = ["--embedding"],
+        ["MinLabelledShare"] = ["--min-labelled"],
         ["EmbeddingFolder"] = ["--embedding"],
         ["Size"] = ["--image-size"],
         ["MinWordCount"] = ["--min-count"],

@@ -120,11 +120,11 @@ internal sealed class ImageArguments
 
     /// <summary>Throws unless image data comes with an image model and feature data with a feature model.</summary>
     /// <param name="imageFolder">The --images folder given, or null.</param>
-    public static void CheckModelInput(Predictor predictor, string modelPath, string dataPath, string? imageFolder)
+    public static void CheckModelInput(LabelClassifier predictor, string modelPath, string dataPath, string? imageFolder)
     {
-        if (predictor.Image is { } image && imageFolder is null)
+        if (predictor.Manifest.Options.Image is { } image && imageFolder is null)
             throw new ArgumentException($"{modelPath}: is an image model ({image.Size}×{image.Size} images); give the folder of the images {dataPath} names with --images");
-        if (predictor.Image is null && imageFolder is not null)
+        if (predictor.Manifest.Options.Image is null && imageFolder is not null)
             throw new ArgumentException($"--images: {modelPath} is a model of feature vectors, not of images");
     }
 }

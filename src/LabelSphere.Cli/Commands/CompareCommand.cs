@@ -35,7 +35,7 @@ internal static class CompareCommand
             var setup = arguments.Prepare(parse, options);
             var embeddings = Embeddings(setup, parse.GetValue(dims));
             var weights = arguments.Weights(parse, setup);
-            var comparison = new ComparisonRunner.Setup(setup.Train, setup.Validation!, embeddings, options, folder, weights, setup.Features)
+            var comparison = new ComparisonRunner.Setup(setup.Train, setup.Validation!, embeddings, options, folder, weights)
             {
                 Heads = compared,
                 ValidationShare = arguments.ValidationShare(parse, setup.Train.Count),

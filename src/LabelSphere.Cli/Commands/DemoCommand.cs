@@ -98,7 +98,7 @@ internal static class DemoCommand
             var comparisonFolder = Path.Combine(folder, "comparison");
             var weights = ClassWeights.FromLabels(setup.Train.Labels);
             var result = await Task.Run(() => CompareCommand.RunWithProgress(
-                new ComparisonRunner.Setup(setup.Train, setup.Validation!, [setup.Embedding!], options, comparisonFolder, weights, setup.Features)
+                new ComparisonRunner.Setup(setup.Train, setup.Validation!, [setup.Embedding!], options, comparisonFolder, weights)
                 { Heads = compared, ValidationShare = DemoValidationShare }, ct), CancellationToken.None);
             // results.md names the world's files where they end up, not in the temporary folder.
             string Final(string path) => path.StartsWith(folder, StringComparison.Ordinal) ? report.Path + path[folder.Length..] : path;

@@ -64,7 +64,7 @@ internal static class NoiseCommand
                 var train = kind == NoiseKind.Clean ? setup.Train : setup.Train.WithLabels(noisy.Labels);
                 var run = Path.Combine(folder, name.Replace(' ', '-').Replace("%", "", StringComparison.Ordinal));
                 var result = await Task.Run(() => CompareCommand.RunWithProgress(
-                    new ComparisonRunner.Setup(train, setup.Validation!, [setup.Embedding!], options, run, weights, setup.Features) { Heads = [structured], ValidationShare = share }, ct), CancellationToken.None);
+                    new ComparisonRunner.Setup(train, setup.Validation!, [setup.Embedding!], options, run, weights) { Heads = [structured], ValidationShare = share }, ct), CancellationToken.None);
                 result.WriteCurves(Path.Combine(run, "curves.csv"));
                 conditions.Add(new NoiseCondition(kind, fraction, noisy.Removed, noisy.Added, noisy.Labels.NonZeros, result));
             }

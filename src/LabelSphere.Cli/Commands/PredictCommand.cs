@@ -34,7 +34,7 @@ internal static class PredictCommand
         command.SetAction((parse, ct) => Cli.Run(parse, () =>
         {
             var modelPath = parse.GetValue(modelFolder)!;
-            using var predictor = Predictor.Load(modelPath, parse.GetValue(embedding), parse.GetValue(device));
+            using var predictor = LabelClassifier.Load(modelPath, parse.GetValue(embedding), parse.GetValue(device));
             var dataPath = parse.GetValue(data)!;
             var imageFolder = parse.GetValue(images);
             ImageArguments.CheckModelInput(predictor, modelPath, dataPath, imageFolder);
@@ -44,21 +44,11 @@ internal static class PredictCommand
             // An image model tags a plain folder of photos too: the folder given as the data, or as --images alone.
             var dataSet = imageFolder is not null && Directory.Exists(dataPath) ? ImageFolder.Annotations(dataPath)
                 : ReaderArguments.ReportSkipped(AnnotationReader.Read(dataPath, readerOptions));
-            IInstanceSource source;
-            LabelMappingReport mapping;
-            IReadOnlyList<string>? instanceIds;
-            if (imageFolder is not null)
-            {
-                (var imageSource, mapping) = predictor.ImageSource(dataSet, imageFolder, readerOptions.SkipInvalid);
-                FeatureExtraction.Run(imageSource, ct);
-                (source, instanceIds) = (imageSource, imageSource.ImageIds);
-            }
-            else
-            {
-                (source, mapping) = predictor.FeatureSource(dataSet);
-                instanceIds = null;
-            }
-            var ranked = predictor.Predict(source, p, ct);
+            var input = imageFolder is not null ? new ImageLabelData(dataSet, imageFolder, readerOptions.SkipInvalid) : new LabelData(dataSet, readerOptions);
+            var (source, mapping) = input.For(predictor, trainedLabelsOnly: false);
+            FeatureExtraction.Run(source, ct);
+            var instanceIds = (source as ImageSource)?.ImageIds;
+            var ranked = predictor.PredictSource(source, p, ct);
             string Instance(int i) => instanceIds is { } ids ? ids[i] : dataSet.InstanceName(i);
 
             if (parse.GetValue(Cli.Json))

@@ -121,22 +121,19 @@ internal static class TrainCommand
                 OutputArguments.Options(parse, [paths.Data, paths.Test, paths.Images, paths.TestImages, parse.GetValue(embeddingFolder), .. OutputArguments.ReaderInputs(parse, reader)]),
                 continuing: parse.GetValue(resume));
             var setup = TrainingData.Prepare(paths, validationShare, parse.GetValue(embeddingFolder), readerOptions, options);
-            var run = new TrainingRun
+            var fit = new LabelClassifierOptions
             {
-                Train = setup.Train,
-                Validation = setup.Validation,
-                Options = options,
+                Training = options,
                 Embedding = setup.Embedding,
-                Features = setup.Features,
-                Output = folder.Path,
-                Folder = folder,
+                CheckpointFolder = folder.Path,
                 Resume = parse.GetValue(resume),
+                Overwrite = parse.GetValue(OutputArguments.Overwrite),
             };
             bool json = parse.GetValue(Cli.Json);
             if (!json) PrintSetup(setup, options);
-            if (run.Resume && Trainer.IsUnwritten(run.Output))
-                Cli.Err.MarkupLine($"[yellow]--resume: {Markup.Escape(run.Output)} holds no checkpoint yet; the run starts from step 0[/]");
-            var result = await Task.Run(() => TrainWithProgress(run, ct), CancellationToken.None);
+            if (fit.Resume && Trainer.IsUnwritten(folder.Path))
+                Cli.Err.MarkupLine($"[yellow]--resume: {Markup.Escape(folder.Path)} holds no checkpoint yet; the run starts from step 0[/]");
+            var result = await Task.Run(() => TrainWithProgress(setup.Set, fit, folder, ct), CancellationToken.None);
             var summary = Summarize(setup, options, result);
             if (json) Cli.WriteJson(summary);
             else PrintSummary(summary);
@@ -164,7 +161,7 @@ internal static class TrainCommand
         return widths;
     }
 
-    static TrainingResult TrainWithProgress(TrainingRun run, CancellationToken ct)
+    static TrainingResult TrainWithProgress(TrainingSet set, LabelClassifierOptions options, OutputFolder folder, CancellationToken ct)
     {
         TrainingResult? result = null;
         Cli.Err.Progress()
@@ -174,7 +171,7 @@ internal static class TrainCommand
             .Start(context =>
             {
                 var task = context.AddTask("starting", maxValue: 1);
-                result = Trainer.Train(run, new SynchronousProgress<TrainingProgress>(p =>
+                var progress = new SynchronousProgress<TrainingProgress>(p =>
                 {
                     task.MaxValue = p.TotalSteps;
                     task.Value = p.Step;
@@ -188,7 +185,16 @@ internal static class TrainCommand
                     };
                     var validation = p.Validation is { } v ? $" · val P@1 {v.PrecisionAt1:F3}" : "";
                     task.Description = Markup.Escape($"step {p.Step}/{p.TotalSteps} · loss {p.Loss:F4} · lr {p.LearningRate:G3} · {p.ExamplesPerSecond:N0} ex/s{validation}{phase}");
-                }), ct);
+                });
+                try
+                {
+                    using var classifier = LabelClassifier.FitPrepared(set, options, folder, progress, ct);
+                    result = classifier.Training;
+                }
+                catch (TrainingStoppedException stopped)
+                {
+                    result = stopped.Result;
+                }
                 task.Value = task.MaxValue;
             });
         return result!;
@@ -222,7 +228,7 @@ internal static class TrainCommand
             },
             result.Parameters.Backbone, result.Parameters.Head, result.Parameters.EmbeddingHead, result.Parameters.SigmoidHead,
             result.Completed, result.Resumed, result.Step, result.TotalSteps, result.ExamplesPerSecond, result.TrainingSeconds,
-            result.Validation, baseline, Path.GetDirectoryName(result.LogFile)!, result.ModelFolder, result.LogFile,
+            result.Validation, baseline, Path.GetDirectoryName(result.LogFile!)!, result.ModelFolder, result.LogFile!,
             result.Completed ? null : result.CheckpointFolder);
     }
 

@@ -52,7 +52,7 @@ internal static class ZeroShotCommand
 
             var clock = Stopwatch.StartNew();
             var result = await Task.Run(() => ComparisonArguments.WithProgress(progress => ZeroShotExperiment.Run(
-                new ZeroShotExperiment.Setup(setup.Train, setup.Validation!, embedding, heldOut, options, folder, setup.Features), progress, ct)), CancellationToken.None);
+                new ZeroShotExperiment.Setup(setup.Train, setup.Validation!, embedding, heldOut, options, folder), progress, ct)), CancellationToken.None);
             var table = result.Table();
             Directory.CreateDirectory(folder);
             result.WriteCsv(Path.Combine(folder, "labels.csv"));

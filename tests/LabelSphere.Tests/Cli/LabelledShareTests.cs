@@ -56,6 +56,7 @@ public sealed class LabelledShareTests : IDisposable
         Assert.True(warned.ExitCode == 0, warned.Err);
         Assert.Contains($"warning: {data}: only 5 of its 20 training instances (25.0%) carry a label", warned.Err);
         Assert.Equal(1, refused.ExitCode);
-        Assert.Contains("--min-labelled asks for 50%", refused.Err);
+        Assert.Contains("error: --min-labelled: ", refused.Err);
+        Assert.Contains("the minimum share asked for is 50%", refused.Err);
     }
 }

@@ -189,6 +189,28 @@ public sealed class TextVerbsTests(TextRuns runs) : IClassFixture<TextRuns>
     }
 
     [Fact]
+    public void The_vocabulary_is_learnt_from_the_training_rows_and_not_the_validation_split()
+    {
+        // Given 40 documents, each with a word of its own ("only0", "only1", ...) besides its topic's words
+        var path = Path.Combine(runs.Dir, "own-words.txt");
+        var topics = new[] { "sports", "music" };
+        File.WriteAllLines(path, Enumerable.Range(0, 40).Select(i =>
+            $"{topics[i % 2]}\t{(i % 2 == 0 ? "match goal team" : "guitar album song")} only{i}"));
+
+        // When it trains with a quarter held out for validation (seed 5)
+        var run = Path.Combine(runs.Dir, "own-words-run");
+        var trained = CliRunner.Run("train", path, "--head", "sigmoid", "--hidden", "4", "--steps", "2", "--validation-fraction", "0.25",
+            "--seed", "5", "--out", run);
+
+        // Then the vocabulary holds the own words of the training rows and none of the validation rows'
+        Assert.True(trained.ExitCode == 0, trained.Err);
+        var (train, validation) = LabelSphere.Training.InstanceSources.SplitRows(40, 0.25, 5);
+        var terms = File.ReadAllLines(Path.Combine(run, "model", "vocabulary.txt")).Where(t => t.StartsWith("only", StringComparison.Ordinal));
+        Assert.Equal(train.Select(i => $"only{i}").Order(StringComparer.Ordinal), terms);
+        Assert.NotEmpty(validation);
+    }
+
+    [Fact]
     public void A_0_based_libsvm_file_read_as_1_based_names_the_zero_based_option()
     {
         // Given a LIBSVM file with index 0, as scikit-learn writes them
