@@ -97,21 +97,13 @@ internal static class PretrainedPreprocessing
     /// </summary>
     static SKBitmap DecodeWhole(string path, ImageColor background)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
-        using var codec = SKCodec.Create(path, out var created)
-            ?? throw new ImageDecodeException($"SkiaSharp recognises no image format in it ({created})");
+        using var codec = ImageDecoder.Open(path);
         var size = codec.Info.Size;
-        if (size.Width <= 0 || size.Height <= 0)
-            throw new ImageDecodeException($"it declares an empty image ({size.Width}×{size.Height})");
         var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
         var bitmap = new SKBitmap(info);
         try
         {
-            var result = codec.GetPixels(info, bitmap.GetPixels());
-            if (result != SKCodecResult.Success)
-                throw new ImageDecodeException(result == SKCodecResult.IncompleteInput
-                    ? "the file ends before the image does (truncated?)"
-                    : $"decoding failed ({result})");
+            ImageDecoder.Read(codec, info, bitmap.GetPixels());
             if (codec.Info.AlphaType == SKAlphaType.Opaque) return bitmap;
             var opaque = new SKBitmap(info);
             using (var canvas = new SKCanvas(opaque))
