@@ -59,6 +59,7 @@ internal static class EvaluateCommand
             // The network scores the labels it was trained on; labels added zero-shot since are ranked by predict only.
             var input = imageFolder is not null ? new ImageLabelData(dataSet, imageFolder, readerOptions.SkipInvalid) : new LabelData(dataSet, readerOptions);
             var (source, mapping) = input.For(predictor, trainedLabelsOnly: true);
+            FeatureExtraction.Run(source, ct);
             var labels = predictor.TrainedVocabulary;
             if (source.Labels.NonZeros == 0)
                 throw new ArgumentException($"{dataPath}: none of its {mapping.DataLabels:N0} labels is one of the model's {labels.Count:N0} (e.g. {string.Join(", ", mapping.MissingLabels.Take(3))}); is this test data of the model's data set?");

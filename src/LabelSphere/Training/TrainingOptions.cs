@@ -15,6 +15,11 @@ public enum BackboneKind
     ResNet,
     /// <summary>Inception v3, the paper's network, without its auxiliary head.</summary>
     InceptionV3,
+    /// <summary>
+    /// ResNet-18 pretrained on ImageNet, frozen: each image's 512 features (<see cref="Images.PretrainedNetwork.ResNet18ImageNet"/>,
+    /// extracted once and stored) feed a multilayer perceptron.
+    /// </summary>
+    ResNet18ImageNet,
 }
 
 /// <summary>The head on the body: what the network predicts, the loss it learns with and how it ranks labels.</summary>
