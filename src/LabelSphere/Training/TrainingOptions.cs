@@ -12,6 +12,7 @@ public enum BackboneKind
     /// <summary>A small convolutional network over [channels, height, width] images.</summary>
     Cnn,
     /// <summary>A residual network: a small one for images of up to 96 pixels, ResNet-18 above.</summary>
+    [JsonStringEnumMemberName("resnet")]
     ResNet,
     /// <summary>Inception v3, the paper's network, without its auxiliary head.</summary>
     InceptionV3,
@@ -19,6 +20,7 @@ public enum BackboneKind
     /// ResNet-18 pretrained on ImageNet, frozen: each image's 512 features (<see cref="Images.PretrainedNetwork.ResNet18ImageNet"/>,
     /// extracted once and stored) feed a multilayer perceptron.
     /// </summary>
+    [JsonStringEnumMemberName("resnet18-imagenet")]
     ResNet18ImageNet,
 }
 

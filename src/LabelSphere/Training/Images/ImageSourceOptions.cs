@@ -112,7 +112,7 @@ public sealed record ImageSourceOptions
     public bool SkipInvalid { get; init; }
 
     /// <summary>One instance's input: [3, <see cref="Size"/>, <see cref="Size"/>], or [features] of a <see cref="Pretrained"/> network.</summary>
-    public long[] InputShape() => Pretrained is { } network ? [PretrainedNetworks.FeatureSize(network)] : [3, Size, Size];
+    internal long[] InputShape() => Pretrained is { } network ? [PretrainedNetworks.FeatureSize(network)] : [3, Size, Size];
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range and the rule it breaks.</summary>
     public void Validate()

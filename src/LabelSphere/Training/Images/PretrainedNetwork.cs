@@ -7,11 +7,12 @@ public enum PretrainedNetwork
     /// ResNet-18 trained on ImageNet, as ML.NET ships it (<c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c>: ONNX exported
     /// from CNTK): 224×224 RGB in, 512 features out (the global average pool before the classifier).
     /// </summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("resnet18-imagenet")]
     ResNet18ImageNet,
 }
 
 /// <summary>Names and sizes of the pretrained networks.</summary>
-public static class PretrainedNetworks
+internal static class PretrainedNetworks
 {
     /// <summary>
     /// Version of <c>PretrainedPreprocessing</c> (LabelSphere.Images): raised whenever a change to it changes the input values, so
