@@ -27,9 +27,6 @@ internal enum FrequencySource
 /// </summary>
 internal static class EvaluateCommand
 {
-    /// <summary>scikit-learn's AP needs the whole score matrix; above this many scores (256 MB) it is left out.</summary>
-    const long ExactScoreLimit = 1L << 26;
-
     public static Command Create()
     {
         var modelFolder = new Argument<string>("model") { Description = "Model folder written by 'labelsphere train' (its --out folder, or the model/ folder inside it)" };
@@ -49,7 +46,7 @@ internal static class EvaluateCommand
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
         {
             var modelPath = parse.GetValue(modelFolder)!;
-            using var predictor = Predictor.Load(modelPath, device: parse.GetValue(device));
+            using var predictor = LabelClassifier.Load(modelPath, device: parse.GetValue(device));
             var dataPath = parse.GetValue(data)!;
             var imageFolder = parse.GetValue(images);
             ImageArguments.CheckModelInput(predictor, modelPath, dataPath, imageFolder);
@@ -57,9 +54,8 @@ internal static class EvaluateCommand
             var dataSet = ReaderArguments.ReportSkipped(AnnotationReader.Read(dataPath, readerOptions));
             if (dataSet.Labels.NonZeros == 0) throw new ArgumentException($"{dataPath}: carries no labels; evaluate needs the true labels of the test instances");
             // The network scores the labels it was trained on; labels added zero-shot since are ranked by predict only.
-            var (source, mapping) = imageFolder is not null
-                ? ((IInstanceSource, LabelMappingReport))predictor.ImageSource(dataSet, imageFolder, readerOptions.SkipInvalid, trainedLabelsOnly: true)
-                : predictor.FeatureSource(dataSet, trainedLabelsOnly: true);
+            var input = imageFolder is not null ? new ImageLabelData(dataSet, imageFolder, readerOptions.SkipInvalid) : new LabelData(dataSet, readerOptions);
+            var (source, mapping) = input.For(predictor, trainedLabelsOnly: true);
             var labels = predictor.TrainedLabels;
             if (source.Labels.NonZeros == 0)
                 throw new ArgumentException($"{dataPath}: none of its {mapping.DataLabels:N0} labels is one of the model's {labels.Count:N0} (e.g. {string.Join(", ", mapping.MissingLabels.Take(3))}); is this test data of the model's data set?");
@@ -74,21 +70,22 @@ internal static class EvaluateCommand
                 if (weightLabels.NonZeros == 0)
                     throw new ArgumentException($"--class-weights: {weightsPath} carries none of the model's {labels.Count:N0} labels");
             }
-            var recorded = RecordedFrequencies(predictor);
+            // The class weights and propensities LabelClassifier.Evaluate uses, unless --class-weights gives others.
+            var recorded = predictor.RecordedFrequencies();
+            var recordedSource = recorded is { FromEmbedding: true } ? FrequencySource.Embedding : FrequencySource.TrainingData;
             var (weights, weightSource) = weightLabels is not null ? (ClassWeights.FromLabels(weightLabels), FrequencySource.ClassWeightsFile)
-                : recorded is { } r ? (ClassWeights.FromCounts(r.Counts), r.Source)
+                : recorded is { } r ? (ClassWeights.FromCounts(r.Counts), recordedSource)
                 : (null, FrequencySource.None);
-            var (inverse, propensitySource) = recorded is { } t ? (Propensity.Inverse(t.Counts, t.Instances), t.Source)
+            var (inverse, propensitySource) = recorded is { } t ? (Propensity.Inverse(t.Counts, t.Instances), recordedSource)
                 : weightLabels is not null ? (Propensity.Inverse(weightLabels), FrequencySource.ClassWeightsFile)
                 : (null, FrequencySource.None);
 
-            int cutoffs = Math.Min(5, labels.Count);
-            var options = new MetricsOptions { Cutoffs = cutoffs >= 5 ? [1, 3, 5] : cutoffs >= 3 ? [1, 3] : [1] };
-            bool exact = (long)source.Count * labels.Count <= ExactScoreLimit;
+            var options = LabelClassifier.MetricsFor(labels.Count);
+            bool exact = predictor.ExactAveragePrecisionFits(source.Count);
             var report = await Task.Run(() => EvaluateWithProgress(predictor, source, options, weights, inverse, exact, ct), CancellationToken.None);
 
             var summary = new Summary(
-                predictor.Folder, predictor.Manifest.Head.Name(), Backbones.Name(predictor.Manifest.Options.Backbone),
+                predictor.Folder!, predictor.Manifest.Head.Name(), Backbones.Name(predictor.Manifest.Options.Backbone),
                 Path.GetFullPath(dataPath), imageFolder is null ? null : Path.GetFullPath(imageFolder),
                 report.Classes.Instances, source.Count, source is ImageSource { SkippedImages: var skipped } ? skipped : 0, dataSet.Report.SkippedInvalid,
                 labels.Count, predictor.Labels.Count - labels.Count, report.ClassesEvaluated, report.ClassesWithoutPositives,
@@ -96,7 +93,7 @@ internal static class EvaluateCommand
                 weightSource, weightsPath is null ? null : Path.GetFullPath(weightsPath), weightMapping?.MissingLabels.Count,
                 propensitySource, Propensity.DefaultA, Propensity.DefaultB,
                 report.PaperMap, report.WeightedPaperMap, report.MeanAveragePrecisionAtDepth, report.MeanAveragePrecision,
-                exact ? null : $"the {source.Count:N0} × {labels.Count:N0} score matrix exceeds {ExactScoreLimit:N0} scores",
+                exact ? null : $"the {source.Count:N0} × {labels.Count:N0} score matrix exceeds {LabelClassifier.ExactScoreLimit:N0} scores",
                 [.. labels.Names], report);
             if (parse.GetValue(Cli.Json)) Cli.WriteJson(summary);
             else Print(summary);
@@ -105,28 +102,18 @@ internal static class EvaluateCommand
         return command;
     }
 
-    /// <summary>The training label counts the model folder records: its manifest's, else its embedding's; null for neither.</summary>
-    static (long[] Counts, long Instances, FrequencySource Source)? RecordedFrequencies(Predictor predictor)
-    {
-        var training = predictor.Manifest.Training;
-        if (training.LabelCounts is { } counts) return (counts, training.TrainingInstances, FrequencySource.TrainingData);
-        if (predictor.Embedding is { } embedding)
-            return (embedding.LabelCounts[..predictor.TrainedLabels.Count].ToArray(), embedding.Instances, FrequencySource.Embedding);
-        return null;
-    }
-
-    static MetricsReport EvaluateWithProgress(Predictor predictor, IInstanceSource source, MetricsOptions options, double[]? weights,
+    static MetricsReport EvaluateWithProgress(LabelClassifier predictor, IInstanceSource source, MetricsOptions options, double[]? weights,
                                               double[]? inverse, bool exact, CancellationToken ct)
     {
         MetricsReport? report = null;
-        Cli.Err.Progress()
+        Cli.Progress()
             .AutoClear(true)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
                      new RemainingTimeColumn(), new SpinnerColumn())
             .Start(context =>
             {
                 var task = context.AddTask($"scoring {source.Count:N0} instances", maxValue: Math.Max(1, source.Count));
-                report = predictor.Evaluate(source, options, weights, inverse, exact, new SynchronousProgress<int>(n => task.Value = n), ct);
+                report = predictor.EvaluateSource(source, options, weights, inverse, exact, new SynchronousProgress<int>(n => task.Value = n), ct);
                 task.Value = task.MaxValue;
             });
         return report!;

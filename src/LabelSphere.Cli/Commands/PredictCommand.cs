@@ -17,12 +17,7 @@ internal static class PredictCommand
         var modelFolder = new Argument<string>("model") { Description = "Model folder written by 'labelsphere train' (its --out folder, or the model/ folder inside it)" };
         var data = new Argument<string>("data") { Description = "Instances to label: features (Mulan ARFF, Extreme Classification text, LIBSVM) for a feature model, text for a model trained on text; for an image model, annotations naming image files in --images (long or wide CSV, COCO instances JSON)" };
         var images = new Option<string?>("--images") { Description = "Image models: the folder the data's image names are relative to; images are decoded as in training (size, resize, normalisation), never augmented" };
-        var top = new Option<int>("--top")
-        {
-            Description = "How many labels to give each instance (default 5)",
-            DefaultValueFactory = _ => 5,
-            Validators = { r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--top must be at least 1"); } },
-        };
+        var top = Cli.TopOption("How many labels to give each instance", 5);
         var embedding = new Option<string?>("--embedding") { Description = "Decode with this embedding instead of the model's: an extension of it whose first rows are the model's labels (labels added zero-shot after training)" };
         var device = NamedOptions.Create("--device", "Where to run the network", DeviceKind.Cpu);
         var reader = new ReaderArguments();
@@ -34,7 +29,7 @@ internal static class PredictCommand
         command.SetAction((parse, ct) => Cli.Run(parse, () =>
         {
             var modelPath = parse.GetValue(modelFolder)!;
-            using var predictor = Predictor.Load(modelPath, parse.GetValue(embedding), parse.GetValue(device));
+            using var predictor = LabelClassifier.Load(modelPath, parse.GetValue(embedding), parse.GetValue(device));
             var dataPath = parse.GetValue(data)!;
             var imageFolder = parse.GetValue(images);
             ImageArguments.CheckModelInput(predictor, modelPath, dataPath, imageFolder);
@@ -42,20 +37,10 @@ internal static class PredictCommand
             if (p > predictor.Labels.Count) throw new ArgumentException($"--top must be between 1 and the number of labels ({predictor.Labels.Count}), got {p}");
             var readerOptions = reader.Get(parse);
             var dataSet = ReaderArguments.ReportSkipped(AnnotationReader.Read(dataPath, readerOptions));
-            IInstanceSource source;
-            LabelMappingReport mapping;
-            IReadOnlyList<string>? instanceIds;
-            if (imageFolder is not null)
-            {
-                (var imageSource, mapping) = predictor.ImageSource(dataSet, imageFolder, readerOptions.SkipInvalid);
-                (source, instanceIds) = (imageSource, imageSource.ImageIds);
-            }
-            else
-            {
-                (source, mapping) = predictor.FeatureSource(dataSet);
-                instanceIds = null;
-            }
-            var ranked = predictor.Predict(source, p, ct);
+            var input = imageFolder is not null ? new ImageLabelData(dataSet, imageFolder, readerOptions.SkipInvalid) : new LabelData(dataSet, readerOptions);
+            var (source, mapping) = input.For(predictor, trainedLabelsOnly: false);
+            var instanceIds = (source as ImageSource)?.ImageIds;
+            var ranked = predictor.PredictSource(source, p, ct);
             string Instance(int i) => instanceIds is { } ids ? ids[i] : dataSet.InstanceName(i);
 
             if (parse.GetValue(Cli.Json))

@@ -149,9 +149,8 @@ public static class ComparisonRunner
     /// <param name="Options">Training options shared by every model; the head is set per model.</param>
     /// <param name="Output">Folder that receives one training run per model.</param>
     /// <param name="ClassWeights">[labels] weights of the class-weighted MAP@100, or null.</param>
-    /// <param name="Features">Feature scaling applied by the sources, saved with each model.</param>
     public sealed record Setup(IInstanceSource Train, IInstanceSource Test, IReadOnlyList<LabelEmbedding> Embeddings, TrainingOptions Options,
-                               string Output, double[]? ClassWeights, FeatureTransform? Features)
+                               string Output, double[]? ClassWeights)
     {
         /// <summary>The heads compared with the sigmoid baseline, which is always trained (listing it again changes nothing).</summary>
         public IReadOnlyList<HeadKind> Heads { get; init; } = [HeadKind.Embedding];
@@ -168,7 +167,6 @@ public static class ComparisonRunner
     /// <summary>Trains and measures every model; <paramref name="progress"/> receives (model name, training progress).</summary>
     public static ComparisonResult Run(Setup setup, IProgress<(string Model, TrainingProgress Progress)>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (setup.Options.EvalEvery <= 0) throw new ArgumentOutOfRangeException(nameof(TrainingOptions.EvalEvery), setup.Options.EvalEvery, $"a comparison needs an evaluation interval of at least 1 step, got {setup.Options.EvalEvery}");
         if (setup.Embeddings.Count == 0 && setup.Heads.Any(h => h.UsesEmbedding())) throw new ArgumentException("the structured heads need a label embedding", nameof(setup.Embeddings));
         var inversePropensities = Propensity.Inverse(setup.Train.Labels);
         int cutoffs = Math.Min(5, setup.Train.Vocabulary.Count);
@@ -187,7 +185,6 @@ public static class ComparisonRunner
                 Validation = validation,
                 Options = setup.Options with { Head = head },
                 Embedding = embedding,
-                Features = setup.Features,
                 Output = Path.Combine(setup.Output, name.Replace(' ', '-').Replace('=', '-')),
                 OnEvaluate = (step, model) =>
                 {

@@ -124,9 +124,8 @@ public static class ZeroShotExperiment
     /// <param name="HeldOut">Ids of the labels to hold out.</param>
     /// <param name="Options">Training options shared by the three models; their head (one that uses the embedding) is the zero-shot and embedding models', the baseline's is the sigmoid head.</param>
     /// <param name="Output">Folder that receives one training run per model.</param>
-    /// <param name="Features">Feature scaling applied by the sources, saved with each model.</param>
     public sealed record Setup(IInstanceSource Train, IInstanceSource Test, LabelEmbedding Embedding, IReadOnlyList<int> HeldOut,
-                               TrainingOptions Options, string Output, FeatureTransform? Features);
+                               TrainingOptions Options, string Output);
 
     /// <summary>
     /// <paramref name="count"/> labels to hold out, spread evenly over the frequency ranks of the labels that occur
@@ -229,7 +228,6 @@ public static class ZeroShotExperiment
                 Train = train,
                 Options = setup.Options with { Head = head, EvalEvery = total },
                 Embedding = embedding,
-                Features = setup.Features,
                 Output = Path.Combine(setup.Output, folder),
                 OnEvaluate = (step, model) =>
                 {

@@ -29,6 +29,12 @@ public interface IInstanceSource
     long[] InputShape { get; }
 
     /// <summary>
+    /// The fitted feature scaling applied to every row, which a model trained on the source saves and prediction applies
+    /// again; null when the inputs are not scaled feature vectors.
+    /// </summary>
+    FeatureTransform? Transform => null;
+
+    /// <summary>
     /// The instances listed in <paramref name="order"/>, in batches of at most <paramref name="batchSize"/>;
     /// with <paramref name="augment"/>, random flips and crops where the source has them, drawn from
     /// <paramref name="seed"/> so that a run is repeatable. Sources may prepare batches ahead on other threads.

@@ -58,6 +58,8 @@ public static class InstanceSources
 
         public long[] InputShape => inner.InputShape;
 
+        public FeatureTransform? Transform => inner.Transform;
+
         public IEnumerable<InstanceBatch> Batches(int[] order, int batchSize, bool augment, int seed, CancellationToken cancellationToken = default)
         {
             var mapped = new int[order.Length];
@@ -101,6 +103,8 @@ public static class InstanceSources
         public LabelMatrix Labels { get; } = labels;
 
         public long[] InputShape => Inner.InputShape;
+
+        public FeatureTransform? Transform => Inner.Transform;
 
         public IEnumerable<InstanceBatch> Batches(int[] order, int batchSize, bool augment, int seed, CancellationToken cancellationToken = default) =>
             Inner.Batches(order, batchSize, augment, seed, cancellationToken);

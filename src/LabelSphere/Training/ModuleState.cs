@@ -67,6 +67,41 @@ internal static class ModuleState
         }
     }
 
+    /// <summary>
+    /// A copy of a module's state entries in memory, taken and restored without touching files: how a run without an
+    /// output folder keeps its best weights.
+    /// </summary>
+    public sealed class Copy : IDisposable
+    {
+        readonly Dictionary<string, Tensor> entries = [];
+
+        /// <summary>Whether a copy has been taken.</summary>
+        public bool Taken => entries.Count > 0;
+
+        /// <summary>Replaces the copy with <paramref name="module"/>'s current state.</summary>
+        public void Take(nn.Module module)
+        {
+            Dispose();
+            using var guard = no_grad();
+            foreach (var (name, value) in module.state_dict())
+                entries[name] = value.detach().clone().DetachFromDisposeScope();
+        }
+
+        /// <summary>Copies the saved state back into <paramref name="module"/>, which must be the module it was taken from.</summary>
+        public void Restore(nn.Module module)
+        {
+            using var guard = no_grad();
+            foreach (var (name, value) in module.state_dict()) value.copy_(entries[name]);
+        }
+
+        /// <summary>Frees the copied tensors.</summary>
+        public void Dispose()
+        {
+            foreach (var tensor in entries.Values) tensor.Dispose();
+            entries.Clear();
+        }
+    }
+
     /// <summary>Throws an <see cref="InvalidDataException"/> naming <paramref name="path"/> when a value is NaN or infinite.</summary>
     public static void CheckFinite(ReadOnlySpan<float> values, string path)
     {

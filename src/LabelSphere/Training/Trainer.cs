@@ -75,9 +75,9 @@ public sealed record TrainingLogEntry(int Step, int Epoch, double Loss, double L
 /// <param name="Validation">The last validation measurement (the final one when completed).</param>
 /// <param name="Parameters">Parameter counts of the body and of both heads.</param>
 /// <param name="EmptyTrainingInstances">Training instances without labels.</param>
-/// <param name="ModelFolder">Where the model was saved, when completed.</param>
-/// <param name="CheckpointFolder">Where the checkpoint is (written when stopped).</param>
-/// <param name="LogFile">The JSONL log.</param>
+/// <param name="ModelFolder">Where the model was saved, when completed with an output folder.</param>
+/// <param name="CheckpointFolder">Where the checkpoint is (written when stopped), or null for a run without an output folder.</param>
+/// <param name="LogFile">The JSONL log, or null for a run without an output folder.</param>
 /// <param name="KeptStep">
 /// With <see cref="KeepKind.Best"/>, the step whose weights the saved model has (the evaluation with the best
 /// validation score; <paramref name="Validation"/> is that evaluation's); null when the last step's weights are kept.
@@ -85,7 +85,7 @@ public sealed record TrainingLogEntry(int Step, int Epoch, double Loss, double L
 public sealed record TrainingResult(bool Completed, bool Resumed, int FirstStep, int Step, int TotalSteps, float[] Losses,
                                     double ExamplesPerSecond, double TrainingSeconds, ValidationMetrics? Validation,
                                     ParameterCounts Parameters, int EmptyTrainingInstances, string? ModelFolder,
-                                    string CheckpointFolder, string LogFile, int? KeptStep = null);
+                                    string? CheckpointFolder, string? LogFile, int? KeptStep = null);
 
 /// <summary>A training run: its data, options and where it writes.</summary>
 public sealed record TrainingRun
@@ -102,14 +102,12 @@ public sealed record TrainingRun
     /// <summary>The label embedding: required for the cosine loss, whose targets it defines; saved with the model.</summary>
     public LabelEmbedding? Embedding { get; init; }
 
-    /// <summary>The feature scaling the sources apply, saved with the model so that prediction applies it too.</summary>
-    public FeatureTransform? Features { get; init; }
-
     /// <summary>
     /// The output folder: the model goes to <c>model/</c>, checkpoints to <c>checkpoint/</c>, the log to
-    /// <c>train.jsonl</c>.
+    /// <c>train.jsonl</c>; null to train in memory only (no log, no checkpoint: a cancelled run stops without one).
+    /// The feature scaling saved with the model is the training source's own (<see cref="IInstanceSource.Transform"/>).
     /// </summary>
-    public required string Output { get; init; }
+    public string? Output { get; init; }
 
     /// <summary>
     /// Continue from the checkpoint in <see cref="Output"/>; an error when there is none, unless the folder is absent
@@ -177,6 +175,23 @@ public static class Trainer
     /// <summary>Runs (or resumes) <paramref name="run"/>; returns when it completes or, after a checkpoint, when cancelled.</summary>
     public static TrainingResult Train(TrainingRun run, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        var trained = Fit(run, progress, cancellationToken);
+        trained.Model?.Dispose();
+        return trained.Result;
+    }
+
+    /// <summary>
+    /// What <see cref="Fit"/> trained: the result and, when the run completed, the network (in evaluation mode, owned by
+    /// the caller) and its manifest.
+    /// </summary>
+    internal sealed record Trained(TrainingResult Result, LabelModel? Model, ModelManifest? Manifest, FeatureTransform? Features);
+
+    /// <summary>
+    /// Runs (or resumes) <paramref name="run"/> as <see cref="Train"/> does, and hands over the trained network instead
+    /// of disposing it; with no <see cref="TrainingRun.Output"/> nothing is written.
+    /// </summary>
+    internal static Trained Fit(TrainingRun run, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(run);
         var options = run.Options;
         options.Validate();
@@ -198,6 +213,11 @@ public static class Trainer
         }
         if (run.Validation is { } v && !SameNames(v.Vocabulary, train.Vocabulary))
             throw new ArgumentException("the validation instances must use the training vocabulary");
+        var features = train.Transform;
+        if (features is not null && features.Scaling != options.Features)
+            throw new ArgumentException($"the training instances are scaled {features.Scaling}, the options ask for {options.Features}; fit the feature scaling with the options' (the scaling is set in one place, the options)", nameof(TrainingOptions.Features));
+        if (run.Validation?.Transform is { } vt && features is not null && (vt.Scaling != features.Scaling || vt.Columns != features.Columns))
+            throw new ArgumentException("the validation instances are scaled otherwise than the training instances; scale both with the training instances' fitted scaling");
         if (run.Validation is { } v2 && !v2.InputShape.SequenceEqual(train.InputShape))
             throw new ArgumentException($"validation inputs are [{string.Join(", ", v2.InputShape)}], training inputs [{string.Join(", ", train.InputShape)}]");
         if (options.Head == HeadKind.Joint && options.JointRanking == JointRanking.Fitted && run.Validation is null)
@@ -207,26 +227,32 @@ public static class Trainer
 
         TorchRuntime.EnsureLoaded();
         var device = Devices.Resolve(options.Device);
-        var output = Path.GetFullPath(run.Output);
-        if (run.Folder is { } given && given.Path != output.TrimEnd(Path.DirectorySeparatorChar))
+        if (run.Output is null && (run.Resume || run.Folder is not null))
+            throw new ArgumentException("resuming needs the output folder that holds the checkpoint", nameof(run.Output));
+        var output = run.Output is null ? null : Path.GetFullPath(run.Output);
+        if (run.Folder is { } given && given.Path != output!.TrimEnd(Path.DirectorySeparatorChar))
             throw new ArgumentException($"the run's folder {given.Path} is not its output {output}");
-        using var owned = run.Folder is null ? OutputFolder.Open(output, RunKind, run.OutputOptions, continuing: run.Resume) : null;
-        var folder = run.Folder ?? owned!;
-        var modelFolder = Path.Combine(output, ModelFolder.ModelSubfolder);
-        var checkpointFolder = Path.Combine(output, CheckpointFolderName);
-        var logPath = Path.Combine(output, LogFileName);
-        folder.OpenInPlace();
+        using var owned = run.Folder is null && output is not null ? OutputFolder.Open(output, RunKind, run.OutputOptions, continuing: run.Resume) : null;
+        var folder = run.Folder ?? owned;
+        string? In(string name) => output is null ? null : Path.Combine(output, name);
+        var modelFolder = In(ModelFolder.ModelSubfolder);
+        var checkpointFolder = In(CheckpointFolderName);
+        var logPath = In(LogFileName);
+        var bestFolder = In(BestFolderName);
+        folder?.OpenInPlace();
         // A run killed between the two renames of a checkpoint left it beside its place: put it back before looking for it.
-        AtomicFolder.Recover(checkpointFolder);
-        AtomicFolder.Recover(modelFolder);
-        AtomicFolder.Recover(logPath);
-        var bestFolder = Path.Combine(output, BestFolderName);
-        bool hasCheckpoint = Checkpoint.Exists(checkpointFolder);
+        if (output is not null)
+        {
+            AtomicFolder.Recover(checkpointFolder!);
+            AtomicFolder.Recover(modelFolder!);
+            AtomicFolder.Recover(logPath!);
+        }
+        bool hasCheckpoint = checkpointFolder is not null && Checkpoint.Exists(checkpointFolder);
         if (run.Resume && !hasCheckpoint && Directory.Exists(modelFolder))
             throw new IOException($"the run in {output} is already complete; its model is in {modelFolder}");
         // Resuming where nothing was ever written starts the run (a script may always ask to resume); resuming a
         // folder that holds something but no checkpoint cannot continue anything.
-        if (run.Resume && !hasCheckpoint && !IsUnwritten(output))
+        if (run.Resume && !hasCheckpoint && !IsUnwritten(output!))
             throw new IOException($"{output} holds no checkpoint to resume from ({Path.Combine(CheckpointFolderName, "manifest.json")} is missing), so there is nothing to resume");
 
         int total = options.TotalSteps(train.Count);
@@ -237,159 +263,177 @@ public static class Trainer
 
         torch.random.manual_seed(options.Seed).Dispose();
         if (device.type == DeviceType.CUDA) torch.cuda.manual_seed_all(options.Seed);
-        using var model = LabelModel.Create(BackboneConfig.From(options, train.InputShape), options, labels, run.Embedding,
+        var model = LabelModel.Create(BackboneConfig.From(options, train.InputShape), options, labels, run.Embedding,
             options.Head.UsesPriors() && options.PriorBias ? Priors(train.Labels) : null);
-        model.to(device);
-        using var optimizer = CreateOptimizer(model, options);
-        var parameters = model.CountParameters(run.Embedding?.Dimension);
-
-        int step = 0;
-        double seconds = 0, windowLoss = 0;
-        long examples = 0;
-        int windowSteps = 0;
-        ValidationMetrics? validation = null;
-        bool resumed = false;
-        if (run.Resume && hasCheckpoint)
+        bool handedOver = false;
+        try
         {
-            var state = Checkpoint.Load(checkpointFolder, model, optimizer, key, data);
-            (step, seconds, examples, windowLoss, windowSteps, validation) =
-                (state.Step, state.TrainingSeconds, state.Examples, state.WindowLoss, state.WindowSteps, state.Validation);
-            resumed = true;
-            TruncateLog(logPath, step);
-        }
-        else if (File.Exists(logPath)) File.Delete(logPath);
-        // The best weights so far belong to this run only when it resumes; a fresh run starts its own.
-        var (best, bestPath) = options.Keep == KeepKind.Best ? BestUpTo(bestFolder, resumed ? step : 0) : (null, null);
+            model.to(device);
+            using var optimizer = CreateOptimizer(model, options);
+            var parameters = model.CountParameters(run.Embedding?.Dimension);
 
-        int firstStep = step;
-        var losses = new List<float>();
-        double learningRate = options.LearningRateAt(Math.Min(step, total - 1), total);
-        double lastLoss = 0;
-        var clock = new Stopwatch();
-        using var log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.Read));
-
-        double Throughput() => seconds + clock.Elapsed.TotalSeconds > 0 ? examples / (seconds + clock.Elapsed.TotalSeconds) : 0;
-        int EpochOf(int s) => Math.Max(0, s - 1) / perEpoch;
-        double ShownLoss() => windowSteps > 0 ? windowLoss / windowSteps : lastLoss;
-        void Report(TrainingPhase phase) =>
-            progress?.Report(new TrainingProgress(phase, step, total, EpochOf(step), ShownLoss(), learningRate, Throughput(), validation));
-        CheckpointState Snapshot() => new(step, key, data, seconds + clock.Elapsed.TotalSeconds, examples, windowLoss, windowSteps, validation);
-        void SaveCheckpoint()
-        {
-            Report(TrainingPhase.Checkpointing);
-            Checkpoint.Save(checkpointFolder, Snapshot(), model, optimizer);
-            if (bestPath is not null) BestUpTo(bestFolder, step, keep: bestPath);
-        }
-        void Evaluate()
-        {
-            if (run.Validation is null && run.OnEvaluate is null) return;
-            Report(TrainingPhase.Evaluating);
-            // An evaluation runs to its end even when the run is being stopped: the stop comes at the next step, after
-            // this step's measurement and log line, so the checkpoint written then resumes with nothing missing.
-            if (run.Validation is not null && model.Head is JointHead joint && options.JointRanking == JointRanking.Fitted)
-                joint.Fit(FitMix(model, joint, run.Validation, device, classWeights, CancellationToken.None));
-            if (run.Validation is not null) validation = Measure(model, run.Validation, device, classWeights, CancellationToken.None);
-            if (options.Keep == KeepKind.Best && validation is { } measured && (best is null || measured.Selection > best.Validation.Selection))
+            int step = 0;
+            double seconds = 0, windowLoss = 0;
+            long examples = 0;
+            int windowSteps = 0;
+            ValidationMetrics? validation = null;
+            bool resumed = false;
+            if (run.Resume && hasCheckpoint)
             {
-                best = new BestState(step, measured);
-                bestPath = Path.Combine(bestFolder, $"step-{step}");
-                AtomicFolder.Write(bestPath, temp =>
-                {
-                    ModuleState.Save(model, Path.Combine(temp, "weights"));
-                    File.WriteAllBytes(Path.Combine(temp, "best.json"), JsonSerializer.SerializeToUtf8Bytes(best, TrainingJson.Options));
-                });
+                var state = Checkpoint.Load(checkpointFolder!, model, optimizer, key, data);
+                (step, seconds, examples, windowLoss, windowSteps, validation) =
+                    (state.Step, state.TrainingSeconds, state.Examples, state.WindowLoss, state.WindowSteps, state.Validation);
+                resumed = true;
+                TruncateLog(logPath!, step);
             }
-            run.OnEvaluate?.Invoke(step, model);
-        }
+            else if (File.Exists(logPath)) File.Delete(logPath);
+            // The best weights so far belong to this run only when it resumes; a fresh run starts its own. Without an
+            // output folder they are kept in memory.
+            var (best, bestPath) = options.Keep == KeepKind.Best && bestFolder is not null ? BestUpTo(bestFolder, resumed ? step : 0) : (null, null);
+            using var bestInMemory = new ModuleState.Copy();
 
-        model.train();
-        bool stopped = false;
-        while (step < total && !stopped)
-        {
-            int epoch = step / perEpoch;
-            int skip = (step % perEpoch) * options.BatchSize;
-            var order = Permutation(train.Count, options.Seed, epoch);
-            var remaining = order[Math.Min(skip, order.Length)..];
-            using var batches = train.Batches(remaining, options.BatchSize, augment: true, Mix(options.Seed, epoch), cancellationToken).GetEnumerator();
-            while (step < total)
+            int firstStep = step;
+            var losses = new List<float>();
+            double learningRate = options.LearningRateAt(Math.Min(step, total - 1), total);
+            double lastLoss = 0;
+            var clock = new Stopwatch();
+            using var log = logPath is null ? null : new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.Read));
+
+            double Throughput() => seconds + clock.Elapsed.TotalSeconds > 0 ? examples / (seconds + clock.Elapsed.TotalSeconds) : 0;
+            int EpochOf(int s) => Math.Max(0, s - 1) / perEpoch;
+            double ShownLoss() => windowSteps > 0 ? windowLoss / windowSteps : lastLoss;
+            void Report(TrainingPhase phase) =>
+                progress?.Report(new TrainingProgress(phase, step, total, EpochOf(step), ShownLoss(), learningRate, Throughput(), validation));
+            CheckpointState Snapshot() => new(step, key, data, seconds + clock.Elapsed.TotalSeconds, examples, windowLoss, windowSteps, validation);
+            void SaveCheckpoint()
             {
-                if (cancellationToken.IsCancellationRequested) { stopped = true; break; }
-                clock.Start();
-                try
+                if (checkpointFolder is null) return;
+                Report(TrainingPhase.Checkpointing);
+                Checkpoint.Save(checkpointFolder, Snapshot(), model, optimizer);
+                if (bestPath is not null) BestUpTo(bestFolder!, step, keep: bestPath);
+            }
+            void Evaluate()
+            {
+                if (run.Validation is null && run.OnEvaluate is null) return;
+                Report(TrainingPhase.Evaluating);
+                // An evaluation runs to its end even when the run is being stopped: the stop comes at the next step, after
+                // this step's measurement and log line, so the checkpoint written then resumes with nothing missing.
+                if (run.Validation is not null && model.Head is JointHead joint && options.JointRanking == JointRanking.Fitted)
+                    joint.Fit(FitMix(model, joint, run.Validation, device, classWeights, CancellationToken.None));
+                if (run.Validation is not null) validation = Measure(model, run.Validation, device, classWeights, CancellationToken.None);
+                if (options.Keep == KeepKind.Best && validation is { } measured && (best is null || measured.Selection > best.Validation.Selection))
                 {
-                    if (!batches.MoveNext()) { clock.Stop(); break; }
+                    best = new BestState(step, measured);
+                    if (bestFolder is null) bestInMemory.Take(model);
+                    else
+                    {
+                        bestPath = Path.Combine(bestFolder, $"step-{step}");
+                        AtomicFolder.Write(bestPath, temp =>
+                        {
+                            ModuleState.Save(model, Path.Combine(temp, "weights"));
+                            File.WriteAllBytes(Path.Combine(temp, "best.json"), JsonSerializer.SerializeToUtf8Bytes(best, TrainingJson.Options));
+                        });
+                    }
                 }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                run.OnEvaluate?.Invoke(step, model);
+            }
+
+            model.train();
+            bool stopped = false;
+            while (step < total && !stopped)
+            {
+                int epoch = step / perEpoch;
+                int skip = (step % perEpoch) * options.BatchSize;
+                var order = Permutation(train.Count, options.Seed, epoch);
+                var remaining = order[Math.Min(skip, order.Length)..];
+                using var batches = train.Batches(remaining, options.BatchSize, augment: true, Mix(options.Seed, epoch), cancellationToken).GetEnumerator();
+                while (step < total)
                 {
+                    if (cancellationToken.IsCancellationRequested) { stopped = true; break; }
+                    clock.Start();
+                    try
+                    {
+                        if (!batches.MoveNext()) { clock.Stop(); break; }
+                    }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        clock.Stop();
+                        stopped = true;
+                        break;
+                    }
+                    var batch = batches.Current;
+                    learningRate = options.LearningRateAt(step, total);
+                    foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
+                    float loss;
+                    using (NewDisposeScope())
+                    {
+                        var x = tensor(batch.Inputs, batch.Shape).to(device);
+                        var y = MultiHot(train.Labels, batch.Indices, labels).to(device);
+                        optimizer.zero_grad();
+                        var value = model.Head.Loss(model.forward(x), y);
+                        value.backward();
+                        optimizer.step();
+                        loss = value.item<float>();
+                    }
                     clock.Stop();
-                    stopped = true;
-                    break;
-                }
-                var batch = batches.Current;
-                learningRate = options.LearningRateAt(step, total);
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
-                float loss;
-                using (NewDisposeScope())
-                {
-                    var x = tensor(batch.Inputs, batch.Shape).to(device);
-                    var y = MultiHot(train.Labels, batch.Indices, labels).to(device);
-                    optimizer.zero_grad();
-                    var value = model.Head.Loss(model.forward(x), y);
-                    value.backward();
-                    optimizer.step();
-                    loss = value.item<float>();
-                }
-                clock.Stop();
-                step++;
-                examples += batch.Indices.Length;
-                losses.Add(loss);
-                lastLoss = loss;
-                windowLoss += loss;
-                windowSteps++;
+                    step++;
+                    examples += batch.Indices.Length;
+                    losses.Add(loss);
+                    lastLoss = loss;
+                    windowLoss += loss;
+                    windowSteps++;
 
-                bool last = step == total;
-                bool evaluate = last || (options.EvalEvery > 0 && step % options.EvalEvery == 0);
-                if (evaluate) Evaluate();
-                if (evaluate || step % options.LogEvery == 0)
-                {
-                    var entry = new TrainingLogEntry(step, EpochOf(step), windowLoss / windowSteps, learningRate, Throughput(), evaluate ? validation : null);
-                    log.WriteLine(JsonSerializer.Serialize(entry, TrainingJson.Line));
-                    log.Flush();
-                    Report(TrainingPhase.Training);
-                    windowLoss = 0;
-                    windowSteps = 0;
+                    bool last = step == total;
+                    bool evaluate = last || (options.EvalEvery > 0 && step % options.EvalEvery == 0);
+                    if (evaluate) Evaluate();
+                    if (evaluate || step % options.LogEvery == 0)
+                    {
+                        var entry = new TrainingLogEntry(step, EpochOf(step), windowLoss / windowSteps, learningRate, Throughput(), evaluate ? validation : null);
+                        log?.WriteLine(JsonSerializer.Serialize(entry, TrainingJson.Line));
+                        log?.Flush();
+                        Report(TrainingPhase.Training);
+                        windowLoss = 0;
+                        windowSteps = 0;
+                    }
+                    else Report(TrainingPhase.Training);
+                    if (!last && options.CheckpointEvery > 0 && step % options.CheckpointEvery == 0) SaveCheckpoint();
                 }
-                else Report(TrainingPhase.Training);
-                if (!last && options.CheckpointEvery > 0 && step % options.CheckpointEvery == 0) SaveCheckpoint();
             }
-        }
 
-        seconds += clock.Elapsed.TotalSeconds;
-        clock.Reset();
-        if (stopped)
-        {
-            SaveCheckpoint();
-            return new TrainingResult(false, resumed, firstStep, step, total, [.. losses], seconds > 0 ? examples / seconds : 0, seconds,
-                validation, parameters, empty, null, checkpointFolder, logPath);
-        }
+            seconds += clock.Elapsed.TotalSeconds;
+            clock.Reset();
+            if (stopped)
+            {
+                SaveCheckpoint();
+                return new Trained(new TrainingResult(false, resumed, firstStep, step, total, [.. losses], seconds > 0 ? examples / seconds : 0, seconds,
+                    validation, parameters, empty, null, checkpointFolder, logPath), null, null, features);
+            }
 
-        Report(TrainingPhase.Saving);
-        int? keptStep = null;
-        if (options.Keep == KeepKind.Best && best is not null && bestPath is not null)
-        {
-            ModuleState.Load(model, Path.Combine(bestPath, "weights"));
-            (keptStep, validation) = (best.Step, best.Validation);
+            Report(TrainingPhase.Saving);
+            int? keptStep = null;
+            if (options.Keep == KeepKind.Best && best is not null && (bestPath is not null || bestInMemory.Taken))
+            {
+                if (bestPath is not null) ModuleState.Load(model, Path.Combine(bestPath, "weights"));
+                else bestInMemory.Restore(model);
+                (keptStep, validation) = (best.Step, best.Validation);
+            }
+            var summary = new TrainingSummary(step, train.Count, empty, seconds > 0 ? examples / seconds : 0, seconds, validation, parameters, data,
+                train.Labels.LabelCounts());
+            var manifest = new ModelManifest(ModelFolder.Format, ModelFolder.FormatVersion, options.Head,
+                BackboneConfig.From(options, train.InputShape), model.Head.Outputs, [.. train.Vocabulary.Names], features?.Scaling, options, summary,
+                features?.NamesHash);
+            if (modelFolder is not null) ModelFolder.Save(modelFolder, model, manifest, run.Embedding, features);
+            if (Directory.Exists(checkpointFolder)) Directory.Delete(checkpointFolder, recursive: true);
+            if (Directory.Exists(bestFolder)) Directory.Delete(bestFolder, recursive: true);
+            model.eval();
+            handedOver = true;
+            return new Trained(new TrainingResult(true, resumed, firstStep, step, total, [.. losses], summary.ExamplesPerSecond, seconds,
+                validation, parameters, empty, modelFolder, checkpointFolder, logPath, keptStep), model, manifest, features);
         }
-        var summary = new TrainingSummary(step, train.Count, empty, seconds > 0 ? examples / seconds : 0, seconds, validation, parameters, data,
-            train.Labels.LabelCounts());
-        var manifest = new ModelManifest(ModelFolder.Format, ModelFolder.FormatVersion, options.Head,
-            BackboneConfig.From(options, train.InputShape), model.Head.Outputs, [.. train.Vocabulary.Names], run.Features?.Scaling, options, summary,
-            run.Features?.NamesHash);
-        ModelFolder.Save(modelFolder, model, manifest, run.Embedding, run.Features);
-        if (Directory.Exists(checkpointFolder)) Directory.Delete(checkpointFolder, recursive: true);
-        if (Directory.Exists(bestFolder)) Directory.Delete(bestFolder, recursive: true);
-        return new TrainingResult(true, resumed, firstStep, step, total, [.. losses], summary.ExamplesPerSecond, seconds,
-            validation, parameters, empty, modelFolder, checkpointFolder, logPath, keptStep);
+        finally
+        {
+            if (!handedOver) model.Dispose();
+        }
     }
 
     /// <summary>Whether <paramref name="output"/> is absent or empty: resuming a run there starts it from step 0.</summary>

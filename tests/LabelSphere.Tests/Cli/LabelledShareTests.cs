@@ -48,7 +48,7 @@ public sealed class LabelledShareTests : IDisposable
         File.WriteAllText(data, text.ToString());
 
         // When the baseline trains on them, with the default minimum and with --min-labelled 0.5
-        string[] common = ["--head", "sigmoid", "--model", "mlp", "--hidden", "4", "--steps", "3", "--validation-fraction", "0"];
+        string[] common = ["--head", "sigmoid", "--model", "mlp", "--hidden", "4", "--steps", "3", "--validation", "0"];
         var warned = CliRunner.Run(["train", data, .. common, "--out", Path.Combine(dir, "a")]);
         var refused = CliRunner.Run(["train", data, .. common, "--out", Path.Combine(dir, "b"), "--min-labelled", "0.5"]);
 
@@ -56,6 +56,7 @@ public sealed class LabelledShareTests : IDisposable
         Assert.True(warned.ExitCode == 0, warned.Err);
         Assert.Contains($"warning: {data}: only 5 of its 20 training instances (25.0%) carry a label", warned.Err);
         Assert.Equal(1, refused.ExitCode);
-        Assert.Contains("--min-labelled asks for 50%", refused.Err);
+        Assert.Contains("error: --min-labelled: ", refused.Err);
+        Assert.Contains("the minimum share asked for is 50%", refused.Err);
     }
 }

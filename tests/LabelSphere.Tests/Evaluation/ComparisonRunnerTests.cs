@@ -44,7 +44,7 @@ public sealed class ComparisonRunnerTests : IDisposable
         var transform = FeatureTransform.Fit(data.Features, FeatureScaling.None);
         var train = new RecordingSource(data.Source(transform));
         var options = new TrainingOptions { Hidden = [16], BatchSize = 32, Steps = 25, EvalEvery = 10, LogEvery = 5, CheckpointEvery = 0, Seed = 4, Keep = KeepKind.Best };
-        var setup = new ComparisonRunner.Setup(train, test.Source(transform), [data.Embed(4)], options, dir, ClassWeights.FromLabels(data.Labels), transform)
+        var setup = new ComparisonRunner.Setup(train, test.Source(transform), [data.Embed(4)], options, dir, ClassWeights.FromLabels(data.Labels))
         {
             Heads = [HeadKind.Embedding, HeadKind.CosineLogit, HeadKind.Joint],
             ValidationShare = 0.2,

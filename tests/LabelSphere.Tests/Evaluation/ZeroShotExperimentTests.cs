@@ -26,11 +26,11 @@ public sealed class ZeroShotExperimentTests : IDisposable
         var test = TrainingFixtures.Synthetic(300, 8);
         var transform = FeatureTransform.Fit(train.Features, FeatureScaling.None);
         var embedding = train.Embed(6);
-        var options = new TrainingOptions { Head = head, Steps = 150, BatchSize = 64, Hidden = [32], LearningRate = 3e-3, CheckpointEvery = 0 };
+        var options = new TrainingOptions { Head = head, Steps = 150, BatchSize = 64, Hidden = [32], LearningRate = 3e-3, CheckpointEvery = 0, Features = FeatureScaling.None };
 
         // When two labels of different topics are held out of the targets and of the embedding, then placed
         var heldOut = new[] { 4, 9 };
-        var result = ZeroShotExperiment.Run(new ZeroShotExperiment.Setup(train.Source(transform), test.Source(transform), embedding, heldOut, options, dir, transform), cancellationToken: TestContext.Current.CancellationToken);
+        var result = ZeroShotExperiment.Run(new ZeroShotExperiment.Setup(train.Source(transform), test.Source(transform), embedding, heldOut, options, dir), cancellationToken: TestContext.Current.CancellationToken);
 
         // Then each is ranked far better than at random, never seen as a target, and the extension holds every label
         Assert.Equal(["tag4", "tag9"], result.Labels.Select(l => l.Name).Order());
@@ -54,7 +54,7 @@ public sealed class ZeroShotExperimentTests : IDisposable
         var train = TrainingFixtures.Synthetic(100, 7);
         var transform = FeatureTransform.Fit(train.Features, FeatureScaling.None);
         var options = new TrainingOptions { Head = HeadKind.Sigmoid, Steps = 1, Hidden = [4] };
-        var setup = new ZeroShotExperiment.Setup(train.Source(transform), train.Source(transform), train.Embed(4), [4], options, dir, transform);
+        var setup = new ZeroShotExperiment.Setup(train.Source(transform), train.Source(transform), train.Embed(4), [4], options, dir);
         Assert.Contains("embedding", Assert.Throws<ArgumentException>(() => ZeroShotExperiment.Run(setup, cancellationToken: TestContext.Current.CancellationToken)).Message);
         Assert.False(Directory.Exists(dir));
     }

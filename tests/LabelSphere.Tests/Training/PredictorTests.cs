@@ -30,7 +30,6 @@ public sealed class PredictorTests : IDisposable
             Validation = test.Source(transform),
             Options = options,
             Embedding = embedding,
-            Features = transform,
             Output = dir,
         }, cancellationToken: TestContext.Current.CancellationToken);
         return (result, test, embedding);
@@ -38,6 +37,9 @@ public sealed class PredictorTests : IDisposable
 
     static AnnotationSet AsAnnotations(TrainingFixtures.FeatureData data) =>
         new(data.Vocabulary, data.Labels, new ReadReport("synthetic", AnnotationFormat.ExtremeText, data.Count, 0, 0, []), data.Features);
+
+    static (IInstanceSource Source, LabelMappingReport Mapping) Input(LabelClassifier model, TrainingFixtures.FeatureData data, bool trainedLabelsOnly = false) =>
+        new LabelData(AsAnnotations(data)).For(model, trainedLabelsOnly);
 
     [Theory]
     [InlineData(HeadKind.Embedding, JointRanking.Sum)]
@@ -51,9 +53,9 @@ public sealed class PredictorTests : IDisposable
         var (result, test, _) = TrainSynthetic(loss, ranking: ranking);
 
         // When it is loaded from its folder (through the training output folder) and ranks the same instances
-        using var predictor = Predictor.Load(dir);
-        var (source, mapping) = predictor.FeatureSource(AsAnnotations(test));
-        var ranked = predictor.Predict(source, 5, TestContext.Current.CancellationToken);
+        using var predictor = LabelClassifier.Load(dir);
+        var (source, mapping) = Input(predictor, test);
+        var ranked = predictor.PredictSource(source, 5, TestContext.Current.CancellationToken);
 
         // Then its precision@k is what training measured, scores are in range and sorted
         Assert.Empty(mapping.MissingLabels);
@@ -66,9 +68,9 @@ public sealed class PredictorTests : IDisposable
             if (loss != HeadKind.Joint) Assert.All(row, l => Assert.InRange(l.Score, loss == HeadKind.Embedding ? -1.0001f : 0f, 1.0001f));
         }
         // and every label's score, over every instance, is what it was: the loaded model's MAP@100 is training's to the last digit
-        var (trainedOnly, _) = predictor.FeatureSource(AsAnnotations(test), trainedLabelsOnly: true);
-        var report = predictor.Evaluate(trainedOnly, classWeights: ClassWeights.FromLabels(TrainingFixtures.Synthetic(300).Labels),
-            cancellationToken: TestContext.Current.CancellationToken);
+        var (trainedOnly, _) = Input(predictor, test, trainedLabelsOnly: true);
+        var report = predictor.EvaluateSource(trainedOnly, null, ClassWeights.FromLabels(TrainingFixtures.Synthetic(300).Labels), default, false, null,
+            TestContext.Current.CancellationToken);
         Assert.Equal(result.Validation.PaperMap!.Value, report.PaperMap, 12);
         Assert.Equal(result.Validation.WeightedPaperMap!.Value, report.WeightedPaperMap!.Value, 12);
         Assert.Equal(loss, predictor.Manifest.Head);
@@ -91,12 +93,12 @@ public sealed class PredictorTests : IDisposable
         var extendedFolder = Path.Combine(dir, "extended");
         extended.Save(extendedFolder);
         ScoredLabel[][] overridden;
-        using (var withOverride = Predictor.Load(result.ModelFolder!, extendedFolder))
-            overridden = withOverride.Predict(withOverride.FeatureSource(AsAnnotations(test)).Source, 13, TestContext.Current.CancellationToken);
+        using (var withOverride = LabelClassifier.Load(result.ModelFolder!, extendedFolder))
+            overridden = withOverride.PredictSource(Input(withOverride, test).Source, 13, TestContext.Current.CancellationToken);
         ModelFolder.ReplaceEmbedding(result.ModelFolder!, extended, result.ModelFolder!, new LabelSphere.IO.OutputOptions { Overwrite = true });
-        using var predictor = Predictor.Load(result.ModelFolder!);
-        var (source, _) = predictor.FeatureSource(AsAnnotations(test));
-        var ranked = predictor.Predict(source, 13, TestContext.Current.CancellationToken);
+        using var predictor = LabelClassifier.Load(result.ModelFolder!);
+        var (source, _) = Input(predictor, test);
+        var ranked = predictor.PredictSource(source, 13, TestContext.Current.CancellationToken);
         Assert.Equal(overridden.Select(r => r.ToArray()), ranked.Select(r => r.ToArray()));
 
         // Then the model ranks 13 labels, the new one among them, scored like the others
@@ -114,8 +116,8 @@ public sealed class PredictorTests : IDisposable
         var (result, _, _) = TrainSynthetic(HeadKind.Embedding, loads: 0);
         var other = Path.Combine(dir, "other");
         TrainingFixtures.Synthetic(300, seed: 1).Embed(6).Save(other);
-        Assert.Throws<ArgumentException>(() => Predictor.Load(result.ModelFolder!, other));
-        Assert.Throws<ModelFormatException>(() => Predictor.Load(Path.Combine(dir, "nothing-here")));
+        Assert.Throws<ArgumentException>(() => LabelClassifier.Load(result.ModelFolder!, other));
+        Assert.Throws<ModelFormatException>(() => LabelClassifier.Load(Path.Combine(dir, "nothing-here")));
     }
 
     [Fact]
@@ -143,13 +145,13 @@ public sealed class PredictorTests : IDisposable
         File.WriteAllText(path, root.ToJsonString());
 
         // When it is loaded and ranks
-        using var predictor = Predictor.Load(dir);
-        var ranked = predictor.Predict(predictor.FeatureSource(AsAnnotations(test)).Source, 5, TestContext.Current.CancellationToken);
+        using var predictor = LabelClassifier.Load(dir);
+        var ranked = predictor.PredictSource(Input(predictor, test).Source, 5, TestContext.Current.CancellationToken);
 
         // Then its head is the one that loss named, and it predicts what training measured
         Assert.Equal(head, predictor.Manifest.Head);
         Assert.Equal(head, predictor.Manifest.Options.Head);
-        var precision = RankingMetrics.Evaluate(ranked.Select(r => r.Select(l => l.Id).ToArray()).ToArray(), predictor.FeatureSource(AsAnnotations(test)).Source.Labels);
+        var precision = RankingMetrics.Evaluate(ranked.Select(r => r.Select(l => l.Id).ToArray()).ToArray(), Input(predictor, test).Source.Labels);
         Assert.Equal(result.Validation!.PrecisionAt1, precision.At1, 6);
     }
 }

@@ -35,7 +35,6 @@ public sealed class TrainerTests : IDisposable
             Validation = validation.Source(transform),
             Options = options,
             Embedding = data.Embed(6),
-            Features = transform,
             Output = Path.Combine(dir, name),
             Resume = resume,
         };
@@ -58,7 +57,6 @@ public sealed class TrainerTests : IDisposable
                 Train = subset.Source(transform),
                 Options = options with { Head = loss },
                 Embedding = subset.Embed(32),
-                Features = transform,
                 Output = Path.Combine(dir, loss.ToString()),
             };
             AllowNetworks(1, run);
@@ -89,7 +87,6 @@ public sealed class TrainerTests : IDisposable
             Validation = held.Source(transform),
             Options = options,
             Embedding = subset.Embed(64),
-            Features = transform,
             Output = dir,
         };
         AllowNetworks(1, run);
@@ -146,7 +143,7 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(whole.Losses, (float[])[.. stopped.Losses, .. resumed.Losses]);
         Assert.Equal(whole.Validation, resumed.Validation);
         AssertSameWeights(whole.ModelFolder!, resumed.ModelFolder!);
-        Assert.Equal(File.ReadAllText(whole.LogFile).Split('\n').Length, File.ReadAllText(resumed.LogFile).Split('\n').Length);
+        Assert.Equal(File.ReadAllText(whole.LogFile!).Split('\n').Length, File.ReadAllText(resumed.LogFile!).Split('\n').Length);
     }
 
     [Fact]
@@ -170,7 +167,7 @@ public sealed class TrainerTests : IDisposable
         Assert.True(resumed.Completed && resumed.Resumed);
         Assert.Equal(whole.Losses, (float[])[.. stopped.Losses, .. resumed.Losses]);
         Assert.Equal(whole.Validation, resumed.Validation);
-        Assert.Equal(File.ReadAllText(whole.LogFile).Split('\n').Length, File.ReadAllText(resumed.LogFile).Split('\n').Length);
+        Assert.Equal(File.ReadAllText(whole.LogFile!).Split('\n').Length, File.ReadAllText(resumed.LogFile!).Split('\n').Length);
     }
 
     [Fact]
@@ -190,8 +187,8 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(10, resumed.FirstStep);
         Assert.Equal<float>(whole.Losses[10..], resumed.Losses);
         AssertSameWeights(whole.ModelFolder!, resumed.ModelFolder!);
-        var wholeLog = File.ReadAllLines(whole.LogFile).Select(StripThroughput);
-        var resumedLog = File.ReadAllLines(resumed.LogFile).Select(StripThroughput);
+        var wholeLog = File.ReadAllLines(whole.LogFile!).Select(StripThroughput);
+        var resumedLog = File.ReadAllLines(resumed.LogFile!).Select(StripThroughput);
         Assert.Equal(wholeLog, resumedLog);
     }
 
@@ -217,7 +214,7 @@ public sealed class TrainerTests : IDisposable
         Assert.True(resumed.Resumed);
         Assert.Equal(10, resumed.FirstStep);
         Assert.Equal<float>(whole.Losses[10..], resumed.Losses);
-        Assert.Equal(File.ReadAllLines(whole.LogFile).Select(StripThroughput), File.ReadAllLines(resumed.LogFile).Select(StripThroughput));
+        Assert.Equal(File.ReadAllLines(whole.LogFile!).Select(StripThroughput), File.ReadAllLines(resumed.LogFile!).Select(StripThroughput));
         Assert.Equal(["model", "train.jsonl"], Directory.EnumerateFileSystemEntries(run).Select(Path.GetFileName).Order());
         Assert.Empty(Directory.EnumerateFileSystemEntries(dir, ".killed*"));
     }
@@ -234,7 +231,7 @@ public sealed class TrainerTests : IDisposable
 
         // Then the folder holds the new run only
         Assert.Equal(6, second.Step);
-        Assert.Equal(2, File.ReadAllLines(second.LogFile).Length);
+        Assert.Equal(2, File.ReadAllLines(second.LogFile!).Length);
 
         // And once the user put a file in it, not even overwrite replaces it
         File.WriteAllText(Path.Combine(dir, "run", "notes.txt"), "mine");
@@ -297,8 +294,8 @@ public sealed class TrainerTests : IDisposable
         // Given an output folder holding a run's log but no checkpoint (killed before its first one), and one that does not exist
         AllowNetworks(1, SyntheticRun(Small, "measure"));
         var holding = SyntheticRun(Small with { Steps = 3 }, "holding", resume: true);
-        Directory.CreateDirectory(holding.Output);
-        File.WriteAllText(Path.Combine(holding.Output, Trainer.LogFileName), "mine");
+        Directory.CreateDirectory(holding.Output!);
+        File.WriteAllText(Path.Combine(holding.Output!, Trainer.LogFileName), "mine");
 
         // When each is resumed
         var e = Assert.Throws<IOException>(() => Train(holding));
@@ -306,7 +303,7 @@ public sealed class TrainerTests : IDisposable
 
         // Then the first is refused saying there is no checkpoint and its log is kept; the second starts from step 0
         Assert.Contains("no checkpoint", e.Message);
-        Assert.Equal("mine", File.ReadAllText(Path.Combine(holding.Output, Trainer.LogFileName)));
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(holding.Output!, Trainer.LogFileName)));
         Assert.True(fresh.Completed);
         Assert.False(fresh.Resumed);
         Assert.Equal(0, fresh.FirstStep);
@@ -398,7 +395,7 @@ public sealed class TrainerTests : IDisposable
         var result = Train(run);
 
         // Then it keeps the step whose validation class-weighted MAP@100 the log shows highest, not the last one,
-        var measured = File.ReadLines(result.LogFile).Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement)
+        var measured = File.ReadLines(result.LogFile!).Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement)
             .Where(e => e.TryGetProperty("validation", out _))
             .Select(e => (Step: e.GetProperty("step").GetInt32(), Score: e.GetProperty("validation").GetProperty("weightedPaperMap").GetDouble()))
             .ToArray();
@@ -408,8 +405,8 @@ public sealed class TrainerTests : IDisposable
         Assert.NotEqual(80, result.KeptStep);
         Assert.Equal(best.Score, result.Validation!.WeightedPaperMap!.Value, 12);
         // and the saved model scores the validation instances as that step did; the best weights' folder is gone
-        using var predictor = Predictor.Load(result.ModelFolder!);
-        var report = predictor.Evaluate(run.Validation, classWeights: ClassWeights.FromLabels(run.Train.Labels), cancellationToken: TestContext.Current.CancellationToken);
+        using var predictor = LabelClassifier.Load(result.ModelFolder!);
+        var report = predictor.EvaluateSource(run.Validation, null, ClassWeights.FromLabels(run.Train.Labels), default, false, null, TestContext.Current.CancellationToken);
         Assert.Equal(best.Score, report.WeightedPaperMap!.Value, 12);
         Assert.False(Directory.Exists(Path.Combine(dir, "best", Trainer.BestFolderName)));
     }

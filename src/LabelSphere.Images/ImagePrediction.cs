@@ -1,0 +1,46 @@
+using LabelSphere.Data;
+using LabelSphere.Embedding;
+
+namespace LabelSphere.Training.Images;
+
+/// <summary>Image prediction for <see cref="LabelClassifier"/>: one image file or encoded image in, its top labels out.</summary>
+public static class ImagePrediction
+{
+    /// <summary>The top <paramref name="top"/> labels of the image file <paramref name="imagePath"/> (PNG, JPEG, ...), decoded as in training, best first.</summary>
+    public static ScoredLabel[] Predict(this LabelClassifier classifier, string imagePath, int top = 5)
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        ArgumentNullException.ThrowIfNull(imagePath);
+        var image = classifier.Manifest.Options.Image ?? throw new InvalidOperationException("the model takes feature vectors, not images");
+        var full = Path.GetFullPath(imagePath);
+        if (!File.Exists(full)) throw new FileNotFoundException($"{imagePath}: no such file", imagePath);
+        var vocabulary = new LabelVocabulary([]);
+        var annotations = new AnnotationSet(vocabulary, new LabelMatrix([0, 0], [], 0),
+            new ReadReport(full, AnnotationFormat.LongCsv, 1, 1, 0, []), instanceIds: [Path.GetFileName(full)]);
+        var source = new ImageSource(annotations, Path.GetDirectoryName(full)!, image with { SkipInvalid = false });
+        return classifier.PredictSource(source.MapLabels(classifier.Labels).Source, top)[0];
+    }
+
+    /// <summary>
+    /// The top <paramref name="top"/> labels of the encoded image in <paramref name="image"/> (the bytes of a PNG,
+    /// JPEG, ... file), decoded as in training, best first.
+    /// </summary>
+    public static ScoredLabel[] Predict(this LabelClassifier classifier, Stream image, int top = 5)
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        ArgumentNullException.ThrowIfNull(image);
+        // The decoder reads files (it decodes JPEGs at a reduced scale straight from them); the bytes go to a private
+        // temporary folder that is deleted afterwards.
+        var folder = Directory.CreateTempSubdirectory("labelsphere-image-");
+        try
+        {
+            var path = Path.Combine(folder.FullName, "image");
+            using (var file = File.Create(path)) image.CopyTo(file);
+            return classifier.Predict(path, top);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using LabelSphere.Data;
+using LabelSphere.Embedding;
+using LabelSphere.Tests.Cli;
+using LabelSphere.Training;
+using LabelSphere.Training.Images;
+using SkiaSharp;
+
+namespace LabelSphere.Tests.Training.Images;
+
+[Collection(TorchCollection.Name)]
+public sealed class ImagePredictionTests : IDisposable
+{
+    readonly string dir = CliRunner.TempFolder();
+
+    public void Dispose() => Directory.Delete(dir, true);
+
+    static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    /// <summary>Four 8-pixel squares, two red and two blue, labelled by colour, as a long CSV beside their folder.</summary>
+    (string Csv, string Images) WriteSquares()
+    {
+        var images = Path.Combine(dir, "images");
+        Directory.CreateDirectory(images);
+        var rows = new List<string> { "image,label" };
+        foreach (var (name, colour, label) in new[] { ("r1.png", SKColors.Red, "red"), ("r2.png", SKColors.Red, "red"), ("b1.png", SKColors.Blue, "blue"), ("b2.png", SKColors.Blue, "blue") })
+        {
+            using var bitmap = new SKBitmap(new SKImageInfo(8, 8, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+            bitmap.Erase(colour);
+            using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+            File.WriteAllBytes(Path.Combine(images, name), png.ToArray());
+            rows.Add($"{name},{label}");
+        }
+        var csv = Path.Combine(dir, "squares.csv");
+        File.WriteAllLines(csv, rows);
+        return (csv, images);
+    }
+
+    [Fact]
+    public void An_image_file_or_its_bytes_rank_labels_as_the_batch_of_its_data_set_does()
+    {
+        // Given a small CNN fitted in memory on four labelled squares
+        var (csv, images) = WriteSquares();
+        var data = ImageLabelData.Read(csv, images);
+        using var classifier = LabelClassifier.Fit(data, new LabelClassifierOptions
+        {
+            Training = new TrainingOptions
+            {
+                Backbone = BackboneKind.Cnn, Head = HeadKind.Sigmoid, CnnWidth = 4, Steps = 2, BatchSize = 4, EvalEvery = 0,
+                Image = new ImageSourceOptions { Size = 8, DecodeThreads = 1 },
+            },
+            ValidationFraction = 0,
+        }, cancellationToken: Token);
+
+        // When one image is predicted from its file and from its bytes, and the whole data set in one batch
+        var fromFile = classifier.Predict(Path.Combine(images, "b1.png"), top: 2);
+        using var bytes = File.OpenRead(Path.Combine(images, "b1.png"));
+        var fromBytes = classifier.Predict(bytes, top: 2);
+        var batch = classifier.PredictBatch(data, 2, Token);
+
+        // Then all three give b1 (the third instance) the same labels and scores
+        int b1 = data.Annotations.InstanceIds!.ToList().IndexOf("b1.png");
+        Assert.Equal(["blue", "red"], fromFile.Select(l => l.Name).Order());
+        Assert.Equal(fromFile, fromBytes);
+        foreach (var label in fromFile) Assert.Equal(label.Score, batch[b1].Single(l => l.Name == label.Name).Score, 5);
+    }
+
+    [Fact]
+    public void A_feature_model_refuses_an_image_saying_so()
+    {
+        var synthetic = TrainingFixtures.Synthetic(100);
+        var data = new LabelData(new AnnotationSet(synthetic.Vocabulary, synthetic.Labels, new ReadReport("synthetic", AnnotationFormat.ExtremeText, synthetic.Count, 0, 0, []), synthetic.Features));
+        using var classifier = LabelClassifier.Fit(data, new LabelClassifierOptions
+        {
+            Training = new TrainingOptions { Head = HeadKind.Sigmoid, Hidden = [4], Steps = 1 },
+            ValidationFraction = 0,
+        }, cancellationToken: Token);
+        var (_, images) = WriteSquares();
+        var error = Assert.Throws<InvalidOperationException>(() => classifier.Predict(Path.Combine(images, "r1.png")));
+        Assert.Contains("feature vectors, not images", error.Message);
+    }
+}
