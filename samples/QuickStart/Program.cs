@@ -19,7 +19,7 @@ Console.WriteLine($"closest to {label}: {string.Join(", ", embedding.Nearest(lab
 var options = new LabelClassifierOptions
 {
     Embedding = embedding,
-    Training = new TrainingOptions { Head = HeadKind.Embedding, Features = FeatureScaling.L2, Hidden = [128], Steps = 300, EvalEvery = 300 },
+    Training = new TrainingOptions { Head = HeadKind.Embedding, Scaling = FeatureScaling.L2, Hidden = [128], Steps = 300, EvalEvery = 300 },
 };
 using var classifier = LabelClassifier.Fit(train, options);
 Console.WriteLine($"trained {classifier.Training!.Step} steps, final loss {classifier.Training.Losses[^1]:F3}");
