@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LabelSphere.Training;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -84,14 +85,20 @@ public sealed class LabelService : IAsyncDisposable
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
             kestrel.Listen(System.Net.IPAddress.Parse(options.Host), options.Port);
         });
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "LabelSphere";
+            document.Info.Version = typeof(LabelClassifier).Assembly.GetName().Version?.ToString(3);
+            document.Info.Description = $"Ranks the {classifier.Labels.Count} labels of a {classifier.Manifest.Head.Name()} model for feature vectors of {features} features.";
+            return Task.CompletedTask;
+        }));
         var app = builder.Build();
         var batcher = new PredictionBatcher(classifier, options);
         var labels = classifier.Labels.Names;
         int labelCount = labels.Count;
 
         app.MapOpenApi("/openapi");
-        app.MapGet("/health", () => Results.Json(new Health("ok", classifier.Manifest.Head.ToString().ToLowerInvariant(), features, labelCount)))
+        app.MapGet("/health", () => Results.Json(new Health("ok", classifier.Manifest.Head.Name(), features, labelCount)))
             .WithSummary("Whether the model is loaded: its head, input width and label count");
         app.MapGet("/labels", () => Results.Json(new LabelList(labels.ToArray(), classifier.TrainedLabels.Count)))
             .WithSummary("The labels the model ranks, in id order; the first 'trained' were trained, the rest added zero-shot");

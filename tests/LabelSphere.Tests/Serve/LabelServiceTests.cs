@@ -122,6 +122,7 @@ public sealed class LabelServiceTests : IAsyncLifetime
         var openapi = JsonNode.Parse(await http.GetStringAsync("/openapi", Token))!;
         Assert.NotNull(openapi["paths"]!["/predict"]!["post"]);
         Assert.NotNull(openapi["paths"]!["/labels"]);
+        Assert.Equal("LabelSphere", openapi["info"]!["title"]!.GetValue<string>());
     }
 
     [Theory]
