@@ -10,7 +10,7 @@ internal static class ServeCommand
     {
         var defaults = new ServeOptions();
         var modelFolder = new Argument<string>("model") { Description = "Model folder written by 'labelsphere train' (its --out folder, or the model/ folder inside it); a model of feature vectors" };
-        var port = new Option<int>("--port") { Description = "The TCP port to listen on (0: any free port)", DefaultValueFactory = _ => defaults.Port };
+        var port = new Option<int>("--port") { Description = "The TCP port to listen on (0: any free port)", DefaultValueFactory = _ => defaults.Port }.Between(0, 65535);
         var host = new Option<string>("--host") { Description = "The address to listen on: 127.0.0.1 for this machine only, 0.0.0.0 for every interface", DefaultValueFactory = _ => defaults.Host };
         var maxInstances = new Option<int>("--max-instances") { Description = "Instances one request may hold (more: 413)", DefaultValueFactory = _ => defaults.MaxInstances }.AtLeast(1);
         var maxBytes = new Option<long>("--max-request-bytes") { Description = "Bytes one request body may hold (more: 413)", DefaultValueFactory = _ => defaults.MaxRequestBytes }.AtLeast(1);
