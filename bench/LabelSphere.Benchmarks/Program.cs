@@ -6,5 +6,7 @@ if (args.Length > 0 && args[0] == "ablation") return Ablation.Run(args[1..]);
 // `generate <dir>` and `reference <dir>` write the files the Python peer reads (bench/run.sh, docs/benchmarks.md).
 if (args.Length > 0 && args[0] == "generate") return PeerFiles.Generate(args[1..]);
 if (args.Length > 0 && args[0] == "reference") return PeerFiles.Reference(args[1..]);
+// `serve-load <model> <data>` runs the HTTP service on loopback under concurrent clients (docs/deploy.md).
+if (args.Length > 0 && args[0] == "serve-load") return ServeLoad.Run(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Ablation).Assembly).Run(args);
 return 0;

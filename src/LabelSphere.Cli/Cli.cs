@@ -106,7 +106,7 @@ internal static class Cli
             Commands.EmbedCommand.Create(), Commands.NeighborsCommand.Create(), Commands.ArithmeticCommand.Create(), Commands.AddLabelCommand.Create(),
             Commands.TrainCommand.Create(), Commands.PredictCommand.Create(), Commands.EvaluateCommand.Create(), Commands.CompareCommand.Create(), Commands.FeaturesCommand.Create(),
             Commands.ZeroShotCommand.Create(), Commands.NoiseCommand.Create(), Commands.DemoCommand.Create(), Commands.GenerateCommand.Create(),
-            Commands.DoctorCommand.Create(),
+            Commands.DoctorCommand.Create(), Commands.ExportCommand.Create(), Commands.ServeCommand.Create(),
         })
             root.Subcommands.Add(verb);
         ErrorLine.AddNumberParsers(root);
