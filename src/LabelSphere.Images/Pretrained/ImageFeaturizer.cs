@@ -45,7 +45,7 @@ public sealed class ImageFeaturizer : IDisposable
         var (preprocessPath, networkPath) = Files(kind);
         foreach (var path in new[] { preprocessPath, networkPath })
             if (!File.Exists(path))
-                throw new FileNotFoundException($"{path}: the {PretrainedNetworks.Name(kind)} model file is missing; it is copied beside the program from the Microsoft.ML.DnnImageFeaturizer.ResNet18 package when LabelSphere is built", path);
+                throw new FileNotFoundException($"{path}: the {PretrainedNetworks.Name(kind)} model file is missing; it comes from the Microsoft.ML.DnnImageFeaturizer.ResNet18 package (0.23.1), which copies it beside the program that references it (LabelSphere's own build does)", path);
         using var options = new SessionOptions
         {
             IntraOpNumThreads = threadCount,
