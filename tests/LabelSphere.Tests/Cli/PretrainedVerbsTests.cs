@@ -42,7 +42,7 @@ public sealed class PretrainedVerbsTests : IDisposable
 
         // When an MLP trains on their ResNet-18 features, then the model tags the images
         var trained = CliRunner.RunWith(null, environment, "train", csv, "--images", images, "--model", "resnet18-imagenet", "--head", "sigmoid",
-            "--steps", "5", "--batch-size", "4", "--validation-fraction", "0", "--eval-every", "0", "--out", run, "--json");
+            "--steps", "5", "--batch-size", "4", "--validation", "0", "--eval-every", "0", "--out", run, "--json");
         Assert.True(trained.ExitCode == 0, trained.Err);
         var predicted = CliRunner.RunWith(null, environment, "predict", run, csv, "--images", images, "--top", "2", "--json");
 
@@ -77,7 +77,7 @@ public sealed class PretrainedVerbsTests : IDisposable
         var (csv, images) = Photos();
         var run = Path.Combine(dir, "run");
         var trained = CliRunner.RunWith(null, environment, "train", csv, "--images", images, "--model", "resnet18-imagenet", "--head", "sigmoid",
-            "--steps", "3", "--batch-size", "4", "--validation-fraction", "0", "--eval-every", "0", "--out", run);
+            "--steps", "3", "--batch-size", "4", "--validation", "0", "--eval-every", "0", "--out", run);
         Assert.True(trained.ExitCode == 0, trained.Err);
         File.WriteAllText(Path.Combine(images, "notes.txt"), "not an image, not listed");
 
@@ -105,7 +105,7 @@ public sealed class PretrainedVerbsTests : IDisposable
         var first = CliRunner.RunWith(null, environment, "features", csv, "--images", images, "--out", out1, "--json");
         var second = CliRunner.RunWith(null, environment, "features", csv, "--images", images, "--out", out2);
         var trained = CliRunner.RunWith(null, environment, "train", Path.Combine(out1, "features_data.txt"), "--features", "none", "--head", "sigmoid",
-            "--steps", "3", "--batch-size", "4", "--validation-fraction", "0", "--eval-every", "0", "--out", Path.Combine(dir, "run"), "--json");
+            "--steps", "3", "--batch-size", "4", "--validation", "0", "--eval-every", "0", "--out", Path.Combine(dir, "run"), "--json");
 
         // Then the file holds 4 images of 512 features over the 5 tags, named beside it; the second run ran the
         // network on none; the same bytes come out; and train takes the file as 512 named features
@@ -131,7 +131,7 @@ public sealed class PretrainedVerbsTests : IDisposable
 
         // When training on them with the pretrained network
         var result = CliRunner.RunWith(null, environment, "train", csv, "--images", images, "--model", "resnet18-imagenet", "--head", "sigmoid",
-            "--steps", "2", "--validation-fraction", "0", "--out", Path.Combine(dir, "run"));
+            "--steps", "2", "--validation", "0", "--out", Path.Combine(dir, "run"));
 
         // Then one line names the annotation line and the image file
         CliRunner.OneErrorLine(result, $"{csv}:13", "readme.jpg", "cannot be decoded");
