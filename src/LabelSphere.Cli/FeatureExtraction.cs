@@ -10,16 +10,14 @@ internal static class FeatureExtraction
 {
     /// <summary>
     /// Does nothing for a source of pixels; for one with a pretrained network, reads or extracts every image's
-    /// features now (the network's slow part), with a progress bar on a terminal, then one line on stderr.
+    /// features now (the network's slow part), with a progress bar (on a terminal: Cli.Progress), then one line on stderr.
     /// </summary>
     public static void Run(IInstanceSource source, CancellationToken cancellationToken = default)
     {
         if (source is not ImageSource { Options.Pretrained: { } network } images) return;
         var clock = Stopwatch.StartNew();
         FeatureStoreReport? report = null;
-        // Redirected, a progress bar would leave a line per refresh (and before any error line).
-        if (!Cli.Err.Profile.Capabilities.Interactive) report = images.ExtractFeatures(null, cancellationToken);
-        else Cli.Err.Progress()
+        Cli.Progress()
             .AutoClear(true)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
                      new RemainingTimeColumn(), new SpinnerColumn())

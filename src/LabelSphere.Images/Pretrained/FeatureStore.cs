@@ -14,8 +14,9 @@ public sealed record FeatureStoreReport(int Images, int Cached, int Extracted);
 /// Features of images stored once on disk, so that every later run over the same images reads them instead of running
 /// the network: one file per image under a folder for the featurizer's <see cref="ImageFeaturizer.Key"/> (network,
 /// input size, preprocessing version, background), named by the SHA-256 of the image file's bytes. A changed image
-/// has another hash and is extracted again; a renamed or copied one is found. Files are written to a temporary name
-/// and renamed into place, so concurrent runs and kills never leave a half-written entry.
+/// has another hash and is extracted again; a renamed or copied one is found. Each image is stored as soon as it is
+/// extracted, to a temporary name renamed into place, so concurrent runs share the store and a stopped run keeps what
+/// it did without ever leaving a half-written entry.
 /// </summary>
 public sealed class FeatureStore
 {
@@ -76,17 +77,17 @@ public sealed class FeatureStore
         for (int i = 0; i < paths.Count; i++) if (!found[i]) missing.Add(i);
         if (missing.Count > 0)
         {
-            var extracted = featurizer.Extract([.. missing.Select(i => paths[i])], skipInvalid,
-                progress is null ? null : new SynchronousProgress<int>(n => progress.Report(cached + n)), cancellationToken);
             Directory.CreateDirectory(folder);
             WriteKey(folder, featurizer.Key);
+            // Each image is stored as soon as it is extracted, so a run stopped halfway keeps what it did.
+            var extracted = featurizer.Extract([.. missing.Select(i => paths[i])], skipInvalid,
+                progress is null ? null : new SynchronousProgress<int>(n => progress.Report(cached + n)), cancellationToken,
+                (m, row) => { if (hashes[missing[m]] is { } hash) Write(Path.Combine(folder, hash + ".f32"), row); });
             for (int m = 0; m < missing.Count; m++)
             {
                 int i = missing[m];
                 errors[i] = extracted.Errors[m];
-                var row = extracted.Features.AsSpan((int)((long)m * width), width);
-                row.CopyTo(features.AsSpan((int)((long)i * width), width));
-                if (errors[i] is null && hashes[i] is { } hash) Write(Path.Combine(folder, hash + ".f32"), row);
+                extracted.Features.AsSpan((int)((long)m * width), width).CopyTo(features.AsSpan((int)((long)i * width), width));
             }
         }
         return (new ExtractedFeatures(features, errors), new FeatureStoreReport(paths.Count, cached, missing.Count));

@@ -45,7 +45,7 @@ public sealed class ImageFeaturizer : IDisposable
         var (preprocessPath, networkPath) = Files(kind);
         foreach (var path in new[] { preprocessPath, networkPath })
             if (!File.Exists(path))
-                throw new FileNotFoundException($"{path}: the {PretrainedNetworks.Name(kind)} model file is missing; it is copied beside the program from the Microsoft.ML.DnnImageFeaturizer.ResNet18 package when LabelSphere is built", path);
+                throw new FileNotFoundException($"{path}: the {PretrainedNetworks.Name(kind)} model file is missing; it comes from the Microsoft.ML.DnnImageFeaturizer.ResNet18 package (0.23.1), which copies it beside the program that references it (LabelSphere's own build does)", path);
         using var options = new SessionOptions
         {
             IntraOpNumThreads = threadCount,
@@ -115,7 +115,9 @@ public sealed class ImageFeaturizer : IDisposable
     /// row stays zero and <see cref="ExtractedFeatures.Errors"/> says why.
     /// </summary>
     /// <param name="progress">Receives the number of images done so far.</param>
-    public ExtractedFeatures Extract(IReadOnlyList<string> paths, bool skipInvalid = false, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    /// <param name="extracted">Receives each image's index and features as soon as they are made (on the calling thread), so that a caller can keep them before the whole list is done.</param>
+    public ExtractedFeatures Extract(IReadOnlyList<string> paths, bool skipInvalid = false, IProgress<int>? progress = null, CancellationToken cancellationToken = default,
+                                     Action<int, float[]>? extracted = null)
     {
         ArgumentNullException.ThrowIfNull(paths);
         int features = FeatureSize, values = 3 * InputSide * InputSide;
@@ -168,7 +170,9 @@ public sealed class ImageFeaturizer : IDisposable
                     if (!skipInvalid) throw new ImageFeatureException(paths[i], $"the image file '{paths[i]}' {errors[i]}");
                     continue;
                 }
-                Features(pixels).CopyTo(result.AsSpan((int)((long)i * features), features));
+                var row = Features(pixels);
+                row.CopyTo(result.AsSpan((int)((long)i * features), features));
+                extracted?.Invoke(i, row);
                 progress?.Report(i + 1);
             }
         }

@@ -60,6 +60,14 @@ public sealed class PretrainedVerbsTests : IDisposable
         using var tags = JsonDocument.Parse(predicted.Out);
         Assert.Equal(4, tags.RootElement.GetArrayLength());
         foreach (var image in tags.RootElement.EnumerateArray()) Assert.Equal(2, image.GetProperty("labels").GetArrayLength());
+
+        // And a manifest whose image options lose the network no longer fits its [512] input: one line says so
+        var manifestPath = Path.Combine(run, "model", "manifest.json");
+        var edited = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifestPath))!;
+        Assert.True(edited["options"]!["image"]!.AsObject().Remove("pretrained"));
+        File.WriteAllText(manifestPath, edited.ToJsonString());
+        var refused = CliRunner.RunWith(null, environment, "predict", run, csv, "--images", images);
+        CliRunner.OneErrorLine(refused, "manifest.json", "backbone.inputShape", "[512]");
     }
 
     [Fact]

@@ -117,11 +117,13 @@ public sealed class PretrainedSourceTests
         // When its features are extracted
         var error = Assert.Throws<AnnotationFormatException>(() => source.ExtractFeatures(cancellationToken: Ct));
 
-        // Then the error names the annotation file, its line and the image file, and nothing was stored for a broken image
+        // Then the error names the annotation file, its line and the image file; the image extracted before the stop is
+        // kept in the store (a stopped run keeps what it did), and nothing is stored for the broken one
         Assert.Contains($"{csv}:3", error.Message);
         Assert.Contains("notes.jpg", error.Message);
         Assert.Contains("cannot be decoded", error.Message);
-        Assert.Empty(Directory.GetFiles(store.Path, "*.f32", SearchOption.AllDirectories));
+        var stored = Assert.Single(Directory.GetFiles(store.Path, "*.f32", SearchOption.AllDirectories));
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(folder.Path, "rgb.jpg")))) + ".f32", Path.GetFileName(stored));
     }
 
     [Fact]
