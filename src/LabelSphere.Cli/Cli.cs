@@ -1,10 +1,15 @@
 using System.CommandLine;
+using System.CommandLine.Help;
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using LabelSphere.Data;
 using LabelSphere.Embedding;
 using LabelSphere.Native;
 using Spectre.Console;
+
+[assembly: InternalsVisibleTo("LabelSphere.Tests")]
 
 namespace LabelSphere.Cli;
 
@@ -22,8 +27,29 @@ internal static class Cli
         Description = "Print machine-readable JSON on standard output",
     };
 
-    /// <summary>Progress and summaries go to standard error, so that standard output carries only results.</summary>
-    public static readonly IAnsiConsole Err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+    /// <summary>
+    /// Progress and summaries go to standard error, so that standard output carries only results; progress is live
+    /// when standard error is a terminal, whatever standard output is redirected to.
+    /// </summary>
+    public static readonly IAnsiConsole Err = AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Out = new AnsiConsoleOutput(Console.Error),
+        Interactive = Console.IsErrorRedirected ? InteractionSupport.No : InteractionSupport.Yes,
+    });
+
+    // Where progress goes when standard error is not a terminal: nowhere. Spectre's fallback there prints each task
+    // once, as it starts ("eigenpairs (k = 64): 0%"), and never its end, so a log would show finished steps at 0%.
+    static readonly IAnsiConsole NoProgress = AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Out = new AnsiConsoleOutput(TextWriter.Null),
+        Interactive = InteractionSupport.No,
+    });
+
+    /// <summary>Progress bars for a verb's long steps: live on a terminal, none otherwise (the verb's summary says what was done).</summary>
+    public static Progress Progress() => (Err.Profile.Capabilities.Interactive ? Err : NoProgress).Progress();
+
+    /// <summary>A spinner for a step without a measurable amount of work, under the same rule as <see cref="Progress"/>.</summary>
+    public static Status Status() => (Err.Profile.Capabilities.Interactive ? Err : NoProgress).Status();
 
     /// <summary>Results: tables and lists for people.</summary>
     public static readonly IAnsiConsole Out = AnsiConsole.Console;
@@ -67,21 +93,113 @@ internal static class Cli
         }
     }
 
-    /// <summary>
-    /// Parses <paramref name="args"/> against <paramref name="root"/>; an invalid command line becomes one line on
-    /// standard error and exit code 1, like any other bad input, instead of the messages followed by the help text.
-    /// </summary>
-    /// <summary>The exit code of a command line that does not parse (bad input in a file or value is 1).</summary>
+    /// <summary>The exit code of a command line that does not parse or whose values are out of range (bad input in a file is 1).</summary>
     public const int UsageError = 2;
 
+    /// <summary>The <c>labelsphere</c> command and its verbs, with their number parsers and help as the tool shows them.</summary>
+    public static RootCommand CreateRoot()
+    {
+        var root = new RootCommand("LabelSphere: information-theoretical label embeddings (Chollet 2016) for multi-label classification.");
+        root.Options.Add(Verbose);
+        foreach (var verb in new[]
+        {
+            Commands.EmbedCommand.Create(), Commands.NeighborsCommand.Create(), Commands.ArithmeticCommand.Create(), Commands.AddLabelCommand.Create(),
+            Commands.TrainCommand.Create(), Commands.PredictCommand.Create(), Commands.EvaluateCommand.Create(), Commands.CompareCommand.Create(),
+            Commands.ZeroShotCommand.Create(), Commands.NoiseCommand.Create(), Commands.DemoCommand.Create(), Commands.GenerateCommand.Create(),
+            Commands.DoctorCommand.Create(),
+        })
+            root.Subcommands.Add(verb);
+        ErrorLine.AddNumberParsers(root);
+        ConfigureHelp(root);
+        return root;
+    }
+
+    /// <summary>
+    /// Parses <paramref name="args"/> against <paramref name="root"/>; an invalid command line becomes one line on
+    /// standard error (<see cref="UsageErrorLine"/>) and exit code 2, instead of the messages followed by the help text.
+    /// </summary>
     public static Task<int> Invoke(RootCommand root, string[] args, InvocationConfiguration configuration)
     {
-        ErrorLine.AddNumberParsers(root);
         var parse = root.Parse(args);
-        if (parse.Errors.Count == 0 || parse.Action is not System.CommandLine.Invocation.ParseErrorAction) return parse.InvokeAsync(configuration);
-        var verb = parse.CommandResult.Command == root ? "labelsphere" : $"labelsphere {parse.CommandResult.Command.Name}";
-        Console.Error.WriteLine("error: " + IO.Printable.Escape(string.Join("; ", parse.Errors.Select(e => e.Message.TrimEnd('.')))) + $" (see '{verb} --help')");
+        if (UsageErrorLine(parse) is not { } line) return parse.InvokeAsync(configuration);
+        Console.Error.WriteLine(line);
         return Task.FromResult(UsageError);
+    }
+
+    /// <summary>
+    /// The one line a command line that does not parse gets: what is wrong, naming the option, and where the verb's
+    /// help is; null when it parses (or asks for help, which then shows).
+    /// </summary>
+    public static string? UsageErrorLine(ParseResult parse)
+    {
+        if (parse.Errors.Count == 0 || parse.Action is not System.CommandLine.Invocation.ParseErrorAction) return null;
+        var command = parse.CommandResult.Command;
+        var verb = command is RootCommand ? "labelsphere" : $"labelsphere {command.Name}";
+        // The first problem only: a value that does not parse or lies out of range, an unknown or renamed option.
+        var message = Renamed.Explain(parse) ?? parse.Errors[0].Message.TrimEnd('.');
+        return "error: " + IO.Printable.Escape(message) + $" (see '{verb} --help')";
+    }
+
+    /// <summary>
+    /// Help as every verb shows it: each option's default once, in the form the option accepts (kebab case for
+    /// enum values, invariant numbers), after its description.
+    /// </summary>
+    static void ConfigureHelp(RootCommand root)
+    {
+        var help = root.Options.OfType<HelpOption>().Single();
+        help.Action = new DefaultsHelpAction(new HelpAction { MaxWidth = int.MaxValue });
+    }
+
+    // System.CommandLine writes an enum's default as its member name (CenterCrop); the line is rewritten with the
+    // value as the option takes it (center-crop).
+    sealed class DefaultsHelpAction(HelpAction inner) : System.CommandLine.Invocation.SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parse)
+        {
+            var configuration = parse.InvocationConfiguration;
+            var output = configuration.Output;
+            var text = new StringWriter();
+            configuration.Output = text;
+            try
+            {
+                inner.Invoke(parse);
+            }
+            finally
+            {
+                configuration.Output = output;
+            }
+            var options = new List<Option>();
+            for (Symbol? symbol = parse.CommandResult.Command; symbol is Command command; symbol = command.Parents.FirstOrDefault())
+                options.AddRange(command.Options);
+            var lines = text.ToString().Split('\n');
+            for (int i = 0; i < lines.Length; i++)
+            {
+                var label = lines[i].TrimStart();
+                foreach (var option in options)
+                {
+                    if (!option.HasDefaultValue || !(label.StartsWith(option.Name + " ", StringComparison.Ordinal) || label == option.Name)) continue;
+                    var shown = $"[default: {option.GetDefaultValue()}]";
+                    int at = lines[i].LastIndexOf(shown, StringComparison.Ordinal);
+                    if (at >= 0 && DefaultText(option) is { } kebab) lines[i] = lines[i][..at] + $"[default: {kebab}]" + lines[i][(at + shown.Length)..];
+                }
+            }
+            output.Write(string.Join('\n', lines));
+            return 0;
+        }
+    }
+
+    /// <summary>An option's default as the command line would write it, or null when it has none.</summary>
+    public static string? DefaultText(Option option)
+    {
+        if (!option.HasDefaultValue) return null;
+        return option.GetDefaultValue() switch
+        {
+            null => null,
+            Enum value => NamedOptions.NameOf(option, value),
+            bool b => b ? "true" : "false",
+            IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
+            var other => other.ToString(),
+        };
     }
 
     static bool IsUserError(Exception e) => e is AnnotationFormatException or EmbeddingFormatException or UnknownLabelException
@@ -95,12 +213,8 @@ internal static class Cli
 
     public static string Kebab(string pascal) => JsonNamingPolicy.KebabCaseLower.ConvertName(pascal);
 
-    public static Option<int> TopOption() => new("--top")
-    {
-        Description = "How many labels to list",
-        DefaultValueFactory = _ => 10,
-        Validators = { r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--top must be at least 1"); } },
-    };
+    public static Option<int> TopOption(string description = "How many labels to list", int defaultValue = 10) =>
+        new Option<int>("--top") { Description = description, DefaultValueFactory = _ => defaultValue }.AtLeast(1);
 
     /// <summary>Prints scored labels as a table for people.</summary>
     public static void PrintScores(string title, IReadOnlyList<ScoredLabel> labels)

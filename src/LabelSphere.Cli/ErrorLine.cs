@@ -17,13 +17,16 @@ internal static class ErrorLine
     // Several options may carry one name; the verb's own is used.
     static readonly Dictionary<string, string[]> OptionOf = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["Dimension"] = ["--dim", "--dims"],
+        ["Dimension"] = ["--dim"],
+        ["Labels"] = ["--label-count", "--labels"],
+        ["Features"] = ["--feature-dim", "--features"],
         ["LearningRate"] = ["--lr"],
         ["WarmupSteps"] = ["--warmup"],
         ["Backbone"] = ["--model"],
         ["Embedding"] = ["--embedding"],
         ["MinLabelledShare"] = ["--min-labelled"],
         ["Scaling"] = ["--features", "--scaling"],
+        ["ValidationFraction"] = ["--validation"],
         ["EmbeddingFolder"] = ["--embedding"],
         ["Size"] = ["--image-size"],
         ["MinWordCount"] = ["--min-count"],

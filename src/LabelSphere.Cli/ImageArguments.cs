@@ -27,26 +27,24 @@ internal sealed class ImageArguments
 
     public readonly Option<string?> TestImages = new("--test-images") { Description = "Image folder of the --test annotations (default: --images)" };
 
-    public readonly Option<int?> Size = new("--image-size")
+    public readonly Option<int?> Size = new Option<int?>("--image-size")
     {
         Description = $"Side of the square network input in pixels (default {SmallImageSize} for cnn and resnet, {InceptionImageSize} for inception-v3)",
-    };
+    }.AtLeast(1);
 
     public readonly Option<ImageResize> Resize = NamedOptions.Create("--resize", "How non-square images are made square", ImageResize.CenterCrop);
 
     public readonly Option<bool> Augment = new("--augment")
     {
-        Description = $"Random flips and crops of training images (the default): shifts of up to an eighth of the side for images of up to {LargestSmallImage} pixels, Inception's random resized crop above; validation and test images are never augmented",
+        Description = $"Random flips and crops of training images: shifts of up to an eighth of the side for images of up to {LargestSmallImage} pixels, Inception's random resized crop above (--augment false: the images as they are); validation and test images are never augmented",
         DefaultValueFactory = _ => true,
     };
 
-    public readonly Option<bool> NoAugment = new("--no-augment") { Description = "Train on the images as they are, without flips or crops" };
-
-    public readonly Option<int> CnnWidth = new("--cnn-width")
+    public readonly Option<int> CnnWidth = new Option<int>("--cnn-width")
     {
-        Description = $"CNN: channels of the first convolution (default {new TrainingOptions().CnnWidth})",
+        Description = "CNN: channels of the first convolution",
         DefaultValueFactory = _ => new TrainingOptions().CnnWidth,
-    };
+    }.AtLeast(1);
 
     public void AddTo(Command command)
     {
@@ -55,7 +53,6 @@ internal sealed class ImageArguments
         command.Options.Add(Size);
         command.Options.Add(Resize);
         command.Options.Add(Augment);
-        command.Options.Add(NoAugment);
         command.Options.Add(CnnWidth);
     }
 
@@ -69,7 +66,7 @@ internal sealed class ImageArguments
         var backbone = parse.GetValue(model);
         if (parse.GetValue(Images) is null)
         {
-            foreach (var option in new Option[] { TestImages, Size, Resize, Augment, NoAugment, CnnWidth })
+            foreach (var option in new Option[] { TestImages, Size, Resize, Augment, CnnWidth })
                 if (Given(parse, option)) throw new ArgumentException($"{option.Name} applies to image data; give the image folder with --images");
             return (backbone, null);
         }
@@ -80,8 +77,7 @@ internal sealed class ImageArguments
         int size = parse.GetValue(Size) ?? (backbone == BackboneKind.InceptionV3 ? InceptionImageSize : SmallImageSize);
         if (size < minimum)
             throw new ArgumentException($"--image-size {size} is below the {Backbones.Name(backbone)} backbone's minimum: it takes images of at least {minimum}×{minimum} pixels");
-        if (Given(parse, Augment) && Given(parse, NoAugment)) throw new ArgumentException("--augment and --no-augment exclude each other");
-        bool augment = parse.GetValue(Augment) && !parse.GetValue(NoAugment);
+        bool augment = parse.GetValue(Augment);
         var image = new ImageSourceOptions
         {
             Size = size,

@@ -7,20 +7,5 @@ using LabelSphere.Native;
 // spinning (a library leaves this to its host; the oneDNN limit is the library's own default, see TorchRuntime).
 TorchRuntime.UsePassiveOpenMpWaiting();
 
-var root = new RootCommand("LabelSphere: information-theoretical label embeddings (Chollet 2016) for multi-label classification.");
-root.Options.Add(Cli.Verbose);
-root.Subcommands.Add(EmbedCommand.Create());
-root.Subcommands.Add(NeighborsCommand.Create());
-root.Subcommands.Add(ArithmeticCommand.Create());
-root.Subcommands.Add(AddLabelCommand.Create());
-root.Subcommands.Add(TrainCommand.Create());
-root.Subcommands.Add(PredictCommand.Create());
-root.Subcommands.Add(EvaluateCommand.Create());
-root.Subcommands.Add(CompareCommand.Create());
-root.Subcommands.Add(ZeroShotCommand.Create());
-root.Subcommands.Add(NoiseCommand.Create());
-root.Subcommands.Add(DemoCommand.Create());
-root.Subcommands.Add(GenerateCommand.Create());
-root.Subcommands.Add(DoctorCommand.Create());
 // Ctrl-C cancels the verb's token; train then checkpoints before it exits, which may take longer than the default wait.
-return await Cli.Invoke(root, args, new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(5) });
+return await Cli.Invoke(Cli.CreateRoot(), args, new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(5) });

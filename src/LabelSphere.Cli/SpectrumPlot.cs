@@ -8,6 +8,17 @@ internal static class SpectrumPlot
 {
     public static void Save(LabelEmbedding embedding, string path)
     {
+        var plot = Build(embedding);
+        AtomicFolder.WriteFile(path, stream =>
+        {
+            var bytes = plot.GetImageBytes(900, 520, ScottPlot.ImageFormat.Png);
+            stream.Write(bytes);
+        });
+    }
+
+    /// <summary>The figure: explained energy (left axis, 0–100%) and eigenvalues (right axis) against k = 1…Dimension.</summary>
+    internal static ScottPlot.Plot Build(LabelEmbedding embedding)
+    {
         int k = embedding.Dimension;
         var xs = Enumerable.Range(1, k).Select(i => (double)i).ToArray();
         var plot = new ScottPlot.Plot();
@@ -24,10 +35,10 @@ internal static class SpectrumPlot
         plot.Axes.Bottom.Label.Text = "k";
         plot.Title($"PMI spectrum: {embedding.LabelCount:N0} labels, k = {k}, {embedding.Spectrum.NegativeShare:P1} of the energy negative");
         plot.ShowLegend(ScottPlot.Alignment.MiddleRight);
-        AtomicFolder.WriteFile(path, stream =>
-        {
-            var bytes = plot.GetImageBytes(900, 520, ScottPlot.ImageFormat.Png);
-            stream.Write(bytes);
-        });
+        // The axes span what they show: k from 1 (the automatic margins ran below it, to ticks at 0 and -2), the share 0–100%.
+        plot.Axes.SetLimitsX(Math.Max(0.5, 1 - 0.02 * k), k + Math.Max(0.5, 0.02 * k), plot.Axes.Bottom);
+        plot.Axes.SetLimitsY(0, 100, plot.Axes.Left);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        return plot;
     }
 }

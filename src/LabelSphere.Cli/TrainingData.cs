@@ -62,7 +62,7 @@ internal sealed record TrainingData(DataPaths Paths, TrainingSet Set, ImageSourc
     /// <summary>--min-labelled: <see cref="TrainingOptions.MinLabelledShare"/>, for every verb that trains.</summary>
     public static Option<double> MinLabelledOption() => new("--min-labelled")
     {
-        Description = $"Smallest share of training instances that must carry a label of the vocabulary, 0 to 1 (default 0: at least one; below {LabelledWarningShare * 100:G3}% a warning)",
+        Description = $"Smallest share of training instances that must carry a label of the vocabulary, 0 to 1 (0: at least one; below {LabelledWarningShare * 100:G3}% a warning)",
         DefaultValueFactory = _ => 0,
         Validators = { r => { if (r.GetValueOrDefault<double>() is var v && !(v >= 0 && v <= 1)) r.AddError($"--min-labelled must be between 0 and 1, got {v}"); } },
     };

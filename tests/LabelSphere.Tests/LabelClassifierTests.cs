@@ -83,7 +83,7 @@ public sealed class LabelClassifierTests : IDisposable
         var test = CliFixtures.WriteExtremeText(dir, "syntest", 40, 8);
         var run = Path.Combine(dir, "run");
         var trained = CliRunner.Run("train", train, "--head", "sigmoid", "--model", "mlp", "--out", run, "--steps", "40", "--hidden", "32",
-            "--lr", "0.003", "--validation-fraction", "0", "--json");
+            "--lr", "0.003", "--validation", "0", "--json");
         Assert.True(trained.ExitCode == 0, trained.Err);
         var predicted = CliRunner.Run("predict", run, test, "--top", "12", "--json");
         Assert.True(predicted.ExitCode == 0, predicted.Err);

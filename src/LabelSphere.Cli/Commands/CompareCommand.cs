@@ -17,18 +17,29 @@ internal static class CompareCommand
     public static Command Create()
     {
         var arguments = new ComparisonArguments("Folder for curves.csv, convergence.png/.svg, results.md and one training run per model");
-        var evalEvery = new Option<int>("--eval-every") { Description = "Measure both models on the test set every this many steps", DefaultValueFactory = _ => 100 };
-        var dims = new Option<string?>("--dims") { Description = "Repeat the structured heads for these dimensions k (comma-separated), refitting the embedding from the training annotations with the options of --embedding" };
+        var dims = new Option<int[]?>("--dim")
+        {
+            Description = "Repeat the structured heads for these embedding dimensions k (comma-separated), refitting the embedding from the training annotations with the options of --embedding (its own dimension by default)",
+            CustomParser = r =>
+            {
+                var ks = new List<int>();
+                foreach (var d in r.Tokens[0].Value.Split(',', StringSplitOptions.TrimEntries))
+                    if (int.TryParse(d, out var k) && k >= 1) ks.Add(k);
+                    else r.AddError($"--dim: '{IO.Printable.Shorten(d)}' is not a dimension of at least 1");
+                return [.. ks.Distinct()];
+            },
+        };
         var heads = new Option<string>("--heads")
         {
-            Description = $"Heads to train next to the sigmoid baseline, comma-separated ({string.Join(", ", Enum.GetValues<HeadKind>().Select(h => h.Name()))}; default embedding)",
+            Description = $"Heads to train next to the sigmoid baseline, comma-separated ({string.Join(", ", Enum.GetValues<HeadKind>().Select(h => h.Name()))})",
             DefaultValueFactory = _ => HeadKind.Embedding.Name(),
+            Validators = { HeadArguments.ValidateHeads },
         };
         var command = new Command("compare", "Train the heads and the sigmoid baseline identically and compare them (the paper's figure 1 and table)");
-        arguments.AddTo(command, evalEvery, dims, heads);
+        arguments.AddTo(command, dims, heads);
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
         {
-            var options = arguments.Options(parse, parse.GetValue(evalEvery));
+            var options = arguments.Options(parse);
             var compared = HeadArguments.ParseHeads(parse.GetValue(heads)!);
             using var output = arguments.OpenOutput(parse, OutputArguments.Comparison);
             var folder = output.Stage();
@@ -45,7 +56,7 @@ internal static class CompareCommand
             var clock = Stopwatch.StartNew();
             var result = await Task.Run(() => RunWithProgress(comparison, ct), CancellationToken.None);
             var input = setup.Image is { } size ? $" on {size.Size}×{size.Size} images" : "";
-            var title = $"{Path.GetFileName(setup.Paths.Data)}: {Backbones.Name(options.Backbone)}{input}, {options.Steps} steps";
+            var title = $"{Path.GetFileName(setup.Paths.Data)}: {Backbones.Name(options.Backbone)}{input}, {Length(options)}";
             var table = Write(result, folder, title, setup, options, clock.Elapsed, comparison.ValidationShare);
             output.Commit();
             if (json)
@@ -68,13 +79,12 @@ internal static class CompareCommand
         return command;
     }
 
-    static IReadOnlyList<LabelEmbedding> Embeddings(TrainingData setup, string? dims)
+    static IReadOnlyList<LabelEmbedding> Embeddings(TrainingData setup, int[]? dims)
     {
         var embedding = setup.Embedding!;
-        if (dims is null) return [embedding];
-        var ks = dims.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(d =>
-            int.TryParse(d, out var k) && k >= 1 && k <= embedding.LabelCount ? k
-                : throw new ArgumentException($"--dims: '{d}' is not a dimension between 1 and the number of labels ({embedding.LabelCount})")).Distinct().ToArray();
+        if (dims is null or { Length: 0 }) return [embedding];
+        var ks = dims.Select(k => k <= embedding.LabelCount ? k
+            : throw new ArgumentException($"--dim: {k} is not a dimension between 1 and the number of labels ({embedding.LabelCount})")).ToArray();
         var counts = CooccurrenceCounts.Count(setup.Vocabulary, setup.Train.Labels);
         return ks.Select(k => LabelEmbedding.Fit(counts, embedding.Options with { Dimension = k })).ToArray();
     }
@@ -93,8 +103,8 @@ internal static class CompareCommand
             # {title}
 
             Training data `{setup.Paths.Data}` ({setup.Train.Count:N0} instances), test data `{setup.Paths.Test}` ({setup.Validation!.Count:N0} instances),{Images(setup)}
-            {setup.Vocabulary.Count:N0} classes; {Backbones.Name(options.Backbone)} body, {TrainCommand.OptimizerName(options.Optimizer)}, batch {options.BatchSize},
-            {options.Steps} steps, measured every {options.EvalEvery} steps; {elapsed.TotalMinutes:F1} minutes in all.
+            {setup.Vocabulary.Count:N0} classes; {Backbones.Name(options.Backbone)} body, {TrainingArguments.OptimizerName(options.Optimizer)}, batch {options.BatchSize},
+            {Length(options)}, measured {Interval(options)}; {elapsed.TotalMinutes:F1} minutes in all.
             The MAP@100 that ranks the models is {(result.Baseline.Final.WeightedPaperMap is null ? "unweighted" : "class-weighted (weights from the class frequencies, capped; docs/metrics.md)")}.
             {Protocol(options, validationShare)}
             Every figure is measured on the test data: "at step" is the step of the weights each model kept, "best on test" the best of its curve (which no
@@ -107,6 +117,11 @@ internal static class CompareCommand
         IO.AtomicFolder.WriteText(Path.Combine(folder, "results.md"), markdown);
         return table;
     }
+
+    /// <summary>How long each model trains, as the command line said it: steps, or epochs.</summary>
+    internal static string Length(TrainingOptions options) => options.Steps is { } steps ? $"{steps} steps" : $"{options.Epochs} epochs";
+
+    static string Interval(TrainingOptions options) => options.EvalEvery > 0 ? $"every {options.EvalEvery} steps" : "at the end";
 
     // The protocol line of results.md: which split chose the weights each model kept.
     static string Protocol(TrainingOptions options, double validationShare) =>

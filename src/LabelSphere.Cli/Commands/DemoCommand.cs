@@ -15,27 +15,30 @@ namespace LabelSphere.Cli.Commands;
 /// </summary>
 internal static class DemoCommand
 {
+    // The demo's budget, a few minutes on two cores; every other training option has train's default.
     const int Steps = 800;
-    const double DemoValidationShare = 0.1;
     const int EvalEvery = 100;
 
     public static Command Create()
     {
         var data = new Option<string?>("--data") { Description = "Run on these annotations (with features) instead of the synthetic world; 20% are held out for testing" };
         var output = new Option<string?>("--out") { Description = "Report folder (a new folder under the system's temporary folder by default)" };
-        var seed = new Option<int>("--seed") { Description = "Seed of the world and of training", DefaultValueFactory = _ => 0 };
-        var minLabelled = TrainingData.MinLabelledOption();
+        var training = new TrainingArguments(budget: (Steps, EvalEvery));
         var heads = new Option<string>("--heads")
         {
-            Description = $"Heads to train next to the sigmoid baseline, comma-separated ({string.Join(", ", Enum.GetValues<HeadKind>().Select(h => h.Name()))}; default: the paper's embedding head and the joint head)",
+            Description = $"Heads to train next to the sigmoid baseline, comma-separated ({string.Join(", ", Enum.GetValues<HeadKind>().Select(h => h.Name()))})",
             DefaultValueFactory = _ => $"{HeadKind.Embedding.Name()},{HeadKind.Joint.Name()}",
+            Validators = { HeadArguments.ValidateHeads },
         };
         var reader = new ReaderArguments(trains: true);
         var command = new Command("demo", "Run the paper end to end in a few minutes: synthetic world, embedding, neighbours, training the heads, comparison")
         {
-            data, output, seed, heads, minLabelled, OutputArguments.Overwrite,
+            data, output, heads,
         };
+        foreach (var option in training.All()) command.Options.Add(option);
+        command.Options.Add(OutputArguments.Overwrite);
         reader.AddTo(command);
+        training.Images.AddTo(command);
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
         {
             using var report = OutputArguments.Open(parse,
@@ -43,8 +46,13 @@ internal static class DemoCommand
                 OutputArguments.Demo, [parse.GetValue(data), .. OutputArguments.ReaderInputs(parse, reader)]);
             // Everything goes to a temporary sibling, moved into place once the report is complete.
             var folder = report.Stage();
-            int seedValue = parse.GetValue(seed);
+            int seedValue = parse.GetValue(training.Seed);
             var compared = HeadArguments.ParseHeads(parse.GetValue(heads)!);
+            var imageFolder = parse.GetValue(training.Images.Images);
+            if (imageFolder is not null && parse.GetValue(data) is null) throw new ArgumentException("--images names the images of --data; the synthetic world has none");
+            var validationShare = training.ValidationShare(parse);
+            // The heads, trained identically as compare does: the validation split chooses the kept weights and the joint head's mix.
+            var options = training.Options(parse, parse.GetValue(reader.SkipInvalid), HeadKind.Embedding, validationShare > 0) with { CheckpointEvery = 0 };
             var clock = Stopwatch.StartNew();
             Cli.Out.MarkupLine($"[bold]LabelSphere demo[/]: about a minute on a 2-core machine. Report folder: {Markup.Escape(report.Path)}");
 
@@ -62,7 +70,7 @@ internal static class DemoCommand
             {
                 var worldFolder = Path.Combine(folder, "world");
                 world = LabelWorld.Create(WorldOptions.For(WorldPreset.Small) with { Seed = seedValue });
-                Cli.Err.Status().Start("generating the synthetic world", _ => WorldWriter.Write(world, worldFolder, cancellationToken: ct));
+                Cli.Status().Start("generating the synthetic world", _ => WorldWriter.Write(world, worldFolder, cancellationToken: ct));
                 trainPath = Path.Combine(worldFolder, "train_data.txt");
                 testPath = Path.Combine(worldFolder, "test_data.txt");
                 var truth = WorldWriter.Truth(world);
@@ -74,7 +82,7 @@ internal static class DemoCommand
             var embeddingFolder = Path.Combine(folder, "embedding");
             var annotations = AnnotationReader.Read(trainPath, readerOptions);
             var counts = CooccurrenceCounts.Count(annotations.Vocabulary, annotations.Labels, ct);
-            var embedding = Cli.Err.Status().Start("building the label embedding", _ =>
+            var embedding = Cli.Status().Start("building the label embedding", _ =>
                 LabelEmbedding.Fit(counts, new EmbeddingOptions { Dimension = Math.Min(64, counts.LabelCount), Seed = seedValue }, cancellationToken: ct));
             using (var embeddingOutput = IO.OutputFolder.Open(embeddingFolder, LabelEmbedding.FolderKind))
                 embedding.Save(embeddingOutput, temp => SpectrumPlot.Save(embedding, Path.Combine(temp, "spectrum.png")));
@@ -87,24 +95,22 @@ internal static class DemoCommand
             var (a, b) = ArithmeticPair(embedding, world);
             Cli.PrintScores($"closest to {a} + {b}", embedding.Arithmetic($"{a} + {b}", 5).Nearest);
 
-            // 4–5. The heads, trained identically as compare does (a 10% validation split chooses the kept weights and the
-            // joint head's mix), measured on the test set every 100 steps.
-            var options = new TrainingOptions { Head = HeadKind.Embedding, Steps = Steps, EvalEvery = EvalEvery, LogEvery = EvalEvery, CheckpointEvery = 0, Seed = seedValue,
-                                           MinLabelledShare = parse.GetValue(minLabelled), Keep = KeepKind.Best, JointRanking = JointRanking.Fitted };
+            // 4–5. The heads and the baseline, measured on the test set.
             var setup = testPath.Length > 0
                 ? TrainingData.Prepare(new DataPaths(trainPath, testPath, null, null), 0, embeddingFolder, readerOptions, options)
-                : TrainingData.Prepare(new DataPaths(trainPath, null, null, null), 0.2, embeddingFolder, readerOptions, options);
-            Cli.Out.MarkupLine($"3. training the {Markup.Escape(string.Join(", ", compared.Where(h => h != HeadKind.Sigmoid).Select(h => h.Name())))} head(s) and the sigmoid baseline: MLP, {Steps} steps each, measured every {EvalEvery} steps");
+                : TrainingData.Prepare(new DataPaths(trainPath, null, imageFolder, null), 0.2, embeddingFolder, readerOptions, options);
+            Cli.Out.MarkupLine($"3. training the {Markup.Escape(string.Join(", ", compared.Where(h => h != HeadKind.Sigmoid).Select(h => h.Name())))} head(s) and the sigmoid baseline: " +
+                               $"{Backbones.Name(options.Backbone)}, {CompareCommand.Length(options)} each, measured {(options.EvalEvery > 0 ? $"every {options.EvalEvery} steps" : "at the end")}");
             var comparisonFolder = Path.Combine(folder, "comparison");
             var weights = ClassWeights.FromLabels(setup.Train.Labels);
             var result = await Task.Run(() => CompareCommand.RunWithProgress(
                 new ComparisonRunner.Setup(setup.Train, setup.Validation!, [setup.Embedding!], options, comparisonFolder, weights)
-                { Heads = compared, ValidationShare = DemoValidationShare }, ct), CancellationToken.None);
+                { Heads = compared, ValidationShare = validationShare }, ct), CancellationToken.None);
             // results.md names the world's files where they end up, not in the temporary folder.
             string Final(string path) => path.StartsWith(folder, StringComparison.Ordinal) ? report.Path + path[folder.Length..] : path;
             var shown = setup with { Paths = setup.Paths with { Data = Final(setup.Paths.Data), Test = setup.Paths.Test is { } t ? Final(t) : null } };
             var table = CompareCommand.Write(result, comparisonFolder, world is null ? $"{Path.GetFileName(trainPath)}: demo" : "synthetic world: demo",
-                shown, options, clock.Elapsed, DemoValidationShare);
+                shown, options, clock.Elapsed, validationShare);
             report.Commit();
             Console.Out.WriteLine(table);   // Markdown: never wrapped to the console width
             Cli.Out.MarkupLine($"done in {clock.Elapsed.TotalMinutes:F1} minutes. Report: [bold]{Markup.Escape(Path.Combine(report.Path, "comparison"))}[/] " +

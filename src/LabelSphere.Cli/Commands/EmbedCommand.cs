@@ -12,20 +12,20 @@ internal static class EmbedCommand
     public static Command Create()
     {
         var annotations = new Argument<string>("annotations") { Description = "Annotation file (Extreme Classification text, Mulan ARFF, wide or long CSV, COCO instances or captions JSON)" };
-        var dim = new Option<int?>("--dim") { Description = $"Embedding dimension k, between 1 and the number of labels (default {EmbeddingOptions.DefaultDimension}, or the number of labels if fewer)" };
+        var dim = new Option<int?>("--dim") { Description = $"Embedding dimension k, between 1 and the number of labels (default {EmbeddingOptions.DefaultDimension}, or the number of labels if fewer)" }.AtLeast(1);
         var output = new Option<string>("--out") { Description = "Folder to write the embedding to", Required = true };
         var reader = new ReaderArguments();
-        var minCount = new Option<int>("--min-count") { Description = "COCO captions: keep words on at least this many images", DefaultValueFactory = _ => 5 };
+        var minCount = new Option<int>("--min-count") { Description = "COCO captions: keep words on at least this many images", DefaultValueFactory = _ => 5 }.AtLeast(1);
         var stopWords = new Option<string?>("--stop-words") { Description = "COCO captions: stop-word file (one per line), or 'none' to keep every word; built-in English list by default" };
         var measure = Cli.EnumOption("--measure", "Association measure", PmiMeasure.Pmi);
         var unseen = Cli.EnumOption("--unseen", "PMI of pairs never seen together", UnseenPairs.Zero);
         var diagonal = Cli.EnumOption("--diagonal", "What the PMI diagonal holds", DiagonalMode.SelfInformation);
         var positive = new Option<bool>("--positive") { Description = "Clip negative PMI to 0 (positive PMI)" };
-        var shift = new Option<double>("--shift") { Description = "Subtract log(shift) from PMI (shifted PMI; 1 = none)", DefaultValueFactory = _ => 1.0 };
-        var alpha = new Option<double>("--alpha") { Description = "Context-distribution smoothing exponent in (0, 1] (1 = none)", DefaultValueFactory = _ => 1.0 };
+        var shift = new Option<double>("--shift") { Description = "Subtract log(shift) from PMI (shifted PMI; 1 = none)", DefaultValueFactory = _ => 1.0 }.AtLeast(1.0);
+        var alpha = new Option<double>("--alpha") { Description = "Context-distribution smoothing exponent in (0, 1] (1 = none)", DefaultValueFactory = _ => 1.0 }.Above(0.0).Between(0.0, 1.0);
         var negative = Cli.EnumOption("--negative", "Negative eigenvalues", NegativeEigenvalues.Zero);
         var solver = Cli.EnumOption("--solver", "Eigensolver", EigenSolver.Auto);
-        var seed = new Option<long>("--seed") { Description = "Seed of the randomized eigensolver", DefaultValueFactory = _ => 0 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the randomized eigensolver", DefaultValueFactory = _ => 0 }.AtLeast(0);
 
         var command = new Command("embed", "Build a label embedding from ground-truth annotations")
         {
@@ -87,7 +87,7 @@ internal static class EmbedCommand
         options = options with { Dimension = dim };
         options.Validate(labels);
 
-        Cli.Err.Progress()
+        Cli.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
             .Start(context =>
             {

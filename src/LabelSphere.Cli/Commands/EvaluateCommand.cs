@@ -106,7 +106,7 @@ internal static class EvaluateCommand
                                               double[]? inverse, bool exact, CancellationToken ct)
     {
         MetricsReport? report = null;
-        Cli.Err.Progress()
+        Cli.Progress()
             .AutoClear(true)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
                      new RemainingTimeColumn(), new SpinnerColumn())

@@ -12,12 +12,12 @@ internal static class GenerateCommand
     {
         var preset = Cli.EnumOption("--preset", "Size of the world: small (the demo's), embedding (paper table 1, 17,355 labels, 2.8M instances), evaluation (6,112 labels, 36.5 per instance)", WorldPreset.Small);
         var output = new Option<string>("--out") { Description = "Folder to write train_data.txt, test_data.txt, their label names and truth.json to", Required = true };
-        var labels = new Option<int?>("--labels") { Description = "Number of labels (overrides the preset)" };
-        var instances = new Option<long?>("--instances") { Description = "Training instances (overrides the preset)" };
-        var testInstances = new Option<long?>("--test-instances") { Description = "Test instances (overrides the preset)" };
-        var perInstance = new Option<double?>("--labels-per-instance") { Description = "Mean labels per instance (overrides the preset)" };
-        var features = new Option<int?>("--features") { Description = "Feature dimension, 0 for none (overrides the preset)" };
-        var seed = new Option<long>("--seed") { Description = "Seed; the same seed and options give the same bytes", DefaultValueFactory = _ => 0 };
+        var labels = new Option<int?>("--label-count") { Description = "Number of labels, at least 10 (overrides the preset)" }.AtLeast(10);
+        var instances = new Option<long?>("--instances") { Description = "Training instances (overrides the preset)" }.AtLeast(1);
+        var testInstances = new Option<long?>("--test-instances") { Description = "Test instances (overrides the preset)" }.AtLeast(0);
+        var perInstance = new Option<double?>("--labels-per-instance") { Description = "Mean labels per instance, at least 1 (overrides the preset)" }.AtLeast(1);
+        var features = new Option<int?>("--feature-dim") { Description = "Dimension of the feature vectors, 0 for none (overrides the preset)" }.AtLeast(0);
+        var seed = new Option<long>("--seed") { Description = "Seed; the same seed and options give the same bytes", DefaultValueFactory = _ => 0 }.AtLeast(0);
         var command = new Command("generate", "Generate a synthetic multi-label world with planted structure (topics, parts, synonyms, independent labels)")
         {
             preset, output, labels, instances, testInstances, perInstance, features, seed, OutputArguments.Overwrite, Cli.Json,
@@ -33,7 +33,7 @@ internal static class GenerateCommand
             using var folder = OutputArguments.Open(parse, parse.GetValue(output)!, WorldWriter.Kind);
             var clock = Stopwatch.StartNew();
             LabelWorld? world = null;
-            Cli.Err.Progress()
+            Cli.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
                 .Start(context =>
                 {

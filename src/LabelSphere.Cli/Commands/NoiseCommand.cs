@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
 using LabelSphere.Evaluation;
 using LabelSphere.Training;
 using Spectre.Console;
@@ -21,28 +20,24 @@ internal static class NoiseCommand
     public static Command Create()
     {
         var arguments = new ComparisonArguments("New or empty folder for results.md, results.csv and one training run per condition and head");
-        var drop = new Option<double>("--drop") { Description = "Probability with which each true training label is removed (0 to skip this condition)", DefaultValueFactory = _ => 0 };
+        var drop = new Option<double>("--drop") { Description = "Probability with which each true training label is removed (0 to skip this condition)", DefaultValueFactory = _ => 0 }
+            .Between(0.0, 1.0, maximumIncluded: false);
         var add = new Option<double>("--add")
         {
             Description = $"Wrong training labels added per true label, up to {LabelNoise.MaxAddFraction}, drawn from the label frequencies (0 to skip this condition)",
             DefaultValueFactory = _ => 0,
-        };
-        var evalEvery = new Option<int?>("--eval-every") { Description = "Measure the models on the test set every this many steps (default: once, at the end)" };
+        }.Between(0.0, LabelNoise.MaxAddFraction);
         var head = HeadArguments.Head("The head compared with the sigmoid baseline (one that uses the label embedding)");
         var command = new Command("noise", "Train both heads on clean, partly dropped and partly wrong training labels and report how much each loses on clean test labels");
-        arguments.AddTo(command, drop, add, evalEvery, head);
+        arguments.AddTo(command, drop, add, head);
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
         {
             double dropFraction = parse.GetValue(drop), addFraction = parse.GetValue(add);
-            if (!(dropFraction >= 0 && dropFraction < 1))
-                throw new ArgumentException($"--drop must be at least 0 and below 1 (the probability of removing each training label), got {Number(dropFraction)}");
-            if (!(addFraction >= 0 && addFraction <= LabelNoise.MaxAddFraction))
-                throw new ArgumentException($"--add must be between 0 and {Number(LabelNoise.MaxAddFraction)} (wrong labels per true label), got {Number(addFraction)}");
             if (dropFraction == 0 && addFraction == 0)
                 throw new ArgumentException("give --drop or --add (or both) above 0: without noise there is nothing to compare the clean run with");
             var structured = parse.GetValue(head);
             if (!structured.UsesEmbedding()) throw new ArgumentException("--head: the baseline is always the sigmoid head; name a head that uses the label embedding to compare with it");
-            var options = arguments.Options(parse, parse.GetValue(evalEvery) ?? parse.GetValue(arguments.Steps), structured);
+            var options = arguments.Options(parse, structured);
             using var output = arguments.OpenOutput(parse, OutputArguments.Noise);
             var folder = output.Stage();
             var setup = arguments.Prepare(parse, options);
@@ -108,11 +103,11 @@ internal static class NoiseCommand
     {
         result.WriteCsv(Path.Combine(folder, "results.csv"));
         var markdown = $"""
-            # {Path.GetFileName(setup.Paths.Data)}: training label noise, {Backbones.Name(options.Backbone)}, {options.Steps} steps
+            # {Path.GetFileName(setup.Paths.Data)}: training label noise, {Backbones.Name(options.Backbone)}, {CompareCommand.Length(options)}
 
             Training data `{setup.Paths.Data}` ({setup.Train.Count:N0} instances, {setup.Train.Labels.NonZeros:N0} labels), clean test data `{setup.Paths.Test}`
-            ({setup.Validation!.Count:N0} instances), {setup.Vocabulary.Count:N0} classes; {Backbones.Name(options.Backbone)} body, {TrainCommand.OptimizerName(options.Optimizer)},
-            batch {options.BatchSize}, {options.Steps} steps, seed {options.Seed}; {elapsed.TotalMinutes:F1} minutes in all.
+            ({setup.Validation!.Count:N0} instances), {setup.Vocabulary.Count:N0} classes; {Backbones.Name(options.Backbone)} body, {TrainingArguments.OptimizerName(options.Optimizer)},
+            batch {options.BatchSize}, {CompareCommand.Length(options)}, seed {options.Seed}; {elapsed.TotalMinutes:F1} minutes in all.
             Dropped labels: each true training label removed with the given probability. Added labels: f × (the instance's label count)
             wrong labels per instance, rounded stochastically, drawn from the label frequencies among the labels it does not have.
             {EmbeddingNote}
@@ -123,6 +118,4 @@ internal static class NoiseCommand
             """;
         IO.AtomicFolder.WriteText(Path.Combine(folder, "results.md"), markdown);
     }
-
-    static string Number(double value) => value.ToString(CultureInfo.InvariantCulture);
 }

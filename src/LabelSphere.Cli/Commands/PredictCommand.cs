@@ -17,12 +17,7 @@ internal static class PredictCommand
         var modelFolder = new Argument<string>("model") { Description = "Model folder written by 'labelsphere train' (its --out folder, or the model/ folder inside it)" };
         var data = new Argument<string>("data") { Description = "Instances to label: features (Mulan ARFF, Extreme Classification text, LIBSVM) for a feature model, text for a model trained on text; for an image model, annotations naming image files in --images (long or wide CSV, COCO instances JSON)" };
         var images = new Option<string?>("--images") { Description = "Image models: the folder the data's image names are relative to; images are decoded as in training (size, resize, normalisation), never augmented" };
-        var top = new Option<int>("--top")
-        {
-            Description = "How many labels to give each instance (default 5)",
-            DefaultValueFactory = _ => 5,
-            Validators = { r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--top must be at least 1"); } },
-        };
+        var top = Cli.TopOption("How many labels to give each instance", 5);
         var embedding = new Option<string?>("--embedding") { Description = "Decode with this embedding instead of the model's: an extension of it whose first rows are the model's labels (labels added zero-shot after training)" };
         var device = NamedOptions.Create("--device", "Where to run the network", DeviceKind.Cpu);
         var reader = new ReaderArguments();

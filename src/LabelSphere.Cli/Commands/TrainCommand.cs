@@ -23,95 +23,39 @@ internal static class TrainCommand
         var data = new Argument<string>("data") { Description = "Training data: features (Mulan ARFF, Extreme Classification text, LIBSVM), text (labels<TAB>text, text CSV or JSON Lines) or, with --images, annotations of images (long or wide CSV, COCO instances JSON)" };
         var embeddingFolder = new Option<string?>("--embedding") { Description = "Embedding folder written by 'labelsphere embed'; required by every head but sigmoid; for --head sigmoid it fixes the label vocabulary (the data's own labels otherwise)" };
         var head = HeadArguments.Head("The head: the label embedding (the paper's, cosine proximity loss), one sigmoid per label (the baseline), sigmoids over scaled cosines to the label embedding, or both heads jointly");
-        var jointWeight = HeadArguments.JointWeight();
-        var jointRanking = HeadArguments.JointRanking();
-        var keep = HeadArguments.Keep();
-        var model = NamedOptions.Create("--model", "Network body; cnn when --images is given and --model is not", defaults.Backbone, Backbones.Name);
-        var output = new Option<string>("--out") { Description = "Output folder: model/ (the trained model), train.jsonl (the log), checkpoint/ while running", Required = true };
-        var test = new Option<string?>("--test") { Description = "Held-out data of the same kind, measured during training and at the end (instead of a validation split)" };
-        var fraction = new Option<double?>("--validation-fraction") { Description = "Share of the training data held out for validation when --test is not given (default 0.1; 0 = none)" };
-        var epochs = new Option<int>("--epochs") { Description = $"Passes over the training data (default {defaults.Epochs})", DefaultValueFactory = _ => defaults.Epochs };
-        var steps = new Option<int?>("--steps") { Description = "Optimizer steps (overrides --epochs)" };
-        var batchSize = new Option<int>("--batch-size") { Description = $"Instances per mini-batch (default {defaults.BatchSize})", DefaultValueFactory = _ => defaults.BatchSize };
-        var lr = new Option<double?>("--lr") { Description = "Peak learning rate (default 1e-3 for rmsprop and adam, 0.05 for sgd)" };
-        var optimizer = NamedOptions.Create("--optimizer", "Optimizer", defaults.Optimizer, OptimizerName);
-        var momentum = new Option<double>("--momentum") { Description = $"SGD momentum (default {defaults.Momentum})", DefaultValueFactory = _ => defaults.Momentum };
-        var weightDecay = new Option<double>("--weight-decay") { Description = "L2 weight decay (default 0)", DefaultValueFactory = _ => defaults.WeightDecay };
-        var schedule = NamedOptions.Create("--schedule", "Learning-rate schedule", defaults.Schedule);
-        var warmup = new Option<int>("--warmup") { Description = "Steps of linear learning-rate warm-up (default 0)", DefaultValueFactory = _ => defaults.WarmupSteps };
-        var seed = new Option<int>("--seed") { Description = "Seed of initialisation, dropout and shuffling; one seed gives identical runs (default 0)", DefaultValueFactory = _ => defaults.Seed };
-        var device = NamedOptions.Create("--device", "Where to train (cuda needs a CUDA build of TorchSharp)", defaults.Device);
-        var hidden = new Option<string>("--hidden") { Description = $"MLP hidden layer widths, comma-separated, or 'none' for a linear model (default {string.Join(",", defaults.Hidden)})", DefaultValueFactory = _ => string.Join(",", defaults.Hidden) };
-        var dropout = new Option<double>("--dropout") { Description = $"Dropout probability in the body (default {defaults.Dropout})", DefaultValueFactory = _ => defaults.Dropout };
-        var features = NamedOptions.Create("--features", "Feature scaling", defaults.Scaling);
-        var evalEvery = new Option<int>("--eval-every") { Description = $"Measure validation loss and precision@k every this many steps (default {defaults.EvalEvery}; 0 = at the end only)", DefaultValueFactory = _ => defaults.EvalEvery };
-        var logEvery = new Option<int>("--log-every") { Description = $"Write a line to train.jsonl every this many steps (default {defaults.LogEvery})", DefaultValueFactory = _ => defaults.LogEvery };
-        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = $"Checkpoint every this many steps (default {defaults.CheckpointEvery}; 0 = only when stopped)", DefaultValueFactory = _ => defaults.CheckpointEvery };
-        var priorBias = new Option<bool>("--prior-bias") { Description = "Sigmoid head: start each label's bias at the log-odds of its training frequency (default true)", DefaultValueFactory = _ => defaults.PriorBias };
-        var minLabelled = TrainingData.MinLabelledOption();
+        var output = new Option<string>("--out") { Description = "Output folder: model/ (the trained model), train.jsonl (the log), training.png (its curves), checkpoint/ while running", Required = true };
+        var test = new Option<string?>("--test") { Description = "Held-out data of the same kind, measured during training and at the end (instead of a --validation split)" };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every this many steps (0 = only when stopped)", DefaultValueFactory = _ => defaults.CheckpointEvery }.AtLeast(0);
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint (same data and options)" };
-        var threads = new Option<int?>("--threads") { Description = "CPU threads libtorch uses (its default otherwise)" };
+        var training = new TrainingArguments();
         var reader = new ReaderArguments(trains: true);
-        var images = new ImageArguments();
 
         var command = new Command("train", "Train a network to predict label embeddings (or the sigmoid baseline) from instance features or images")
         {
-            data, embeddingFolder, head, jointWeight, jointRanking, keep, model, output, test, fraction, epochs, steps, batchSize, lr, optimizer, momentum,
-            weightDecay, schedule, warmup, seed, device, hidden, dropout, features, evalEvery, logEvery,
-            checkpointEvery, priorBias, minLabelled, resume, threads, OutputArguments.Overwrite, Cli.Json,
+            data, embeddingFolder, head, output, test,
         };
+        foreach (var option in training.All()) command.Options.Add(option);
+        foreach (var option in new Option[] { checkpointEvery, resume, OutputArguments.Overwrite, Cli.Json }) command.Options.Add(option);
         reader.AddTo(command);
-        images.AddTo(command);
+        training.Images.AddTo(command);
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
         {
             var readerOptions = reader.Get(parse);
-            var (backbone, image) = images.Resolve(parse, model, readerOptions.SkipInvalid);
-            var options = new TrainingOptions
-            {
-                Backbone = backbone,
-                Image = image,
-                Head = parse.GetValue(head),
-                JointWeight = parse.GetValue(jointWeight),
-                JointRanking = parse.GetValue(jointRanking),
-                Keep = parse.GetValue(keep),
-                Optimizer = parse.GetValue(optimizer),
-                LearningRate = parse.GetValue(lr),
-                Momentum = parse.GetValue(momentum),
-                WeightDecay = parse.GetValue(weightDecay),
-                Schedule = parse.GetValue(schedule),
-                WarmupSteps = parse.GetValue(warmup),
-                BatchSize = parse.GetValue(batchSize),
-                Epochs = parse.GetValue(epochs),
-                Steps = parse.GetValue(steps),
-                Seed = parse.GetValue(seed),
-                Hidden = ParseHidden(parse.GetValue(hidden)!),
-                Dropout = parse.GetValue(dropout),
-                CnnWidth = parse.GetValue(images.CnnWidth),
-                Scaling = parse.GetValue(features),
-                PriorBias = parse.GetValue(priorBias),
-                EvalEvery = parse.GetValue(evalEvery),
-                LogEvery = parse.GetValue(logEvery),
-                CheckpointEvery = parse.GetValue(checkpointEvery),
-                Device = parse.GetValue(device),
-                MinLabelledShare = parse.GetValue(minLabelled),
-            };
-            options.Validate();
+            var images = training.Images;
             var testPath = parse.GetValue(test);
-            var share = parse.GetValue(fraction);
             if (parse.GetValue(images.TestImages) is not null && testPath is null) throw new ArgumentException("--test-images names the images of --test; give --test too");
-            if (testPath is not null && share is not null) throw new ArgumentException("--test and --validation-fraction exclude each other: held-out data is either a file or a share of the training data");
-            if (testPath is not null && options.Keep == KeepKind.Best)
-                throw new ArgumentException("--keep best chooses weights on the held-out data, and --test makes that the test data; choose on a --validation-fraction share of the training data instead");
-            if (testPath is not null && options.Head == HeadKind.Joint && options.JointRanking == JointRanking.Fitted)
-                throw new ArgumentException("--joint-ranking fitted fits its mix on the held-out data, and --test makes that the test data; fit it on a --validation-fraction share of the training data instead");
-            double validationShare = share ?? (testPath is null ? 0.1 : 0);
-            if (!(validationShare >= 0 && validationShare < 1)) throw new ArgumentException($"--validation-fraction must be in [0, 1), got {validationShare}");
-            if (parse.GetValue(threads) is { } t)
+            if (testPath is not null && TrainingArguments.Given(parse, training.Validation))
+                throw new ArgumentException("--test and --validation exclude each other: held-out data is either a file or a share of the training data");
+            if (testPath is not null && TrainingArguments.Given(parse, training.Keep) && parse.GetValue(training.Keep) == KeepKind.Best)
+                throw new ArgumentException("--keep best chooses weights on the held-out data, and --test makes that the test data; choose on a --validation share of the training data instead");
+            if (testPath is not null && parse.GetValue(head) == HeadKind.Joint && TrainingArguments.Given(parse, training.JointRanking) && parse.GetValue(training.JointRanking) == JointRanking.Fitted)
+                throw new ArgumentException("--joint-ranking fitted fits its mix on the held-out data, and --test makes that the test data; fit it on a --validation share of the training data instead");
+            double validationShare = testPath is null ? parse.GetValue(training.Validation) : 0;
+            // With --test, the held-out data is the test data: nothing is chosen on it (--keep last, --joint-ranking sum).
+            var options = training.Options(parse, readerOptions.SkipInvalid, parse.GetValue(head), validation: validationShare > 0) with
             {
-                if (t < 1) throw new ArgumentException($"--threads must be at least 1, got {t}");
-                Native.TorchRuntime.EnsureLoaded();
-                torch.set_num_threads(t);
-            }
+                CheckpointEvery = parse.GetValue(checkpointEvery),
+            };
 
             var paths = new DataPaths(parse.GetValue(data)!, testPath, parse.GetValue(images.Images), parse.GetValue(images.TestImages));
             if (parse.GetValue(resume) && parse.GetValue(OutputArguments.Overwrite))
@@ -142,29 +86,10 @@ internal static class TrainCommand
         return command;
     }
 
-    internal static string OptimizerName(OptimizerKind kind) => kind switch
-    {
-        OptimizerKind.RmsProp => "rmsprop",
-        OptimizerKind.Adam => "adam",
-        OptimizerKind.Sgd => "sgd",
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown optimizer"),
-    };
-
-    internal static int[] ParseHidden(string text)
-    {
-        if (text.Trim().Equals("none", StringComparison.OrdinalIgnoreCase)) return [];
-        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var widths = new int[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-            if (!int.TryParse(parts[i], out widths[i]) || widths[i] < 1)
-                throw new ArgumentException($"--hidden: '{parts[i]}' is not a positive layer width; give widths like 1024 or 1024,512, or 'none'");
-        return widths;
-    }
-
     static TrainingResult TrainWithProgress(TrainingSet set, LabelClassifierOptions options, OutputFolder folder, CancellationToken ct)
     {
         TrainingResult? result = null;
-        Cli.Err.Progress()
+        Cli.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
                      new RemainingTimeColumn(), new ElapsedTimeColumn(), new SpinnerColumn())

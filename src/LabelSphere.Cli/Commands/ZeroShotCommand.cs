@@ -14,9 +14,9 @@ internal static class ZeroShotCommand
 {
     public static Command Create()
     {
-        var holdOut = new Option<int>("--hold-out") { Description = "How many labels to hold out, spread over the frequency ranks (default 10)", DefaultValueFactory = _ => 10 };
+        var holdOut = new Option<int>("--hold-out") { Description = "How many labels to hold out, spread over the frequency ranks", DefaultValueFactory = _ => 10 }.AtLeast(1);
         var labels = new Option<string?>("--labels") { Description = "Hold out these labels instead (comma-separated names)" };
-        var minCount = new Option<int>("--min-count") { Description = "Labels chosen by --hold-out occur at least this often in training (default 20)", DefaultValueFactory = _ => 20 };
+        var minCount = new Option<int>("--min-count") { Description = "Labels chosen by --hold-out occur at least this often in training", DefaultValueFactory = _ => 20 }.AtLeast(1);
         var arguments = new ComparisonArguments("Folder for results.md, labels.csv, the extended embedding and one training run per model", classWeights: false, selection: false);
         var head = HeadArguments.Head("The head of the zero-shot model and of the model trained with the labels (one that uses the label embedding)");
         var command = new Command("zeroshot", "Hold labels out of training, place them zero-shot from their co-occurrences, and measure them against chance and against models trained with them");
@@ -26,7 +26,7 @@ internal static class ZeroShotCommand
             // One measurement, at the end: the held-out labels are scored by the final models.
             var structured = parse.GetValue(head);
             if (!structured.UsesEmbedding()) throw new ArgumentException("--head: the sigmoid head cannot rank labels added after training; name a head that uses the label embedding");
-            var options = arguments.Options(parse, Math.Max(1, parse.GetValue(arguments.Steps)), structured);
+            var options = arguments.Options(parse, structured);
             using var output = arguments.OpenOutput(parse, OutputArguments.ZeroShot);
             var folder = output.Stage();
             if (parse.GetValue(labels) is not null)
@@ -42,8 +42,6 @@ internal static class ZeroShotCommand
             else
             {
                 int count = parse.GetValue(holdOut), minimum = parse.GetValue(minCount);
-                if (count < 1) throw new ArgumentException($"--hold-out must be at least 1, got {count}");
-                if (minimum < 1) throw new ArgumentException($"--min-count must be at least 1, got {minimum}");
                 heldOut = ZeroShotExperiment.ChooseLabels(setup.Train.Labels, setup.Validation!.Labels, count, minimum);
             }
             var testCounts = setup.Validation!.Labels.LabelCounts();
@@ -62,7 +60,7 @@ internal static class ZeroShotCommand
 
                 {result.Labels.Count} labels held out of the training targets and of the embedding, placed afterwards from their co-occurrences in the
                 training annotations (`{setup.Paths.Data}`, {setup.Train.Count:N0} instances), and measured on `{setup.Paths.Test}` ({setup.Validation!.Count:N0} instances).
-                The zero-shot and embedding models have the {options.Head.Name()} head. The three models share their body ({Backbones.Name(options.Backbone)}), optimizer ({TrainCommand.OptimizerName(options.Optimizer)}), batch ({options.BatchSize}) and steps ({options.Steps});
+                The zero-shot and embedding models have the {options.Head.Name()} head. The three models share their body ({Backbones.Name(options.Backbone)}), optimizer ({TrainingArguments.OptimizerName(options.Optimizer)}), batch ({options.BatchSize}) and length ({CompareCommand.Length(options)});
                 {clock.Elapsed.TotalMinutes:F1} minutes in all. AP is scikit-learn's average precision over the whole test set; chance is its exact
                 expectation under a random ranking. `embedding/` holds the embedding without the labels, extended with them placed zero-shot:
                 `labelsphere predict zero-shot/model <data> --embedding embedding` decodes with them.

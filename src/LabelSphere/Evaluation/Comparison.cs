@@ -167,7 +167,6 @@ internal static class ComparisonRunner
     /// <summary>Trains and measures every model; <paramref name="progress"/> receives (model name, training progress).</summary>
     public static ComparisonResult Run(Setup setup, IProgress<(string Model, TrainingProgress Progress)>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (setup.Options.EvalEvery <= 0) throw new ArgumentOutOfRangeException(nameof(TrainingOptions.EvalEvery), setup.Options.EvalEvery, $"a comparison needs an evaluation interval of at least 1 step, got {setup.Options.EvalEvery}");
         if (setup.Embeddings.Count == 0 && setup.Heads.Any(h => h.UsesEmbedding())) throw new ArgumentException("the structured heads need a label embedding", nameof(setup.Embeddings));
         var inversePropensities = Propensity.Inverse(setup.Train.Labels);
         int cutoffs = Math.Min(5, setup.Train.Vocabulary.Count);

@@ -254,8 +254,7 @@ internal sealed class OutputFolder : IDisposable
             }
             catch (IOException e) when (IsLockConflict(e))
             {
-                var owner = ReadUnlocked(lockPath)?.Split(' ', 2)[0];
-                var who = int.TryParse(owner, out var pid) ? $" (pid {pid})" : "";
+                var who = OwnerPid(lockPath) is { } pid ? $" (pid {pid})" : "";
                 throw new OutputFolderException(folder, kind, OutputRefusal.Locked,
                     $"{folder} is being written by another LabelSphere process{who}; wait for it to finish or choose another folder");
             }
@@ -273,6 +272,18 @@ internal sealed class OutputFolder : IDisposable
             }
             return stream;
         }
+    }
+
+    // The lock owner's pid. The owner writes it just after taking the lock, so a process that finds the lock taken
+    // an instant after can read an empty file: it waits up to half a second for the pid to appear.
+    static int? OwnerPid(string lockPath)
+    {
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            if (int.TryParse(ReadUnlocked(lockPath)?.Split(' ', 2)[0], out var pid)) return pid;
+            Thread.Sleep(10);
+        }
+        return null;
     }
 
     static void Unlock(FileStream stream, string lockPath)

@@ -27,6 +27,21 @@ public sealed class EmbeddingVerbsTests : IDisposable
     }
 
     [Fact]
+    public void Embed_leaves_no_progress_line_behind_when_standard_error_is_not_a_terminal()
+    {
+        // Given standard error redirected to a file, as a log or a pipe has it
+        var data = WriteLongCsv();
+
+        // When embed runs to the end
+        var embed = CliRunner.Run("embed", data, "--dim", "3", "--out", Path.Combine(dir, "emb"));
+
+        // Then it succeeds and standard error holds no step frozen at its start ("eigenpairs (k = 3): 0%")
+        Assert.True(embed.ExitCode == 0, embed.Err);
+        Assert.DoesNotContain("%", embed.Err);
+        Assert.DoesNotContain("eigenpairs", embed.Err);
+    }
+
+    [Fact]
     public void Embed_then_neighbors_arithmetic_and_add_label_work_end_to_end()
     {
         // Given a long CSV of two scenes

@@ -141,22 +141,22 @@ public sealed class ErrorLineTests : IDisposable
     }
 
     [Theory]
-    [InlineData("embed", "--dim", "0", "dimension must be between 1 and the number of labels (3), got 0")]
-    [InlineData("embed", "--shift", "0.5", "shift must be")]
-    [InlineData("embed", "--alpha", "2", "alpha must be in (0, 1]")]
-    [InlineData("train", "--steps", "0", "steps must be at least 1, got 0")]
-    [InlineData("train", "--lr", "-1", "learning rate must be a positive number, got -1")]
-    [InlineData("train", "--dropout", "1.5", "dropout must be in [0, 1), got 1.5")]
-    [InlineData("train", "--batch-size", "0", "batch size must be at least 1")]
-    [InlineData("train", "--epochs", "0", "epochs must be at least 1")]
-    [InlineData("train", "--momentum", "2", "momentum must be in [0, 1)")]
-    [InlineData("train", "--warmup", "-1", "warm-up steps must be 0 or more")]
-    [InlineData("train", "--weight-decay", "-1", "weight decay must be 0 or more")]
-    [InlineData("train", "--log-every", "0", "log interval must be at least 1 step")]
-    [InlineData("train", "--checkpoint-every", "-1", "checkpoint interval must be 0 or more")]
-    [InlineData("generate", "--instances", "0", "Instances")]
-    [InlineData("generate", "--labels", "0", "a world needs at least 10 labels")]
-    public void An_option_value_out_of_range_is_one_line_naming_the_option(string verb, string option, string value, string rule)
+    [InlineData("embed", "--dim", "0", "--dim must be at least 1, got 0")]
+    [InlineData("embed", "--shift", "0.5", "--shift must be at least 1, got 0.5")]
+    [InlineData("embed", "--alpha", "2", "--alpha must be between 0 and 1, got 2")]
+    [InlineData("train", "--steps", "0", "--steps must be at least 1, got 0")]
+    [InlineData("train", "--lr", "-1", "--lr must be above 0, got -1")]
+    [InlineData("train", "--dropout", "1.5", "--dropout must be at least 0 and below 1, got 1.5")]
+    [InlineData("train", "--batch-size", "0", "--batch-size must be at least 1, got 0")]
+    [InlineData("train", "--epochs", "0", "--epochs must be at least 1, got 0")]
+    [InlineData("train", "--momentum", "2", "--momentum must be at least 0 and below 1, got 2")]
+    [InlineData("train", "--warmup", "-1", "--warmup must be at least 0, got -1")]
+    [InlineData("train", "--weight-decay", "-1", "--weight-decay must be at least 0, got -1")]
+    [InlineData("train", "--log-every", "0", "--log-every must be at least 1, got 0")]
+    [InlineData("train", "--checkpoint-every", "-1", "--checkpoint-every must be at least 0, got -1")]
+    [InlineData("generate", "--instances", "0", "--instances must be at least 1, got 0")]
+    [InlineData("generate", "--label-count", "0", "--label-count must be at least 10, got 0")]
+    public void An_option_value_out_of_range_is_a_usage_error_naming_the_option(string verb, string option, string value, string rule)
     {
         // Given valid data for the verb
         var tags = Write("tags.csv", "image,label\na,x\na,y\nb,y\nb,z\nc,x\nc,z\n");
@@ -168,9 +168,11 @@ public sealed class ErrorLineTests : IDisposable
             _ => ["generate", "--out", Out()],
         };
 
-        // When one option is out of range, then the line starts with the option and states the rule
-        var line = CliRunner.OneErrorLine(CliRunner.Run([.. args, option, value]), rule);
-        Assert.StartsWith($"error: {option}: ", line);
+        // When one option is out of range, then it is a usage error: exit code 2, one line stating the rule, nothing on standard output
+        var run = CliRunner.Run([.. args, option, value]);
+        var line = CliRunner.OneUsageLine(run, rule, $"(see 'labelsphere {verb} --help')");
+        Assert.StartsWith($"error: {option} must be", line);
+        Assert.Equal("", run.Out);
         Assert.False(Directory.Exists(Out()));
     }
 

@@ -28,7 +28,7 @@ public sealed class EvaluateVerbTests : IDisposable
         Assert.True(embed.ExitCode == 0, embed.Err);
         var run = Path.Combine(dir, "run");
         var trained = CliRunner.Run("train", train, "--embedding", embedding, "--head", "embedding", "--model", "mlp", "--out", run,
-            "--steps", "60", "--hidden", "32", "--lr", "0.003", "--validation-fraction", "0", "--json");
+            "--steps", "60", "--hidden", "32", "--lr", "0.003", "--validation", "0", "--json");
         Assert.True(trained.ExitCode == 0, trained.Err);
         return run;
     }

@@ -38,7 +38,7 @@ public sealed class FeatureSpaceTests : IDisposable
     {
         var run = Path.Combine(dir, "run");
         var trained = CliRunner.Run("train", data, "--head", "sigmoid", "--model", "mlp", "--hidden", "8", "--steps", "10",
-            "--validation-fraction", "0", "--out", run, "--json");
+            "--validation", "0", "--out", run, "--json");
         Assert.True(trained.ExitCode == 0, trained.Err);
         return run;
     }

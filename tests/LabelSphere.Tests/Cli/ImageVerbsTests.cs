@@ -95,7 +95,7 @@ public sealed class ImageVerbsTests : IDisposable
         var (csv, images) = WriteSquares();
         var run = Path.Combine(dir, "run");
         var trained = CliRunner.Run("train", csv, "--images", images, "--head", "sigmoid", "--image-size", "8", "--cnn-width", "4",
-            "--steps", "1", "--validation-fraction", "0", "--out", run, "--json");
+            "--steps", "1", "--validation", "0", "--out", run, "--json");
         Assert.True(trained.ExitCode == 0, trained.Err);
 
         // When it is asked to label the annotations without their image folder

@@ -48,7 +48,7 @@ public sealed class LabelledShareTests : IDisposable
         File.WriteAllText(data, text.ToString());
 
         // When the baseline trains on them, with the default minimum and with --min-labelled 0.5
-        string[] common = ["--head", "sigmoid", "--model", "mlp", "--hidden", "4", "--steps", "3", "--validation-fraction", "0"];
+        string[] common = ["--head", "sigmoid", "--model", "mlp", "--hidden", "4", "--steps", "3", "--validation", "0"];
         var warned = CliRunner.Run(["train", data, .. common, "--out", Path.Combine(dir, "a")]);
         var refused = CliRunner.Run(["train", data, .. common, "--out", Path.Combine(dir, "b"), "--min-labelled", "0.5"]);
 

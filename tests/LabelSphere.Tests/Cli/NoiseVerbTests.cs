@@ -65,7 +65,7 @@ public sealed class NoiseVerbTests : IDisposable
     [Theory]
     [InlineData("--drop", "1.5", "--drop must be at least 0 and below 1")]
     [InlineData("--add", "-0.2", "--add must be between 0 and 1")]
-    public void A_fraction_out_of_range_is_one_clear_line_and_exit_code_1(string option, string value, string message)
+    public void A_fraction_out_of_range_is_a_usage_error_in_one_line(string option, string value, string message)
     {
         // Given a fraction outside its range (checked before any data is read)
         var output = Path.Combine(dir, "bad");
@@ -73,8 +73,8 @@ public sealed class NoiseVerbTests : IDisposable
         // When the experiment is asked for
         var run = CliRunner.Run("noise", Path.Combine(dir, "missing.txt"), Path.Combine(dir, "missing-test.txt"), "--embedding", dir, option, value, "--out", output);
 
-        // Then it stops with exit code 1 and one line naming the rule, and writes nothing
-        Assert.Equal(1, run.ExitCode);
+        // Then it stops with exit code 2 (called wrongly) and one line naming the rule, and writes nothing
+        Assert.Equal(2, run.ExitCode);
         var line = Assert.Single(run.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("error: " + message, line);
         Assert.Contains(value, line);

@@ -15,7 +15,7 @@ public sealed class NonFiniteModelTests : IDisposable
         var data = CliFixtures.WriteExtremeText(dir, "syn", 120, 7);
         var run = Path.Combine(dir, "run");
         var trained = CliRunner.Run("train", data, "--head", "sigmoid", "--model", "mlp", "--hidden", "8", "--steps", "10",
-            "--validation-fraction", "0", "--out", run, "--json");
+            "--validation", "0", "--out", run, "--json");
         Assert.True(trained.ExitCode == 0, trained.Err);
         return (run, data);
     }

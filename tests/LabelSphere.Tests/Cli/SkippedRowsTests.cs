@@ -25,7 +25,7 @@ public sealed class SkippedRowsTests : IDisposable
         var train = CliFixtures.WriteExtremeText(dir, "syn", 120, 7);
         var run = Path.Combine(dir, "run");
         var trained = CliRunner.Run("train", train, "--head", "sigmoid", "--model", "mlp", "--hidden", "8", "--steps", "10",
-            "--validation-fraction", "0", "--out", run, "--json");
+            "--validation", "0", "--out", run, "--json");
         Assert.True(trained.ExitCode == 0, trained.Err);
         var test = CliFixtures.WriteExtremeText(dir, "syntest", 6, 8);
         BreakRow(test, 1);
@@ -54,7 +54,7 @@ public sealed class SkippedRowsTests : IDisposable
 
         // When it trains skipping invalid rows
         var trained = CliRunner.Run("train", train, "--head", "sigmoid", "--model", "mlp", "--hidden", "8", "--steps", "5",
-            "--validation-fraction", "0", "--out", Path.Combine(dir, "run"), "--skip-invalid", "--json");
+            "--validation", "0", "--out", Path.Combine(dir, "run"), "--skip-invalid", "--json");
 
         // Then it reports the skipped row with its line
         Assert.True(trained.ExitCode == 0, trained.Err);

@@ -61,7 +61,7 @@ public sealed class TextRuns : IDisposable
     string Train(string name, string data)
     {
         var run = Path.Combine(Dir, name);
-        Run(["train", data, "--embedding", Embedding, "--hidden", "32", "--steps", "150", "--validation-fraction", "0", "--seed", "3", "--out", run]);
+        Run(["train", data, "--embedding", Embedding, "--hidden", "32", "--steps", "150", "--validation", "0", "--seed", "3", "--out", run]);
         return run;
     }
 
@@ -174,7 +174,7 @@ public sealed class TextVerbsTests(TextRuns runs) : IClassFixture<TextRuns>
         // Given the topics corpus trained with word pairs hashed into 256 features
         var run = Path.Combine(runs.Dir, "hashed");
         var trained = CliRunner.Run("train", runs.TrainText, "--embedding", runs.Embedding, "--hidden", "16", "--steps", "20",
-            "--validation-fraction", "0", "--ngram-max", "2", "--hash-width", "256", "--out", run);
+            "--validation", "0", "--ngram-max", "2", "--hash-width", "256", "--out", run);
         Assert.True(trained.ExitCode == 0, trained.Err);
 
         // When it predicts the held-out text
@@ -199,7 +199,7 @@ public sealed class TextVerbsTests(TextRuns runs) : IClassFixture<TextRuns>
 
         // When it trains with a quarter held out for validation (seed 5)
         var run = Path.Combine(runs.Dir, "own-words-run");
-        var trained = CliRunner.Run("train", path, "--head", "sigmoid", "--hidden", "4", "--steps", "2", "--validation-fraction", "0.25",
+        var trained = CliRunner.Run("train", path, "--head", "sigmoid", "--hidden", "4", "--steps", "2", "--validation", "0.25",
             "--seed", "5", "--out", run);
 
         // Then the vocabulary holds the own words of the training rows and none of the validation rows'
@@ -230,14 +230,14 @@ public sealed class TextVerbsTests(TextRuns runs) : IClassFixture<TextRuns>
     [InlineData("--ngram-max", "0", "--ngram-max")]
     [InlineData("--min-df", "0", "--min-df")]
     [InlineData("--hash-width", "0", "--hash-width")]
-    public void A_vectoriser_option_out_of_range_is_one_line_naming_it(string option, string value, string named)
+    public void A_vectoriser_option_out_of_range_is_one_usage_line_naming_it(string option, string value, string named)
     {
         // Given a training command line with a vectoriser option out of range
         // When it runs
         var result = CliRunner.Run("train", runs.TrainText, "--embedding", runs.Embedding, option, value, "--out", Path.Combine(runs.Dir, "never"));
 
-        // Then it stops in one line naming the option, before training
-        CliRunner.OneErrorLine(result, named);
+        // Then it is a usage error in one line naming the option, before training
+        CliRunner.OneUsageLine(result, named);
         Assert.False(Directory.Exists(Path.Combine(runs.Dir, "never")));
     }
 }

@@ -59,7 +59,7 @@ public sealed class FaultInjectionTests : IDisposable
         var data = CliFixtures.WriteExtremeText(dir, "syn", 300, 7);
         var run = Path.Combine(dir, "run");
         string[] args = ["train", data, "--head", "sigmoid", "--out", run, "--steps", "600", "--batch-size", "8", "--hidden", "16",
-                         "--log-every", "5", "--checkpoint-every", "4", "--eval-every", "0", "--validation-fraction", "0", "--json"];
+                         "--log-every", "5", "--checkpoint-every", "4", "--eval-every", "0", "--validation", "0", "--json"];
         var random = new Random(8);
 
         // When it is killed in the middle of a checkpoint, then again (resuming) after a seeded delay
@@ -125,7 +125,7 @@ public sealed class FaultInjectionTests : IDisposable
         var data = CliFixtures.WriteExtremeText(dir, "syn", 300, 7);
         var run = Path.Combine(dir, "run");
         string[] Args(string seed) => ["train", data, "--head", "sigmoid", "--out", run, "--steps", "3000", "--batch-size", "8", "--hidden", "16",
-                                       "--log-every", "100", "--eval-every", "0", "--validation-fraction", "0", "--seed", seed, "--overwrite", "--json"];
+                                       "--log-every", "100", "--eval-every", "0", "--validation", "0", "--seed", seed, "--overwrite", "--json"];
         var ct = TestContext.Current.CancellationToken;
         using var one = CliRunner.Start(Args("1"));
         using var two = CliRunner.Start(Args("2"));

@@ -164,7 +164,7 @@ public sealed class OutputFolderRuleTests : IDisposable
             "train" => ["train", data, "--head", "sigmoid", "--steps", "2"],
             "compare" or "zeroshot" => [verb, data, data, "--embedding", embedding, "--steps", "2"],
             "noise" => [verb, data, data, "--embedding", embedding, "--steps", "2", "--drop", "0.3"],
-            "generate" => ["generate", "--labels", "20", "--instances", "50", "--test-instances", "10"],
+            "generate" => ["generate", "--label-count", "20", "--instances", "50", "--test-instances", "10"],
             _ => ["demo"],
         };
 
@@ -205,7 +205,7 @@ public sealed class OutputFolderRuleTests : IDisposable
     public void Generate_replaces_its_own_world_only_with_overwrite()
     {
         var output = Path.Combine(dir, "world");
-        string[] args = ["generate", "--labels", "20", "--instances", "50", "--test-instances", "10", "--out", output];
+        string[] args = ["generate", "--label-count", "20", "--instances", "50", "--test-instances", "10", "--out", output];
         Assert.Equal(0, CliRunner.Run(args).ExitCode);
 
         var again = CliRunner.Run([.. args, "--seed", "3"]);
