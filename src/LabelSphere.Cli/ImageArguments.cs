@@ -72,8 +72,24 @@ internal sealed class ImageArguments
         }
 
         if (!Given(parse, model)) backbone = BackboneKind.Cnn;
+        if (Backbones.Pretrained(backbone) is { } network)
+        {
+            foreach (var option in new Option[] { Size, Resize, Augment, CnnWidth })
+                if (Given(parse, option))
+                    throw new ArgumentException($"{option.Name} does not apply to --model {Backbones.Name(backbone)}: its frozen network sees each whole image once, scaled and cropped at the centre to {PretrainedNetworks.InputSide(network)}×{PretrainedNetworks.InputSide(network)} as in its training, never augmented");
+            var pretrained = new ImageSourceOptions
+            {
+                Size = PretrainedNetworks.InputSide(network),
+                Pretrained = network,
+                HorizontalFlip = false,
+                Crop = ImageCrop.None,
+                SkipInvalid = skipInvalid,
+            };
+            pretrained.Validate();
+            return (backbone, pretrained);
+        }
         if (Backbones.MinimumImageSide(backbone) is not { } minimum)
-            throw new ArgumentException($"the {Backbones.Name(backbone)} backbone takes feature vectors; images need --model cnn, resnet or inception-v3");
+            throw new ArgumentException($"the {Backbones.Name(backbone)} backbone takes feature vectors; images need --model cnn, resnet, inception-v3 or resnet18-imagenet");
         int size = parse.GetValue(Size) ?? (backbone == BackboneKind.InceptionV3 ? InceptionImageSize : SmallImageSize);
         if (size < minimum)
             throw new ArgumentException($"--image-size {size} is below the {Backbones.Name(backbone)} backbone's minimum: it takes images of at least {minimum}×{minimum} pixels");

@@ -8,12 +8,7 @@ internal static class SpectrumPlot
 {
     public static void Save(LabelEmbedding embedding, string path)
     {
-        var plot = Build(embedding);
-        AtomicFolder.WriteFile(path, stream =>
-        {
-            var bytes = plot.GetImageBytes(900, 520, ScottPlot.ImageFormat.Png);
-            stream.Write(bytes);
-        });
+        Plots.Save(Build(embedding), path);
     }
 
     /// <summary>The figure: explained energy (left axis, 0–100%) and eigenvalues (right axis) against k = 1…Dimension.</summary>

@@ -45,6 +45,10 @@ internal sealed record TrainingData(DataPaths Paths, TrainingSet Set, ImageSourc
         var test = paths.Test is null ? null : Read(paths.Test, options.Image is null ? null : paths.TestImages ?? paths.Images, reader);
         var set = TrainingSet.Prepare(data, test, embedding, validationShare, options,
             embeddingPath is null ? null : $"embedding {Path.GetFullPath(embeddingPath)}");
+        // A pretrained network's features are extracted (or read back) here, with progress, rather than at the first batch;
+        // a split's validation instances share the training instances' images.
+        FeatureExtraction.Run(set.Train);
+        if (paths.Test is not null && set.Validation is not null) FeatureExtraction.Run(set.Validation);
         if (set.LabelledShare < LabelledWarningShare)
             Console.Error.WriteLine($"warning: {paths.Data}: only {set.Labelled:N0} of its {set.Train.Count:N0} training instances ({set.LabelledShare * 100:F1}%) carry a label of {set.VocabularySource}; the others carry none of its labels");
         return new TrainingData(paths, set, options.Image, data.Annotations.Report.SkippedInvalid + (test?.Annotations.Report.SkippedInvalid ?? 0));

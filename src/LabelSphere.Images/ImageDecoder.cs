@@ -33,12 +33,8 @@ internal static class ImageDecoder
     /// <exception cref="ImageDecodeException">The file is not an image SkiaSharp can decode.</exception>
     public static DecodedImage Decode(string path, int size, ImageResize resize)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
-        using var codec = SKCodec.Create(path, out var created)
-            ?? throw new ImageDecodeException($"SkiaSharp recognises no image format in it ({created})");
+        using var codec = Open(path);
         var original = codec.Info.Size;
-        if (original.Width <= 0 || original.Height <= 0)
-            throw new ImageDecodeException($"it declares an empty image ({original.Width}×{original.Height})");
         var (width, height) = WorkingSize(original.Width, original.Height, size, resize);
 
         var decoded = original;
@@ -60,11 +56,7 @@ internal static class ImageDecoder
         var handle = GCHandle.Alloc(pixels, GCHandleType.Pinned);
         try
         {
-            var result = codec.GetPixels(decodedInfo, handle.AddrOfPinnedObject());
-            if (result != SKCodecResult.Success)
-                throw new ImageDecodeException(result == SKCodecResult.IncompleteInput
-                    ? "the file ends before the image does (truncated?)"
-                    : $"decoding failed ({result})");
+            Read(codec, decodedInfo, handle.AddrOfPinnedObject());
         }
         finally
         {
@@ -75,6 +67,31 @@ internal static class ImageDecoder
         var resized = new byte[(long)width * height * 4];
         Scale(pixels, decoded.Width, decoded.Height, decoded.Width * 4, 0, resized, width, height);
         return new DecodedImage(resized, width, height);
+    }
+
+    /// <summary>A codec over <paramref name="path"/> that declares a non-empty image; the caller disposes it.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ImageDecodeException">The file is not an image SkiaSharp can decode.</exception>
+    internal static SKCodec Open(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
+        var codec = SKCodec.Create(path, out var created)
+            ?? throw new ImageDecodeException($"SkiaSharp recognises no image format in it ({created})");
+        var size = codec.Info.Size;
+        if (size.Width > 0 && size.Height > 0) return codec;
+        codec.Dispose();
+        throw new ImageDecodeException($"it declares an empty image ({size.Width}×{size.Height})");
+    }
+
+    /// <summary>Decodes the image of <paramref name="codec"/> as <paramref name="info"/> into <paramref name="pixels"/>, or says why it cannot.</summary>
+    /// <exception cref="ImageDecodeException">The file is truncated or otherwise undecodable.</exception>
+    internal static void Read(SKCodec codec, SKImageInfo info, IntPtr pixels)
+    {
+        var result = codec.GetPixels(info, pixels);
+        if (result != SKCodecResult.Success)
+            throw new ImageDecodeException(result == SKCodecResult.IncompleteInput
+                ? "the file ends before the image does (truncated?)"
+                : $"decoding failed ({result})");
     }
 
     /// <summary>

@@ -14,11 +14,11 @@ internal sealed class ImageLocator(string path, AnnotationFormat format)
     /// <summary>The annotation file.</summary>
     public string Path => path;
 
-    /// <summary>An error at the place that names <paramref name="image"/> (line 1 and field "image" if none does).</summary>
+    /// <summary>An error at the place that names <paramref name="image"/> (line 1 and field "image" if none does; line 0, the folder as a whole, for a folder of images).</summary>
     public AnnotationError Error(string image, string problem) =>
         places.Value.TryGetValue(image, out var place)
             ? new AnnotationError(path, place.Line, place.Field, problem)
-            : new AnnotationError(path, 1, "image", problem);
+            : new AnnotationError(path, Directory.Exists(path) ? 0 : 1, "image", problem);
 
     static Dictionary<string, (long, string)> Scan(string path, AnnotationFormat format)
     {

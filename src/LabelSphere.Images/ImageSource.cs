@@ -23,7 +23,7 @@ namespace LabelSphere.Training.Images;
 /// sets over another vocabulary) make sources that share this one's images: its decoded-image cache, its cache budget
 /// and its record of skipped images.
 /// </remarks>
-internal sealed class ImageSource : IInstanceSource
+internal sealed partial class ImageSource : IInstanceSource
 {
     readonly ImageFiles files;
     // Instance i of this source is image rows[i] of the shared files.
@@ -53,7 +53,7 @@ internal sealed class ImageSource : IInstanceSource
         ImageIds = all ? ids : [.. kept.Select(i => ids[i])];
         Vocabulary = annotations.Vocabulary;
         rows = [.. Enumerable.Range(0, kept.Length)];
-        InputShape = [3, Options.Size, Options.Size];
+        InputShape = ShapeOf(Options);
     }
 
     /// <summary>A view of <paramref name="files"/>: instance i is image <paramref name="rows"/>[i], labelled by row i of <paramref name="labels"/>.</summary>
@@ -67,7 +67,7 @@ internal sealed class ImageSource : IInstanceSource
         ImageIds = imageIds;
         Labels = labels;
         Vocabulary = vocabulary;
-        InputShape = [3, Options.Size, Options.Size];
+        InputShape = ShapeOf(Options);
     }
 
     /// <summary>Reads a long CSV (<c>image,label</c>) whose image column names files in <paramref name="imageFolder"/>.</summary>
@@ -113,7 +113,7 @@ internal sealed class ImageSource : IInstanceSource
     /// <inheritdoc />
     public LabelMatrix Labels { get; }
 
-    /// <summary>[3, Size, Size].</summary>
+    /// <summary>[3, Size, Size], or [features] with a <see cref="ImageSourceOptions.Pretrained"/> network.</summary>
     public long[] InputShape { get; }
 
     /// <summary>
@@ -193,7 +193,9 @@ internal sealed class ImageSource : IInstanceSource
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         foreach (var i in order)
             if ((uint)i >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(order), i, $"instance indices must be between 0 and {Count - 1}, got {i}");
-        return Produce([.. order], batchSize, augment, seed, cancellationToken);
+        return Options.Pretrained is null
+            ? Produce([.. order], batchSize, augment, seed, cancellationToken)
+            : FeatureBatches([.. order], batchSize, cancellationToken);
     }
 
     IEnumerable<InstanceBatch> Produce(int[] order, int batchSize, bool augment, int seed, CancellationToken cancellationToken)
@@ -310,7 +312,7 @@ internal sealed class ImageSource : IInstanceSource
 /// The image files behind one annotation file and the sources made from it: their paths, the decoded-image cache and
 /// its budget, the images found undecodable, and the errors skipped.
 /// </summary>
-internal sealed class ImageFiles
+internal sealed partial class ImageFiles
 {
     readonly Lock errorGate = new();
     readonly List<AnnotationError> errors = [];
@@ -334,6 +336,7 @@ internal sealed class ImageFiles
         Transform = new ImageTransform(options);
         var kept = new List<int>(ids.Count);
         var keptPaths = new List<string>(ids.Count);
+        var keptIds = new List<string>(ids.Count);
         for (int i = 0; i < ids.Count; i++)
         {
             var path = Path.GetFullPath(Path.Join(folder, ids[i]));
@@ -344,9 +347,11 @@ internal sealed class ImageFiles
             }
             kept.Add(i);
             keptPaths.Add(path);
+            keptIds.Add(ids[i]);
         }
         Instances = [.. kept];
         paths = [.. keptPaths];
+        Ids = [.. keptIds];
         cache = new DecodedImage?[paths.Length];
         undecodable = new bool[paths.Length];
     }
@@ -365,6 +370,9 @@ internal sealed class ImageFiles
     public int[] Instances { get; }
 
     public IReadOnlyList<string> Paths => paths;
+
+    /// <summary>The annotation file's name of each file, as Paths orders them.</summary>
+    public IReadOnlyList<string> Ids { get; }
 
     public int SkippedImages => Volatile.Read(ref skippedImages);
 

@@ -97,7 +97,7 @@ internal static class CompareCommand
     {
         Directory.CreateDirectory(folder);
         result.WriteCurves(Path.Combine(folder, "curves.csv"));
-        ConvergencePlot.Save(result, folder, title);
+        Plots.Convergence(result, folder, title);
         var table = result.Table();
         var markdown = $"""
             # {title}

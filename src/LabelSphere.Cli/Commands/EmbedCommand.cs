@@ -70,9 +70,9 @@ internal static class EmbedCommand
     }
 
     internal sealed record Summary(
-        string Annotations, string Format, string Output, int Labels, long Instances, long EmptyInstances, int SkippedInvalid,
-        IReadOnlyList<string> FirstErrors, long DistinctPairs, int Dimension, string Solver, double ExplainedAtK,
-        IReadOnlyList<KeyValuePair<int, double>> ExplainedByK, double NegativeShare, bool NegativeShareIsExact, int NegativeEigenvalues,
+        string Annotations, AnnotationFormat Format, string Output, int Labels, long Instances, long EmptyInstances, int SkippedInvalid,
+        IReadOnlyList<string> FirstErrors, long DistinctPairs, int Dimension, EigenSolver Solver, double ExplainedAtK,
+        IReadOnlyDictionary<int, double> ExplainedByK, double NegativeShare, bool NegativeShareIsExact, int NegativeEigenvalues,
         int ZeroedColumns, double CountSeconds, double FitSeconds);
 
     static Summary Run(string path, ReaderOptions readerOptions, EmbeddingOptions options, int? dim, IO.OutputFolder output, CancellationToken ct)
@@ -122,22 +122,22 @@ internal static class EmbedCommand
         var spectrum = embedding.Spectrum;
         var checkpoints = new[] { 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096 }
             .Where(k => k < embedding.Dimension).Append(embedding.Dimension)
-            .Select(k => new KeyValuePair<int, double>(k, spectrum.Explained[k - 1])).ToArray();
-        return new Summary(path, report!.Format.ToString(), output.Path, embedding.LabelCount, counts!.Instances,
+            .ToDictionary(k => k, k => spectrum.Explained[k - 1]);
+        return new Summary(path, report!.Format, output.Path, embedding.LabelCount, counts!.Instances,
             counts.EmptyInstances, report.SkippedInvalid, report.FirstErrors.Select(e => e.ToString()).ToArray(), counts.DistinctPairs(),
-            embedding.Dimension, embedding.Solver.ToString(), spectrum.Explained[^1], checkpoints, spectrum.NegativeShare,
+            embedding.Dimension, embedding.Solver, spectrum.Explained[^1], checkpoints, spectrum.NegativeShare,
             spectrum.NegativeShareIsExact, spectrum.NegativeCount, spectrum.ZeroedColumns, countSeconds, clock.Elapsed.TotalSeconds - countSeconds);
     }
 
     static void PrintSummary(Summary s)
     {
         var grid = new Grid().AddColumn().AddColumn();
-        grid.AddRow("annotations", $"{Markup.Escape(s.Annotations)} ({Cli.Kebab(s.Format)})");
+        grid.AddRow("annotations", $"{Markup.Escape(s.Annotations)} ({Cli.Kebab(s.Format.ToString())})");
         grid.AddRow("labels", $"{s.Labels:N0}");
         grid.AddRow("instances", $"{s.Instances:N0} ({s.EmptyInstances:N0} without labels, {(s.Instances == 0 ? 0 : 100.0 * s.EmptyInstances / s.Instances):F1}%)");
         if (s.SkippedInvalid > 0) grid.AddRow("skipped", $"{s.SkippedInvalid:N0} invalid instances; first: {Markup.Escape(s.FirstErrors[0])}");
         grid.AddRow("label pairs", $"{s.DistinctPairs:N0} seen together, of {(long)s.Labels * (s.Labels - 1) / 2:N0} possible");
-        grid.AddRow("dimension", $"{s.Dimension} ({s.Solver.ToLowerInvariant()} eigensolver)");
+        grid.AddRow("dimension", $"{s.Dimension} ({Cli.Kebab(s.Solver.ToString())} eigensolver)");
         grid.AddRow("explained", string.Join("  ", s.ExplainedByK.Select(p => $"k={p.Key}: {p.Value:P1}")));
         grid.AddRow("negative", $"{s.NegativeShare:P1} of the spectrum's energy in {s.NegativeEigenvalues:N0} negative eigenvalues{(s.NegativeShareIsExact ? "" : " (among those computed)")}; {s.ZeroedColumns} of the k columns zeroed");
         grid.AddRow("time", $"{s.CountSeconds:F1} s counting, {s.FitSeconds:F1} s PMI and eigendecomposition");

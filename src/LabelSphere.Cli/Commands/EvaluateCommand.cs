@@ -37,15 +37,18 @@ internal static class EvaluateCommand
             Description = "Annotations (any reader format, read with the data's reader options) whose label frequencies, capped, weight the classes of the class-weighted MAP@100 (default: the training label counts recorded in the model, else its embedding's); also the source of propensities when the model records none",
         };
         var device = NamedOptions.Create("--device", "Where to run the network", DeviceKind.Cpu);
+        var plot = new Option<string?>("--plot") { Description = "Draw each class's AP@100 against its training frequency into this PNG file (a file that exists only with --overwrite)" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the --plot file when it exists (a PNG image, never another file)" };
         var reader = new ReaderArguments();
         var command = new Command("evaluate", "Measure a trained model on labelled test data: MAP@100 (the paper's, unweighted and class-weighted), AP@100, scikit-learn's mAP, P@k, nDCG@k, PSP@k")
         {
-            modelFolder, data, images, classWeights, device, Cli.Json,
+            modelFolder, data, images, classWeights, device, plot, overwrite, Cli.Json,
         };
         reader.AddTo(command);
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
         {
             var modelPath = parse.GetValue(modelFolder)!;
+            if (parse.GetValue(plot) is { } figure) OutputArguments.CheckFigureFile("--plot", figure, parse.GetValue(overwrite));
             using var predictor = LabelClassifier.Load(modelPath, device: parse.GetValue(device));
             var dataPath = parse.GetValue(data)!;
             var imageFolder = parse.GetValue(images);
@@ -56,6 +59,7 @@ internal static class EvaluateCommand
             // The network scores the labels it was trained on; labels added zero-shot since are ranked by predict only.
             var input = imageFolder is not null ? new ImageLabelData(dataSet, imageFolder, readerOptions.SkipInvalid) : new LabelData(dataSet, readerOptions);
             var (source, mapping) = input.For(predictor, trainedLabelsOnly: true);
+            FeatureExtraction.Run(source, ct);
             var labels = predictor.TrainedVocabulary;
             if (source.Labels.NonZeros == 0)
                 throw new ArgumentException($"{dataPath}: none of its {mapping.DataLabels:N0} labels is one of the model's {labels.Count:N0} (e.g. {string.Join(", ", mapping.MissingLabels.Take(3))}); is this test data of the model's data set?");
@@ -95,6 +99,13 @@ internal static class EvaluateCommand
                 report.PaperMap, report.WeightedPaperMap, report.MeanAveragePrecisionAtDepth, report.MeanAveragePrecision,
                 exact ? null : $"the {source.Count:N0} × {labels.Count:N0} score matrix exceeds {LabelClassifier.ExactScoreLimit:N0} scores",
                 [.. labels.Names], report);
+            if (parse.GetValue(plot) is { } plotPath)
+            {
+                var counts = recorded?.Counts ?? weightLabels?.LabelCounts()
+                    ?? throw new ArgumentException("--plot: the model records no training label counts to draw the classes against; give --class-weights <training annotations>");
+                Plots.ClassAveragePrecision(report.Classes.PaperAveragePrecision, counts, plotPath,
+                    $"{Path.GetFileName(dataPath)}: AP@100 of {report.ClassesEvaluated:N0} classes, {predictor.Manifest.Head.Name()} head");
+            }
             if (parse.GetValue(Cli.Json)) Cli.WriteJson(summary);
             else Print(summary);
             return 0;

@@ -19,7 +19,7 @@ internal static class NoiseCommand
 
     public static Command Create()
     {
-        var arguments = new ComparisonArguments("New or empty folder for results.md, results.csv and one training run per condition and head");
+        var arguments = new ComparisonArguments("New or empty folder for results.md, results.csv, noise.png and one training run per condition and head");
         var drop = new Option<double>("--drop") { Description = "Probability with which each true training label is removed (0 to skip this condition)", DefaultValueFactory = _ => 0 }
             .Between(0.0, 1.0, maximumIncluded: false);
         var add = new Option<double>("--add")
@@ -83,7 +83,7 @@ internal static class NoiseCommand
             else
             {
                 Console.Out.WriteLine(table);   // Markdown: never wrapped to the console width
-                Cli.Out.MarkupLine($"table in [bold]{Markup.Escape(Path.Combine(output.Path, "results.md"))}[/] and results.csv");
+                Cli.Out.MarkupLine($"table in [bold]{Markup.Escape(Path.Combine(output.Path, "results.md"))}[/], results.csv and noise.png");
             }
             return 0;
         }));
@@ -102,6 +102,7 @@ internal static class NoiseCommand
     static void Write(DenoisingResult result, string table, string folder, TrainingData setup, TrainingOptions options, TimeSpan elapsed, string? classWeights)
     {
         result.WriteCsv(Path.Combine(folder, "results.csv"));
+        Plots.Noise(result, Path.Combine(folder, "noise.png"), $"{Path.GetFileName(setup.Paths.Data)}: training label noise, {Backbones.Name(options.Backbone)}, {CompareCommand.Length(options)}");
         var markdown = $"""
             # {Path.GetFileName(setup.Paths.Data)}: training label noise, {Backbones.Name(options.Backbone)}, {CompareCommand.Length(options)}
 

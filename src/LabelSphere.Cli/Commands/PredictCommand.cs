@@ -15,7 +15,7 @@ internal static class PredictCommand
     public static Command Create()
     {
         var modelFolder = new Argument<string>("model") { Description = "Model folder written by 'labelsphere train' (its --out folder, or the model/ folder inside it)" };
-        var data = new Argument<string>("data") { Description = "Instances to label: features (Mulan ARFF, Extreme Classification text, LIBSVM) for a feature model, text for a model trained on text; for an image model, annotations naming image files in --images (long or wide CSV, COCO instances JSON)" };
+        var data = new Argument<string>("data") { Description = "Instances to label: features (Mulan ARFF, Extreme Classification text, LIBSVM) for a feature model, text for a model trained on text; for an image model, annotations naming image files in --images (long or wide CSV, COCO instances JSON), or the --images folder itself to tag every image in it" };
         var images = new Option<string?>("--images") { Description = "Image models: the folder the data's image names are relative to; images are decoded as in training (size, resize, normalisation), never augmented" };
         var top = Cli.TopOption("How many labels to give each instance", 5);
         var embedding = new Option<string?>("--embedding") { Description = "Decode with this embedding instead of the model's: an extension of it whose first rows are the model's labels (labels added zero-shot after training)" };
@@ -36,9 +36,12 @@ internal static class PredictCommand
             int p = parse.GetValue(top);
             if (p > predictor.Vocabulary.Count) throw new ArgumentException($"--top must be between 1 and the number of labels ({predictor.Vocabulary.Count}), got {p}");
             var readerOptions = reader.Get(parse);
-            var dataSet = ReaderArguments.ReportSkipped(AnnotationReader.Read(dataPath, readerOptions));
+            // An image model tags a plain folder of photos too: the folder given as the data, or as --images alone.
+            var dataSet = imageFolder is not null && Directory.Exists(dataPath) ? ImageFolder.Annotations(dataPath)
+                : ReaderArguments.ReportSkipped(AnnotationReader.Read(dataPath, readerOptions));
             var input = imageFolder is not null ? new ImageLabelData(dataSet, imageFolder, readerOptions.SkipInvalid) : new LabelData(dataSet, readerOptions);
             var (source, mapping) = input.For(predictor, trainedLabelsOnly: false);
+            FeatureExtraction.Run(source, ct);
             var instanceIds = (source as ImageSource)?.ImageIds;
             var ranked = predictor.PredictSource(source, p, ct);
             string Instance(int i) => instanceIds is { } ids ? ids[i] : dataSet.InstanceName(i);

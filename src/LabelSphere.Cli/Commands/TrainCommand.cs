@@ -61,7 +61,7 @@ internal static class TrainCommand
             if (parse.GetValue(resume) && parse.GetValue(OutputArguments.Overwrite))
                 throw new ArgumentException("--resume continues the run in --out and --overwrite replaces it: give one or the other");
             // Locked and checked before the data is read, so that a second run into the same --out fails at once.
-            using var folder = OutputFolder.Open(parse.GetValue(output)!, Trainer.RunKind,
+            using var folder = OutputFolder.Open(parse.GetValue(output)!, OutputArguments.TrainingRun,
                 OutputArguments.Options(parse, [paths.Data, paths.Test, paths.Images, paths.TestImages, parse.GetValue(embeddingFolder), .. OutputArguments.ReaderInputs(parse, reader)]),
                 continuing: parse.GetValue(resume));
             var setup = TrainingData.Prepare(paths, validationShare, parse.GetValue(embeddingFolder), readerOptions, options);
@@ -78,6 +78,9 @@ internal static class TrainCommand
             if (fit.Resume && Trainer.IsUnwritten(folder.Path))
                 Cli.Err.MarkupLine($"[yellow]--resume: {Markup.Escape(folder.Path)} holds no checkpoint yet; the run starts from step 0[/]");
             var result = await Task.Run(() => TrainWithProgress(setup.Set, fit, folder, ct), CancellationToken.None);
+            if (File.Exists(result.LogFile))
+                Plots.Training(result.LogFile, Path.Combine(folder.Path, Plots.TrainingFile),
+                    $"{Path.GetFileName(paths.Data)}: {Backbones.Name(options.Backbone)} + {options.Head.Name()} head, step {result.Step} of {result.TotalSteps}");
             var summary = Summarize(setup, options, result);
             if (json) Cli.WriteJson(summary);
             else PrintSummary(summary);

@@ -17,7 +17,7 @@ internal static class ZeroShotCommand
         var holdOut = new Option<int>("--hold-out") { Description = "How many labels to hold out, spread over the frequency ranks", DefaultValueFactory = _ => 10 }.AtLeast(1);
         var labels = new Option<string?>("--labels") { Description = "Hold out these labels instead (comma-separated names)" };
         var minCount = new Option<int>("--min-count") { Description = "Labels chosen by --hold-out occur at least this often in training", DefaultValueFactory = _ => 20 }.AtLeast(1);
-        var arguments = new ComparisonArguments("Folder for results.md, labels.csv, the extended embedding and one training run per model", classWeights: false, selection: false);
+        var arguments = new ComparisonArguments("Folder for results.md, labels.csv, zeroshot.png, the extended embedding and one training run per model", classWeights: false, selection: false);
         var head = HeadArguments.Head("The head of the zero-shot model and of the model trained with the labels (one that uses the label embedding)");
         var command = new Command("zeroshot", "Hold labels out of training, place them zero-shot from their co-occurrences, and measure them against chance and against models trained with them");
         arguments.AddTo(command, holdOut, labels, minCount, head);
@@ -54,6 +54,7 @@ internal static class ZeroShotCommand
             var table = result.Table();
             Directory.CreateDirectory(folder);
             result.WriteCsv(Path.Combine(folder, "labels.csv"));
+            Plots.ZeroShot(result, Path.Combine(folder, "zeroshot.png"), $"{Path.GetFileName(setup.Paths.Data)}: labels held out of training, k = {result.Dimension}");
             result.ReducedEmbedding.Save(Path.Combine(folder, "embedding"));
             var markdown = $"""
                 # Zero-shot labels: {Path.GetFileName(setup.Paths.Data)}
@@ -83,7 +84,7 @@ internal static class ZeroShotCommand
             else
             {
                 Console.Out.WriteLine(table);   // Markdown: never wrapped to the console width
-                Cli.Out.MarkupLine($"results, per-label CSV and the extended embedding in [bold]{Markup.Escape(output.Path)}[/]");
+                Cli.Out.MarkupLine($"results, per-label CSV and chart, and the extended embedding in [bold]{Markup.Escape(output.Path)}[/]");
             }
             return 0;
         }));

@@ -22,7 +22,8 @@ public sealed partial class LabelEmbedding
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        // Enum values as the command line writes them (tf-idf, self-information); files written in camel case before (tfIdf) still read.
+        Converters = { new IO.KebabEnumConverter() },
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
@@ -59,7 +60,7 @@ public sealed partial class LabelEmbedding
     {
         ArgumentNullException.ThrowIfNull(output);
         var manifest = new Manifest("labelsphere.embedding", FormatVersion, LabelCount, Dimension, Instances, EmptyInstances,
-            Solver.ToString(), Options, Marginals, Spectrum, [.. Vocabulary.Names], zeroShot);
+            JsonNamingPolicy.KebabCaseLower.ConvertName(Solver.ToString()), Options, Marginals, Spectrum, [.. Vocabulary.Names], zeroShot);
         output.Write(temp =>
         {
             Npy.Write<float>(Path.Combine(temp, VectorsFile), vectors, LabelCount, Dimension);
@@ -94,7 +95,8 @@ public sealed partial class LabelEmbedding
         if (manifest.LabelNames is null || manifest.LabelNames.Length != n) throw new EmbeddingFormatException($"{manifestPath}: field labelNames: {manifest.LabelNames?.Length ?? 0} names for {n} labels");
         if (manifest.ZeroShot is null || manifest.ZeroShot.Length != n) throw new EmbeddingFormatException($"{manifestPath}: field zeroShot: {manifest.ZeroShot?.Length ?? 0} flags for {n} labels");
         if (manifest.Options is null || manifest.Marginals is null || manifest.Spectrum is null) throw new EmbeddingFormatException($"{manifestPath}: options, marginals or spectrum missing");
-        if (!Enum.TryParse<EigenSolver>(manifest.Solver, out var solver)) throw new EmbeddingFormatException($"{manifestPath}: field solver: unknown solver '{manifest.Solver}'");
+        // "exact" since the manifests took the command line's casing, "Exact" before: either reads.
+        if (!Enum.TryParse<EigenSolver>(manifest.Solver.Replace("-", ""), ignoreCase: true, out var solver) || !Enum.IsDefined(solver)) throw new EmbeddingFormatException($"{manifestPath}: field solver: unknown solver '{manifest.Solver}'");
 
         var vectors = ReadArray<float>(folder, VectorsFile, [n, k]);
         var eigenvalues = ReadArray<double>(folder, EigenvaluesFile, [k]);

@@ -55,8 +55,9 @@ public static class TorchRuntime
 
     /// <summary>
     /// The instruction set oneDNN is held to when the process has not chosen one: AVX2. libtorch 2.10's oneDNN
-    /// returned wrong or NaN convolution gradients on an AVX-512 machine (an AMD EPYC: 399 of 400 repeated backward
-    /// passes differed for 12 channels, none with ONEDNN_MAX_CPU_ISA=AVX2; see <see cref="Training.Models.ResNetOptions.Widths"/>).
+    /// returned wrong or NaN convolution gradients on an AVX-512 machine when a channel count was not a multiple of 16
+    /// (an AMD EPYC: 399 of 400 repeated backward passes differed for 12 channels, none with ONEDNN_MAX_CPU_ISA=AVX2;
+    /// see <see cref="Training.Models.ResNetOptions.Widths"/>).
     /// </summary>
     public const string OneDnnIsa = "AVX2";
 

@@ -83,7 +83,7 @@ internal static class WorldWriter
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        Converters = { new IO.KebabEnumConverter() },
     };
 
     /// <summary>The planted structure as the truth file records it.</summary>

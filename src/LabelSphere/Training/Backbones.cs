@@ -41,9 +41,21 @@ internal static class Backbones
             BackboneKind.InceptionV3 => IsImage(shape, Models.InceptionV3.MinimumInputSize)
                 ? new Models.InceptionV3()
                 : throw ImageExpected(config.Kind, shape, Models.InceptionV3.MinimumInputSize),
+            // The frozen network runs before the data reaches the model (ImageSource.ExtractFeatures): the model is the MLP on its features.
+            BackboneKind.ResNet18ImageNet => shape.Length == 1 && shape[0] == Images.PretrainedNetworks.FeatureSize(Images.PretrainedNetwork.ResNet18ImageNet)
+                ? new Mlp((int)shape[0], config.Hidden, config.Dropout)
+                : throw new ArgumentException($"the {Name(config.Kind)} backbone takes the network's {Images.PretrainedNetworks.FeatureSize(Images.PretrainedNetwork.ResNet18ImageNet)} features of each image, got input shape [{string.Join(", ", shape)}]", nameof(TrainingOptions.Backbone)),
             _ => throw new ArgumentOutOfRangeException(nameof(config), config.Kind, "unknown backbone"),
         };
     }
+
+    /// <summary>The pretrained network a backbone extracts image features with, or null for a backbone trained from scratch.</summary>
+    public static Images.PretrainedNetwork? Pretrained(BackboneKind kind) => kind switch
+    {
+        BackboneKind.ResNet18ImageNet => Images.PretrainedNetwork.ResNet18ImageNet,
+        BackboneKind.Mlp or BackboneKind.Cnn or BackboneKind.ResNet or BackboneKind.InceptionV3 => null,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown backbone"),
+    };
 
     // The small ResNet's three stride-2 stages leave a 2×2 map at 16 pixels.
     const int ResNetMinimumSide = 16;
@@ -55,6 +67,7 @@ internal static class Backbones
         BackboneKind.Cnn => SmallCnn.MinimumSide,
         BackboneKind.ResNet => ResNetMinimumSide,
         BackboneKind.InceptionV3 => Models.InceptionV3.MinimumInputSize,
+        BackboneKind.ResNet18ImageNet => 1,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown backbone"),
     };
 
@@ -64,13 +77,14 @@ internal static class Backbones
         new($"the {Name(kind)} backbone takes RGB images [3, height, width] of at least {minimumSide}×{minimumSide} pixels, got input shape [{string.Join(", ", shape)}]; feature vectors need the mlp backbone",
             nameof(TrainingOptions.Backbone));
 
-    /// <summary>The command-line name of a backbone: mlp, cnn, resnet, inception-v3.</summary>
+    /// <summary>The command-line name of a backbone: mlp, cnn, resnet, inception-v3, resnet18-imagenet.</summary>
     public static string Name(BackboneKind kind) => kind switch
     {
         BackboneKind.Mlp => "mlp",
         BackboneKind.Cnn => "cnn",
         BackboneKind.ResNet => "resnet",
         BackboneKind.InceptionV3 => "inception-v3",
+        BackboneKind.ResNet18ImageNet => "resnet18-imagenet",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown backbone"),
     };
 

@@ -303,7 +303,8 @@ internal static class TrainingJson
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        // Enum values as the command line writes them (tf-idf, self-information); files written in camel case before (tfIdf) still read.
+        Converters = { new IO.KebabEnumConverter() },
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 

@@ -4,6 +4,7 @@ using LabelSphere.Data;
 using LabelSphere.Embedding;
 using LabelSphere.IO;
 using LabelSphere.Text;
+using LabelSphere.Training.Images;
 
 namespace LabelSphere.Training;
 
@@ -160,8 +161,12 @@ internal static class ModelFolder
         if (manifest.Options is null || manifest.Training is null) throw new ModelFormatException($"{path}: options or training missing");
         if (manifest.Options.Image is { } image)
         {
-            if (!manifest.Backbone.InputShape.SequenceEqual([3L, image.Size, image.Size]))
-                throw new ModelFormatException($"{path}: field backbone.inputShape: [{string.Join(", ", manifest.Backbone.InputShape)}] does not fit images of {image.Size}×{image.Size} pixels (options.image.size)");
+            if (!manifest.Backbone.InputShape.SequenceEqual(image.InputShape()))
+                throw new ModelFormatException(image.Pretrained is { } network
+                    ? $"{path}: field backbone.inputShape: [{string.Join(", ", manifest.Backbone.InputShape)}] does not fit the {PretrainedNetworks.FeatureSize(network)} features of {PretrainedNetworks.Name(network)} (options.image.pretrained)"
+                    : $"{path}: field backbone.inputShape: [{string.Join(", ", manifest.Backbone.InputShape)}] does not fit images of {image.Size}×{image.Size} pixels (options.image.size)");
+            if (Backbones.Pretrained(manifest.Backbone.Kind) != image.Pretrained)
+                throw new ModelFormatException($"{path}: field options.image.pretrained: the {Backbones.Name(manifest.Backbone.Kind)} backbone does not take {(image.Pretrained is { } n ? PretrainedNetworks.Name(n) + " features" : "pixels")}");
             try
             {
                 image.Validate();

@@ -12,9 +12,16 @@ public enum BackboneKind
     /// <summary>A small convolutional network over [channels, height, width] images.</summary>
     Cnn,
     /// <summary>A residual network: a small one for images of up to 96 pixels, ResNet-18 above.</summary>
+    [JsonStringEnumMemberName("resnet")]
     ResNet,
     /// <summary>Inception v3, the paper's network, without its auxiliary head.</summary>
     InceptionV3,
+    /// <summary>
+    /// ResNet-18 pretrained on ImageNet, frozen: each image's 512 features (<see cref="Images.PretrainedNetwork.ResNet18ImageNet"/>,
+    /// extracted once and stored) feed a multilayer perceptron.
+    /// </summary>
+    [JsonStringEnumMemberName("resnet18-imagenet")]
+    ResNet18ImageNet,
 }
 
 /// <summary>The head on the body: what the network predicts, the loss it learns with and how it ranks labels.</summary>
@@ -64,6 +71,7 @@ public enum KeepKind
 public enum OptimizerKind
 {
     /// <summary>RMSprop (ρ = 0.9), as in the paper.</summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("rmsprop")]
     RmsProp,
     /// <summary>Adam (β = 0.9, 0.999).</summary>
     Adam,

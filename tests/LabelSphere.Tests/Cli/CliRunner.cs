@@ -10,9 +10,12 @@ internal static class CliRunner
     public static Result Run(params string[] args) => RunIn(null, args);
 
     /// <summary>Runs the tool in <paramref name="workingDirectory"/> (the test's own when null).</summary>
-    public static Result RunIn(string? workingDirectory, params string[] args)
+    public static Result RunIn(string? workingDirectory, params string[] args) => RunWith(workingDirectory, null, args);
+
+    /// <summary>Runs the tool with <paramref name="environment"/> added to its environment variables.</summary>
+    public static Result RunWith(string? workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        using var process = Start(args, workingDirectory);
+        using var process = Start(args, workingDirectory, environment);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(5))) { process.Kill(true); throw new TimeoutException("labelsphere " + string.Join(" ", args)); }
@@ -20,7 +23,7 @@ internal static class CliRunner
     }
 
     /// <summary>Starts the tool without waiting for it; standard output and error are redirected.</summary>
-    public static Process Start(string[] args, string? workingDirectory = null)
+    public static Process Start(string[] args, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "LabelSphere.Cli.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -28,6 +31,7 @@ internal static class CliRunner
         start.ArgumentList.Add(dll);
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["NO_COLOR"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         return Process.Start(start)!;
     }
 

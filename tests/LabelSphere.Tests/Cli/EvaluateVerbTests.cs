@@ -43,6 +43,28 @@ public sealed class EvaluateVerbTests : IDisposable
     static double[] Doubles(JsonElement array) => array.EnumerateArray().Select(e => e.GetDouble()).ToArray();
 
     [Fact]
+    public void Evaluate_draws_each_class_ap_into_the_plot_file_and_replaces_only_a_figure_and_only_with_overwrite()
+    {
+        // Given a trained model
+        var train = WriteExtremeText("syn", 200, 7);
+        var test = WriteExtremeText("syntest", 60, 8);
+        var run = TrainCosine(train);
+        var figure = Path.Combine(dir, "ap.png");
+
+        // When it is evaluated with --plot, then the figure is written
+        Json(CliRunner.Run("evaluate", run, test, "--plot", figure, "--json"));
+        PlotTests.AssertFigure(figure);
+
+        // and a second time it is refused without --overwrite, replaced with it, and another file is never replaced
+        CliRunner.OneErrorLine(CliRunner.Run("evaluate", run, test, "--plot", figure), "--plot:", "exists; replace it with --overwrite");
+        Json(CliRunner.Run("evaluate", run, test, "--plot", figure, "--overwrite", "--json"));
+        var notes = Path.Combine(dir, "notes.png");
+        File.WriteAllText(notes, "mine");
+        CliRunner.OneErrorLine(CliRunner.Run("evaluate", run, test, "--plot", notes, "--overwrite"), "--plot:", "is not a PNG image");
+        Assert.Equal("mine", File.ReadAllText(notes));
+    }
+
+    [Fact]
     public void Json_metrics_equal_an_in_process_evaluation_and_p_at_1_equals_a_count_of_predicts_top_labels()
     {
         // Given a cosine model trained on synthetic data, and test data one of whose labels the model never saw

@@ -62,7 +62,7 @@ public sealed class ImageVerbsTests : IDisposable
             {
                 var image = manifest.RootElement.GetProperty("options").GetProperty("image");
                 Assert.Equal(32, image.GetProperty("size").GetInt32());
-                Assert.Equal("centerCrop", image.GetProperty("resize").GetString());
+                Assert.Equal("center-crop", image.GetProperty("resize").GetString());
                 Assert.Equal(3, image.GetProperty("mean").GetArrayLength());
                 Assert.Equal(new[] { 3, 32, 32 }, manifest.RootElement.GetProperty("backbone").GetProperty("inputShape").EnumerateArray().Select(v => v.GetInt32()));
             }
@@ -113,7 +113,7 @@ public sealed class ImageVerbsTests : IDisposable
     [Theory]
     [InlineData("inception-v3", "64", "--image-size 64 is below the inception-v3 backbone's minimum: it takes images of at least 75×75 pixels")]
     [InlineData("resnet", "8", "--image-size 8 is below the resnet backbone's minimum: it takes images of at least 16×16 pixels")]
-    [InlineData("mlp", "8", "the mlp backbone takes feature vectors; images need --model cnn, resnet or inception-v3")]
+    [InlineData("mlp", "8", "the mlp backbone takes feature vectors; images need --model cnn, resnet, inception-v3 or resnet18-imagenet")]
     public void An_image_size_below_the_backbones_minimum_fails_with_one_line(string model, string size, string message)
     {
         var (csv, images) = WriteSquares();
@@ -152,7 +152,7 @@ public sealed class ImageVerbsTests : IDisposable
     }
 
     [Theory]
-    [InlineData("mlp", "8", "the mlp backbone takes feature vectors; images need --model cnn, resnet or inception-v3")]
+    [InlineData("mlp", "8", "the mlp backbone takes feature vectors; images need --model cnn, resnet, inception-v3 or resnet18-imagenet")]
     [InlineData("resnet", "8", "--image-size 8 is below the resnet backbone's minimum: it takes images of at least 16×16 pixels")]
     public void Compare_on_images_with_a_body_that_cannot_take_them_fails_with_one_line(string model, string size, string message)
     {

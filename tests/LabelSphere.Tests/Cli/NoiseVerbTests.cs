@@ -40,6 +40,7 @@ public sealed class NoiseVerbTests : IDisposable
         var csv = File.ReadAllLines(Path.Combine(output, "results.csv"));
         Assert.Equal(4, csv.Length);
         Assert.StartsWith("condition,", csv[0]);
+        PlotTests.AssertFigure(Path.Combine(output, "noise.png"));
         foreach (var condition in new[] { "clean", "drop-30", "add-30" })
         {
             Assert.True(File.Exists(Path.Combine(output, condition, "curves.csv")), condition);

@@ -7,6 +7,19 @@ namespace LabelSphere.Tests.Cli;
 /// <summary>The figures the verbs draw: their axes span what they show.</summary>
 public sealed class PlotTests
 {
+    /// <summary>Asserts that <paramref name="path"/> is a PNG image that decodes, of the size every verb draws (900 × 560).</summary>
+    internal static void AssertFigure(string path)
+    {
+        Assert.True(File.Exists(path), $"{path} was not written");
+        var bytes = File.ReadAllBytes(path);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, bytes[..8]);
+        using var bitmap = SkiaSharp.SKBitmap.Decode(bytes);
+        Assert.NotNull(bitmap);
+        Assert.Equal((Plots.Width, Plots.Height), (bitmap.Width, bitmap.Height));
+        // Something was drawn: more than one colour.
+        Assert.True(bitmap.Pixels.Distinct().Skip(1).Any(), $"{path} is blank");
+    }
+
     [Theory]
     [InlineData(4)]
     [InlineData(16)]

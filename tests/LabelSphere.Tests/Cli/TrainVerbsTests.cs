@@ -108,6 +108,7 @@ public sealed class TrainVerbsTests : IDisposable
         }
         Assert.Contains("| chance (random ranking, exact expectation) |", File.ReadAllText(Path.Combine(output, "results.md")));
         Assert.Equal(1 + 2 * 5, File.ReadAllLines(Path.Combine(output, "labels.csv")).Length);
+        PlotTests.AssertFigure(Path.Combine(output, "zeroshot.png"));
         var predicted = CliRunner.Run("predict", Path.Combine(output, "zero-shot"), test, "--embedding", Path.Combine(output, "embedding"), "--top", "10");
         Assert.True(predicted.ExitCode == 0, predicted.Err);
         Assert.Contains("\ttag7\t", predicted.Out);
@@ -153,6 +154,8 @@ public sealed class TrainVerbsTests : IDisposable
             Assert.Equal(12, summary.RootElement.GetProperty("labels").GetInt32());
             Assert.Equal(20, summary.RootElement.GetProperty("validationInstances").GetInt32());
         }
+        // and its curves are drawn beside its log
+        PlotTests.AssertFigure(Path.Combine(run, "training.png"));
         var predicted = CliRunner.Run("predict", run, train, "--top", "2", "--json");
         Assert.True(predicted.ExitCode == 0, predicted.Err);
         using var records = JsonDocument.Parse(predicted.Out);

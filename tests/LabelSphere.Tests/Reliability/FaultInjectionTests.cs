@@ -83,7 +83,7 @@ public sealed class FaultInjectionTests : IDisposable
         var steps = File.ReadAllLines(Path.Combine(run, "train.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt32());
         Assert.Equal(Enumerable.Range(1, 120).Select(i => 5 * i), steps);
         ModelFolder.ReadManifest(Path.Combine(run, "model"));
-        Assert.Equal(["model", "train.jsonl"], Entries(run));
+        Assert.Equal(["model", "train.jsonl", "training.png"], Entries(run));
         Assert.Equal(["notes.txt", "run", "syn_data.txt", "syn_labels.txt"], Entries(dir));
     }
 
@@ -149,7 +149,7 @@ public sealed class FaultInjectionTests : IDisposable
         var steps = File.ReadAllLines(Path.Combine(run, "train.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt32());
         Assert.Equal(Enumerable.Range(1, 30).Select(i => 100 * i), steps);
         Assert.Equal(winner + 1, ModelFolder.ReadManifest(Path.Combine(run, "model")).Options.Seed);
-        Assert.Equal(["model", "train.jsonl"], Entries(run));
+        Assert.Equal(["model", "train.jsonl", "training.png"], Entries(run));
         Assert.Equal(["notes.txt", "run", "syn_data.txt", "syn_labels.txt"], Entries(dir));
     }
 

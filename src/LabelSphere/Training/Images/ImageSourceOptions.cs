@@ -74,6 +74,20 @@ public sealed record ImageSourceOptions
     /// <summary>Largest shift of a padded crop, in output pixels: 4 (CIFAR's, for 32-pixel images).</summary>
     public int CropPadding { get; init; } = 4;
 
+    /// <summary>
+    /// A pretrained network whose features stand for each image (<c>ImageSource.ExtractFeatures</c>): inputs are
+    /// then [features], extracted once from the whole image (never augmented) and divided by their L2 norm; null (the
+    /// default) for the pixels themselves.
+    /// </summary>
+    public PretrainedNetwork? Pretrained { get; init; }
+
+    /// <summary>
+    /// Where features of a <see cref="Pretrained"/> network are stored for later runs (<c>FeatureStore</c>):
+    /// <see cref="PretrainedNetworks.DefaultFeatureStore"/> by default, null to extract every time.
+    /// </summary>
+    [JsonIgnore]
+    public string? FeatureStore { get; init; } = PretrainedNetworks.DefaultFeatureStore;
+
     /// <summary>Threads that decode the images of a batch: all processors by default.</summary>
     [JsonIgnore]
     public int DecodeThreads { get; init; } = Environment.ProcessorCount;
@@ -97,11 +111,15 @@ public sealed record ImageSourceOptions
     [JsonIgnore]
     public bool SkipInvalid { get; init; }
 
+    /// <summary>One instance's input: [3, <see cref="Size"/>, <see cref="Size"/>], or [features] of a <see cref="Pretrained"/> network.</summary>
+    internal long[] InputShape() => Pretrained is { } network ? [PretrainedNetworks.FeatureSize(network)] : [3, Size, Size];
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range and the rule it breaks.</summary>
     public void Validate()
     {
         if (Size < 1) throw new ArgumentOutOfRangeException(nameof(Size), Size, $"the image size must be at least 1 pixel, got {Size}");
         if (!Enum.IsDefined(Resize)) throw new ArgumentOutOfRangeException(nameof(Resize), Resize, "unknown resize mode");
+        if (Pretrained is { } pretrained && !Enum.IsDefined(pretrained)) throw new ArgumentOutOfRangeException(nameof(Pretrained), pretrained, "unknown pretrained network");
         if (!Enum.IsDefined(Crop)) throw new ArgumentOutOfRangeException(nameof(Crop), Crop, "unknown crop");
         if (Mean is not { Length: 3 }) throw new ArgumentException($"Mean must have 3 values (R, G, B), got {Mean?.Length ?? 0}", nameof(Mean));
         if (Std is not { Length: 3 }) throw new ArgumentException($"Std must have 3 values (R, G, B), got {Std?.Length ?? 0}", nameof(Std));
