@@ -26,6 +26,7 @@ internal static class ErrorLine
         ["Embedding"] = ["--embedding"],
         ["MinLabelledShare"] = ["--min-labelled"],
         ["Scaling"] = ["--features", "--scaling"],
+        ["ValidationFraction"] = ["--validation"],
         ["EmbeddingFolder"] = ["--embedding"],
         ["Size"] = ["--image-size"],
         ["MinWordCount"] = ["--min-count"],

@@ -305,6 +305,19 @@ public sealed class LabelClassifierTests : IDisposable
     }
 
     [Fact]
+    public void A_split_the_library_refuses_is_reported_by_train_naming_its_option()
+    {
+        // Given 300 instances, of which train is asked to hold out 99.9% (which leaves none to train on)
+        var data = CliFixtures.WriteExtremeText(dir, "syn", 300, 7);
+
+        // When train runs
+        var result = CliRunner.Run("train", data, "--head", "sigmoid", "--steps", "1", "--validation", "0.999", "--out", Path.Combine(dir, "run"));
+
+        // Then the shared preparation step's refusal (parameter ValidationFraction) names --validation, in one line
+        CliRunner.OneErrorLine(result, "error: --validation: ", "leaves no training instances");
+    }
+
+    [Fact]
     public void Data_built_in_memory_holds_what_the_same_data_read_from_a_file_holds_and_trains()
     {
         // Given the synthetic data as a file and as dense arrays with label names

@@ -7,7 +7,7 @@ namespace LabelSphere.Tests.Training;
 
 [Collection(TorchCollection.Name)]
 [NoTensorLeaks]
-public sealed class PredictorTests : IDisposable
+public sealed class SavedModelTests : IDisposable
 {
     readonly string dir = TrainingFixtures.TempFolder();
 
