@@ -74,6 +74,11 @@ internal static class Cli
         {
             return await action();
         }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine(UsageLine(parse, e.Message));
+            return UsageError;
+        }
         catch (IO.OutputFolderException e)
         {
             Console.Error.WriteLine("error: " + OutputArguments.Explain(e));
@@ -133,10 +138,15 @@ internal static class Cli
     public static string? UsageErrorLine(ParseResult parse)
     {
         if (parse.Errors.Count == 0 || parse.Action is not System.CommandLine.Invocation.ParseErrorAction) return null;
+        // The first problem only: a value that does not parse or lies out of range, an unknown or renamed option.
+        return UsageLine(parse, Renamed.Explain(parse) ?? parse.Errors[0].Message.TrimEnd('.'));
+    }
+
+    /// <summary>A usage error's one line: what is wrong, naming the option, and where the verb's help is.</summary>
+    static string UsageLine(ParseResult parse, string message)
+    {
         var command = parse.CommandResult.Command;
         var verb = command is RootCommand ? "labelsphere" : $"labelsphere {command.Name}";
-        // The first problem only: a value that does not parse or lies out of range, an unknown or renamed option.
-        var message = Renamed.Explain(parse) ?? parse.Errors[0].Message.TrimEnd('.');
         return "error: " + IO.Printable.Escape(message) + $" (see '{verb} --help')";
     }
 
@@ -231,3 +241,9 @@ internal static class Cli
     public static object ScoresJson(IReadOnlyList<ScoredLabel> labels) =>
         labels.Select(l => new { label = l.Name, score = l.Score }).ToArray();
 }
+
+/// <summary>
+/// A command line whose options parse one by one but not together (two that exclude each other, one that needs
+/// another): a usage error like a value out of range, exit code 2, found when the verb starts.
+/// </summary>
+internal sealed class UsageException(string message) : ArgumentException(message);

@@ -29,7 +29,7 @@ internal static class ErrorLine
         ["ValidationFraction"] = ["--validation"],
         ["EmbeddingFolder"] = ["--embedding"],
         ["Size"] = ["--image-size"],
-        ["MinWordCount"] = ["--min-count"],
+        ["MinWordCount"] = ["--min-word-count"],
         ["LabelXmlPath"] = ["--labels-xml"],
         ["LabelNamesPath"] = ["--label-names"],
         ["StopWordsPath"] = ["--stop-words"],

@@ -67,7 +67,7 @@ internal sealed class ImageArguments
         if (parse.GetValue(Images) is null)
         {
             foreach (var option in new Option[] { TestImages, Size, Resize, Augment, CnnWidth })
-                if (Given(parse, option)) throw new ArgumentException($"{option.Name} applies to image data; give the image folder with --images");
+                if (Given(parse, option)) throw new UsageException($"{option.Name} applies to image data; give the image folder with --images");
             return (backbone, null);
         }
 
@@ -76,7 +76,7 @@ internal sealed class ImageArguments
         {
             foreach (var option in new Option[] { Size, Resize, Augment, CnnWidth })
                 if (Given(parse, option))
-                    throw new ArgumentException($"{option.Name} does not apply to --model {Backbones.Name(backbone)}: its frozen network sees each whole image once, scaled and cropped at the centre to {PretrainedNetworks.InputSide(network)}×{PretrainedNetworks.InputSide(network)} as in its training, never augmented");
+                    throw new UsageException($"{option.Name} does not apply to --model {Backbones.Name(backbone)}: its frozen network sees each whole image once, scaled and cropped at the centre to {PretrainedNetworks.InputSide(network)}×{PretrainedNetworks.InputSide(network)} as in its training, never augmented");
             var pretrained = new ImageSourceOptions
             {
                 Size = PretrainedNetworks.InputSide(network),
@@ -89,10 +89,10 @@ internal sealed class ImageArguments
             return (backbone, pretrained);
         }
         if (Backbones.MinimumImageSide(backbone) is not { } minimum)
-            throw new ArgumentException($"the {Backbones.Name(backbone)} backbone takes feature vectors; images need --model cnn, resnet, inception-v3 or resnet18-imagenet");
+            throw new UsageException($"the {Backbones.Name(backbone)} backbone takes feature vectors; images need --model cnn, resnet, inception-v3 or resnet18-imagenet");
         int size = parse.GetValue(Size) ?? (backbone == BackboneKind.InceptionV3 ? InceptionImageSize : SmallImageSize);
         if (size < minimum)
-            throw new ArgumentException($"--image-size {size} is below the {Backbones.Name(backbone)} backbone's minimum: it takes images of at least {minimum}×{minimum} pixels");
+            throw new UsageException($"--image-size {size} is below the {Backbones.Name(backbone)} backbone's minimum: it takes images of at least {minimum}×{minimum} pixels");
         bool augment = parse.GetValue(Augment);
         var image = new ImageSourceOptions
         {

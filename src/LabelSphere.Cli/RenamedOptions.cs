@@ -16,22 +16,21 @@ internal static class Renamed
         ("compare", "--dims", "--dim"),
         (null, "--validation-fraction", "--validation"),
         (null, "--no-augment", "--augment false"),
+        ("embed", "--min-count", "--min-word-count"),
     ];
 
     /// <summary>The line for the first renamed option <paramref name="parse"/> did not match, or null.</summary>
     public static string? Explain(ParseResult parse)
     {
-        var verb = parse.CommandResult.Command.Name;
+        var command = parse.CommandResult.Command;
         foreach (var token in parse.UnmatchedTokens)
         {
             var name = token.Split('=', 2)[0];
+            // Only where the verb takes the new name (zeroshot has no --validation to point to).
             foreach (var (v, old, replacement) in Options)
-                if ((v is null || v == verb) && name == old) return $"{old} is now {replacement}";
+                if ((v is null || v == command.Name) && name == old && command.Options.Any(o => o.Name == replacement.Split(' ')[0]))
+                    return $"{old} is now {replacement}";
         }
         return null;
     }
-
-    /// <summary>The old names of <paramref name="verb"/>'s options, with their replacements.</summary>
-    public static IEnumerable<(string Old, string New)> Of(string verb) =>
-        Options.Where(o => o.Verb is null || o.Verb == verb).Select(o => (o.Old, o.New));
 }

@@ -137,9 +137,9 @@ internal sealed class TrainingArguments
         var keep = selection && Given(parse, Keep) ? parse.GetValue(Keep) : validation ? KeepKind.Best : KeepKind.Last;
         var ranking = Given(parse, JointRanking) ? parse.GetValue(JointRanking) : validation ? Training.JointRanking.Fitted : Training.JointRanking.Sum;
         if (keep == KeepKind.Best && !validation)
-            throw new ArgumentException("--keep best chooses weights on the validation split, and this run has none; give --validation above 0, or --keep last");
+            throw new UsageException("--keep best chooses weights on the validation split, and this run has none; give --validation above 0, or --keep last");
         if (head == HeadKind.Joint && ranking == Training.JointRanking.Fitted && !validation)
-            throw new ArgumentException("--joint-ranking fitted fits its mix on the validation split, and this run has none; give --validation above 0, or --joint-ranking sum");
+            throw new UsageException("--joint-ranking fitted fits its mix on the validation split, and this run has none; give --validation above 0, or --joint-ranking sum");
         var options = Defaults with
         {
             Backbone = backbone,

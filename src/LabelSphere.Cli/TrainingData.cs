@@ -40,7 +40,7 @@ internal sealed record TrainingData(DataPaths Paths, TrainingSet Set, ImageSourc
     {
         var embedding = embeddingPath is null ? null : LabelEmbedding.Load(embeddingPath);
         if (options.Head.UsesEmbedding() && embedding is null)
-            throw new ArgumentException($"--head {options.Head.Name()} needs --embedding: the head ranks labels by a label embedding (make one with 'labelsphere embed')");
+            throw new UsageException($"--head {options.Head.Name()} needs --embedding: the head ranks labels by a label embedding (make one with 'labelsphere embed')");
         var data = Read(paths.Data, options.Image is null ? null : paths.Images, reader);
         var test = paths.Test is null ? null : Read(paths.Test, options.Image is null ? null : paths.TestImages ?? paths.Images, reader);
         var set = TrainingSet.Prepare(data, test, embedding, validationShare, options,

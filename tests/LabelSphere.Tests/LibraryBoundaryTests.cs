@@ -46,7 +46,7 @@ public sealed partial class LibraryBoundaryTests
         Assert.Empty(offences);
     }
 
-    static string? RepositoryRoot()
+    internal static string? RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "LabelSphere.slnx"))) return dir.FullName;

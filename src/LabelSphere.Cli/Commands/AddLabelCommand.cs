@@ -26,7 +26,7 @@ internal static class AddLabelCommand
             var embedding = modelFolder is null ? LabelEmbedding.Load(input)
                 : ModelFolder.ReadEmbedding(modelFolder, manifest!) ?? throw new ArgumentException($"{modelFolder}: the model has no embedding to extend");
             var label = parse.GetValue(name)!.Trim();
-            if (label.Length == 0) throw new ArgumentException("--name must not be empty");
+            if (label.Length == 0) throw new UsageException("--name must not be empty");
             if (embedding.Vocabulary.Contains(label)) throw new ArgumentException($"label '{label}' is already in the embedding");
             var (count, co) = CooccurrenceFile.Read(parse.GetValue(counts)!, label, embedding);
             var extended = embedding.AddLabel(label, count, co);

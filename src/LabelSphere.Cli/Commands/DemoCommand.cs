@@ -49,7 +49,7 @@ internal static class DemoCommand
             int seedValue = parse.GetValue(training.Seed);
             var compared = HeadArguments.ParseHeads(parse.GetValue(heads)!);
             var imageFolder = parse.GetValue(training.Images.Images);
-            if (imageFolder is not null && parse.GetValue(data) is null) throw new ArgumentException("--images names the images of --data; the synthetic world has none");
+            if (imageFolder is not null && parse.GetValue(data) is null) throw new UsageException("--images names the images of --data; the synthetic world has none");
             var validationShare = training.ValidationShare(parse);
             // The heads, trained identically as compare does: the validation split chooses the kept weights and the joint head's mix.
             var options = training.Options(parse, parse.GetValue(reader.SkipInvalid), HeadKind.Embedding, validationShare > 0) with { CheckpointEvery = 0 };

@@ -15,7 +15,7 @@ internal static class EmbedCommand
         var dim = new Option<int?>("--dim") { Description = $"Embedding dimension k, between 1 and the number of labels (default {EmbeddingOptions.DefaultDimension}, or the number of labels if fewer)" }.AtLeast(1);
         var output = new Option<string>("--out") { Description = "Folder to write the embedding to", Required = true };
         var reader = new ReaderArguments();
-        var minCount = new Option<int>("--min-count") { Description = "COCO captions: keep words on at least this many images", DefaultValueFactory = _ => 5 }.AtLeast(1);
+        var minCount = new Option<int>("--min-word-count") { Description = "COCO captions: keep words on at least this many images", DefaultValueFactory = _ => 5 }.AtLeast(1);
         var stopWords = new Option<string?>("--stop-words") { Description = "COCO captions: stop-word file (one per line), or 'none' to keep every word; built-in English list by default" };
         var measure = Cli.EnumOption("--measure", "Association measure", PmiMeasure.Pmi);
         var unseen = Cli.EnumOption("--unseen", "PMI of pairs never seen together", UnseenPairs.Zero);

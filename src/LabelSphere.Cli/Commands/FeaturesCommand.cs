@@ -31,7 +31,7 @@ internal static class FeaturesCommand
         {
             var kind = parse.GetValue(model);
             if (Backbones.Pretrained(kind) is not { } network)
-                throw new ArgumentException($"--model {Backbones.Name(kind)} is trained from scratch and has no features to write; give a pretrained network (resnet18-imagenet)");
+                throw new UsageException($"--model {Backbones.Name(kind)} is trained from scratch and has no features to write; give a pretrained network (resnet18-imagenet)");
             var dataPath = parse.GetValue(data)!;
             var imageFolder = parse.GetValue(images)!;
             using var folder = OutputArguments.Open(parse, parse.GetValue(output)!, FeatureFile.Kind, [dataPath, imageFolder, .. OutputArguments.ReaderInputs(parse, reader)]);

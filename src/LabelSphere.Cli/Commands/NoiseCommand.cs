@@ -36,7 +36,7 @@ internal static class NoiseCommand
             if (dropFraction == 0 && addFraction == 0)
                 throw new ArgumentException("give --drop or --add (or both) above 0: without noise there is nothing to compare the clean run with");
             var structured = parse.GetValue(head);
-            if (!structured.UsesEmbedding()) throw new ArgumentException("--head: the baseline is always the sigmoid head; name a head that uses the label embedding to compare with it");
+            if (!structured.UsesEmbedding()) throw new UsageException("--head: the baseline is always the sigmoid head; name a head that uses the label embedding to compare with it");
             var options = arguments.Options(parse, structured);
             using var output = arguments.OpenOutput(parse, OutputArguments.Noise);
             var folder = output.Stage();

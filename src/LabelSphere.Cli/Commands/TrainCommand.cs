@@ -43,13 +43,13 @@ internal static class TrainCommand
             var readerOptions = reader.Get(parse);
             var images = training.Images;
             var testPath = parse.GetValue(test);
-            if (parse.GetValue(images.TestImages) is not null && testPath is null) throw new ArgumentException("--test-images names the images of --test; give --test too");
+            if (parse.GetValue(images.TestImages) is not null && testPath is null) throw new UsageException("--test-images names the images of --test; give --test too");
             if (testPath is not null && TrainingArguments.Given(parse, training.Validation))
-                throw new ArgumentException("--test and --validation exclude each other: held-out data is either a file or a share of the training data");
+                throw new UsageException("--test and --validation exclude each other: held-out data is either a file or a share of the training data");
             if (testPath is not null && TrainingArguments.Given(parse, training.Keep) && parse.GetValue(training.Keep) == KeepKind.Best)
-                throw new ArgumentException("--keep best chooses weights on the held-out data, and --test makes that the test data; choose on a --validation share of the training data instead");
+                throw new UsageException("--keep best chooses weights on the held-out data, and --test makes that the test data; choose on a --validation share of the training data instead");
             if (testPath is not null && parse.GetValue(head) == HeadKind.Joint && TrainingArguments.Given(parse, training.JointRanking) && parse.GetValue(training.JointRanking) == JointRanking.Fitted)
-                throw new ArgumentException("--joint-ranking fitted fits its mix on the held-out data, and --test makes that the test data; fit it on a --validation share of the training data instead");
+                throw new UsageException("--joint-ranking fitted fits its mix on the held-out data, and --test makes that the test data; fit it on a --validation share of the training data instead");
             double validationShare = testPath is null ? parse.GetValue(training.Validation) : 0;
             // With --test, the held-out data is the test data: nothing is chosen on it (--keep last, --joint-ranking sum).
             var options = training.Options(parse, readerOptions.SkipInvalid, parse.GetValue(head), validation: validationShare > 0) with
@@ -59,7 +59,7 @@ internal static class TrainCommand
 
             var paths = new DataPaths(parse.GetValue(data)!, testPath, parse.GetValue(images.Images), parse.GetValue(images.TestImages));
             if (parse.GetValue(resume) && parse.GetValue(OutputArguments.Overwrite))
-                throw new ArgumentException("--resume continues the run in --out and --overwrite replaces it: give one or the other");
+                throw new UsageException("--resume continues the run in --out and --overwrite replaces it: give one or the other");
             // Locked and checked before the data is read, so that a second run into the same --out fails at once.
             using var folder = OutputFolder.Open(parse.GetValue(output)!, OutputArguments.TrainingRun,
                 OutputArguments.Options(parse, [paths.Data, paths.Test, paths.Images, paths.TestImages, parse.GetValue(embeddingFolder), .. OutputArguments.ReaderInputs(parse, reader)]),

@@ -25,7 +25,7 @@ internal static class ZeroShotCommand
         {
             // One measurement, at the end: the held-out labels are scored by the final models.
             var structured = parse.GetValue(head);
-            if (!structured.UsesEmbedding()) throw new ArgumentException("--head: the sigmoid head cannot rank labels added after training; name a head that uses the label embedding");
+            if (!structured.UsesEmbedding()) throw new UsageException("--head: the sigmoid head cannot rank labels added after training; name a head that uses the label embedding");
             var options = arguments.Options(parse, structured);
             using var output = arguments.OpenOutput(parse, OutputArguments.ZeroShot);
             var folder = output.Stage();

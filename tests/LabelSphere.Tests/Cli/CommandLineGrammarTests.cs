@@ -100,10 +100,24 @@ public sealed partial class CommandLineGrammarTests
     [InlineData("train", "--validation-fraction", "0.2", "--validation")]
     [InlineData("compare", "--validation-fraction", "0.2", "--validation")]
     [InlineData("train", "--no-augment", null, "--augment false")]
+    [InlineData("embed", "--min-count", "3", "--min-word-count")]
     public void An_old_option_name_is_a_usage_error_naming_the_new_one(string verb, string old, string? value, string replacement)
     {
         var parse = Grammar.Parse(verb, value is null ? [old] : [old, value]);
         Assert.Equal($"error: {old} is now {replacement} (see 'labelsphere {verb} --help')", LabelSphere.Cli.Cli.UsageErrorLine(parse));
+    }
+
+    [Fact]
+    public void An_old_option_name_points_to_its_new_name_only_where_the_verb_takes_it()
+    {
+        // Given zeroshot, which measures its models only at the end and so takes no --validation
+        var parse = Grammar.Parse("zeroshot", ["--validation-fraction", "0.2"]);
+
+        // Then its old name is a usage error that does not send the user to an option zeroshot refuses too
+        var line = LabelSphere.Cli.Cli.UsageErrorLine(parse);
+        Assert.NotNull(line);
+        Assert.DoesNotContain("is now --validation", line);
+        Assert.Contains("--validation-fraction", line);
     }
 
     [Fact]

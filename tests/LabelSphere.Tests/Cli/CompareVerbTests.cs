@@ -46,7 +46,7 @@ public sealed class CompareVerbTests : IDisposable
     [Theory]
     [InlineData(2, "--heads", "sigmoid,softmax", "--heads: 'softmax' is not one of")]
     [InlineData(2, "--validation", "1", "--validation must be at least 0 and below 1")]
-    [InlineData(1, "--validation", "0", "--keep best chooses weights on the validation split, and this run has none", "--keep", "best")]
+    [InlineData(2, "--validation", "0", "--keep best chooses weights on the validation split, and this run has none", "--keep", "best")]
     public void Compare_refuses_bad_heads_and_validation_shares_in_one_line(int exitCode, string option, string value, string message, params string[] more)
     {
         var train = CliFixtures.WriteExtremeText(dir, "syn", 50, 7);

@@ -71,7 +71,7 @@ public sealed class ErrorLineTests : IDisposable
             {"images": [{"id": 1, "file_name": "a.jpg"}, {"id": 2, "file_name": "b.jpg"}],
              "annotations": [{"id": 1, "image_id": 1, "caption": "a dog runs"}, {"id": 2, "image_id": 2, "caption": "a cat sleeps"}]}
             """);
-        CliRunner.OneErrorLine(CliRunner.Run("embed", data, "--out", Out(), "--min-count", "3"), "captions.json", "--min-count", "at least 3 images");
+        CliRunner.OneErrorLine(CliRunner.Run("embed", data, "--out", Out(), "--min-word-count", "3"), "captions.json", "--min-word-count", "at least 3 images");
     }
 
     [Fact]

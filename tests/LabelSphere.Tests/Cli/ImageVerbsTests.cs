@@ -114,12 +114,12 @@ public sealed class ImageVerbsTests : IDisposable
     [InlineData("inception-v3", "64", "--image-size 64 is below the inception-v3 backbone's minimum: it takes images of at least 75×75 pixels")]
     [InlineData("resnet", "8", "--image-size 8 is below the resnet backbone's minimum: it takes images of at least 16×16 pixels")]
     [InlineData("mlp", "8", "the mlp backbone takes feature vectors; images need --model cnn, resnet, inception-v3 or resnet18-imagenet")]
-    public void An_image_size_below_the_backbones_minimum_fails_with_one_line(string model, string size, string message)
+    public void An_image_size_below_the_backbones_minimum_is_one_usage_line(string model, string size, string message)
     {
         var (csv, images) = WriteSquares();
         var result = CliRunner.Run("train", csv, "--images", images, "--model", model, "--image-size", size, "--head", "sigmoid", "--out", Path.Combine(dir, "run"));
-        Assert.Equal(1, result.ExitCode);
-        Assert.Equal("error: " + message, Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("error: " + message + " (see 'labelsphere train --help')", Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
     }
 
     [Fact]
@@ -154,13 +154,13 @@ public sealed class ImageVerbsTests : IDisposable
     [Theory]
     [InlineData("mlp", "8", "the mlp backbone takes feature vectors; images need --model cnn, resnet, inception-v3 or resnet18-imagenet")]
     [InlineData("resnet", "8", "--image-size 8 is below the resnet backbone's minimum: it takes images of at least 16×16 pixels")]
-    public void Compare_on_images_with_a_body_that_cannot_take_them_fails_with_one_line(string model, string size, string message)
+    public void Compare_on_images_with_a_body_that_cannot_take_them_is_one_usage_line(string model, string size, string message)
     {
         var (csv, images) = WriteSquares();
         var result = CliRunner.Run("compare", csv, csv, "--images", images, "--model", model, "--image-size", size,
             "--embedding", Path.Combine(dir, "no-embedding"), "--out", Path.Combine(dir, "compare"));
-        Assert.Equal(1, result.ExitCode);
-        Assert.Equal("error: " + message, Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("error: " + message + " (see 'labelsphere compare --help')", Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
         Assert.False(Directory.Exists(Path.Combine(dir, "compare")));
     }
 
