@@ -50,6 +50,8 @@ internal static class DemoCommand
             var compared = HeadArguments.ParseHeads(parse.GetValue(heads)!);
             var imageFolder = parse.GetValue(training.Images.Images);
             if (imageFolder is not null && parse.GetValue(data) is null) throw new UsageException("--images names the images of --data; the synthetic world has none");
+            if (parse.GetValue(training.Images.TestImages) is not null)
+                throw new UsageException("--test-images does not apply to demo: it holds out 20% of --data, whose images are all in --images");
             var validationShare = training.ValidationShare(parse);
             // The heads, trained identically as compare does: the validation split chooses the kept weights and the joint head's mix.
             var options = training.Options(parse, parse.GetValue(reader.SkipInvalid), HeadKind.Embedding, validationShare > 0) with { CheckpointEvery = 0 };

@@ -38,4 +38,16 @@ public sealed class DemoTests : IDisposable
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("is not empty", result.Err);
     }
+
+    [Fact]
+    public void The_demo_refuses_test_images_it_would_ignore_in_one_usage_line()
+    {
+        // Given a demo on data whose test images are named apart (demo holds out a share of --data instead)
+        var report = Path.Combine(dir, "report");
+        var result = CliRunner.Run("demo", "--data", Path.Combine(dir, "data.csv"), "--images", dir, "--test-images", dir, "--out", report);
+
+        // Then it is a usage error naming the option, and nothing is written
+        CliRunner.OneUsageLine(result, "--test-images does not apply to demo");
+        Assert.False(Directory.Exists(report));
+    }
 }
