@@ -74,8 +74,13 @@ public sealed class LabelService : IAsyncDisposable
         options.Validate();
         int features = classifier.FeatureCount
             ?? throw new NotSupportedException($"the model takes input of shape [{string.Join(", ", classifier.Manifest.Backbone.InputShape)}]; serve takes models of feature vectors");
-        if (classifier.Transform?.Text is not null)
-            throw new NotSupportedException("the model takes text; serve takes models of feature vectors (text input is not served yet)");
+        // A model of text takes text: each instance's words become its term counts, as its training text's did.
+        Func<string, float[]>? vectorize = classifier.Transform?.Text is { } text ? t =>
+        {
+            var row = new float[features];
+            text.Transform([t]).CopyRowTo(0, row);
+            return row;
+        } : null;
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -123,7 +128,7 @@ public sealed class LabelService : IAsyncDisposable
                 }
                 float[][] rows;
                 int top;
-                using (document) (rows, top) = PredictRequestReader.Read(document.RootElement, features, labelCount, options.MaxInstances);
+                using (document) (rows, top) = PredictRequestReader.Read(document.RootElement, features, labelCount, options.MaxInstances, vectorize);
                 var ranked = await batcher.PredictAsync(rows, top, context.RequestAborted);
                 var predictions = new Prediction[ranked.Length];
                 for (int i = 0; i < ranked.Length; i++)
@@ -141,7 +146,7 @@ public sealed class LabelService : IAsyncDisposable
         .Produces<PredictResponse>()
         .Produces<Error>(StatusCodes.Status400BadRequest)
         .Produces<Error>(StatusCodes.Status413PayloadTooLarge)
-        .WithSummary("The top labels of each instance (dense 'features' or sparse 'indices' and 'values'), best first");
+        .WithSummary("The top labels of each instance (dense 'features' or sparse 'indices' and 'values'; 'text' for a model of text), best first");
         return new LabelService(app, batcher);
     }
 

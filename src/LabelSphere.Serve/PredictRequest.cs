@@ -8,11 +8,15 @@ internal sealed class RequestException(int status, string message) : Exception(m
     public int Status { get; } = status;
 }
 
-/// <summary>One instance of a <c>POST /predict</c> body: a dense vector (<see cref="Features"/>) or a sparse one (<see cref="Indices"/>, <see cref="Values"/>).</summary>
+/// <summary>
+/// One instance of a <c>POST /predict</c> body: a dense vector (<see cref="Features"/>) or a sparse one
+/// (<see cref="Indices"/>, <see cref="Values"/>) for a model of feature vectors, raw <see cref="Text"/> for a model of text.
+/// </summary>
 /// <param name="Features">[features] every feature's value, unscaled.</param>
 /// <param name="Indices">0-based indices of the non-zero features, distinct.</param>
 /// <param name="Values">The values at <paramref name="Indices"/>.</param>
-public sealed record Instance(float[]? Features = null, int[]? Indices = null, float[]? Values = null);
+/// <param name="Text">The instance's text, vectorised as the model's training text was.</param>
+public sealed record Instance(float[]? Features = null, int[]? Indices = null, float[]? Values = null, string? Text = null);
 
 /// <summary>The body of <c>POST /predict</c>.</summary>
 /// <param name="Instances">The instances to rank labels for.</param>
@@ -33,8 +37,11 @@ internal static class PredictRequestReader
 {
     public const int DefaultTop = 5;
 
-    /// <summary>The dense rows [instances][features] and the top p of <paramref name="json"/>.</summary>
-    public static (float[][] Rows, int Top) Read(JsonElement json, int features, int labels, int maxInstances)
+    /// <summary>
+    /// The dense rows [instances][features] and the top p of <paramref name="json"/>; for a model of text,
+    /// <paramref name="vectorize"/> turns each instance's <c>text</c> into its row.
+    /// </summary>
+    public static (float[][] Rows, int Top) Read(JsonElement json, int features, int labels, int maxInstances, Func<string, float[]>? vectorize = null)
     {
         if (json.ValueKind != JsonValueKind.Object) throw Bad("the body must be a JSON object with an 'instances' array");
         int top = DefaultTop;
@@ -53,7 +60,7 @@ internal static class PredictRequestReader
         int i = 0;
         foreach (var instance in instances.EnumerateArray())
         {
-            rows[i] = Row(instance, $"instances[{i}]", features);
+            rows[i] = vectorize is null ? Row(instance, $"instances[{i}]", features) : TextRow(instance, $"instances[{i}]", vectorize);
             i++;
         }
         return (rows, top);
@@ -89,6 +96,16 @@ internal static class PredictRequestReader
             row[c] = v[k++];
         }
         return row;
+    }
+
+    static float[] TextRow(JsonElement instance, string where, Func<string, float[]> vectorize)
+    {
+        if (instance.ValueKind != JsonValueKind.Object || !instance.TryGetProperty("text", out var text))
+            throw Bad($"{where}: needs 'text': the model was trained on text and takes text");
+        if (text.ValueKind != JsonValueKind.String) throw Bad($"{where}.text: must be a string");
+        if (instance.TryGetProperty("features", out _) || instance.TryGetProperty("indices", out _))
+            throw Bad($"{where}: give 'text' only; the model was trained on text and takes no feature vectors");
+        return vectorize(text.GetString()!);
     }
 
     static float[] Numbers(JsonElement array, string where)
