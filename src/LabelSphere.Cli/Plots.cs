@@ -16,20 +16,10 @@ internal static class Plots
     /// Writes <paramref name="plot"/> to <paramref name="path"/> as PNG (or SVG for a .svg path); a temporary
     /// name renamed into place keeps a crash from leaving half a file.
     /// </summary>
-    public static void Save(ScottPlot.Plot plot, string path)
-    {
-        var temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.tmp-{Guid.NewGuid():N}{Path.GetExtension(path)}");
-        try
-        {
-            if (Path.GetExtension(path).Equals(".svg", StringComparison.OrdinalIgnoreCase)) plot.SaveSvg(temp, Width, Height);
-            else plot.SavePng(temp, Width, Height);
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
-    }
+    public static void Save(ScottPlot.Plot plot, string path) =>
+        IO.AtomicFolder.WriteFile(path, stream => stream.Write(Path.GetExtension(path).Equals(".svg", StringComparison.OrdinalIgnoreCase)
+            ? System.Text.Encoding.UTF8.GetBytes(plot.GetSvgXml(Width, Height))
+            : plot.GetImageBytes(Width, Height, ScottPlot.ImageFormat.Png)));
 
     /// <summary>One line per series against <paramref name="xLabel"/>.</summary>
     static ScottPlot.Plot Lines(string title, string xLabel, string yLabel, IEnumerable<(string Name, double[] X, double[] Y)> series)

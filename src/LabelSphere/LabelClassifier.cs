@@ -160,9 +160,7 @@ public sealed class LabelClassifier : IDisposable
         if (features.Length != scaler.Columns)
             throw new ArgumentException($"the vector has {features.Length:N0} features; the model was trained on {scaler.Columns:N0}", nameof(features));
         var builder = new FeatureMatrixBuilder();
-        for (int c = 0; c < features.Length; c++)
-            if (features[c] != 0) builder.Add(c, features[c]);
-        builder.EndRow();
+        builder.AddRow(features);
         return PredictRows(builder.Build(scaler.Columns), top, default)[0];
     }
 
@@ -202,9 +200,7 @@ public sealed class LabelClassifier : IDisposable
             var row = rows[r] ?? throw new ArgumentException($"row {r} is null", nameof(rows));
             if (row.Length != scaler.Columns)
                 throw new ArgumentException($"row {r} has {row.Length:N0} features; the model was trained on {scaler.Columns:N0}", nameof(rows));
-            for (int c = 0; c < row.Length; c++)
-                if (row[c] != 0) builder.Add(c, row[c]);
-            builder.EndRow();
+            builder.AddRow(row);
         }
         return PredictRows(builder.Build(scaler.Columns), top, cancellationToken);
     }

@@ -42,9 +42,7 @@ public class LabelData
         {
             var values = features[i] ?? throw new ArgumentException($"feature row {i} is null", nameof(features));
             if (values.Length != columns) throw new ArgumentException($"feature row {i} has {values.Length} values, row 0 has {columns}", nameof(features));
-            for (int c = 0; c < values.Length; c++)
-                if (values[c] != 0) builder.Add(c, values[c]);
-            builder.EndRow();
+            builder.AddRow(values);
         }
         var names = new List<string>();
         var ids = new Dictionary<string, int>(StringComparer.Ordinal);

@@ -84,6 +84,13 @@ public sealed class FeatureMatrixBuilder
     /// <summary>Closes the current row.</summary>
     public void EndRow() => offsets.Add(indices.Count);
 
+    /// <summary>Adds a whole row given densely ([columns], zeros skipped) and closes it.</summary>
+    public void AddRow(ReadOnlySpan<float> dense)
+    {
+        for (int c = 0; c < dense.Length; c++) Add(c, dense[c]);
+        EndRow();
+    }
+
     /// <summary>Drops what was added to the current row since it began.</summary>
     public void DiscardRow()
     {

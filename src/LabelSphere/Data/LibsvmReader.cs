@@ -17,7 +17,6 @@ internal sealed class LibsvmReader : AnnotationStream
 {
     readonly LineSource source;
     readonly LabelVocabulary vocabulary;
-    readonly Dictionary<string, int> labelIds;
     readonly int featureCount;
     readonly bool zeroBased;
 
@@ -49,8 +48,6 @@ internal sealed class LibsvmReader : AnnotationStream
             }
         }
         vocabulary = new LabelVocabulary(Order(names));
-        labelIds = new Dictionary<string, int>(vocabulary.Count, StringComparer.Ordinal);
-        for (int i = 0; i < vocabulary.Count; i++) labelIds[vocabulary[i]] = i;
         featureCount = maxIndex + 1;
         source = new LineSource(path);
     }
@@ -128,7 +125,7 @@ internal sealed class LibsvmReader : AnnotationStream
                 continue;
             }
             row++;
-            foreach (var name in labels) label.Add(labelIds[name]);
+            foreach (var name in labels) label.Add(vocabulary.IndexOf(name));
             Accepted(chunk.Add(CollectionsMarshal.AsSpan(label), CollectionsMarshal.AsSpan(ids), CollectionsMarshal.AsSpan(values)));
             if (chunk.Count == chunkSize) yield return chunk.Take();
         }

@@ -164,8 +164,13 @@ public sealed class ImageVerbsTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(dir, "compare")));
     }
 
-    /// <summary>Four 8×8 squares, two red and two blue, labelled by colour in a long CSV beside their folder.</summary>
-    (string Csv, string Images) WriteSquares()
+    (string Csv, string Images) WriteSquares() => WriteSquares(dir, colourLabel: true);
+
+    /// <summary>
+    /// Four 8×8 squares in <paramref name="dir"/>/images, two red and two blue, labelled by colour (and each also
+    /// "colour" with <paramref name="colourLabel"/>) in a long CSV beside their folder.
+    /// </summary>
+    internal static (string Csv, string Images) WriteSquares(string dir, bool colourLabel = false)
     {
         var images = Path.Combine(dir, "images");
         Directory.CreateDirectory(images);
@@ -177,7 +182,7 @@ public sealed class ImageVerbsTests : IDisposable
             using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
             File.WriteAllBytes(Path.Combine(images, name), png.ToArray());
             rows.Add($"{name},{label}");
-            rows.Add($"{name},colour");
+            if (colourLabel) rows.Add($"{name},colour");
         }
         var csv = Path.Combine(dir, "squares.csv");
         File.WriteAllLines(csv, rows);

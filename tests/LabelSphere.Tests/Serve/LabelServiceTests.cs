@@ -108,7 +108,7 @@ public sealed class LabelServiceTests : IAsyncLifetime
 
         // Then each answer is predict's for its own instances and top p, whichever batch they shared
         for (int i = 0; i < requests.Length; i++) AssertPredicts(responses[i], requests[i].instances, requests[i].top);
-        Assert.True(service.Batches.Instances == requests.Sum(r => r.instances.Length));
+        Assert.Equal(requests.Sum(r => r.instances.Length), service.Batches.Instances);
     }
 
     [Fact]

@@ -3,7 +3,6 @@ using LabelSphere.Embedding;
 using LabelSphere.Tests.Cli;
 using LabelSphere.Training;
 using LabelSphere.Training.Images;
-using SkiaSharp;
 
 namespace LabelSphere.Tests.Training.Images;
 
@@ -16,24 +15,7 @@ public sealed class ImagePredictionTests : IDisposable
 
     static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    /// <summary>Four 8-pixel squares, two red and two blue, labelled by colour, as a long CSV beside their folder.</summary>
-    (string Csv, string Images) WriteSquares()
-    {
-        var images = Path.Combine(dir, "images");
-        Directory.CreateDirectory(images);
-        var rows = new List<string> { "image,label" };
-        foreach (var (name, colour, label) in new[] { ("r1.png", SKColors.Red, "red"), ("r2.png", SKColors.Red, "red"), ("b1.png", SKColors.Blue, "blue"), ("b2.png", SKColors.Blue, "blue") })
-        {
-            using var bitmap = new SKBitmap(new SKImageInfo(8, 8, SKColorType.Rgba8888, SKAlphaType.Unpremul));
-            bitmap.Erase(colour);
-            using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-            File.WriteAllBytes(Path.Combine(images, name), png.ToArray());
-            rows.Add($"{name},{label}");
-        }
-        var csv = Path.Combine(dir, "squares.csv");
-        File.WriteAllLines(csv, rows);
-        return (csv, images);
-    }
+    (string Csv, string Images) WriteSquares() => ImageVerbsTests.WriteSquares(dir);
 
     [Fact]
     public void An_image_file_or_its_bytes_rank_labels_as_the_batch_of_its_data_set_does()
