@@ -27,7 +27,9 @@ internal static class FeatureExtraction
                 report = images.ExtractFeatures(new SynchronousProgress<int>(n => task.Value = n), cancellationToken);
                 task.Value = task.MaxValue;
             });
+        // The library says why; the command line says which option asked for it.
+        if (report!.DeviceFallback is { } fallback) Console.Error.WriteLine($"--device cuda: {fallback}; the features are extracted on the CPU instead");
         var store = images.Options.FeatureStore is { } folder ? $" (store {folder})" : "";
-        Console.Error.WriteLine($"{PretrainedNetworks.Name(network)} features of {report!.Images:N0} images: {report.Cached:N0} read back{store}, {report.Extracted:N0} extracted, {clock.Elapsed.TotalSeconds:F1} s");
+        Console.Error.WriteLine($"{PretrainedNetworks.Name(network)} features of {report.Images:N0} images: {report.Cached:N0} read back{store}, {report.Extracted:N0} extracted, {clock.Elapsed.TotalSeconds:F1} s");
     }
 }

@@ -37,7 +37,7 @@ internal sealed class TrainingArguments
 
     public readonly Option<int> Seed = new Option<int>("--seed") { Description = "Seed of initialisation, dropout, shuffling and the validation split; one seed gives identical runs", DefaultValueFactory = _ => Defaults.Seed }.AtLeast(0);
 
-    public readonly Option<DeviceKind> Device = NamedOptions.Create("--device", "Where to train (cuda needs a CUDA build of TorchSharp)", Defaults.Device);
+    public readonly Option<DeviceKind> Device = NamedOptions.Create("--device", "Where to train (cuda needs a CUDA build of TorchSharp) and where resnet18-imagenet extracts features (cuda: where ONNX Runtime has its CUDA provider and a device, else the CPU, with a line saying why)", Defaults.Device);
 
     public readonly Option<int?> Threads = new Option<int?>("--threads") { Description = "CPU threads libtorch uses (its default otherwise)" }.AtLeast(1);
 
@@ -134,6 +134,7 @@ internal sealed class TrainingArguments
     public TrainingOptions Options(ParseResult parse, bool skipInvalid, HeadKind head, bool validation)
     {
         var (backbone, image) = Images.Resolve(parse, Model, skipInvalid);
+        if (image is { Pretrained: not null }) image = image with { Device = parse.GetValue(Device) };
         var keep = selection && Given(parse, Keep) ? parse.GetValue(Keep) : validation ? KeepKind.Best : KeepKind.Last;
         var ranking = Given(parse, JointRanking) ? parse.GetValue(JointRanking) : validation ? Training.JointRanking.Fitted : Training.JointRanking.Sum;
         if (keep == KeepKind.Best && !validation)

@@ -16,6 +16,7 @@ internal static class FeaturesCommand
         var data = new Argument<string>("annotations") { Description = "Annotations naming image files in --images (long or wide CSV image,label; COCO instances JSON)" };
         var images = new Option<string>("--images") { Description = "The folder the annotations' image names are relative to", Required = true };
         var model = NamedOptions.Create("--model", "Pretrained network whose features are written", BackboneKind.ResNet18ImageNet, Backbones.Name);
+        var device = NamedOptions.Create("--device", "Where the network runs (cuda: where ONNX Runtime has its CUDA provider and a device, else the CPU, with a line saying why)", DeviceKind.Cpu);
         var output = new Option<string>("--out")
         {
             Description = $"Folder to write {FeatureFile.DataFile} (read it with any verb, e.g. train --features none), its label and feature names and images.txt to",
@@ -24,7 +25,7 @@ internal static class FeaturesCommand
         var reader = new ReaderArguments();
         var command = new Command("features", "Write a pretrained network's features of images as feature data (Extreme Classification text) that every verb reads")
         {
-            data, images, model, output, OutputArguments.Overwrite, Cli.Json,
+            data, images, model, device, output, OutputArguments.Overwrite, Cli.Json,
         };
         reader.AddTo(command);
         command.SetAction((parse, ct) => Cli.Run(parse, () =>
@@ -44,6 +45,7 @@ internal static class FeaturesCommand
                 Crop = ImageCrop.None,
                 HorizontalFlip = false,
                 SkipInvalid = readerOptions.SkipInvalid,
+                Device = parse.GetValue(device),
             };
             var source = new ImageSource(dataSet, imageFolder, options);
             FeatureExtraction.Run(source, ct);

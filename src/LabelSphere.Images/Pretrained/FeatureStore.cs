@@ -8,7 +8,11 @@ namespace LabelSphere.Training.Images;
 /// <param name="Images">Images asked for.</param>
 /// <param name="Cached">Images whose features were read from the store.</param>
 /// <param name="Extracted">Images run through the network (and stored).</param>
-public sealed record FeatureStoreReport(int Images, int Cached, int Extracted);
+public sealed record FeatureStoreReport(int Images, int Cached, int Extracted)
+{
+    /// <summary>Why the network ran on the CPU although CUDA was asked for (<see cref="ImageFeaturizer.DeviceFallback"/>); null otherwise.</summary>
+    public string? DeviceFallback { get; init; }
+}
 
 /// <summary>
 /// Features of images stored once on disk, so that every later run over the same images reads them instead of running
@@ -90,7 +94,7 @@ public sealed class FeatureStore
                 extracted.Features.AsSpan((int)((long)m * width), width).CopyTo(features.AsSpan((int)((long)i * width), width));
             }
         }
-        return (new ExtractedFeatures(features, errors), new FeatureStoreReport(paths.Count, cached, missing.Count));
+        return (new ExtractedFeatures(features, errors), new FeatureStoreReport(paths.Count, cached, missing.Count) { DeviceFallback = featurizer.DeviceFallback });
     }
 
     /// <summary>Reads a stored row; false when there is none or it is not exactly one row of float32 values.</summary>

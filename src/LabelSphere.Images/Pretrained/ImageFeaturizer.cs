@@ -1,31 +1,44 @@
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
+using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
+using Onnx;
 
 namespace LabelSphere.Training.Images;
 
 /// <summary>
-/// Features of image files from a pretrained network run by ONNX Runtime on the CPU: each image decoded and
-/// preprocessed as ML.NET's pipeline does (<see cref="PretrainedPreprocessing"/>), passed through the package's
-/// preprocessing graph (RGB to BGR, minus ImageNet's mean image) and the network. Images are decoded on all cores
-/// while the network runs on all cores (ONNX Runtime's intra-op threads). Thread-safe.
+/// Features of image files from a pretrained network run by ONNX Runtime, on the CPU or (where ONNX Runtime has its CUDA
+/// provider and finds a device) on CUDA: each image decoded and preprocessed as ML.NET's pipeline does
+/// (<see cref="PretrainedPreprocessing"/>), passed through the package's preprocessing graph (RGB to BGR, minus
+/// ImageNet's mean image) and the network, <see cref="BatchSize"/> images at a time. The next batch is decoded on all
+/// cores while the network runs this one on all cores (ONNX Runtime's intra-op threads). Thread-safe.
 /// </summary>
 public sealed class ImageFeaturizer : IDisposable
 {
     /// <summary>The folder beside the program that holds the package's ONNX files.</summary>
     public const string ModelFolder = "DnnImageModels";
 
+    /// <summary>Images the network runs at once by default: 16 (a batch of 224-pixel inputs takes 9.6 MB, and two are in flight).</summary>
+    public const int DefaultBatchSize = 16;
+
+    const string CudaProvider = "CUDAExecutionProvider";
+
     readonly InferenceSession preprocess;
     readonly InferenceSession network;
     readonly string preprocessInput, preprocessOutput, networkInput, networkOutput;
     readonly ImageColor background;
 
-    ImageFeaturizer(PretrainedNetwork kind, InferenceSession preprocess, InferenceSession network, ImageColor background, int threads)
+    ImageFeaturizer(PretrainedNetwork kind, InferenceSession preprocess, InferenceSession network, ImageColor background, int threads, int batchSize,
+                    DeviceKind device, string? deviceFallback)
     {
         Network = kind;
         this.preprocess = preprocess;
         this.network = network;
         this.background = background;
         Threads = threads;
+        BatchSize = batchSize;
+        Device = device;
+        DeviceFallback = deviceFallback;
         preprocessInput = preprocess.InputMetadata.Keys.Single();
         preprocessOutput = preprocess.OutputMetadata.Keys.Single();
         networkInput = network.InputMetadata.Keys.Single();
@@ -35,30 +48,89 @@ public sealed class ImageFeaturizer : IDisposable
     /// <summary>
     /// Loads <paramref name="kind"/> from <see cref="ModelFolder"/> beside the program. Transparent pixels are
     /// composited over <paramref name="background"/> (white by default); <paramref name="threads"/> (all processors by
-    /// default) decode images and run the network.
+    /// default) decode images and run the network, <paramref name="batchSize"/> images at a time. With
+    /// <paramref name="device"/> CUDA the network runs on the first CUDA device where this build of ONNX Runtime has its
+    /// CUDA provider and the provider finds a device; otherwise on the CPU, and <see cref="DeviceFallback"/> says why.
     /// </summary>
     /// <exception cref="FileNotFoundException">The model files are not beside the program.</exception>
-    public static ImageFeaturizer Load(PretrainedNetwork kind = PretrainedNetwork.ResNet18ImageNet, ImageColor? background = null, int? threads = null)
+    public static ImageFeaturizer Load(PretrainedNetwork kind = PretrainedNetwork.ResNet18ImageNet, ImageColor? background = null, int? threads = null,
+                                       int batchSize = DefaultBatchSize, DeviceKind device = DeviceKind.Cpu)
     {
         int threadCount = threads ?? Environment.ProcessorCount;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threadCount, nameof(threads));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        if (!Enum.IsDefined(device)) throw new ArgumentOutOfRangeException(nameof(device), device, "unknown device");
         var (preprocessPath, networkPath) = Files(kind);
         foreach (var path in new[] { preprocessPath, networkPath })
             if (!File.Exists(path))
                 throw new FileNotFoundException($"{path}: the {PretrainedNetworks.Name(kind)} model file is missing; it comes from the Microsoft.ML.DnnImageFeaturizer.ResNet18 package (0.23.1), which copies it beside the program that references it (LabelSphere's own build does)", path);
+        byte[] preprocessModel = WithSymbolicBatch(preprocessPath), networkModel = WithSymbolicBatch(networkPath);
+
+        string? fallback = null;
+        if (device == DeviceKind.Cuda)
+        {
+            fallback = CudaUnavailable(OrtEnv.Instance().GetAvailableProviders());
+            if (fallback is null)
+            {
+                try
+                {
+                    var (cudaPreprocess, cudaNetwork) = Sessions(preprocessModel, networkModel, threadCount, cuda: true);
+                    return new ImageFeaturizer(kind, cudaPreprocess, cudaNetwork, background ?? ImageColor.White, threadCount, batchSize, DeviceKind.Cuda, null);
+                }
+                catch (OnnxRuntimeException e)
+                {
+                    fallback = $"ONNX Runtime's CUDA provider could not start on a CUDA device ({FirstLine(e.Message)})";
+                }
+            }
+        }
+        var (cpuPreprocess, cpuNetwork) = Sessions(preprocessModel, networkModel, threadCount, cuda: false);
+        return new ImageFeaturizer(kind, cpuPreprocess, cpuNetwork, background ?? ImageColor.White, threadCount, batchSize, DeviceKind.Cpu, fallback);
+    }
+
+    /// <summary>
+    /// Why CUDA cannot be asked of an ONNX Runtime whose execution providers are <paramref name="providers"/>, or null
+    /// when its CUDA provider is among them.
+    /// </summary>
+    internal static string? CudaUnavailable(IEnumerable<string> providers) =>
+        providers.Contains(CudaProvider)
+            ? null
+            : $"this build of ONNX Runtime has no CUDA provider (it has {string.Join(", ", providers)}; the CUDA build is the Microsoft.ML.OnnxRuntime.Gpu.Linux package in place of Microsoft.ML.OnnxRuntime, on a machine with an NVIDIA driver, CUDA 12 and cuDNN 9)";
+
+    static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
+
+    /// <summary>
+    /// The ONNX file in <paramref name="path"/> with its batch dimension symbolic: CNTK exported the package's graphs
+    /// for one image ([1, 3, 224, 224] in, [1, 512, 1, 1] out, and every intermediate shape), and ONNX Runtime refuses a
+    /// batch of another size. Neither graph reshapes or flattens (the network is convolutions, batch norms, ReLUs, adds
+    /// and pools; the preprocessing a split, a concatenation and a subtraction that broadcasts the mean image), so
+    /// nothing inside depends on the batch being 1.
+    /// </summary>
+    static byte[] WithSymbolicBatch(string path)
+    {
+        // Read-only and shared: OnnxSharp's ParseFromFile opens the file for writing, alone, which a program installed
+        // read-only, or two featurizers loading at once, cannot do.
+        ModelProto model;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read))
+            model = ModelProto.Parser.ParseFrom(stream);
+        model.Graph.SetDim();
+        return model.ToByteArray();
+    }
+
+    static (InferenceSession Preprocess, InferenceSession Network) Sessions(byte[] preprocessModel, byte[] networkModel, int threads, bool cuda)
+    {
         using var options = new SessionOptions
         {
-            IntraOpNumThreads = threadCount,
+            IntraOpNumThreads = threads,
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
+        if (cuda) options.AppendExecutionProvider_CUDA(0);
         InferenceSession? preprocess = null;
         try
         {
-            preprocess = new InferenceSession(preprocessPath, options);
-            var network = new InferenceSession(networkPath, options);
-            return new ImageFeaturizer(kind, preprocess, network, background ?? ImageColor.White, threadCount);
+            preprocess = new InferenceSession(preprocessModel, options);
+            return (preprocess, new InferenceSession(networkModel, options));
         }
         catch
         {
@@ -82,6 +154,15 @@ public sealed class ImageFeaturizer : IDisposable
     /// <summary>Threads that decode images and run the network.</summary>
     public int Threads { get; }
 
+    /// <summary>Images the network runs at once.</summary>
+    public int BatchSize { get; }
+
+    /// <summary>Where the network runs.</summary>
+    public DeviceKind Device { get; }
+
+    /// <summary>Why the network runs on the CPU although CUDA was asked for; null when it runs where it was asked to.</summary>
+    public string? DeviceFallback { get; }
+
     /// <summary>Width of the feature vector of one image: 512.</summary>
     public int FeatureSize => PretrainedNetworks.FeatureSize(Network);
 
@@ -97,10 +178,15 @@ public sealed class ImageFeaturizer : IDisposable
     /// <summary>Writes the network's input for the image in <paramref name="path"/>: [3, side, side] R, G, B planes from 0 to 255.</summary>
     internal void Render(string path, Span<float> pixels) => PretrainedPreprocessing.Render(path, InputSide, background, pixels);
 
-    /// <summary>The [<see cref="FeatureSize"/>] features of one rendered image ([3, side, side] R, G, B, 0–255).</summary>
+    /// <summary>
+    /// The [images, <see cref="FeatureSize"/>] features (row-major) of rendered images, [images, 3, side, side] R, G, B,
+    /// 0–255, run through the network at once.
+    /// </summary>
     internal float[] Features(float[] pixels)
     {
-        long[] shape = [1, 3, InputSide, InputSide];
+        int values = 3 * InputSide * InputSide;
+        Debug.Assert(pixels.Length > 0 && pixels.Length % values == 0);
+        long[] shape = [pixels.Length / values, 3, InputSide, InputSide];
         using var run = new RunOptions();
         using var input = OrtValue.CreateTensorValueFromMemory(pixels, shape);
         using var prepared = preprocess.Run(run, [preprocessInput], [input], [preprocessOutput]);
@@ -109,33 +195,33 @@ public sealed class ImageFeaturizer : IDisposable
     }
 
     /// <summary>
-    /// The features of the image files <paramref name="paths"/>, [paths, <see cref="FeatureSize"/>] row-major. Images
-    /// are decoded a few batches ahead of the network. An image that is missing or cannot be decoded stops the
-    /// extraction with a <see cref="ImageFeatureException"/> naming it, unless <paramref name="skipInvalid"/>: then its
-    /// row stays zero and <see cref="ExtractedFeatures.Errors"/> says why.
+    /// The features of the image files <paramref name="paths"/>, [paths, <see cref="FeatureSize"/>] row-major, run
+    /// <see cref="BatchSize"/> at a time; the next batch is decoded while the network runs this one. An image that is
+    /// missing or cannot be decoded stops the extraction with a <see cref="ImageFeatureException"/> naming it (after the
+    /// other images of its batch), unless <paramref name="skipInvalid"/>: then its row stays zero and
+    /// <see cref="ExtractedFeatures.Errors"/> says why.
     /// </summary>
-    /// <param name="progress">Receives the number of images done so far.</param>
+    /// <param name="progress">Receives the number of images done so far, after each batch.</param>
     /// <param name="extracted">Receives each image's index and features as soon as they are made (on the calling thread), so that a caller can keep them before the whole list is done.</param>
     public ExtractedFeatures Extract(IReadOnlyList<string> paths, bool skipInvalid = false, IProgress<int>? progress = null, CancellationToken cancellationToken = default,
                                      Action<int, float[]>? extracted = null)
     {
         ArgumentNullException.ThrowIfNull(paths);
-        int features = FeatureSize, values = 3 * InputSide * InputSide;
+        int features = FeatureSize, values = 3 * InputSide * InputSide, batch = BatchSize;
         var result = new float[(long)paths.Count * features];
         var errors = new string?[paths.Count];
-        // Decoding the next chunk overlaps with running the network on this one.
-        int chunk = Math.Max(4, 2 * Threads);
-        Task<float[]?[]> Decode(int start) => Task.Run(() =>
+        // Decodes images [start, start + batch) into one [images, 3, side, side] input, those that fail left out.
+        Task<(float[] Pixels, int[] Images)> Decode(int start) => Task.Run(() =>
         {
-            int count = Math.Min(chunk, paths.Count - start);
-            var rendered = new float[]?[count];
+            int count = Math.Min(batch, paths.Count - start);
+            var pixels = new float[(long)count * values];
+            var decoded = new bool[count];
             Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Threads, CancellationToken = cancellationToken }, k =>
             {
-                var pixels = new float[values];
                 try
                 {
-                    Render(paths[start + k], pixels);
-                    rendered[k] = pixels;
+                    Render(paths[start + k], pixels.AsSpan(k * values, values));
+                    decoded[k] = true;
                 }
                 catch (Exception e) when (e is ImageDecodeException or FileNotFoundException or IOException or UnauthorizedAccessException)
                 {
@@ -143,38 +229,47 @@ public sealed class ImageFeaturizer : IDisposable
                                       : e is FileNotFoundException ? "does not exist" : $"cannot be read: {e.Message}";
                 }
             });
-            return rendered;
+            var images = new List<int>(count);
+            for (int k = 0; k < count; k++)
+            {
+                if (!decoded[k]) continue;
+                if (images.Count < k) pixels.AsSpan(k * values, values).CopyTo(pixels.AsSpan(images.Count * values, values));
+                images.Add(start + k);
+            }
+            return (images.Count == count ? pixels : pixels[..(images.Count * values)], images.ToArray());
         }, cancellationToken);
 
         if (paths.Count == 0) return new ExtractedFeatures(result, errors);
         var next = Decode(0);
-        for (int start = 0; start < paths.Count; start += chunk)
+        for (int start = 0; start < paths.Count; start += batch)
         {
-            float[]?[] rendered;
+            (float[] Pixels, int[] Images) decoded;
             try
             {
-                rendered = next.GetAwaiter().GetResult();
+                decoded = next.GetAwaiter().GetResult();
             }
             catch (AggregateException e) when (e.InnerExceptions.Count == 1)
             {
                 ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
                 throw;
             }
-            if (start + chunk < paths.Count) next = Decode(start + chunk);
-            for (int k = 0; k < rendered.Length; k++)
+            if (start + batch < paths.Count) next = Decode(start + batch);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (decoded.Images.Length > 0)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                int i = start + k;
-                if (rendered[k] is not { } pixels)
+                var rows = Features(decoded.Pixels);
+                for (int j = 0; j < decoded.Images.Length; j++)
                 {
-                    if (!skipInvalid) throw new ImageFeatureException(paths[i], $"the image file '{paths[i]}' {errors[i]}");
-                    continue;
+                    var row = rows.AsSpan(j * features, features);
+                    row.CopyTo(result.AsSpan((int)((long)decoded.Images[j] * features), features));
+                    extracted?.Invoke(decoded.Images[j], row.ToArray());
                 }
-                var row = Features(pixels);
-                row.CopyTo(result.AsSpan((int)((long)i * features), features));
-                extracted?.Invoke(i, row);
-                progress?.Report(i + 1);
             }
+            int end = Math.Min(start + batch, paths.Count);
+            if (!skipInvalid)
+                for (int i = start; i < end; i++)
+                    if (errors[i] is { } error) throw new ImageFeatureException(paths[i], $"the image file '{paths[i]}' {error}");
+            progress?.Report(end);
         }
         return new ExtractedFeatures(result, errors);
     }

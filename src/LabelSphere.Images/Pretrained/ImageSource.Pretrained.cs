@@ -52,7 +52,7 @@ internal sealed partial class ImageFiles
         lock (featureGate)
         {
             if (extracted is { } done) return done;
-            using var featurizer = ImageFeaturizer.Load(network, Options.Background, Options.DecodeThreads);
+            using var featurizer = ImageFeaturizer.Load(network, Options.Background, Options.DecodeThreads, device: Options.Device);
             ExtractedFeatures features;
             FeatureStoreReport report;
             try
@@ -64,7 +64,7 @@ internal sealed partial class ImageFiles
                 else
                 {
                     features = featurizer.Extract(Paths, Options.SkipInvalid, progress, cancellationToken);
-                    report = new FeatureStoreReport(Paths.Count, 0, Paths.Count);
+                    report = new FeatureStoreReport(Paths.Count, 0, Paths.Count) { DeviceFallback = featurizer.DeviceFallback };
                 }
             }
             catch (ImageFeatureException e)

@@ -122,6 +122,31 @@ public sealed class PretrainedVerbsTests : IDisposable
     }
 
     [Fact]
+    public void Features_on_cuda_without_ONNX_Runtimes_CUDA_provider_says_why_in_one_line_and_runs_on_the_CPU()
+    {
+        // Given four tagged images, and this build's ONNX Runtime (the CPU package, without the CUDA provider)
+        var (csv, images) = Photos();
+        var cpu = Path.Combine(dir, "cpu");
+        var cuda = Path.Combine(dir, "cuda");
+
+        // When their features are written on the CPU, then asked of CUDA in a fresh store
+        var onCpu = CliRunner.RunWith(null, environment, "features", csv, "--images", images, "--out", cpu);
+        var onCuda = CliRunner.RunWith(null, new Dictionary<string, string> { ["LABELSPHERE_CACHE"] = Path.Combine(dir, "cache-cuda") },
+            "features", csv, "--images", images, "--device", "cuda", "--out", cuda);
+
+        // Then the CUDA run succeeds with exactly one line saying why it fell back and that the CPU runs instead (the
+        // CPU run prints none), and writes the CPU's features
+        Assert.True(onCpu.ExitCode == 0, onCpu.Err);
+        Assert.True(onCuda.ExitCode == 0, onCuda.Err);
+        var fallback = Assert.Single(onCuda.Err.Split('\n'), line => line.Contains("--device cuda", StringComparison.Ordinal));
+        Assert.Contains("no CUDA provider", fallback);
+        Assert.EndsWith("the features are extracted on the CPU instead", fallback.TrimEnd());
+        Assert.DoesNotContain("--device", onCpu.Err);
+        Assert.Contains("4 extracted", onCuda.Err);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(cpu, "features_data.txt")), File.ReadAllBytes(Path.Combine(cuda, "features_data.txt")));
+    }
+
+    [Fact]
     public void A_file_that_is_not_an_image_stops_training_with_one_line_naming_it()
     {
         // Given the images and a text file named like a JPEG on line 13 of the annotations

@@ -88,6 +88,14 @@ public sealed record ImageSourceOptions
     [JsonIgnore]
     public string? FeatureStore { get; init; } = PretrainedNetworks.DefaultFeatureStore;
 
+    /// <summary>
+    /// Where a <see cref="Pretrained"/> network extracts features: the CPU by default; with <see cref="DeviceKind.Cuda"/>
+    /// the first CUDA device where ONNX Runtime has its CUDA provider and finds one, else the CPU (and the extraction's
+    /// report says why). Training runs where <see cref="TrainingOptions.Device"/> says.
+    /// </summary>
+    [JsonIgnore]
+    public DeviceKind Device { get; init; } = DeviceKind.Cpu;
+
     /// <summary>Threads that decode the images of a batch: all processors by default.</summary>
     [JsonIgnore]
     public int DecodeThreads { get; init; } = Environment.ProcessorCount;
@@ -130,6 +138,7 @@ public sealed record ImageSourceOptions
         if (!(MinCropArea > 0 && MinCropArea <= MaxCropArea && MaxCropArea <= 1))
             throw new ArgumentOutOfRangeException(nameof(MinCropArea), $"crop areas must satisfy 0 < MinCropArea ≤ MaxCropArea ≤ 1, got {MinCropArea} and {MaxCropArea}");
         if (CropPadding < 0) throw new ArgumentOutOfRangeException(nameof(CropPadding), CropPadding, $"the crop padding must be 0 or more pixels, got {CropPadding}");
+        if (!Enum.IsDefined(Device)) throw new ArgumentOutOfRangeException(nameof(Device), Device, "unknown device");
         if (DecodeThreads < 1) throw new ArgumentOutOfRangeException(nameof(DecodeThreads), DecodeThreads, $"at least one decode thread is needed, got {DecodeThreads}");
         if (PrefetchBatches < 1) throw new ArgumentOutOfRangeException(nameof(PrefetchBatches), PrefetchBatches, $"at least one batch must be prepared ahead, got {PrefetchBatches}");
         if (CacheBytes < 0) throw new ArgumentOutOfRangeException(nameof(CacheBytes), CacheBytes, $"the cache budget must be 0 or more bytes, got {CacheBytes}");
