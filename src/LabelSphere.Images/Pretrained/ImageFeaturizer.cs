@@ -94,7 +94,7 @@ public sealed class ImageFeaturizer : IDisposable
     internal static string? CudaUnavailable(IEnumerable<string> providers) =>
         providers.Contains(CudaProvider)
             ? null
-            : $"this build of ONNX Runtime has no CUDA provider (it has {string.Join(", ", providers)}; the CUDA build is the Microsoft.ML.OnnxRuntime.Gpu.Linux package in place of Microsoft.ML.OnnxRuntime, on a machine with an NVIDIA driver, CUDA 12 and cuDNN 9)";
+            : $"this build of ONNX Runtime has no CUDA provider (it has {string.Join(", ", providers)}; the CUDA build is the Microsoft.ML.OnnxRuntime.Gpu.Linux package in place of Microsoft.ML.OnnxRuntime, on a machine with an NVIDIA driver and the CUDA and cuDNN libraries that package names)";
 
     static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 
