@@ -34,7 +34,7 @@ internal static class ExportCommand
                 throw new IOException($"--out: {e.Message.Split(" (Parameter")[0]}", e);
             }
             if (parse.GetValue(Cli.Json)) Cli.WriteJson(result);
-            else Cli.Err.MarkupLineInterpolated($"wrote {result.Path}: {result.Features:N0} features in, {result.Labels:N0} label scores and the top {result.Top} out ({result.Bytes / 1024.0:N0} KB)");
+            else Cli.Err.MarkupLineInterpolated($"wrote {result.Path}: {(result.Features is { } features ? $"{features:N0} features" : $"RGB images of {result.ImageSide}×{result.ImageSide} pixels")} in, {result.Labels:N0} label scores and the top {result.Top} out ({result.Bytes / 1024.0:N0} KB)");
             return Task.FromResult(0);
         }));
         return command;
