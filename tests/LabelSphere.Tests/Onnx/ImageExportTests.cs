@@ -25,8 +25,12 @@ public sealed class ImageExportTests : IDisposable
     static string Odd([CallerFilePath] string here = "") =>
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "Training", "Images", "Pretrained", "odd"));
 
-    /// <summary>The six odd/ images (JPEG, CMYK, grey, transparent) tagged with their colours, as a long CSV in a folder of their own.</summary>
-    (string Csv, string Images) OddPhotos()
+    (string Csv, string Images) OddPhotos() => OddPhotos(dir);
+
+    string Train(string csv, string images, HeadKind head, ImageColor? background = null) => Train(dir, csv, images, head, background);
+
+    /// <summary>The six odd/ images (JPEG, CMYK, grey, transparent) tagged with their colours, as a long CSV in a folder of their own under <paramref name="dir"/>.</summary>
+    internal static (string Csv, string Images) OddPhotos(string dir)
     {
         var images = Path.Combine(dir, "odd");
         Directory.CreateDirectory(images);
@@ -42,8 +46,8 @@ public sealed class ImageExportTests : IDisposable
         return (csv, images);
     }
 
-    /// <summary>A model of <paramref name="head"/> on the frozen network's features of the images, saved to a folder.</summary>
-    string Train(string csv, string images, HeadKind head, ImageColor? background = null)
+    /// <summary>A model of <paramref name="head"/> on the frozen network's features of the images, saved to a folder under <paramref name="dir"/>.</summary>
+    internal static string Train(string dir, string csv, string images, HeadKind head, ImageColor? background = null)
     {
         var data = ImageLabelData.Read(csv, images);
         var embedding = head.UsesEmbedding()
