@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The packages as a user gets them: packs LabelSphere and LabelSphere.Images into a local folder, then builds and
-# runs samples/QuickStart and .ci/ImagesCheck against those packages (not the projects), so that a package missing
-# a file, a dependency, a native asset or a type the sample uses fails CI. Called by .ci/run.
+# The packages as a user gets them: packs LabelSphere, LabelSphere.Images and LabelSphere.Onnx into a local folder,
+# then builds and runs samples/QuickStart, samples/OnnxMlNet and .ci/ImagesCheck against those packages (not the
+# projects), so that a package missing a file, a dependency, a native asset or a type the sample uses fails CI; and
+# builds samples/ServeClient (an HTTP client of `labelsphere serve`, which needs a running service). Called by .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
@@ -14,8 +15,9 @@ version="$(dotnet msbuild src/LabelSphere -getProperty:Version -p:VersionSuffix=
 pack=(-c Release -o "$work/feed" --version-suffix "$suffix" -p:ContinuousIntegrationBuild=true --nologo -v quiet)
 dotnet pack src/LabelSphere.Images "${pack[@]}"
 dotnet pack src/LabelSphere --no-build "${pack[@]}"
+dotnet pack src/LabelSphere.Onnx "${pack[@]}"
 packed=$SECONDS
-for package in LabelSphere LabelSphere.Images; do
+for package in LabelSphere LabelSphere.Images LabelSphere.Onnx; do
   for kind in nupkg snupkg; do
     [ -f "$work/feed/$package.$version.$kind" ] || { echo "packages: $package.$version.$kind was not made" >&2; exit 1; }
   done
@@ -35,8 +37,9 @@ cat > "$work/nuget.config" <<CONFIG
 </configuration>
 CONFIG
 restored=$SECONDS
-for project in QuickStart ImagesCheck; do
+for project in QuickStart OnnxMlNet ImagesCheck; do
   dotnet build "$work/samples/$project" -c Release -p:LabelSphereVersion="$version" -p:CreateHardLinksForCopyLocalIfPossible=true --nologo -v quiet -clp:ErrorsOnly
   dotnet run --project "$work/samples/$project" -c Release --no-build -p:LabelSphereVersion="$version"
 done
-echo "packages: LabelSphere and LabelSphere.Images $version packed; the QuickStart sample and the images check built and ran against them ($((SECONDS - start)) s: packing $((packed - start)) s, the two consumers $((SECONDS - restored)) s)"
+dotnet build "$work/samples/ServeClient" -c Release --nologo -v quiet -clp:ErrorsOnly
+echo "packages: LabelSphere, LabelSphere.Images and LabelSphere.Onnx $version packed; the QuickStart and OnnxMlNet samples and the images check built and ran against them, the ServeClient sample built ($((SECONDS - start)) s: packing $((packed - start)) s, the consumers $((SECONDS - restored)) s)"

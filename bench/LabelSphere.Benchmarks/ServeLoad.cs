@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
-using System.Text.Json;
 using LabelSphere.Data;
 using LabelSphere.Serve;
 
@@ -42,53 +40,19 @@ internal static class ServeLoad
         {
             rows[r] = new float[features.Columns];
             features.CopyRowTo(r, rows[r]);
-            var indices = Enumerable.Range(0, features.Columns).Where(c => rows[r][c] != 0).ToArray();
-            requests[r] = JsonSerializer.Serialize(new { instances = new[] { new { indices, values = indices.Select(c => rows[r][c]).ToArray() } }, top });
+            requests[r] = LoadClients.SparseRequest(rows[r], top);
         }
         var expected = classifier.PredictBatch(rows, top);
 
         await using var service = LabelService.Create(classifier, new ServeOptions { Port = 0 });
         await service.StartAsync();
         using var http = new HttpClient { BaseAddress = service.Address };
-        var latencies = new List<double>[clients];
-        int sent = 0, errors = 0, differences = 0;
-        var clock = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
-        {
-            var mine = latencies[client] = [];
-            while (clock.Elapsed < duration)
-            {
-                int n = Interlocked.Increment(ref sent) - 1;
-                if (n >= limit) break;
-                int row = n % rows.Length;
-                var start = Stopwatch.GetTimestamp();
-                try
-                {
-                    using var content = new StringContent(requests[row], System.Text.Encoding.UTF8, "application/json");
-                    using var response = await http.PostAsync("/predict", content);
-                    var body = await response.Content.ReadAsStringAsync();
-                    mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-                    if (!response.IsSuccessStatusCode) { Interlocked.Increment(ref errors); continue; }
-                    var labels = JsonSerializer.Deserialize<PredictResponse>(body, JsonSerializerOptions.Web)!.Predictions[0].Labels;
-                    bool same = labels.Length == expected[row].Length;
-                    for (int t = 0; same && t < labels.Length; t++)
-                        same = labels[t].Label == expected[row][t].Name && Math.Abs(labels[t].Score - expected[row][t].Score) <= 1e-6;
-                    if (!same) Interlocked.Increment(ref differences);
-                }
-                catch (HttpRequestException)
-                {
-                    Interlocked.Increment(ref errors);
-                }
-            }
-        })));
-        clock.Stop();
-        var all = latencies.SelectMany(l => l).Order().ToArray();
-        double Percentile(double p) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)Math.Ceiling(p * all.Length) - 1)];
+        var report = await LoadClients.RunAsync(http, requests, expected, clients, duration, limit, tolerance: 1e-6);
         var (batches, instances) = service.Batches;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"serve-load: {all.Length} requests from {clients} clients in {clock.Elapsed.TotalSeconds:F1} s: {all.Length / clock.Elapsed.TotalSeconds:F0} requests/s, " +
-            $"p50 {Percentile(0.5):F2} ms, p99 {Percentile(0.99):F2} ms, {errors} errors, {differences} answers differing from predict; " +
+            $"serve-load: {report.Requests} requests from {clients} clients in {report.Elapsed.TotalSeconds:F1} s: {report.RequestsPerSecond:F0} requests/s, " +
+            $"p50 {report.Percentile(0.5):F2} ms, p99 {report.Percentile(0.99):F2} ms, {report.Errors} errors, {report.Differences} answers differing from predict; " +
             $"{batches} batches of {(batches == 0 ? 0 : (double)instances / batches):F1} instances on average ({classifier.Vocabulary.Count} labels, {features.Columns} features, top {top})"));
-        return errors == 0 && differences == 0 && all.Length > 0 ? 0 : 1;
+        return report.Errors == 0 && report.Differences == 0 && report.Requests > 0 ? 0 : 1;
     }
 }

@@ -43,4 +43,37 @@ public static class ImagePrediction
             folder.Delete(recursive: true);
         }
     }
+
+    /// <summary>
+    /// The top <paramref name="top"/> labels of each encoded image of <paramref name="images"/> (the bytes of PNG, JPEG,
+    /// ... files), decoded as in training and ranked together, best first; an image that cannot be decoded gets no
+    /// labels (an empty list) and does not stop the others. Features of the frozen pretrained network are not stored.
+    /// </summary>
+    public static ScoredLabel[][] PredictImages(this LabelClassifier classifier, IReadOnlyList<byte[]> images, int top = 5, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        ArgumentNullException.ThrowIfNull(images);
+        var image = classifier.Manifest.Options.Image ?? throw new InvalidOperationException("the model takes feature vectors, not images");
+        if (images.Count == 0) return [];
+        // As for one image: the decoder reads files, so the bytes go to a private temporary folder deleted afterwards.
+        var folder = Directory.CreateTempSubdirectory("labelsphere-images-");
+        try
+        {
+            var ids = new string[images.Count];
+            for (int i = 0; i < ids.Length; i++)
+            {
+                ids[i] = i.ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+                File.WriteAllBytes(Path.Combine(folder.FullName, ids[i]), images[i] ?? throw new ArgumentException($"image {i} is null", nameof(images)));
+            }
+            // A folder of images, as ImageFolder reads one: an error names the folder, which has no lines to point to.
+            var annotations = new AnnotationSet(new LabelVocabulary([]), new LabelMatrix(new long[ids.Length + 1], [], 0),
+                new ReadReport(folder.FullName, AnnotationFormat.Text, ids.Length, ids.Length, 0, []), instanceIds: ids);
+            var source = new ImageSource(annotations, folder.FullName, image with { SkipInvalid = true, FeatureStore = null });
+            return classifier.PredictSource(source.MapLabels(classifier.Vocabulary).Source, top, cancellationToken);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
 }

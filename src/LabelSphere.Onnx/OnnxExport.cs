@@ -4,17 +4,19 @@ using Google.Protobuf;
 using LabelSphere.Embedding;
 using LabelSphere.IO;
 using LabelSphere.Training;
+using LabelSphere.Training.Images;
 using Onnx;
 
 namespace LabelSphere.Onnx;
 
 /// <summary>What <see cref="OnnxExport.Export"/> wrote.</summary>
 /// <param name="Path">The ONNX file.</param>
-/// <param name="Features">Width of its input <c>features</c>.</param>
+/// <param name="Features">Width of its input <c>features</c>; null for a model of images, whose input is <c>pixels</c>.</param>
 /// <param name="Labels">Width of its output <c>scores</c>: the labels it ranks (trained and added zero-shot).</param>
 /// <param name="Top">Width of its outputs <c>top_indices</c>, <c>top_scores</c> and <c>top_labels</c>.</param>
 /// <param name="Bytes">Size of the file.</param>
-public sealed record OnnxExportResult(string Path, int Features, int Labels, int Top, long Bytes);
+/// <param name="ImageSide">For a model of images: the side of the square images its input <c>pixels</c> takes.</param>
+public sealed record OnnxExportResult(string Path, int? Features, int Labels, int Top, long Bytes, int? ImageSide = null);
 
 /// <summary>The ONNX file to write exists, and replacing it was not asked for.</summary>
 public sealed class OnnxTargetExistsException(string path) : IOException($"{path}: already exists")
@@ -63,8 +65,10 @@ public static class OnnxExport
             if (File.Exists(temp)) File.Delete(temp);
         }
         var graph = model.Graph;
-        return new OnnxExportResult(target, (int)graph.Input[0].Type.TensorType.Shape.Dim[1].DimValue,
-            (int)graph.Output[0].Type.TensorType.Shape.Dim[1].DimValue, top, new FileInfo(target).Length);
+        int width = (int)graph.Input[0].Type.TensorType.Shape.Dim[1].DimValue;
+        bool images = graph.Input[0].Name == PretrainedGraph.InputName;
+        return new OnnxExportResult(target, images ? null : width, (int)graph.Output[0].Type.TensorType.Shape.Dim[1].DimValue, top,
+            new FileInfo(target).Length, images ? width : null);
     }
 
     // Refuses to replace anything but an earlier export, and that only when asked to.
@@ -92,20 +96,36 @@ public static class OnnxExport
         var folder = ModelFolder.Find(modelPath)
             ?? throw new ModelFormatException($"{modelPath}: no model here (expected a manifest.json written by 'labelsphere train', or a model/ folder holding one)");
         var manifest = ModelFolder.ReadManifest(folder);
-        if (manifest.Backbone.Kind != BackboneKind.Mlp)
-            throw new NotSupportedException($"{folder}: the {Backbones.Name(manifest.Backbone.Kind)} body cannot be exported to ONNX yet; export takes models with the mlp body");
-        var scaling = ModelFolder.ReadFeatures(folder, manifest)
-            ?? throw new ModelFormatException($"{folder}: the mlp model records no feature scaling (field features of its manifest)");
-        if (scaling.Text is not null)
-            throw new NotSupportedException($"{folder}: the model takes text, and its text vectoriser cannot be exported to ONNX yet; export takes models of feature vectors");
+        var pretrained = Backbones.Pretrained(manifest.Backbone.Kind);
+        if (manifest.Backbone.Kind != BackboneKind.Mlp && pretrained is null)
+            throw new NotSupportedException($"{folder}: the {Backbones.Name(manifest.Backbone.Kind)} body cannot be exported to ONNX yet; export takes models with the mlp body or the frozen resnet18-imagenet backbone");
+        // The frozen network's features reach the body L2-normalised by the image source, not through a feature scaling.
+        var scaling = pretrained is null
+            ? ModelFolder.ReadFeatures(folder, manifest) ?? throw new ModelFormatException($"{folder}: the mlp model records no feature scaling (field features of its manifest)")
+            : null;
         var embedding = ModelFolder.ReadEmbedding(folder, manifest);
         int labels = manifest.Head.UsesEmbedding() ? embedding!.LabelCount : manifest.LabelNames.Length;
         if (top < 1 || top > labels) throw new ArgumentOutOfRangeException(nameof(top), top, $"top must be between 1 and the number of labels ({labels}), got {top}");
 
         var weights = new Weights(Path.Combine(folder, "weights"));
         var g = new OnnxGraph();
-        int width = scaling.Columns;
-        var x = Scale(g, scaling, g.Input("features", width));
+        int width;
+        string x, input;
+        if (pretrained is { } network)
+        {
+            width = PretrainedNetworks.FeatureSize(network);
+            x = PretrainedGraph.Features(g, network);
+            int side = PretrainedNetworks.InputSide(network);
+            input = $"{PretrainedGraph.InputName}: uint8 [batch, {side}, {side}, 3], RGB pixels of images decoded, composited and resized as LabelSphere does";
+        }
+        else
+        {
+            width = scaling!.Columns;
+            x = Scale(g, scaling, g.Input("features", width));
+            input = scaling.Text is null
+                ? $"features: float [batch, {width}], raw feature vectors"
+                : $"features: float [batch, {width}], the term counts of each text from the model's vectoriser (tokenisation has no ONNX operator)";
+        }
         for (int i = 0; i < manifest.Backbone.Hidden.Count; i++)
         {
             int hidden = manifest.Backbone.Hidden[i];
@@ -130,15 +150,22 @@ public static class OnnxExport
             ["labelsphere.trained_labels"] = manifest.LabelNames.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["labelsphere.head"] = manifest.Head.Name(),
             ["labelsphere.body"] = Backbones.Name(manifest.Backbone.Kind),
-            ["labelsphere.features"] = scaling.Columns.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["labelsphere.scaling"] = scaling.Scaling.ToString(),
+            ["labelsphere.input"] = input,
             ["labelsphere.top"] = top.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["labelsphere.version"] = version,
         };
         if (manifest.EmbeddingDimension is { } dimension) metadata["labelsphere.embedding_dimension"] = dimension.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (scaling.NamesHash is { } hash) metadata["labelsphere.feature_names"] = hash;
+        if (scaling is not null)
+        {
+            metadata["labelsphere.features"] = scaling.Columns.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            metadata["labelsphere.scaling"] = scaling.Scaling.ToString();
+            if (scaling.NamesHash is { } hash) metadata["labelsphere.feature_names"] = hash;
+            if (scaling.Text is not null) metadata["labelsphere.text"] = "the input is the term counts of the model's text vectoriser (vocabulary.txt of the model folder, or hashed)";
+        }
+        if (manifest.Options.Image is { } image)
+            metadata["labelsphere.background"] = $"#{image.Background.Red:x2}{image.Background.Green:x2}{image.Background.Blue:x2}";
         return g.Model(version, metadata,
-            $"LabelSphere {manifest.Head.Name()} head on the mlp body: raw feature vectors [batch, {scaling.Columns}] to the scores of {labels} labels and the top {top}.");
+            $"LabelSphere {manifest.Head.Name()} head on the {Backbones.Name(manifest.Backbone.Kind)} body: {input}; the scores of {labels} labels and the top {top}.");
     }
 
     // FeatureTransform.Apply as graph nodes: NaN → 0; TF-IDF (1 + ln v)·idf for v > 0, v·idf otherwise; L2 rows.
@@ -152,14 +179,16 @@ public static class OnnxExport
             x = g.Node("Where", [g.Node("Greater", [x, zero]), logged, x]);
             x = g.Node("Mul", [x, g.Constant("idf", scaling.Idf, scaling.Columns)]);
         }
-        if (scaling.Scaling is FeatureScaling.L2 or FeatureScaling.TfIdf)
-        {
-            var squares = g.Node("ReduceSumSquare", [x], attributes: [OnnxGraph.Ints("axes", 1), OnnxGraph.Int("keepdims", 1)]);
-            // A row of zeros stays zeros: its norm is replaced by 1.
-            var norm = g.Node("Where", [g.Node("Greater", [squares, zero]), g.Node("Sqrt", [squares]), g.Scalar("one", 1)]);
-            x = g.Node("Div", [x, norm]);
-        }
+        if (scaling.Scaling is FeatureScaling.L2 or FeatureScaling.TfIdf) x = L2Rows(g, x);
         return x;
+    }
+
+    /// <summary>Rows [batch, F] divided by their L2 norm; a row of zeros stays zeros (its norm is replaced by 1).</summary>
+    internal static string L2Rows(OnnxGraph g, string x)
+    {
+        var squares = g.Node("ReduceSumSquare", [x], attributes: [OnnxGraph.Ints("axes", 1), OnnxGraph.Int("keepdims", 1)]);
+        var norm = g.Node("Where", [g.Node("Greater", [squares, g.Scalar("zero", 0)]), g.Node("Sqrt", [squares]), g.Scalar("one", 1)]);
+        return g.Node("Div", [x, norm]);
     }
 
     // y = x·Wᵀ + b for the Linear module saved under prefix ([outputs, inputs] weight, [outputs] bias).

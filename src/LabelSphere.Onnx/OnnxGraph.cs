@@ -25,6 +25,16 @@ internal sealed class OnnxGraph
         return name;
     }
 
+    /// <summary>
+    /// Declares an input of <paramref name="type"/> [batch, <paramref name="dimensions"/>...] with a symbolic batch
+    /// dimension.
+    /// </summary>
+    public string Input(string name, TensorProto.Types.DataType type, params long[] dimensions)
+    {
+        graph.Input.Add(Value(name, type, dimensions));
+        return name;
+    }
+
     /// <summary>Names <paramref name="value"/> as an output [batch, <paramref name="width"/>] of <paramref name="type"/>.</summary>
     public void Output(string value, string name, TensorProto.Types.DataType type, long width)
     {
@@ -32,11 +42,11 @@ internal sealed class OnnxGraph
         graph.Output.Add(Value(name, type, width));
     }
 
-    static ValueInfoProto Value(string name, TensorProto.Types.DataType type, long width)
+    static ValueInfoProto Value(string name, TensorProto.Types.DataType type, params long[] dimensions)
     {
         var shape = new TensorShapeProto();
         shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "batch" });
-        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = width });
+        foreach (var dimension in dimensions) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = dimension });
         return new ValueInfoProto
         {
             Name = name,
@@ -96,6 +106,31 @@ internal sealed class OnnxGraph
         Node(op, inputs, 2, null, attributes);
         var node = graph.Node[^1];
         return (node.Output[0], node.Output[1]);
+    }
+
+    /// <summary>
+    /// Adds the nodes and initializers of another graph, every name prefixed with <paramref name="prefix"/> but its
+    /// inputs, which <paramref name="inputs"/> maps to values of this graph; returns the new name of each output in
+    /// <paramref name="outputs"/>. Its shape annotations are left behind (they may fix the batch dimension).
+    /// </summary>
+    public string[] Import(GraphProto other, string prefix, IReadOnlyDictionary<string, string> inputs, params string[] outputs)
+    {
+        string Rename(string name) => name.Length == 0 ? name : inputs.TryGetValue(name, out var mapped) ? mapped : prefix + name;
+        foreach (var initializer in other.Initializer)
+        {
+            var copy = initializer.Clone();
+            copy.Name = Rename(initializer.Name);
+            graph.Initializer.Add(copy);
+        }
+        foreach (var node in other.Node)
+        {
+            var copy = node.Clone();
+            copy.Name = prefix + (node.Name.Length > 0 ? node.Name : Fresh(node.OpType));
+            for (int i = 0; i < copy.Input.Count; i++) copy.Input[i] = Rename(copy.Input[i]);
+            for (int i = 0; i < copy.Output.Count; i++) copy.Output[i] = Rename(copy.Output[i]);
+            graph.Node.Add(copy);
+        }
+        return Array.ConvertAll(outputs, Rename);
     }
 
     /// <summary>An integer attribute.</summary>

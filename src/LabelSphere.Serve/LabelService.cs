@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LabelSphere.Training;
+using LabelSphere.Training.Images;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -47,33 +48,35 @@ public sealed record ServeOptions
 }
 
 /// <summary>
-/// A LabelSphere model behind HTTP on Kestrel: <c>POST /predict</c> (a JSON body of dense or sparse instances; the top
-/// labels of each with scores), <c>GET /labels</c>, <c>GET /health</c> and the OpenAPI description at <c>/openapi</c>.
+/// A LabelSphere model behind HTTP on Kestrel: <c>POST /predict</c> (a JSON body of dense or sparse instances, or for
+/// a model of images the images' bytes; the top labels of each with scores), <c>GET /labels</c>, <c>GET /health</c> and the OpenAPI description at <c>/openapi</c>.
 /// The model is loaded once and shared; concurrent requests are ranked together by one batching loop
-/// (<see cref="PredictionBatcher"/>).
+/// (<see cref="PredictionBatcher{TInput}"/>).
 /// </summary>
 public sealed class LabelService : IAsyncDisposable
 {
     readonly WebApplication app;
-    readonly PredictionBatcher batcher;
+    readonly IPredictionBatcher batcher;
 
-    LabelService(WebApplication app, PredictionBatcher batcher)
+    LabelService(WebApplication app, IPredictionBatcher batcher)
     {
         this.app = app;
         this.batcher = batcher;
     }
 
     /// <summary>
-    /// Builds the service for <paramref name="classifier"/> (a model of feature vectors), which it uses but does not
-    /// dispose; <see cref="StartAsync"/> starts listening.
+    /// Builds the service for <paramref name="classifier"/> (a model of feature vectors, of text or of images), which it
+    /// uses but does not dispose; <see cref="StartAsync"/> starts listening.
     /// </summary>
     public static LabelService Create(LabelClassifier classifier, ServeOptions options, ILoggerProvider? logging = null)
     {
         ArgumentNullException.ThrowIfNull(classifier);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        int features = classifier.FeatureCount
-            ?? throw new NotSupportedException($"the model takes input of shape [{string.Join(", ", classifier.Manifest.Backbone.InputShape)}]; serve takes models of feature vectors");
+        // A model of images takes image bytes (ImageRequests); its feature count is 0.
+        bool images = classifier.Manifest.Options.Image is not null;
+        int features = classifier.FeatureCount ?? (images ? 0
+            : throw new NotSupportedException($"the model takes input of shape [{string.Join(", ", classifier.Manifest.Backbone.InputShape)}]; serve takes models of feature vectors, text or images"));
         // A model of text takes text: each instance's words become its term counts, as its training text's did.
         Func<string, float[]>? vectorize = classifier.Transform?.Text is { } text ? t =>
         {
@@ -98,7 +101,8 @@ public sealed class LabelService : IAsyncDisposable
             return Task.CompletedTask;
         }));
         var app = builder.Build();
-        var batcher = new PredictionBatcher(classifier, options);
+        var rowBatcher = images ? null : new PredictionBatcher<float[]>(classifier.PredictBatch, options);
+        var imageBatcher = images ? new PredictionBatcher<byte[]>(classifier.PredictImages, options) : null;
         var labels = classifier.Vocabulary.Names;
         int labelCount = labels.Count;
 
@@ -113,6 +117,8 @@ public sealed class LabelService : IAsyncDisposable
             {
                 if (context.Request.ContentLength > options.MaxRequestBytes)
                     throw new RequestException(StatusCodes.Status413PayloadTooLarge, $"the body has {context.Request.ContentLength:N0} bytes; a request takes at most {options.MaxRequestBytes:N0}");
+                if (imageBatcher is not null || ImageRequests.IsImageBody(context.Request))
+                    return Results.Json(await ImageRequests.PredictAsync(context, imageBatcher, options, labelCount));
                 JsonDocument document;
                 try
                 {
@@ -129,7 +135,7 @@ public sealed class LabelService : IAsyncDisposable
                 float[][] rows;
                 int top;
                 using (document) (rows, top) = PredictRequestReader.Read(document.RootElement, features, labelCount, options.MaxInstances, vectorize);
-                var ranked = await batcher.PredictAsync(rows, top, context.RequestAborted);
+                var ranked = await rowBatcher!.PredictAsync(rows, top, context.RequestAborted);
                 var predictions = new Prediction[ranked.Length];
                 for (int i = 0; i < ranked.Length; i++)
                     predictions[i] = new Prediction(Array.ConvertAll(ranked[i], l => new LabelScore(l.Name, l.Score)));
@@ -142,12 +148,13 @@ public sealed class LabelService : IAsyncDisposable
                 return Results.Json(new Error(e.Message), statusCode: e.Status);
             }
         })
-        .Accepts<PredictRequest>("application/json")
+        // Image bytes are accepted too (a model of images takes them; any other model answers them with one 400 line).
+        .Accepts<PredictRequest>("application/json", "image/*", "multipart/form-data")
         .Produces<PredictResponse>()
         .Produces<Error>(StatusCodes.Status400BadRequest)
         .Produces<Error>(StatusCodes.Status413PayloadTooLarge)
-        .WithSummary("The top labels of each instance (dense 'features' or sparse 'indices' and 'values'; 'text' for a model of text), best first");
-        return new LabelService(app, batcher);
+        .WithSummary("The top labels of each instance (dense 'features' or sparse 'indices' and 'values'; 'text' for a model of text), best first; a model of images takes an image's bytes (Content-Type image/*) or multipart/form-data with one image per part, and ?top=");
+        return new LabelService(app, (IPredictionBatcher?)rowBatcher ?? imageBatcher!);
     }
 
     /// <summary>Starts listening; returns once the port is open.</summary>

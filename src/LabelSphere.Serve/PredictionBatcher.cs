@@ -3,26 +3,36 @@ using System.Threading.Channels;
 
 namespace LabelSphere.Serve;
 
-/// <summary>
-/// Batches concurrent predictions: every request's rows go into one channel, and a single loop takes what arrives
-/// within <see cref="ServeOptions.BatchWindow"/> of the first waiting request (at most <see cref="ServeOptions.MaxBatch"/>
-/// rows), ranks them with one <see cref="LabelClassifier.PredictBatch(IReadOnlyList{float[]}, int, CancellationToken)"/>
-/// call and hands each request its own rows back. A request is never split across batches.
-/// </summary>
-internal sealed class PredictionBatcher : IAsyncDisposable
+/// <summary>Batches run so far by a <see cref="PredictionBatcher{TInput}"/>, whatever its input.</summary>
+internal interface IPredictionBatcher : IAsyncDisposable
 {
-    sealed record Pending(float[][] Rows, int Top, TaskCompletionSource<ScoredLabel[][]> Done);
+    /// <summary>Batches run so far, and the rows they held.</summary>
+    (long Batches, long Rows) Counts { get; }
+}
 
-    readonly LabelClassifier classifier;
+/// <summary>
+/// Batches concurrent predictions: every request's rows (feature vectors, or encoded images) go into one channel, and
+/// a single loop takes what arrives within <see cref="ServeOptions.BatchWindow"/> of the first waiting request (at most
+/// <see cref="ServeOptions.MaxBatch"/> rows), ranks them with one call of its ranking function (such as
+/// <see cref="LabelClassifier.PredictBatch(IReadOnlyList{float[]}, int, CancellationToken)"/>) and hands each request
+/// its own rows back. A request is never split across batches.
+/// </summary>
+/// <typeparam name="TInput">One row: a feature vector, or an image's bytes.</typeparam>
+internal sealed class PredictionBatcher<TInput> : IPredictionBatcher
+{
+    sealed record Pending(TInput[] Rows, int Top, TaskCompletionSource<ScoredLabel[][]> Done);
+
+    readonly Func<TInput[], int, CancellationToken, ScoredLabel[][]> rank;
     readonly ServeOptions options;
     readonly Channel<Pending> queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     readonly CancellationTokenSource stop = new();
     readonly Task loop;
     long batches, batchedRows;
 
-    public PredictionBatcher(LabelClassifier classifier, ServeOptions options)
+    /// <param name="rank">The top p labels of each row of a batch, in order.</param>
+    public PredictionBatcher(Func<TInput[], int, CancellationToken, ScoredLabel[][]> rank, ServeOptions options)
     {
-        this.classifier = classifier;
+        this.rank = rank;
         this.options = options;
         loop = Task.Run(RunAsync);
     }
@@ -31,10 +41,10 @@ internal sealed class PredictionBatcher : IAsyncDisposable
     public (long Batches, long Rows) Counts => (Interlocked.Read(ref batches), Interlocked.Read(ref batchedRows));
 
     /// <summary>The top <paramref name="top"/> labels of each of <paramref name="rows"/> (at most <see cref="ServeOptions.MaxBatch"/>).</summary>
-    public Task<ScoredLabel[][]> PredictAsync(float[][] rows, int top, CancellationToken cancellationToken)
+    public Task<ScoredLabel[][]> PredictAsync(TInput[] rows, int top, CancellationToken cancellationToken)
     {
         var pending = new Pending(rows, top, new TaskCompletionSource<ScoredLabel[][]>(TaskCreationOptions.RunContinuationsAsynchronously));
-        if (!queue.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(PredictionBatcher));
+        if (!queue.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(PredictionBatcher<TInput>));
         return pending.Done.Task.WaitAsync(cancellationToken);
     }
 
@@ -97,7 +107,7 @@ internal sealed class PredictionBatcher : IAsyncDisposable
     {
         try
         {
-            var all = new float[rows][];
+            var all = new TInput[rows];
             int at = 0, top = 1;
             foreach (var pending in batch)
             {
@@ -105,7 +115,7 @@ internal sealed class PredictionBatcher : IAsyncDisposable
                 at += pending.Rows.Length;
                 top = Math.Max(top, pending.Top);
             }
-            var ranked = classifier.PredictBatch(all, top, stop.Token);
+            var ranked = rank(all, top, stop.Token);
             Interlocked.Increment(ref batches);
             Interlocked.Add(ref batchedRows, rows);
             at = 0;

@@ -16,4 +16,19 @@ public sealed class ReadmeTests
         Assert.Contains("```csharp\n" + program + "\n```", readme, StringComparison.Ordinal);
         Assert.True(program.Split('\n').Length < 60, $"the sample has {program.Split('\n').Length} lines");
     }
+
+    [Theory]
+    [InlineData("ServeClient")]
+    [InlineData("OnnxMlNet")]
+    public void The_deployment_guide_shows_the_samples_CI_builds_as_they_are(string sample)
+    {
+        // Given docs/deploy.md and a sample project CI builds (and, for OnnxMlNet, runs) against the packed packages
+        var root = LibraryBoundaryTests.RepositoryRoot();
+        if (root is null) Assert.Skip("the repository's sources are not beside the test binaries");
+        var guide = File.ReadAllText(Path.Combine(root, "docs", "deploy.md")).ReplaceLineEndings("\n");
+        var program = File.ReadAllText(Path.Combine(root, "samples", sample, "Program.cs")).ReplaceLineEndings("\n").TrimEnd('\n');
+
+        // Then the guide holds the sample's whole program in a C# block
+        Assert.Contains("```csharp\n" + program + "\n```", guide, StringComparison.Ordinal);
+    }
 }

@@ -4,7 +4,7 @@ using Spectre.Console;
 
 namespace LabelSphere.Cli.Commands;
 
-/// <summary><c>labelsphere export</c>: a trained model as one ONNX graph, from raw feature vectors to the top-p labels.</summary>
+/// <summary><c>labelsphere export</c>: a trained model as one ONNX graph, from raw feature vectors (or RGB pixels) to the top-p labels.</summary>
 internal static class ExportCommand
 {
     public static Command Create()
@@ -13,7 +13,7 @@ internal static class ExportCommand
         var output = new Option<string>("--out") { Description = "The ONNX file to write (e.g. model.onnx)", Required = true };
         var top = Cli.TopOption("How many labels the graph's top_* outputs give each instance", 5);
         var command = new Command("export",
-            "Write a model as one ONNX graph: raw feature vectors [batch, features] in (feature scaling, body and head inside), every label's score and the top labels out; label names in its metadata")
+            "Write a model as one ONNX graph: raw feature vectors [batch, features] in (feature scaling, body and head inside), or for a model of the frozen resnet18-imagenet backbone RGB pixels [batch, 224, 224, 3] (the network inside); every label's score and the top labels out; label names in its metadata")
         {
             modelFolder, output, top, OutputArguments.Overwrite, Cli.Json,
         };
@@ -34,7 +34,7 @@ internal static class ExportCommand
                 throw new IOException($"--out: {e.Message.Split(" (Parameter")[0]}", e);
             }
             if (parse.GetValue(Cli.Json)) Cli.WriteJson(result);
-            else Cli.Err.MarkupLineInterpolated($"wrote {result.Path}: {result.Features:N0} features in, {result.Labels:N0} label scores and the top {result.Top} out ({result.Bytes / 1024.0:N0} KB)");
+            else Cli.Err.MarkupLineInterpolated($"wrote {result.Path}: {(result.Features is { } features ? $"{features:N0} features" : $"RGB images of {result.ImageSide}×{result.ImageSide} pixels")} in, {result.Labels:N0} label scores and the top {result.Top} out ({result.Bytes / 1024.0:N0} KB)");
             return Task.FromResult(0);
         }));
         return command;

@@ -34,7 +34,7 @@ internal static class ServeCommand
             using var classifier = LabelClassifier.Load(parse.GetValue(modelFolder)!);
             await using var service = LabelService.Create(classifier, options);
             await service.StartAsync(ct);
-            Console.Error.WriteLine($"serving {classifier.Folder} ({classifier.Vocabulary.Count:N0} labels, {classifier.FeatureCount:N0} features) on {service.Address}; POST /predict, GET /labels, GET /health, GET /openapi; Ctrl+C stops");
+            Console.Error.WriteLine($"serving {classifier.Folder} ({classifier.Vocabulary.Count:N0} labels, {(classifier.FeatureCount is { } features ? $"{features:N0} features" : "images")}) on {service.Address}; POST /predict, GET /labels, GET /health, GET /openapi; Ctrl+C stops");
             try
             {
                 await service.WaitForShutdownAsync(ct);

@@ -195,6 +195,42 @@ public sealed class OnnxExportTests : IDisposable
     }
 
     [Fact]
+    public void A_model_of_text_exports_from_its_term_counts_and_scores_them_as_predict_scores_the_text()
+    {
+        // Given a model fitted on the topics corpus as raw text (TF-IDF over its vocabulary)
+        var text = Path.Combine(AppContext.BaseDirectory, "TestData", "text");
+        using var classifier = LabelClassifier.Fit(LabelData.Read(Path.Combine(text, "topics_train.txt")), new LabelClassifierOptions
+        {
+            Training = new TrainingOptions { Head = HeadKind.Sigmoid, Hidden = [16], BatchSize = 32, Steps = 20, EvalEvery = 0 },
+            ValidationFraction = 0,
+        }, cancellationToken: Token);
+        var folder = Path.Combine(dir, "text-model");
+        classifier.Save(folder);
+
+        // When it is exported: tokenising has no ONNX operator, so the graph takes the vectoriser's term counts
+        var onnx = Path.Combine(dir, "text.onnx");
+        var result = OnnxExport.Export(folder, onnx, top: 3);
+
+        // Then the term counts of the test documents, run through the graph, get predict's labels for their text
+        var testPath = Path.Combine(text, "topics_test.tsv");
+        var documents = File.ReadLines(testPath).Take(12).Select(l => l.Split('\t')[^1]).ToArray();
+        var counts = classifier.Transform!.Text!.Transform(documents);
+        var rows = new float[documents.Length][];
+        for (int r = 0; r < rows.Length; r++)
+        {
+            rows[r] = new float[result.Features!.Value];
+            counts.CopyRowTo(r, rows[r]);
+        }
+        AssertSameAsPredict(folder, onnx, 3, rows);
+        var fromText = classifier.PredictBatch(LabelData.Read(testPath), 3, Token);
+        var graph = RunOnnx(onnx, rows);
+        for (int r = 0; r < rows.Length; r++)
+            Assert.Equal(fromText[r].Select(l => l.Name), graph.TopLabels.Skip(r * 3).Take(3));
+        using var session = new InferenceSession(onnx);
+        Assert.Contains("term counts", session.ModelMetadata.CustomMetadataMap["labelsphere.input"]);
+    }
+
+    [Fact]
     public void The_exported_model_names_its_labels_head_and_dimension_in_its_metadata()
     {
         var folder = Train(HeadKind.Joint);

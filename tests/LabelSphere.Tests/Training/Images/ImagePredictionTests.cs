@@ -47,6 +47,37 @@ public sealed class ImagePredictionTests : IDisposable
     }
 
     [Fact]
+    public void Encoded_images_ranked_together_get_what_each_file_gets_and_an_undecodable_one_gets_nothing()
+    {
+        // Given a small CNN fitted in memory on four labelled squares
+        var (csv, images) = WriteSquares();
+        using var classifier = LabelClassifier.Fit(ImageLabelData.Read(csv, images), new LabelClassifierOptions
+        {
+            Training = new TrainingOptions
+            {
+                Backbone = BackboneKind.Cnn, Head = HeadKind.Sigmoid, CnnWidth = 4, Steps = 2, BatchSize = 4, EvalEvery = 0,
+                Image = new ImageSourceOptions { Size = 8, DecodeThreads = 1 },
+            },
+            ValidationFraction = 0,
+        }, cancellationToken: Token);
+
+        // When the bytes of every square and of a file that is not an image are ranked in one call
+        var files = Directory.GetFiles(images, "*.png").Order().ToArray();
+        var bytes = files.Select(File.ReadAllBytes).Append("not an image"u8.ToArray()).ToArray();
+        var ranked = classifier.PredictImages(bytes, top: 2, Token);
+
+        // Then each square gets the labels and scores of its file, in order, and the last gets none
+        Assert.Equal(files.Length + 1, ranked.Length);
+        for (int i = 0; i < files.Length; i++)
+        {
+            var alone = classifier.Predict(files[i], top: 2);
+            Assert.Equal(alone.Select(l => l.Name), ranked[i].Select(l => l.Name));
+            for (int t = 0; t < 2; t++) Assert.Equal(alone[t].Score, ranked[i][t].Score, 1e-5f);
+        }
+        Assert.Empty(ranked[^1]);
+    }
+
+    [Fact]
     public void A_feature_model_refuses_an_image_saying_so()
     {
         var synthetic = TrainingFixtures.Synthetic(100);
