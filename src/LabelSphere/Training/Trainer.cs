@@ -581,7 +581,7 @@ internal static class Trainer
         double lr = options.PeakLearningRate;
         return options.Optimizer switch
         {
-            OptimizerKind.RmsProp => optim.RMSProp(model.parameters(), lr, alpha: RmsPropRho, eps: 1e-7, weight_decay: options.WeightDecay),
+            OptimizerKind.RmsProp => new RMSProp(model.parameters(), lr, alpha: RmsPropRho, eps: 1e-7, weightDecay: options.WeightDecay),
             OptimizerKind.Adam => optim.Adam(model.parameters(), lr, weight_decay: options.WeightDecay),
             OptimizerKind.Sgd => optim.SGD(model.parameters(), lr, momentum: options.Momentum, weight_decay: options.WeightDecay),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, "unknown optimizer"),

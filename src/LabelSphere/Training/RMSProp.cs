@@ -1,0 +1,44 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LabelSphere.Training;
+
+/// <summary>
+/// TorchSharp's RMSprop step with its constants held as <see cref="Scalar"/>s that live through the whole step.
+/// </summary>
+/// <remarks>
+/// TorchSharp 0.107's own step converts each constant (ρ, 1 − ρ, ε, −lr) to a temporary Scalar per parameter and reads
+/// only its native handle. Nothing keeps the temporary alive during the native call, so a garbage collection started by
+/// another thread can finalize it, and free the native scalar, while libtorch still reads it: the step then fails with
+/// "Unknown scalar type" or a failed toFloat check (dotnet/TorchSharp pull requests 1434 and 1496). Here each constant
+/// is made once per step and disposed after the last parameter, which keeps it reachable until then.
+/// The class keeps the name RMSProp and the base class's state, so checkpoints written by either load in the other.
+/// </remarks>
+internal sealed class RMSProp : TorchSharp.Modules.RMSProp
+{
+    public RMSProp(IEnumerable<TorchSharp.Modules.Parameter> parameters, double lr, double alpha, double eps, double weightDecay)
+        : base(parameters, lr, alpha, eps, weightDecay)
+    {
+    }
+
+    public override Tensor step(Func<Tensor>? closure = null) => _step<ParamGroup>(group =>
+    {
+        var options = (Options)group.Options;
+        if (options.maximize == true || options.centered == true || options.momentum is > 0)
+            throw new NotSupportedException("this RMSprop step implements neither maximize, centered nor momentum");
+        double weightDecay = options.weight_decay!.Value;
+        using Scalar rho = options.alpha!.Value, rest = 1 - options.alpha.Value, eps = options.eps!.Value;
+        using Scalar decay = weightDecay, rate = -options.LearningRate!.Value;
+        foreach (var parameter in group.Parameters)
+        {
+            var grad = parameter.grad;
+            if (grad is null) continue;
+            var state = (State)_state[parameter.Handle];
+            state.step += 1;
+            if (weightDecay != 0) grad = grad.add(parameter, decay);
+            state.square_avg.mul_(rho).addcmul_(grad, grad, rest);
+            var average = state.square_avg.sqrt().add_(eps);
+            parameter.addcdiv_(grad, average, rate);
+        }
+    }, closure);
+}
