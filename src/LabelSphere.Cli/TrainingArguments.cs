@@ -68,6 +68,10 @@ internal sealed class TrainingArguments
         "Joint head: how it ranks: its sigmoid half alone, probability + cosine, or a mix fitted on the validation split at every evaluation (sum when there is no validation split)",
         Training.JointRanking.Fitted);
 
+    public readonly Option<BinaryLoss> BinaryLoss = NamedOptions.Create("--binary-loss",
+        "Loss of the per-label sigmoid outputs (sigmoid, cosine-logit and joint heads): cross-entropy, or the asymmetric loss (Ridnik et al. 2021: negatives the model already ranks low count less)",
+        Defaults.BinaryLoss);
+
     public readonly Option<int> EvalEvery;
 
     public readonly Option<int> LogEvery = new Option<int>("--log-every") { Description = "Write a line to train.jsonl every this many steps", DefaultValueFactory = _ => Defaults.LogEvery }.AtLeast(1);
@@ -112,7 +116,7 @@ internal sealed class TrainingArguments
     public IEnumerable<Option> All()
     {
         Option[] options = [Model, Epochs, Steps, BatchSize, LearningRate, Optimizer, Momentum, WeightDecay, Schedule, Warmup, Seed, Device, Threads,
-                            Hidden, Dropout, Features, PriorBias, JointWeight, JointRanking, MinLabelled, LogEvery];
+                            Hidden, Dropout, Features, PriorBias, JointWeight, JointRanking, BinaryLoss, MinLabelled, LogEvery];
         return selection ? [.. options, Validation, Keep, EvalEvery] : options;
     }
 
@@ -165,6 +169,7 @@ internal sealed class TrainingArguments
             PriorBias = parse.GetValue(PriorBias),
             JointWeight = parse.GetValue(JointWeight),
             JointRanking = ranking,
+            BinaryLoss = parse.GetValue(BinaryLoss),
             Keep = keep,
             EvalEvery = selection ? parse.GetValue(EvalEvery) : 0,
             LogEvery = parse.GetValue(LogEvery),

@@ -95,7 +95,7 @@ def main():
         if not cfgs:
             continue
         # tuned baseline: the sigmoid config with the best mean validation score (best over steps), seed 0 set
-        sig_cfgs = [c for c in cfgs if c.startswith('sig')]
+        sig_cfgs = [c for c in cfgs if c.startswith('sig_')]  # plain sigmoid configs (sigasl_, sigsm0.1_: candidates)
         def mean_val(c, rule):
             vals = [summary(r, rule)['val_best'] for r in by[(d, c)].values() if summary(r, rule)]
             return np.mean(vals) if vals else -1
@@ -121,9 +121,10 @@ def main():
                 ss = [summary(r, rule) for r in by[(d, c)].values()]
                 if any(x is None for x in ss):
                     continue
-                if rule == 'main' and not c.startswith(('sig', 'emb', 'cl', 'lowrank')):
+                single = ('sig', 'emb', 'cl', 'lowrank', 'lowres', 'resid')  # heads with one score: ranked by it
+                if rule == 'main' and not c.startswith(single):
                     continue
-                if rule != 'main' and c.startswith(('sig', 'emb', 'cl', 'lowrank')):
+                if rule != 'main' and c.startswith(single):
                     continue
                 n = len(ss)
                 s100 = np.array([x['s100'] for x in ss]); fin = np.array([x['final'] for x in ss]); end = np.array([x['end'] for x in ss])

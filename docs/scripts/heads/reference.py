@@ -14,6 +14,10 @@ Heads:
   joint      both a sigmoid head and an embedding head on one body; loss = cos + w*BCE
   resid      logits_j = s*cos(e~,E_j) + W_j.h + b_j (W init 0), BCE (+ optional --aux * cosine loss)
   lowrank    logits_j = E_j . (A h) + b_j (W = E_k A), BCE
+  lowres     logits_j = E_j . (A h) + W_j.h + b_j (the low-rank head as a residual next to a full sigmoid head; W
+             starts at 0, so training starts as the low-rank head), BCE
+--loss asl|focal replaces every binary cross-entropy (the sigmoid heads', the joint head's BCE half) by the
+asymmetric loss (Ridnik et al. 2021: gamma- 4, gamma+ 0, probability margin 0.05) or the focal loss (gamma 2).
 Every ranking a run can produce (sigmoid logit, cosine, mixes) is scored at each measurement, on validation and
 test, and written to the JSON; tools/analysis choose among them on validation only.
 """
@@ -231,14 +235,14 @@ class Net(nn.Module):
         k = E.shape[1]
         self.register_buffer('E', E)
         self.register_buffer('En', F.normalize(E, dim=1, eps=1e-12))
-        if head in ('sigmoid', 'joint', 'resid', 'jcl'):
+        if head in ('sigmoid', 'joint', 'resid', 'jcl', 'lowres'):
             self.sig = nn.Linear(hidden, L)
-            if head == 'resid':
+            if head in ('resid', 'lowres'):
                 nn.init.zeros_(self.sig.weight)
-            if prior is not None and head == 'resid':
+            if prior is not None and head in ('resid', 'lowres'):
                 with torch.no_grad():
                     self.sig.bias.copy_(prior)
-        if head in ('embedding', 'joint', 'coslogit', 'resid', 'lowrank', 'jcl'):
+        if head in ('embedding', 'joint', 'coslogit', 'resid', 'lowrank', 'jcl', 'lowres'):
             self.emb = nn.Linear(hidden, k)
         if head in ('coslogit', 'resid', 'jcl'):
             self.s = nn.Parameter(torch.tensor(float(s0)))
@@ -263,6 +267,8 @@ class Net(nn.Module):
             out['logit'] = self.s * out['cos'] + self.sig(h)
         elif self.head == 'lowrank':
             out['logit'] = out['e'] @ self.E.T + self.b
+        elif self.head == 'lowres':
+            out['logit'] = out['e'] @ self.E.T + self.sig(h)
         return out
 
 
@@ -271,6 +277,23 @@ def cos_loss(e, target):
     has = (target.abs().sum(1) > 0).float()
     c = (F.normalize(e, dim=1, eps=1e-12) * t).sum(1)
     return ((1.0 - c) * has).sum() / has.sum().clamp(min=1.0)
+
+
+def asymmetric_loss(z, y, gamma_pos, gamma_neg, clip):
+    """Mean over [batch, labels] of the asymmetric loss (Ridnik et al. 2021) for logits z and (soft) targets y:
+    -(y (1-p)^g+ log p + (1-y) p_m^g- log(1-p_m)), p = sigmoid(z), p_m = max(p - clip, 0). gamma 0 and clip 0 give
+    the binary cross-entropy; gamma+ = gamma- = 2, clip 0 the focal loss."""
+    p = torch.sigmoid(z)
+    log_p = F.logsigmoid(z)
+    if clip > 0:
+        pm = (p - clip).clamp(min=0.0)
+        log_1m = torch.log((1.0 - pm).clamp(min=1e-8))
+    else:
+        pm = p
+        log_1m = F.logsigmoid(-z)
+    pos = y * log_p * ((1.0 - p) ** gamma_pos if gamma_pos else 1.0)
+    neg = (1.0 - y) * log_1m * (pm ** gamma_neg if gamma_neg else 1.0)
+    return -(pos + neg).mean()
 
 
 # ---------------------------------------------------------------------------------------------------------- main
@@ -326,6 +349,7 @@ def main():
     ap.add_argument('--features', default='raw', choices=['raw', 'tfidf'])
     ap.add_argument('--w', type=float, default=10.0, help='joint: loss = cos + w*BCE')
     ap.add_argument('--aux', type=float, default=0.0, help='resid/coslogit: + aux * cosine loss')
+    ap.add_argument('--loss', default='bce', choices=['bce', 'asl', 'focal'], help='the binary loss of every sigmoid output')
     ap.add_argument('--smooth', type=float, default=0.0, help='BCE targets (1-a) v + a * PMI-neighbourhood of v')
     ap.add_argument('--prior-bias', type=int, default=1, help='sigmoid/joint: start b_j at the prior log-odds (LabelSphere default)')
     ap.add_argument('--schedule', default='constant', choices=['constant', 'cosine'])
@@ -368,6 +392,12 @@ def main():
     Xtr_t, Ytr_t = torch.tensor(Xtr), torch.tensor(Ytr, dtype=torch.float32)
     Xva_t, Yva_t = torch.tensor(Xva), torch.tensor(Yva, dtype=torch.float32)
     Xte_t, Yte_t = torch.tensor(Xte), torch.tensor(Yte, dtype=torch.float32)
+    if a.loss == 'asl':
+        bce = lambda z, y: asymmetric_loss(z, y, 0.0, 4.0, 0.05)
+    elif a.loss == 'focal':
+        bce = lambda z, y: asymmetric_loss(z, y, 2.0, 2.0, 0.0)
+    else:
+        bce = F.binary_cross_entropy_with_logits
     S = None
     if a.smooth > 0:  # PMI-neighbourhood along the embedding: positive cosine between label rows, no self
         En = F.normalize(Et, dim=1, eps=1e-12)
@@ -425,13 +455,13 @@ def main():
         if a.head == 'embedding':
             loss = cos_loss(out['e'], y @ Et)
         elif a.head == 'joint':
-            loss = cos_loss(out['e'], y @ Et) + a.w * F.binary_cross_entropy_with_logits(out['logit'], yt)
+            loss = cos_loss(out['e'], y @ Et) + a.w * bce(out['logit'], yt)
         elif a.head == 'jcl':  # two BCE heads on one body: full sigmoid + cosine-logit (+ aux cosine loss)
-            loss = F.binary_cross_entropy_with_logits(out['logit'], yt) + F.binary_cross_entropy_with_logits(out['cl_logit'], yt)
+            loss = bce(out['logit'], yt) + bce(out['cl_logit'], yt)
             if a.aux > 0:
                 loss = loss + a.aux * cos_loss(out['e'], y @ Et)
         else:
-            loss = F.binary_cross_entropy_with_logits(out['logit'], yt)
+            loss = bce(out['logit'], yt)
             if a.aux > 0 and 'e' in out:
                 loss = loss + a.aux * cos_loss(out['e'], y @ Et)
         opt.zero_grad()

@@ -18,8 +18,8 @@ print('| data set | tuned sigmoid (val) | seeds | step 100 | final | needed | tu
 print('|---|---|---|---|---|---|---|---|---|---|---|---|---|')
 gains = []
 for d in ['bibtex', 'delicious', 'corel5k', 'stackex_cooking']:
-    sig = [c for (dd, c) in by if dd == d and c.startswith('sig')]
-    jn = [c for (dd, c) in by if dd == d and c.startswith('joint')]
+    sig = [c for (dd, c) in by if dd == d and c.startswith('sig_')]
+    jn = [c for (dd, c) in by if dd == d and c.startswith('joint') and c.count('_') == 2]  # the earlier joint grid; screen variants (joint100_tf_d5_asl, ...) are compared in analyze.py
     mv = lambda c, rule: np.mean([x['val_best'] for x in stats(d, c, rule)])
     bs = max(sig, key=lambda c: mv(c, 'sig')); bj = max(jn, key=lambda c: mv(c, 'zsel'))
     S = stats(d, bs, 'sig'); J = stats(d, bj, 'zsel')

@@ -126,7 +126,7 @@ internal static class CompareCommand
     // The protocol line of results.md: which split chose the weights each model kept.
     static string Protocol(TrainingOptions options, double validationShare) =>
         $"Learning rate {options.PeakLearningRate:G3} ({Cli.Kebab(options.Schedule.ToString())} schedule), dropout {options.Dropout:0.##}, weight decay {options.WeightDecay:G3}, " +
-        $"features {Cli.Kebab(options.Scaling.ToString())}; joint head: w = {options.JointWeight:G3}, ranked by {Cli.Kebab(options.JointRanking.ToString())}.\n" +
+        $"features {Cli.Kebab(options.Scaling.ToString())}, binary loss {Cli.Kebab(options.BinaryLoss.ToString())}; joint head: w = {options.JointWeight:G3}, ranked by {Cli.Kebab(options.JointRanking.ToString())}.\n" +
         (validationShare > 0 ? $"{validationShare:0.##%} of the training data carved off for validation (seed {options.Seed}), the same for every model; " : "no validation split; ") +
         (options.Keep == KeepKind.Best ? "each model keeps the weights of its best class-weighted MAP@100 on it." : "each model keeps its last step's weights.");
 

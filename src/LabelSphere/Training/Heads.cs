@@ -122,12 +122,15 @@ internal sealed class CosineLogitHead : LabelHead, IEmbeddingHead
     private readonly Tensor labelVectors;
     private readonly Parameter logScale;
     private readonly Parameter bias;
+    private readonly BinaryLoss loss;
 
     /// <summary>A head over <paramref name="features"/> body features scoring the labels whose rows of E_k are <paramref name="vectors"/>.</summary>
     /// <param name="features">d, the body's output width.</param>
     /// <param name="vectors">E_k, [labels, dimension] row-major.</param>
     /// <param name="priors">[labels] training label shares to start the biases at their log-odds (see <see cref="SigmoidHead"/>), or null for 0.</param>
-    public CosineLogitHead(int features, float[] vectors, int labels, int dimension, IReadOnlyList<double>? priors = null) : base(nameof(CosineLogitHead))
+    /// <param name="loss">The loss of its logits.</param>
+    public CosineLogitHead(int features, float[] vectors, int labels, int dimension, IReadOnlyList<double>? priors = null, BinaryLoss loss = BinaryLoss.CrossEntropy)
+        : base(nameof(CosineLogitHead))
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(features);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(labels);
@@ -139,6 +142,7 @@ internal sealed class CosineLogitHead : LabelHead, IEmbeddingHead
         bias = new Parameter(tensor(Losses.PriorLogOdds(priors, labels)));
         Labels = labels;
         Dimension = dimension;
+        this.loss = loss;
         RegisterComponents();
     }
 
@@ -166,7 +170,7 @@ internal sealed class CosineLogitHead : LabelHead, IEmbeddingHead
     public Tensor Logits(Tensor outputs) => Losses.Cosines(outputs, labelVectors) * logScale.exp() + bias;
 
     /// <inheritdoc />
-    public override Tensor Loss(Tensor outputs, Tensor labels) => Losses.SigmoidCrossEntropy(Logits(outputs), labels);
+    public override Tensor Loss(Tensor outputs, Tensor labels) => Losses.Binary(loss, Logits(outputs), labels);
 
     /// <inheritdoc />
     public override Tensor Scores(Tensor outputs) => Logits(outputs).sigmoid();
@@ -192,6 +196,7 @@ internal sealed class JointHead : LabelHead, IEmbeddingHead
     private readonly Tensor mix;
     // [4, N]: per label, the mean and standard deviation of the logit, then of the cosine (0 and 1 until fitted).
     private readonly Tensor zStats;
+    private readonly BinaryLoss loss;
 
     /// <summary>A joint head over <paramref name="features"/> body features.</summary>
     /// <param name="features">d, the body's output width.</param>
@@ -202,7 +207,9 @@ internal sealed class JointHead : LabelHead, IEmbeddingHead
     /// <see cref="JointRanking.Fitted"/> z = 1 with α = ½ until <see cref="Fit"/> sets it and the statistics.
     /// </param>
     /// <param name="priors">[labels] training label shares to start the sigmoid half's biases at their log-odds, or null for 0.</param>
-    public JointHead(int features, float[] vectors, int labels, int dimension, double weight, JointRanking ranking, IReadOnlyList<double>? priors = null)
+    /// <param name="loss">The loss of the sigmoid half's logits.</param>
+    public JointHead(int features, float[] vectors, int labels, int dimension, double weight, JointRanking ranking, IReadOnlyList<double>? priors = null,
+                     BinaryLoss loss = BinaryLoss.CrossEntropy)
         : base(nameof(JointHead))
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(features);
@@ -233,6 +240,7 @@ internal sealed class JointHead : LabelHead, IEmbeddingHead
         Weight = weight;
         Labels = labels;
         Dimension = dimension;
+        this.loss = loss;
         RegisterComponents();
     }
 
@@ -308,7 +316,7 @@ internal sealed class JointHead : LabelHead, IEmbeddingHead
     public override Tensor Loss(Tensor outputs, Tensor labels)
     {
         var (point, z) = Split(outputs);
-        return Losses.CosineProximity(point, Losses.EmbeddingTargets(labels, labelVectors)) + Weight * Losses.SigmoidCrossEntropy(z, labels);
+        return Losses.CosineProximity(point, Losses.EmbeddingTargets(labels, labelVectors)) + Weight * Losses.Binary(loss, z, labels);
     }
 
     /// <inheritdoc />
@@ -342,6 +350,7 @@ internal sealed class JointHead : LabelHead, IEmbeddingHead
 internal sealed class SigmoidHead : LabelHead
 {
     private readonly Linear logits;
+    private readonly BinaryLoss loss;
 
     /// <summary>A head over <paramref name="features"/> body features with one output per label.</summary>
     /// <param name="priors">
@@ -350,7 +359,8 @@ internal sealed class SigmoidHead : LabelHead
     /// frequencies instead of ½ everywhere (Lin et al. 2017). With an adaptive optimizer's steps of about the learning
     /// rate, a bias started at 0 needs thousands of steps to reach the −5 of a rare label.
     /// </param>
-    public SigmoidHead(int features, int labels, IReadOnlyList<double>? priors = null) : base(nameof(SigmoidHead))
+    /// <param name="loss">The loss of its logits.</param>
+    public SigmoidHead(int features, int labels, IReadOnlyList<double>? priors = null, BinaryLoss loss = BinaryLoss.CrossEntropy) : base(nameof(SigmoidHead))
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(features);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(labels);
@@ -363,6 +373,7 @@ internal sealed class SigmoidHead : LabelHead
             logits.bias!.copy_(tensor(Losses.PriorLogOdds(priors, labels)));
         }
         Labels = labels;
+        this.loss = loss;
         RegisterComponents();
     }
 
@@ -380,7 +391,7 @@ internal sealed class SigmoidHead : LabelHead
     public override Tensor forward(Tensor input) => logits.forward(input);
 
     /// <inheritdoc />
-    public override Tensor Loss(Tensor outputs, Tensor labels) => Losses.SigmoidCrossEntropy(outputs, labels);
+    public override Tensor Loss(Tensor outputs, Tensor labels) => Losses.Binary(loss, outputs, labels);
 
     /// <inheritdoc />
     public override Tensor Scores(Tensor outputs) => outputs.sigmoid();
@@ -478,4 +489,34 @@ internal static class Losses
     /// <param name="labels">[batch, N] 0 or 1</param>
     public static Tensor SigmoidCrossEntropy(Tensor logits, Tensor labels) =>
         nn.functional.binary_cross_entropy_with_logits(logits, labels);
+
+    /// <summary>The probability margin m of the asymmetric loss: a negative with p ≤ m adds nothing.</summary>
+    public const double AsymmetricMargin = 0.05;
+
+    /// <summary>The focusing exponent γ₋ of the asymmetric loss on negatives (γ₊ on positives is 0).</summary>
+    public const int AsymmetricGamma = 4;
+
+    /// <summary>
+    /// The asymmetric loss (Ridnik et al. 2021, γ₊ = 0, γ₋ = 4, m = 0.05) averaged over every (instance, label) cell:
+    /// −[y·log p + (1 − y)·p_m^γ₋·log(1 − p_m)], p = σ(logit), p_m = max(p − m, 0).
+    /// </summary>
+    /// <param name="logits">[batch, N]</param>
+    /// <param name="labels">[batch, N] 0 or 1</param>
+    public static Tensor Asymmetric(Tensor logits, Tensor labels)
+    {
+        using var scope = NewDisposeScope();
+        var shifted = (logits.sigmoid() - AsymmetricMargin).clamp_min(0);
+        // 1 − p_m ≥ m, so the logarithm is finite without a clamp.
+        var negative = (1 - labels) * shifted.pow(AsymmetricGamma) * (1 - shifted).log();
+        var positive = labels * nn.functional.logsigmoid(logits);
+        return (-(positive + negative).mean()).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The loss <paramref name="loss"/> of <paramref name="logits"/> [batch, N] against 0/1 <paramref name="labels"/> [batch, N].</summary>
+    public static Tensor Binary(BinaryLoss loss, Tensor logits, Tensor labels) => loss switch
+    {
+        BinaryLoss.CrossEntropy => SigmoidCrossEntropy(logits, labels),
+        BinaryLoss.Asymmetric => Asymmetric(logits, labels),
+        _ => throw new ArgumentOutOfRangeException(nameof(loss), loss, "unknown binary loss"),
+    };
 }

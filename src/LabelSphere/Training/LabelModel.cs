@@ -41,8 +41,10 @@ internal sealed class LabelModel : nn.Module<Tensor, Tensor>
     /// <param name="priors">[labels] training label frequencies to start per-label biases at (see <see cref="SigmoidHead"/>); ignored by the embedding head.</param>
     /// <param name="jointWeight">Joint head: the weight of its binary cross-entropy.</param>
     /// <param name="jointRanking">Joint head: how it ranks.</param>
+    /// <param name="binaryLoss">The loss of the per-label sigmoid outputs (sigmoid, cosine-logit and joint heads).</param>
     public static LabelModel Create(BackboneConfig config, HeadKind head, int labels, LabelEmbedding? embedding, IReadOnlyList<double>? priors = null,
-                                    double jointWeight = TrainingOptions.DefaultJointWeight, JointRanking jointRanking = JointRanking.Sum)
+                                    double jointWeight = TrainingOptions.DefaultJointWeight, JointRanking jointRanking = JointRanking.Sum,
+                                    BinaryLoss binaryLoss = BinaryLoss.CrossEntropy)
     {
         if (head.UsesEmbedding())
         {
@@ -57,9 +59,9 @@ internal sealed class LabelModel : nn.Module<Tensor, Tensor>
             LabelHead top = head switch
             {
                 HeadKind.Embedding => new EmbeddingHead(features, Vectors(), labels, embedding!.Dimension),
-                HeadKind.Sigmoid => new SigmoidHead(features, labels, priors),
-                HeadKind.CosineLogit => new CosineLogitHead(features, Vectors(), labels, embedding!.Dimension, priors),
-                HeadKind.Joint => new JointHead(features, Vectors(), labels, embedding!.Dimension, jointWeight, jointRanking, priors),
+                HeadKind.Sigmoid => new SigmoidHead(features, labels, priors, binaryLoss),
+                HeadKind.CosineLogit => new CosineLogitHead(features, Vectors(), labels, embedding!.Dimension, priors, binaryLoss),
+                HeadKind.Joint => new JointHead(features, Vectors(), labels, embedding!.Dimension, jointWeight, jointRanking, priors, binaryLoss),
                 _ => throw new ArgumentOutOfRangeException(nameof(head), head, "unknown head"),
             };
             return new LabelModel(body, top);
@@ -71,9 +73,9 @@ internal sealed class LabelModel : nn.Module<Tensor, Tensor>
         }
     }
 
-    /// <summary>A new model for <paramref name="options"/>: its head, the joint head's weight and ranking.</summary>
+    /// <summary>A new model for <paramref name="options"/>: its head, the joint head's weight and ranking, the binary loss.</summary>
     public static LabelModel Create(BackboneConfig config, TrainingOptions options, int labels, LabelEmbedding? embedding, IReadOnlyList<double>? priors = null) =>
-        Create(config, options.Head, labels, embedding, priors, options.JointWeight, options.JointRanking);
+        Create(config, options.Head, labels, embedding, priors, options.JointWeight, options.JointRanking, options.BinaryLoss);
 
     /// <summary>The head.</summary>
     public LabelHead Head => head;

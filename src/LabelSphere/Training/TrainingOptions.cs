@@ -58,6 +58,18 @@ public enum JointRanking
     Fitted,
 }
 
+/// <summary>The loss of every per-label sigmoid output: the sigmoid and cosine-logit heads, the joint head's sigmoid half.</summary>
+public enum BinaryLoss
+{
+    /// <summary>Binary cross-entropy, averaged over every (instance, label) cell.</summary>
+    CrossEntropy,
+    /// <summary>
+    /// The asymmetric loss of Ridnik et al. 2021 with their multi-label defaults: −[y·log p + (1 − y)·p_m⁴·log(1 − p_m)],
+    /// p_m = max(p − 0.05, 0): negatives the model already ranks low count less, and not at all below p = 0.05.
+    /// </summary>
+    Asymmetric,
+}
+
 /// <summary>Which weights a finished run keeps.</summary>
 public enum KeepKind
 {
@@ -132,6 +144,9 @@ public sealed record TrainingOptions
 
     /// <summary>Joint head: how its two halves' scores are combined into one ranking.</summary>
     public JointRanking JointRanking { get; init; } = JointRanking.Sum;
+
+    /// <summary>The loss of the per-label sigmoid outputs (sigmoid, cosine-logit and joint heads); the embedding head's is the cosine loss.</summary>
+    public BinaryLoss BinaryLoss { get; init; } = BinaryLoss.CrossEntropy;
 
     /// <summary>Which weights the finished run keeps: the last step's or the best on the validation instances.</summary>
     public KeepKind Keep { get; init; } = KeepKind.Last;
@@ -250,6 +265,7 @@ public sealed record TrainingOptions
         if (!Enum.IsDefined(Backbone)) throw new ArgumentOutOfRangeException(nameof(Backbone), Backbone, "unknown backbone");
         if (!Enum.IsDefined(Head)) throw new ArgumentOutOfRangeException(nameof(Head), Head, "unknown head");
         if (!Enum.IsDefined(JointRanking)) throw new ArgumentOutOfRangeException(nameof(JointRanking), JointRanking, "unknown joint ranking");
+        if (!Enum.IsDefined(BinaryLoss)) throw new ArgumentOutOfRangeException(nameof(BinaryLoss), BinaryLoss, "unknown binary loss");
         if (!Enum.IsDefined(Keep)) throw new ArgumentOutOfRangeException(nameof(Keep), Keep, "unknown choice of weights to keep");
         if (!(JointWeight > 0 && double.IsFinite(JointWeight))) throw new ArgumentOutOfRangeException(nameof(JointWeight), JointWeight, $"joint weight must be a positive number, got {JointWeight}");
         if (!Enum.IsDefined(Optimizer)) throw new ArgumentOutOfRangeException(nameof(Optimizer), Optimizer, "unknown optimizer");

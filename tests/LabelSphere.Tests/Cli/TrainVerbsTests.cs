@@ -163,6 +163,36 @@ public sealed class TrainVerbsTests : IDisposable
             Assert.All(r.GetProperty("labels").EnumerateArray(), l => Assert.InRange(l.GetProperty("score").GetDouble(), 0, 1)));
     }
 
+    [Fact]
+    public void A_model_trained_with_the_asymmetric_loss_says_so_in_its_manifest_and_predicts_after_loading()
+    {
+        // Given a sigmoid model trained with --binary-loss asymmetric
+        var train = WriteExtremeText("syn", 200, 7);
+        var run = Path.Combine(dir, "run");
+        var trained = CliRunner.Run("train", train, "--head", "sigmoid", "--binary-loss", "asymmetric", "--model", "mlp", "--out", run, "--steps", "20", "--hidden", "16");
+        Assert.True(trained.ExitCode == 0, trained.Err);
+
+        // When its manifest is read and the saved model predicts
+        using var manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(run, "model", "manifest.json")));
+        var predicted = CliRunner.Run("predict", run, train, "--top", "2", "--json");
+
+        // Then the manifest names the loss and the loaded model scores every instance
+        Assert.Equal("asymmetric", manifest.RootElement.GetProperty("options").GetProperty("binaryLoss").GetString());
+        Assert.True(predicted.ExitCode == 0, predicted.Err);
+        using var records = JsonDocument.Parse(predicted.Out);
+        Assert.Equal(200, records.RootElement.GetArrayLength());
+    }
+
+    [Fact]
+    public void An_unknown_binary_loss_is_a_usage_error_of_one_line()
+    {
+        var train = WriteExtremeText("syn", 50, 7);
+        var result = CliRunner.Run("train", train, "--head", "sigmoid", "--binary-loss", "focal", "--out", Path.Combine(dir, "run"), "--steps", "2");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--binary-loss", result.Err);
+        Assert.DoesNotContain(" at ", result.Err);
+    }
+
     [Theory]
     [InlineData("embedding", "mlp", 2, "needs --embedding")]
     [InlineData("sigmoid", "resnet", 1, "the resnet backbone takes RGB images")]

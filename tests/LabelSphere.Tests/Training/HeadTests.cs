@@ -1,3 +1,4 @@
+using System.Text.Json;
 using LabelSphere.Native;
 using LabelSphere.Training;
 using TorchSharp;
@@ -67,6 +68,85 @@ public sealed class HeadTests
             expected -= y[i] * Math.Log(p) + (1 - y[i]) * Math.Log(1 - p);
         }
         Assert.Equal(expected / 4, loss, 5);
+    }
+
+    [Fact]
+    public void Asymmetric_loss_and_its_gradient_are_pytorchs()
+    {
+        // Given logits, labels and the loss and gradient PyTorch's autograd computed for them (TestData/make_asymmetric_golden.py)
+        using var golden = JsonDocument.Parse(File.ReadAllBytes(LabelSphere.Tests.Embedding.Fixtures.TestData("asymmetric_golden.json")));
+        var root = golden.RootElement;
+        long[] shape = [.. root.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64())];
+        float[] Read(string name) => [.. root.GetProperty(name).EnumerateArray().Select(e => (float)e.GetDouble())];
+        using var scope = NewDisposeScope();
+        var logits = tensor(Read("logits"), shape).requires_grad_(true);
+        var labels = tensor(Read("labels"), shape);
+
+        // When the asymmetric loss is taken and differentiated
+        var loss = Losses.Asymmetric(logits, labels);
+        loss.backward();
+
+        // Then both agree with PyTorch's to float precision
+        Assert.Equal(root.GetProperty("loss").GetDouble(), loss.item<float>(), 5);
+        var expected = Read("gradient");
+        var actual = logits.grad!.data<float>().ToArray();
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 5);
+    }
+
+    [Fact]
+    public void Asymmetric_loss_is_cross_entropy_on_positives_and_ignores_negatives_below_the_margin()
+    {
+        // Given a batch of positives only, and a batch of negatives whose probabilities are all below the margin 0.05
+        using var scope = NewDisposeScope();
+        var logits = tensor(new float[] { -3, -0.5f, 0, 2, 6, -8 }, [2, 3]);
+        var positives = ones(2, 3);
+        var low = tensor(new float[] { -3.5f, -4, -9, -20, -3, -6 }, [2, 3]).requires_grad_(true);
+
+        // When the asymmetric loss is taken of each
+        var onPositives = Losses.Asymmetric(logits, positives).item<float>();
+        var onLow = Losses.Asymmetric(low, zeros(2, 3));
+        onLow.backward();
+
+        // Then on positives it is the binary cross-entropy (γ₊ = 0), and the easy negatives add nothing, not even a gradient
+        Assert.Equal(Losses.SigmoidCrossEntropy(logits, positives).item<float>(), onPositives, 5);
+        Assert.Equal(0f, onLow.item<float>());
+        Assert.All(low.grad!.data<float>().ToArray(), g => Assert.Equal(0f, g));
+    }
+
+    [Theory]
+    [InlineData(HeadKind.Sigmoid)]
+    [InlineData(HeadKind.CosineLogit)]
+    [InlineData(HeadKind.Joint)]
+    public void Every_head_with_sigmoid_outputs_learns_with_the_binary_loss_it_was_given(HeadKind kind)
+    {
+        // Given a head of each kind made with the asymmetric loss and its logits for a batch
+        var vectors = Vectors(4, 3, 5);
+        Func<BinaryLoss, LabelHead> make = loss => kind switch
+        {
+            HeadKind.Sigmoid => new SigmoidHead(6, 4, null, loss),
+            HeadKind.CosineLogit => new CosineLogitHead(6, vectors, 4, 3, null, loss),
+            _ => new JointHead(6, vectors, 4, 3, 2, JointRanking.Sum, null, loss),
+        };
+        NoTensorLeaksAttribute.AllowConstruction(1, () => make(BinaryLoss.Asymmetric));
+        using var head = make(BinaryLoss.Asymmetric);
+        using var scope = NewDisposeScope();
+        var x = randn(5, 6);
+        var y = tensor(new float[] { 1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 1, 0 }, [5, 4]);
+
+        // When its loss is taken
+        var outputs = head.forward(x);
+        var loss = head.Loss(outputs, y).item<float>();
+
+        // Then it is the asymmetric loss of its logits (the joint head: the cosine loss + w times it)
+        double expected = head switch
+        {
+            SigmoidHead => Losses.Asymmetric(outputs, y).item<float>(),
+            CosineLogitHead c => Losses.Asymmetric(c.Logits(outputs), y).item<float>(),
+            JointHead j => Losses.CosineProximity(j.Split(outputs).Point, Losses.EmbeddingTargets(y, tensor(vectors, [4, 3]))).item<float>()
+                           + 2 * Losses.Asymmetric(j.Split(outputs).Logits, y).item<float>(),
+            _ => throw new InvalidOperationException(),
+        };
+        Assert.Equal(expected, loss, 5);
     }
 
     [Fact]
