@@ -32,7 +32,7 @@ public enum FineTuneKind
 
     /// <summary>
     /// The last stage of the network (<c>layer4</c>, conv5_x: in ML.NET's ResNet-18 three basic blocks, 13.1 million
-    /// of its 15.9 million parameters, but a seventh of its computation) learns with the MLP and head, from augmented images; the layers below it stay as pretrained.
+    /// of its 15.9 million parameters, but only about a third of its computation) learns with the MLP and head, from augmented images; the layers below it stay as pretrained.
     /// </summary>
     LastBlock,
 
