@@ -47,7 +47,7 @@ internal sealed class ImageArguments
     }.AtLeast(1);
 
     public readonly Option<FineTuneKind> FineTune = NamedOptions.Create("--fine-tune",
-        $"--model resnet18-imagenet: which layers of the pretrained network learn: none (frozen: each image's features extracted once and stored), last-block (its last stage, layer4) or all; fine-tuned, it learns from the images' pixels, augmented as --augment says, batches of {FineTuneBatchSize} by default, and is saved with the model",
+        $"--model resnet18-imagenet: which layers of the pretrained network learn: none (frozen: each image's features extracted once and stored), last-block (its last stage, layer4) or all; fine-tuned, it learns from the images' pixels, augmented as --augment says, in batches of {FineTuneBatchSize} unless --batch-size is given, and is saved with the model",
         FineTuneKind.None);
 
     /// <summary>Batch size of a fine-tuned network unless --batch-size says otherwise: what a 224-pixel ResNet-18 trains with on a CPU in a few GB.</summary>
