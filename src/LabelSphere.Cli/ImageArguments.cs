@@ -46,6 +46,13 @@ internal sealed class ImageArguments
         DefaultValueFactory = _ => new TrainingOptions().CnnWidth,
     }.AtLeast(1);
 
+    public readonly Option<FineTuneKind> FineTune = NamedOptions.Create("--fine-tune",
+        $"--model resnet18-imagenet: which layers of the pretrained network learn: none (frozen: each image's features extracted once and stored), last-block (its last stage, layer4) or all; fine-tuned, it learns from the images' pixels, augmented as --augment says, in batches of {FineTuneBatchSize} unless --batch-size is given, and is saved with the model",
+        FineTuneKind.None);
+
+    /// <summary>Batch size of a fine-tuned network unless --batch-size says otherwise: what a 224-pixel ResNet-18 trains with on a CPU in a few GB.</summary>
+    public const int FineTuneBatchSize = 32;
+
     public void AddTo(Command command)
     {
         command.Options.Add(Images);
@@ -54,6 +61,7 @@ internal sealed class ImageArguments
         command.Options.Add(Resize);
         command.Options.Add(Augment);
         command.Options.Add(CnnWidth);
+        command.Options.Add(FineTune);
     }
 
     /// <summary>
@@ -61,22 +69,47 @@ internal sealed class ImageArguments
     /// of the other options here is an error. With --images the backbone defaults to cnn, and the image size to the
     /// backbone's and must be at least its minimum.
     /// </summary>
-    public (BackboneKind Backbone, ImageSourceOptions? Image) Resolve(ParseResult parse, Option<BackboneKind> model, bool skipInvalid)
+    public (BackboneKind Backbone, ImageSourceOptions? Image, FineTuneKind FineTune) Resolve(ParseResult parse, Option<BackboneKind> model, bool skipInvalid)
     {
         var backbone = parse.GetValue(model);
         if (parse.GetValue(Images) is null)
         {
-            foreach (var option in new Option[] { TestImages, Size, Resize, Augment, CnnWidth })
+            foreach (var option in new Option[] { TestImages, Size, Resize, Augment, CnnWidth, FineTune })
                 if (Given(parse, option)) throw new UsageException($"{option.Name} applies to image data; give the image folder with --images");
-            return (backbone, null);
+            return (backbone, null, FineTuneKind.None);
         }
 
         if (!Given(parse, model)) backbone = BackboneKind.Cnn;
+        var fineTune = parse.GetValue(FineTune);
+        if (fineTune != FineTuneKind.None && Backbones.Pretrained(backbone) is null)
+            throw new UsageException($"--fine-tune applies to a pretrained network (--model {Backbones.Name(BackboneKind.ResNet18ImageNet)}); the {Backbones.Name(backbone)} backbone learns every layer from scratch");
+        if (Backbones.Pretrained(backbone) is { } tuned && fineTune != FineTuneKind.None)
+        {
+            foreach (var option in new Option[] { Size, CnnWidth })
+                if (Given(parse, option))
+                    throw new UsageException($"{option.Name} does not apply to --model {Backbones.Name(backbone)}: its network takes {PretrainedNetworks.InputSide(tuned)}×{PretrainedNetworks.InputSide(tuned)} images");
+            bool augmented = parse.GetValue(Augment);
+            // The network's own input: R, G, B from 0 to 255 (its preprocessing, BGR and the mean image, is part of the model).
+            var pixels = new ImageSourceOptions
+            {
+                Size = PretrainedNetworks.InputSide(tuned),
+                Resize = parse.GetValue(Resize),
+                Mean = [0f, 0f, 0f],
+                Std = [1f / 255, 1f / 255, 1f / 255],
+                HorizontalFlip = augmented,
+                Crop = augmented ? ImageCrop.RandomResized : ImageCrop.None,
+                // A quarter of the image at least: a few hundred steps adapt the network, they do not teach it ImageNet's invariances.
+                MinCropArea = 0.25,
+                SkipInvalid = skipInvalid,
+            };
+            pixels.Validate();
+            return (backbone, pixels, fineTune);
+        }
         if (Backbones.Pretrained(backbone) is { } network)
         {
             foreach (var option in new Option[] { Size, Resize, Augment, CnnWidth })
                 if (Given(parse, option))
-                    throw new UsageException($"{option.Name} does not apply to --model {Backbones.Name(backbone)}: its frozen network sees each whole image once, scaled and cropped at the centre to {PretrainedNetworks.InputSide(network)}×{PretrainedNetworks.InputSide(network)} as in its training, never augmented");
+                    throw new UsageException($"{option.Name} does not apply to --model {Backbones.Name(backbone)} without --fine-tune: its frozen network sees each whole image once, scaled and cropped at the centre to {PretrainedNetworks.InputSide(network)}×{PretrainedNetworks.InputSide(network)} as in its training, never augmented");
             var pretrained = new ImageSourceOptions
             {
                 Size = PretrainedNetworks.InputSide(network),
@@ -86,7 +119,7 @@ internal sealed class ImageArguments
                 SkipInvalid = skipInvalid,
             };
             pretrained.Validate();
-            return (backbone, pretrained);
+            return (backbone, pretrained, FineTuneKind.None);
         }
         if (Backbones.MinimumImageSide(backbone) is not { } minimum)
             throw new UsageException($"the {Backbones.Name(backbone)} backbone takes feature vectors; images need --model cnn, resnet, inception-v3 or resnet18-imagenet");
@@ -104,7 +137,7 @@ internal sealed class ImageArguments
             SkipInvalid = skipInvalid,
         };
         image.Validate();
-        return (backbone, image);
+        return (backbone, image, FineTuneKind.None);
     }
 
     /// <summary>How images are made square and whether training images are augmented, for the setup line and reports.</summary>

@@ -21,7 +21,7 @@ internal sealed class TrainingArguments
 
     public readonly Option<int?> Steps;
 
-    public readonly Option<int> BatchSize = new Option<int>("--batch-size") { Description = "Instances per mini-batch", DefaultValueFactory = _ => Defaults.BatchSize }.AtLeast(1);
+    public readonly Option<int> BatchSize = new Option<int>("--batch-size") { Description = $"Instances per mini-batch ({ImageArguments.FineTuneBatchSize} with --fine-tune)", DefaultValueFactory = _ => Defaults.BatchSize }.AtLeast(1);
 
     public readonly Option<double?> LearningRate = new Option<double?>("--lr") { Description = "Peak learning rate (default 1e-3 for rmsprop and adam, 0.05 for sgd)" }.Above(0.0);
 
@@ -137,7 +137,7 @@ internal sealed class TrainingArguments
     /// </summary>
     public TrainingOptions Options(ParseResult parse, bool skipInvalid, HeadKind head, bool validation)
     {
-        var (backbone, image) = Images.Resolve(parse, Model, skipInvalid);
+        var (backbone, image, fineTune) = Images.Resolve(parse, Model, skipInvalid);
         if (image is { Pretrained: not null }) image = image with { Device = parse.GetValue(Device) };
         var keep = selection && Given(parse, Keep) ? parse.GetValue(Keep) : validation ? KeepKind.Best : KeepKind.Last;
         var ranking = Given(parse, JointRanking) ? parse.GetValue(JointRanking) : validation ? Training.JointRanking.Fitted : Training.JointRanking.Sum;
@@ -148,13 +148,14 @@ internal sealed class TrainingArguments
         var options = Defaults with
         {
             Backbone = backbone,
+            FineTune = fineTune,
             Image = image,
             CnnWidth = parse.GetValue(Images.CnnWidth),
             Head = head,
             Epochs = parse.GetValue(Epochs),
             // --epochs given alone sets the length, also where --steps has a default (the demo's budget).
             Steps = Given(parse, Epochs) && !Given(parse, Steps) ? null : parse.GetValue(Steps),
-            BatchSize = parse.GetValue(BatchSize),
+            BatchSize = fineTune != FineTuneKind.None && !Given(parse, BatchSize) ? ImageArguments.FineTuneBatchSize : parse.GetValue(BatchSize),
             LearningRate = parse.GetValue(LearningRate),
             Optimizer = parse.GetValue(Optimizer),
             Momentum = parse.GetValue(Momentum),

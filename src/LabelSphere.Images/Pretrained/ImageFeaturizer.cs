@@ -16,7 +16,7 @@ namespace LabelSphere.Training.Images;
 public sealed class ImageFeaturizer : IDisposable
 {
     /// <summary>The folder beside the program that holds the package's ONNX files.</summary>
-    public const string ModelFolder = "DnnImageModels";
+    public const string ModelFolder = PretrainedNetworks.ModelFolder;
 
     /// <summary>Images the network runs at once by default: 16 (a batch of 224-pixel inputs takes 9.6 MB, and two are in flight).</summary>
     public const int DefaultBatchSize = 16;
@@ -140,13 +140,7 @@ public sealed class ImageFeaturizer : IDisposable
     }
 
     /// <summary>The ONNX files of <paramref name="kind"/>: the preprocessing graph and the network.</summary>
-    internal static (string Preprocess, string Network) Files(PretrainedNetwork kind) => kind switch
-    {
-        PretrainedNetwork.ResNet18ImageNet => (
-            Path.Combine(AppContext.BaseDirectory, ModelFolder, "ResNetPrepOnnx", "ResNetPreprocess.onnx"),
-            Path.Combine(AppContext.BaseDirectory, ModelFolder, "ResNet18Onnx", "ResNet18.onnx")),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown pretrained network"),
-    };
+    internal static (string Preprocess, string Network) Files(PretrainedNetwork kind) => PretrainedNetworks.Files(kind);
 
     /// <summary>The network.</summary>
     public PretrainedNetwork Network { get; }

@@ -10,9 +10,13 @@ namespace LabelSphere.Training;
 /// <param name="CnnWidth">CNN: channels of the first convolution.</param>
 public sealed record BackboneConfig(BackboneKind Kind, long[] InputShape, IReadOnlyList<int> Hidden, double Dropout, int CnnWidth)
 {
+    /// <summary>A pretrained backbone: which of its layers learn (<see cref="TrainingOptions.FineTune"/>).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public FineTuneKind FineTune { get; init; }
+
     /// <summary>The configuration <paramref name="options"/> ask for, on inputs of <paramref name="inputShape"/>.</summary>
     public static BackboneConfig From(TrainingOptions options, long[] inputShape) =>
-        new(options.Backbone, inputShape, options.Hidden, options.Dropout, options.CnnWidth);
+        new(options.Backbone, inputShape, options.Hidden, options.Dropout, options.CnnWidth) { FineTune = options.FineTune };
 }
 
 /// <summary>Builds backbones and names them the way the command line does.</summary>
@@ -41,6 +45,11 @@ internal static class Backbones
             BackboneKind.InceptionV3 => IsImage(shape, Models.InceptionV3.MinimumInputSize)
                 ? new Models.InceptionV3()
                 : throw ImageExpected(config.Kind, shape, Models.InceptionV3.MinimumInputSize),
+            // Fine-tuned, the network is part of the model and takes the pixels.
+            BackboneKind.ResNet18ImageNet when config.FineTune != FineTuneKind.None =>
+                shape is [3, Models.ResNet18Weights.InputSide, Models.ResNet18Weights.InputSide]
+                    ? new Models.PretrainedResNet18(config.FineTune, config.Hidden, config.Dropout)
+                    : throw new ArgumentException($"the fine-tuned {Name(config.Kind)} backbone takes RGB images [3, {Models.ResNet18Weights.InputSide}, {Models.ResNet18Weights.InputSide}], got input shape [{string.Join(", ", shape)}]", nameof(TrainingOptions.Backbone)),
             // The frozen network runs before the data reaches the model (ImageSource.ExtractFeatures): the model is the MLP on its features.
             BackboneKind.ResNet18ImageNet => shape.Length == 1 && shape[0] == Images.PretrainedNetworks.FeatureSize(Images.PretrainedNetwork.ResNet18ImageNet)
                 ? new Mlp((int)shape[0], config.Hidden, config.Dropout)
@@ -48,6 +57,13 @@ internal static class Backbones
             _ => throw new ArgumentOutOfRangeException(nameof(config), config.Kind, "unknown backbone"),
         };
     }
+
+    /// <summary>
+    /// The pretrained network whose extracted features <paramref name="config"/>'s backbone takes as input, or null
+    /// for one that takes pixels (trained from scratch, or a fine-tuned pretrained network).
+    /// </summary>
+    public static Images.PretrainedNetwork? Features(BackboneConfig config) =>
+        config.FineTune == FineTuneKind.None ? Pretrained(config.Kind) : null;
 
     /// <summary>The pretrained network a backbone extracts image features with, or null for a backbone trained from scratch.</summary>
     public static Images.PretrainedNetwork? Pretrained(BackboneKind kind) => kind switch

@@ -80,6 +80,9 @@ internal sealed class LabelModel : nn.Module<Tensor, Tensor>
     /// <summary>The head.</summary>
     public LabelHead Head => head;
 
+    /// <summary>The body.</summary>
+    public nn.Module<Tensor, Tensor> Body => backbone;
+
     /// <summary>d, the width of the body's features.</summary>
     public int FeatureSize => ((IBackbone)backbone).OutputSize;
 

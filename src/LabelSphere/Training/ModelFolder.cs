@@ -165,7 +165,7 @@ internal static class ModelFolder
                 throw new ModelFormatException(image.Pretrained is { } network
                     ? $"{path}: field backbone.inputShape: [{string.Join(", ", manifest.Backbone.InputShape)}] does not fit the {PretrainedNetworks.FeatureSize(network)} features of {PretrainedNetworks.Name(network)} (options.image.pretrained)"
                     : $"{path}: field backbone.inputShape: [{string.Join(", ", manifest.Backbone.InputShape)}] does not fit images of {image.Size}×{image.Size} pixels (options.image.size)");
-            if (Backbones.Pretrained(manifest.Backbone.Kind) != image.Pretrained)
+            if (Backbones.Features(manifest.Backbone) != image.Pretrained)
                 throw new ModelFormatException($"{path}: field options.image.pretrained: the {Backbones.Name(manifest.Backbone.Kind)} backbone does not take {(image.Pretrained is { } n ? PretrainedNetworks.Name(n) + " features" : "pixels")}");
             try
             {

@@ -268,6 +268,8 @@ internal static class Trainer
         bool handedOver = false;
         try
         {
+            // A fine-tuned network starts from its pretrained weights (a resumed run then takes its checkpoint's).
+            if (model.Body is Models.PretrainedResNet18 pretrained && !(run.Resume && hasCheckpoint)) pretrained.LoadImageNetWeights();
             model.to(device);
             using var optimizer = CreateOptimizer(model, options);
             var parameters = model.CountParameters(run.Embedding?.Dimension);
@@ -579,11 +581,13 @@ internal static class Trainer
     static OptimizerHelper CreateOptimizer(LabelModel model, TrainingOptions options)
     {
         double lr = options.PeakLearningRate;
+        // The layers a fine-tuned network keeps frozen have no gradient and no optimizer state.
+        var learning = model.parameters().Where(p => p.requires_grad).ToList();
         return options.Optimizer switch
         {
-            OptimizerKind.RmsProp => new RMSProp(model.parameters(), lr, alpha: RmsPropRho, eps: 1e-7, weightDecay: options.WeightDecay),
-            OptimizerKind.Adam => optim.Adam(model.parameters(), lr, weight_decay: options.WeightDecay),
-            OptimizerKind.Sgd => optim.SGD(model.parameters(), lr, momentum: options.Momentum, weight_decay: options.WeightDecay),
+            OptimizerKind.RmsProp => new RMSProp(learning, lr, alpha: RmsPropRho, eps: 1e-7, weightDecay: options.WeightDecay),
+            OptimizerKind.Adam => optim.Adam(learning, lr, weight_decay: options.WeightDecay),
+            OptimizerKind.Sgd => optim.SGD(learning, lr, momentum: options.Momentum, weight_decay: options.WeightDecay),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, "unknown optimizer"),
         };
     }

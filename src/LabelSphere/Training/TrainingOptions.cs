@@ -24,6 +24,22 @@ public enum BackboneKind
     ResNet18ImageNet,
 }
 
+/// <summary>Which layers of a pretrained backbone (<see cref="BackboneKind.ResNet18ImageNet"/>) training changes.</summary>
+public enum FineTuneKind
+{
+    /// <summary>None: the network is frozen, its features of each image extracted once and stored; only the MLP and head learn.</summary>
+    None,
+
+    /// <summary>
+    /// The last stage of the network (<c>layer4</c>, conv5_x: in ML.NET's ResNet-18 three basic blocks, 13.1 million
+    /// of its 15.9 million parameters, but only about a third of its computation) learns with the MLP and head, from augmented images; the layers below it stay as pretrained.
+    /// </summary>
+    LastBlock,
+
+    /// <summary>Every layer of the network learns with the MLP and head, from augmented images.</summary>
+    All,
+}
+
 /// <summary>The head on the body: what the network predicts, the loss it learns with and how it ranks labels.</summary>
 public enum HeadKind
 {
@@ -135,6 +151,13 @@ public sealed record TrainingOptions
 
     /// <summary>The network body.</summary>
     public BackboneKind Backbone { get; init; } = BackboneKind.Mlp;
+
+    /// <summary>
+    /// With <see cref="BackboneKind.ResNet18ImageNet"/>: which layers of the pretrained network learn (its weights are
+    /// then saved with the model). <see cref="FineTuneKind.None"/> (the default) keeps it frozen.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public FineTuneKind FineTune { get; init; }
 
     /// <summary>The head: what the network predicts, its loss and how it ranks labels.</summary>
     public HeadKind Head { get; init; } = HeadKind.Embedding;
@@ -263,6 +286,11 @@ public sealed record TrainingOptions
     public void Validate()
     {
         if (!Enum.IsDefined(Backbone)) throw new ArgumentOutOfRangeException(nameof(Backbone), Backbone, "unknown backbone");
+        if (!Enum.IsDefined(FineTune)) throw new ArgumentOutOfRangeException(nameof(FineTune), FineTune, "unknown fine-tuning choice");
+        if (FineTune != FineTuneKind.None && Backbone != BackboneKind.ResNet18ImageNet)
+            throw new ArgumentException($"fine-tuning applies to the pretrained {Backbones.Name(BackboneKind.ResNet18ImageNet)} backbone, not to {Backbones.Name(Backbone)}", nameof(FineTune));
+        if (FineTune != FineTuneKind.None && Image is { } pixels && (pixels.Pretrained is not null || pixels.Size != Images.PretrainedNetworks.InputSide(Images.PretrainedNetwork.ResNet18ImageNet)))
+            throw new ArgumentException($"a fine-tuned network learns from the pixels of {Images.PretrainedNetworks.InputSide(Images.PretrainedNetwork.ResNet18ImageNet)}-pixel images, not from extracted features or images of {pixels.Size} pixels", nameof(FineTune));
         if (!Enum.IsDefined(Head)) throw new ArgumentOutOfRangeException(nameof(Head), Head, "unknown head");
         if (!Enum.IsDefined(JointRanking)) throw new ArgumentOutOfRangeException(nameof(JointRanking), JointRanking, "unknown joint ranking");
         if (!Enum.IsDefined(BinaryLoss)) throw new ArgumentOutOfRangeException(nameof(BinaryLoss), BinaryLoss, "unknown binary loss");

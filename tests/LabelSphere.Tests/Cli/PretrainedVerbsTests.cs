@@ -172,4 +172,48 @@ public sealed class PretrainedVerbsTests : IDisposable
             CliRunner.OneUsageLine(result, option[0], "resnet18-imagenet", "224×224");
         }
     }
+
+    [Fact]
+    public void A_fine_tuned_network_is_saved_with_the_model_and_predict_tags_from_the_folder_alone()
+    {
+        // Given four tagged images
+        var (csv, images) = Photos();
+        var run = Path.Combine(dir, "tuned");
+
+        // When ResNet-18's last stage is fine-tuned on them for two steps, then the model tags them
+        var trained = CliRunner.RunWith(null, environment, "train", csv, "--images", images, "--model", "resnet18-imagenet", "--fine-tune", "last-block",
+            "--head", "sigmoid", "--steps", "2", "--batch-size", "4", "--hidden", "16", "--validation", "0", "--eval-every", "0", "--out", run, "--json");
+        Assert.True(trained.ExitCode == 0, trained.Err);
+        var predicted = CliRunner.RunWith(null, environment, "predict", run, csv, "--images", images, "--top", "2", "--json");
+
+        // Then the manifest records the fine-tuning and pixel input, the weights hold the network, no features were
+        // extracted or stored, and every image gets two tags
+        Assert.True(predicted.ExitCode == 0, predicted.Err);
+        using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "model", "manifest.json"))))
+        {
+            var backbone = manifest.RootElement.GetProperty("backbone");
+            Assert.Equal("last-block", backbone.GetProperty("fineTune").GetString());
+            Assert.Equal([3, 224, 224], backbone.GetProperty("inputShape").EnumerateArray().Select(e => e.GetInt32()));
+            Assert.Equal("last-block", manifest.RootElement.GetProperty("options").GetProperty("fineTune").GetString());
+        }
+        Assert.True(File.Exists(Path.Combine(run, "model", "weights", "backbone.network.layer4.2.conv2.weight.npy")));
+        Assert.DoesNotContain("features of", trained.Err + predicted.Err);
+        Assert.False(Directory.Exists(Path.Combine(dir, "cache")));
+        using var tags = JsonDocument.Parse(predicted.Out);
+        Assert.Equal(4, tags.RootElement.GetArrayLength());
+        foreach (var image in tags.RootElement.EnumerateArray()) Assert.Equal(2, image.GetProperty("labels").GetArrayLength());
+    }
+
+    [Fact]
+    public void Fine_tuning_is_refused_without_the_pretrained_network_and_with_another_image_size()
+    {
+        var (csv, images) = Photos();
+        var cnn = CliRunner.RunWith(null, environment, "train", csv, "--images", images, "--model", "cnn", "--fine-tune", "all", "--out", Path.Combine(dir, "run"));
+        CliRunner.OneUsageLine(cnn, "--fine-tune", "resnet18-imagenet");
+        var sized = CliRunner.RunWith(null, environment, "train", csv, "--images", images, "--model", "resnet18-imagenet", "--fine-tune", "all",
+            "--image-size", "96", "--out", Path.Combine(dir, "run"));
+        CliRunner.OneUsageLine(sized, "--image-size", "224×224");
+        var features = CliRunner.RunWith(null, environment, "train", csv, "--fine-tune", "all", "--out", Path.Combine(dir, "run"));
+        CliRunner.OneUsageLine(features, "--fine-tune", "--images");
+    }
 }

@@ -36,6 +36,21 @@ internal static class PretrainedNetworks
         }
     }
 
+    /// <summary>The folder beside the program that holds the ONNX files of ML.NET's pretrained networks.</summary>
+    public const string ModelFolder = "DnnImageModels";
+
+    /// <summary>
+    /// The ONNX files of <paramref name="kind"/> beside the program (copied there by the LabelSphere.Images package's
+    /// build): the preprocessing graph (RGB to BGR, minus the mean image) and the network.
+    /// </summary>
+    public static (string Preprocess, string Network) Files(PretrainedNetwork kind) => kind switch
+    {
+        PretrainedNetwork.ResNet18ImageNet => (
+            Path.Combine(AppContext.BaseDirectory, ModelFolder, "ResNetPrepOnnx", "ResNetPreprocess.onnx"),
+            Path.Combine(AppContext.BaseDirectory, ModelFolder, "ResNet18Onnx", "ResNet18.onnx")),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown pretrained network"),
+    };
+
     /// <summary>The command-line name: resnet18-imagenet.</summary>
     public static string Name(PretrainedNetwork kind) => kind switch
     {

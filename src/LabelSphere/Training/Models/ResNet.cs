@@ -118,12 +118,29 @@ internal sealed class ResNet : Module<Tensor, Tensor>, IBackbone
     {
         if (input.dim() != 4)
             throw new ArgumentException($"a ResNet takes images [batch, channels, height, width], got a tensor of shape [{string.Join(", ", input.shape)}]", nameof(input));
-        var x = Then(Then(input, conv1, disposeInput: false), bn1).relu_();
-        if (maxPool) x = Then(x, t => functional.max_pool2d(t, 3, stride: 2, padding: 1));
-        foreach (var stage in stages) x = Then(x, stage);
-        x = Then(x, t => functional.adaptive_avg_pool2d(t, 1));
-        return Then(x, t => t.flatten(1));
+        var x = Stem(input);
+        for (int s = 0; s < stages.Length; s++) x = Stage(s, x);
+        return Pool(x);
     }
+
+    /// <summary>Number of stages (layer1..layerN).</summary>
+    internal int StageCount => stages.Length;
+
+    /// <summary>The stage called <c>layer{<paramref name="index"/> + 1}</c>.</summary>
+    internal Sequential StageModule(int index) => stages[index];
+
+    /// <summary>The stem: convolution, batch norm, ReLU and (ImageNet stem) the max pool; leaves <paramref name="input"/> alive.</summary>
+    internal Tensor Stem(Tensor input)
+    {
+        var x = Then(Then(input, conv1, disposeInput: false), bn1).relu_();
+        return maxPool ? Then(x, t => functional.max_pool2d(t, 3, stride: 2, padding: 1)) : x;
+    }
+
+    /// <summary>Stage <paramref name="index"/> (0-based) on <paramref name="x"/>, which it disposes.</summary>
+    internal Tensor Stage(int index, Tensor x) => Then(x, stages[index]);
+
+    /// <summary>Global average pooling to [batch, channels]; disposes <paramref name="x"/>.</summary>
+    internal static Tensor Pool(Tensor x) => Then(Then(x, t => functional.adaptive_avg_pool2d(t, 1)), t => t.flatten(1));
 
     /// <summary>He normal weights (fan out, as torchvision's ResNets) for every convolution; batch norms at 1 and 0.</summary>
     internal static void Initialize(Module module)
