@@ -31,7 +31,10 @@ public sealed record EmbeddingPlan(PmiStorage Storage, EigenSolver Solver, doubl
     /// <summary>Below this many operations the exact solver is chosen whatever else is cheaper: it reports the whole spectrum.</summary>
     internal const double SmallWork = 2e10;
 
-    /// <summary>Full n × n float64 copies the dense exact path holds at its peak (see <see cref="SymmetricEigensolver"/>).</summary>
+    /// <summary>
+    /// Full n × n float64 copies libtorch's exact path holds at its peak: the PMI, libtorch's copy, the eigenvectors and
+    /// syevd's 2n² workspace (the path without a system LAPACK, see <see cref="SymmetricEigensolver.PartialExact"/>).
+    /// </summary>
     internal const int DenseExactCopies = 5;
 
     /// <summary>Restarts the cost model assumes for the Lanczos solver (measured: docs/scale.md).</summary>
@@ -48,15 +51,17 @@ public sealed record EmbeddingPlan(PmiStorage Storage, EigenSolver Solver, doubl
         ArgumentNullException.ThrowIfNull(options);
         int n = counts.LabelCount;
         options.Validate(n);
-        return Choose(n, 2 * counts.DistinctPairs() + n, options.DimensionFor(n), options.Solver, options.Storage,
+        var ranking = options.Negative == NegativeEigenvalues.Zero ? EigenRanking.Algebraic : EigenRanking.Magnitude;
+        return Choose(n, 2 * counts.DistinctPairs() + n, options.DimensionFor(n), ranking, options.Solver, options.Storage,
             Pmi.KeepsUnseenAtZero(options.Pmi), availableBytes ?? AvailableMemory());
     }
 
     /// <summary>The plan for a dense matrix that is already built.</summary>
     internal static EmbeddingPlan ForDense(int n, int k, long? availableBytes) =>
-        Choose(n, (long)n * n, k, EigenSolver.Auto, PmiStorage.Dense, false, availableBytes ?? AvailableMemory());
+        Choose(n, (long)n * n, k, EigenRanking.Algebraic, EigenSolver.Auto, PmiStorage.Dense, false, availableBytes ?? AvailableMemory());
 
-    static EmbeddingPlan Choose(int n, long entries, int k, EigenSolver solver, PmiStorage storage, bool sparseable, long available)
+    internal static EmbeddingPlan Choose(int n, long entries, int k, EigenRanking ranking, EigenSolver solver, PmiStorage storage, bool sparseable,
+                                         long available)
     {
         double density = (double)entries / ((double)n * n);
         if (storage == PmiStorage.Sparse && !sparseable)
@@ -77,8 +82,14 @@ public sealed record EmbeddingPlan(PmiStorage Storage, EigenSolver Solver, doubl
             if ((storage == PmiStorage.Auto || storage == s) && (solver == EigenSolver.Auto || solver == e))
                 candidates.Add(new EmbeddingPlan(s, e, s == PmiStorage.Sparse ? density : 1.0, (long)bytes, flops, what, null));
         }
-        // syevd: tridiagonalisation (4/3 n³), divide and conquer and the back transformation (about 2n³ more).
-        Add(PmiStorage.Dense, EigenSolver.Exact, DenseExactCopies * denseBytes, 4.0 * n * n * (double)n, "every eigenpair by LAPACK");
+        double cube = (double)n * n * n;
+        if (SymmetricEigensolver.PartialExact(n, ranking))
+            // dsyevr in place: tridiagonalisation (4/3 n³, half of it matrix–vector products, counted twice), the k
+            // vectors of the tridiagonal matrix and their back transformation (2n²k).
+            Add(PmiStorage.Dense, EigenSolver.Exact, denseBytes + 8.0 * n * k, 2 * cube + 2.0 * n * n * k, "k eigenpairs by the system's LAPACK (dsyevr)");
+        else
+            // libtorch's syevd: the same reduction, divide and conquer and the back transformation of all n vectors.
+            Add(PmiStorage.Dense, EigenSolver.Exact, DenseExactCopies * denseBytes, 4 * cube, "every eigenpair by LAPACK");
         if (lanczos is not null)
         {
             if (sparseable) Add(PmiStorage.Sparse, EigenSolver.Lanczos, SparseCellBytes * entries + LanczosBytes(n, lanczos),
@@ -100,7 +111,7 @@ public sealed record EmbeddingPlan(PmiStorage Storage, EigenSolver Solver, doubl
         EmbeddingPlan chosen;
         var exact = candidates.Find(c => c.Solver == EigenSolver.Exact);
         var fitting = candidates.FindAll(c => c.EstimatedBytes <= 0.8 * available);
-        if (exact is not null && exact.EstimatedFlops <= SmallWork && fitting.Contains(exact))
+        if (exact is not null && 4.0 * n * n * (double)n <= SmallWork && fitting.Contains(exact))
             chosen = exact with { Reason = $"{exact.Reason}: small enough ({n:N0} labels) to compute the whole spectrum" };
         else if (fitting.Count > 0)
         {

@@ -140,7 +140,8 @@ public sealed partial class LabelEmbedding
             var pmi = Pmi.Compute(counts, options.Pmi, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(FitStage.Eigen);
-            embedding = FromPmi(pmi, counts.Vocabulary, counts.LabelCounts.ToArray(), counts.Instances, counts.EmptyInstances, options, cancellationToken);
+            embedding = FromPmi(pmi, counts.Vocabulary, counts.LabelCounts.ToArray(), counts.Instances, counts.EmptyInstances, options, cancellationToken,
+                consumable: true);
         }
         cancellationToken.ThrowIfCancellationRequested();
         progress?.Report(FitStage.Done);
@@ -161,15 +162,18 @@ public sealed partial class LabelEmbedding
     }
 
     /// <summary>Factorises an already computed PMI matrix.</summary>
+    /// <param name="consumable">Whether <paramref name="pmi"/> may be overwritten.</param>
     internal static LabelEmbedding FromPmi(PmiMatrix pmi, LabelVocabulary vocabulary, long[] labelCounts, long instances,
-                                           long emptyInstances, EmbeddingOptions options, CancellationToken cancellationToken = default)
+                                           long emptyInstances, EmbeddingOptions options, CancellationToken cancellationToken = default,
+                                           bool consumable = false)
     {
         int n = pmi.Labels, k = options.DimensionFor(n);
         var ranking = options.Negative == NegativeEigenvalues.Zero ? EigenRanking.Algebraic : EigenRanking.Magnitude;
+        double energy = TensorPrimitives.SumOfSquares<double>(pmi.Values);
+        // The matrix is not needed after this: the exact solver may factorise it in place.
         var eigen = SymmetricEigensolver.Decompose(pmi.Values, n, k, ranking, options.Solver, options.OversamplingFor(n),
-            options.PowerIterations, options.Seed, cancellationToken);
-        return Assemble(eigen, TensorPrimitives.SumOfSquares<double>(pmi.Values), n, pmi.Marginals, vocabulary, labelCounts,
-            instances, emptyInstances, options);
+            options.PowerIterations, options.Seed, cancellationToken, overwrite: consumable);
+        return Assemble(eigen, energy, n, pmi.Marginals, vocabulary, labelCounts, instances, emptyInstances, options);
     }
 
     static LabelEmbedding Assemble(EigenDecomposition eigen, double totalEnergy, int n, PmiMarginals marginals, LabelVocabulary vocabulary,

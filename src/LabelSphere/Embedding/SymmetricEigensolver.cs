@@ -50,15 +50,18 @@ internal static class SymmetricEigensolver
     /// <paramref name="solver"/>; <see cref="EigenSolver.Auto"/> resolves by <see cref="EmbeddingPlan"/>'s cost model.
     /// </summary>
     /// <param name="cancellationToken">Checked before the work and between the iterative solvers' passes.</param>
+    /// <param name="overwrite">Whether the exact solver may overwrite <paramref name="matrix"/> rather than work on a copy.</param>
     public static EigenDecomposition Decompose(double[] matrix, int n, int k, EigenRanking ranking, EigenSolver solver,
                                                int oversampling = 16, int powerIterations = 8, long seed = 0,
-                                               CancellationToken cancellationToken = default)
+                                               CancellationToken cancellationToken = default, bool overwrite = false)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual((long)matrix.Length, (long)n * n, nameof(matrix));
         CheckArguments(n, k, oversampling, powerIterations);
         var resolved = solver == EigenSolver.Auto ? EmbeddingPlan.ForDense(n, k, null).Solver : solver;
         TorchRuntime.EnsureLoaded();
         cancellationToken.ThrowIfCancellationRequested();
+        if (resolved == EigenSolver.Exact && PartialExact(n, ranking))
+            return ExactPartial(overwrite ? matrix : (double[])matrix.Clone(), n, k);
         using var scope = NewDisposeScope();
         using var a = tensor(matrix, [n, n], ScalarType.Float64);
         return resolved switch
@@ -84,12 +87,17 @@ internal static class SymmetricEigensolver
         TorchRuntime.EnsureLoaded();
         cancellationToken.ThrowIfCancellationRequested();
         using var scope = NewDisposeScope();
+        // One pair of managed buffers for every product: a fresh n × b pair each time would pile up on the large object heap.
+        double[] input = [], output = [];
         Tensor Multiply(Tensor x)
         {
             int b = (int)x.shape[1];
-            var product = new double[(long)n * b];
-            matrix.Multiply(x.contiguous().data<double>().ToArray(), product, b);
-            return tensor(product, [n, b], ScalarType.Float64);
+            if (input.LongLength != (long)n * b) (input, output) = (new double[(long)n * b], new double[(long)n * b]);
+            x.contiguous().data<double>().CopyTo(input);
+            matrix.Multiply(input, output, b);
+            var product = empty([n, b], ScalarType.Float64);
+            product.data<double>().CopyFrom(output);
+            return product;
         }
         return solver switch
         {
@@ -106,6 +114,27 @@ internal static class SymmetricEigensolver
         if (k < 1 || k > n) throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be between 1 and the matrix size ({n}), got {k}");
         ArgumentOutOfRangeException.ThrowIfNegative(oversampling);
         ArgumentOutOfRangeException.ThrowIfNegative(powerIterations);
+    }
+
+    /// <summary>
+    /// Whether the exact solver computes only the k wanted pairs, in place, by the system's LAPACK (dsyevr): one
+    /// n × n matrix and the n × k vectors instead of libtorch's five n × n copies. Not for small matrices, where the
+    /// whole spectrum is cheap and reported, nor for ranking by magnitude, which no index range expresses.
+    /// </summary>
+    internal static bool PartialExact(int n, EigenRanking ranking) =>
+        ranking == EigenRanking.Algebraic && 4.0 * n * n * n > EmbeddingPlan.SmallWork && SystemLapack.Available;
+
+    internal static EigenDecomposition ExactPartial(double[] matrix, int n, int k)
+    {
+        var (ascending, rows) = SystemLapack.TopEigenpairs(matrix, n, n - k);
+        var values = new double[k];
+        var vectors = new double[(long)n * k];
+        for (int c = 0; c < k; c++) values[c] = ascending[k - 1 - c];
+        Parallel.For(0, n, i =>
+        {
+            for (int c = 0; c < k; c++) vectors[(long)i * k + c] = rows[(long)(k - 1 - c) * n + i];
+        });
+        return new EigenDecomposition(values, vectors, EigenSolver.Exact, null);
     }
 
     static EigenDecomposition Exact(Tensor a, int k, EigenRanking ranking)
