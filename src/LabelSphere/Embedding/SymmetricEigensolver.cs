@@ -126,15 +126,44 @@ internal static class SymmetricEigensolver
 
     internal static EigenDecomposition ExactPartial(double[] matrix, int n, int k)
     {
-        var (ascending, rows) = SystemLapack.TopEigenpairs(matrix, n, n - k);
+        var (ascending, vectors) = SystemLapack.TopEigenpairs(matrix, n, n - k);
         var values = new double[k];
-        var vectors = new double[(long)n * k];
         for (int c = 0; c < k; c++) values[c] = ascending[k - 1 - c];
-        Parallel.For(0, n, i =>
+        // [k, n] ascending → [k, n] descending → [n, k], in place: a second n × k copy would be the peak at k = 4,096.
+        var swap = new double[n];
+        for (int c = 0; c < k / 2; c++)
         {
-            for (int c = 0; c < k; c++) vectors[(long)i * k + c] = rows[(long)(k - 1 - c) * n + i];
-        });
+            var low = vectors.AsSpan(c * n, n);
+            var high = vectors.AsSpan((k - 1 - c) * n, n);
+            low.CopyTo(swap);
+            high.CopyTo(low);
+            swap.CopyTo(high);
+        }
+        TransposeInPlace(vectors, k, n);
         return new EigenDecomposition(values, vectors, EigenSolver.Exact, null);
+    }
+
+    /// <summary>Turns a [rows, columns] row-major matrix into its [columns, rows] transpose in the same array, by following cycles.</summary>
+    internal static void TransposeInPlace(double[] a, int rows, int columns)
+    {
+        long size = (long)rows * columns;
+        if (size <= 2 || rows == 1 || columns == 1) return;
+        var visited = new ulong[(size + 63) / 64];
+        // The value at index i (0 < i < size − 1) of the [rows, columns] layout moves to i·rows mod (size − 1).
+        for (long start = 1; start < size - 1; start++)
+        {
+            if ((visited[start >> 6] & (1UL << (int)(start & 63))) != 0) continue;
+            long i = start;
+            double carried = a[i];
+            do
+            {
+                long next = i * rows % (size - 1);
+                (a[next], carried) = (carried, a[next]);
+                visited[next >> 6] |= 1UL << (int)(next & 63);
+                i = next;
+            }
+            while (i != start);
+        }
     }
 
     static EigenDecomposition Exact(Tensor a, int k, EigenRanking ranking)

@@ -102,3 +102,52 @@ public sealed class EmbeddingPlanTests
         }
     }
 }
+
+public sealed class EigenMemoryTests
+{
+    [Theory]
+    [InlineData(1, 7)]
+    [InlineData(3, 5)]
+    [InlineData(17, 40)]
+    [InlineData(64, 9)]
+    public void Transposing_in_place_gives_the_transpose(int rows, int columns)
+    {
+        var a = Enumerable.Range(0, rows * columns).Select(i => (double)i).ToArray();
+        var copy = (double[])a.Clone();
+        SymmetricEigensolver.TransposeInPlace(a, rows, columns);
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < columns; c++) Assert.Equal(copy[r * columns + c], a[c * rows + r]);
+    }
+
+    [Fact]
+    public void Mostly_empty_dense_counts_are_handed_over_as_the_pairs_seen()
+    {
+        // Given 3,000 labels of which each instance carries two neighbours: 0.07% of the pairs are seen
+        var vocabulary = new LabelSphere.Data.LabelVocabulary(Enumerable.Range(0, 3000).Select(i => $"l{i}"));
+        var builder = new LabelSphere.Data.LabelMatrixBuilder();
+        for (int r = 0; r < 6000; r++) builder.AddRow([r % 2999, r % 2999 + 1]);
+        var labels = builder.Build(3000);
+
+        // When they are counted densely (as 3,000 labels are) and into a dictionary
+        var dense = new CooccurrenceCounter(vocabulary, dense: true);
+        dense.Add(labels, TestContext.Current.CancellationToken);
+        var counts = dense.Build();
+        var sparse = new CooccurrenceCounter(vocabulary, dense: false);
+        sparse.Add(labels, TestContext.Current.CancellationToken);
+        var reference = sparse.Build();
+
+        // Then the dense triangle was compacted and every count is the same
+        Assert.False(counts.IsDense);
+        Assert.Equal(reference.DistinctPairs(), counts.DistinctPairs());
+        for (int i = 0; i < 3000; i += 7)
+            for (int j = 0; j < 3000; j += 1 + i % 5) Assert.Equal(reference.Pair(i, j), counts.Pair(i, j));
+        for (int i = 0; i < 2999; i++) Assert.Equal(reference.Pair(i, i + 1), counts.Pair(i, i + 1));
+    }
+
+    [Fact]
+    public void Dense_counts_with_most_pairs_seen_stay_dense()
+    {
+        var (vocabulary, labels) = Fixtures.Topics(60, 3000, 3, seed: 1);
+        Assert.True(CooccurrenceCounts.Count(vocabulary, labels, cancellationToken: TestContext.Current.CancellationToken).IsDense);
+    }
+}
