@@ -87,9 +87,24 @@ internal static class SymmetricEigensolver
         TorchRuntime.EnsureLoaded();
         cancellationToken.ThrowIfCancellationRequested();
         using var scope = NewDisposeScope();
+        var multiply = Products(matrix);
+        return solver switch
+        {
+            EigenSolver.Lanczos => BlockLanczos.Solve(multiply, n, k, ranking, seed, cancellationToken: cancellationToken),
+            EigenSolver.Randomized => Randomized(multiply, n, k, ranking, oversampling, powerIterations, seed, cancellationToken),
+            EigenSolver.Exact or EigenSolver.Auto => throw new ArgumentOutOfRangeException(nameof(solver), solver,
+                "a sparse matrix is factorised by an iterative solver (Lanczos or randomized); the exact solver needs it dense"),
+            _ => throw new ArgumentOutOfRangeException(nameof(solver)),
+        };
+    }
+
+    /// <summary>X [n, b] ↦ A·X [n, b] for the sparse matrix, as a new float64 tensor.</summary>
+    internal static Func<Tensor, Tensor> Products(CsrMatrix matrix)
+    {
+        int n = matrix.Size;
         // One pair of managed buffers for every product: a fresh n × b pair each time would pile up on the large object heap.
         double[] input = [], output = [];
-        Tensor Multiply(Tensor x)
+        return x =>
         {
             int b = (int)x.shape[1];
             if (input.LongLength != (long)n * b) (input, output) = (new double[(long)n * b], new double[(long)n * b]);
@@ -98,14 +113,6 @@ internal static class SymmetricEigensolver
             var product = empty([n, b], ScalarType.Float64);
             product.data<double>().CopyFrom(output);
             return product;
-        }
-        return solver switch
-        {
-            EigenSolver.Lanczos => BlockLanczos.Solve(Multiply, n, k, ranking, seed, cancellationToken: cancellationToken),
-            EigenSolver.Randomized => Randomized(Multiply, n, k, ranking, oversampling, powerIterations, seed, cancellationToken),
-            EigenSolver.Exact or EigenSolver.Auto => throw new ArgumentOutOfRangeException(nameof(solver), solver,
-                "a sparse matrix is factorised by an iterative solver (Lanczos or randomized); the exact solver needs it dense"),
-            _ => throw new ArgumentOutOfRangeException(nameof(solver)),
         };
     }
 
