@@ -215,7 +215,7 @@ internal static class Cli
     static bool IsUserError(Exception e) => e is AnnotationFormatException or EmbeddingFormatException or UnknownLabelException
         or FileNotFoundException or DirectoryNotFoundException or ArgumentException or FormatException
         or TorchUnavailableException or UnauthorizedAccessException or IOException or InvalidDataException
-        or Training.ModelFormatException or NotSupportedException;
+        or Training.ModelFormatException or NotSupportedException or Embedding.EigenConvergenceException;
 
     /// <summary>An option over an enum whose values are written in kebab case (half-count for HalfCount).</summary>
     public static Option<T> EnumOption<T>(string name, string description, T defaultValue) where T : struct, Enum =>

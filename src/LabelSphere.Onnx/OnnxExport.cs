@@ -288,7 +288,8 @@ public static class OnnxExport
     {
         int all = embedding.LabelCount;
         var rows = new float[all * k];
-        var trained = weights.Read("head.labelVectors", n, k);
+        // Models saved before the label rows were stored once keep them among the weights too; they are the same rows.
+        var trained = weights.Has("head.labelVectors") ? weights.Read("head.labelVectors", n, k) : embedding.Vectors[..(n * k)].ToArray();
         for (int j = 0; j < n; j++)
         {
             double squares = 0;
@@ -312,6 +313,8 @@ public static class OnnxExport
     // The saved state entries of a model folder (weights/NAME.npy), checked for shape and finiteness.
     sealed class Weights(string folder)
     {
+        public bool Has(string name) => File.Exists(Path.Combine(folder, name + ".npy"));
+
         public float[] Read(string name, params long[] shape)
         {
             var path = Path.Combine(folder, name + ".npy");

@@ -145,6 +145,34 @@ public sealed class LabelClassifierTests : IDisposable
         Assert.Equal(fitted.Evaluate(AsData(test), cancellationToken: Token).WeightedPaperMap, loaded.Evaluate(AsData(test), cancellationToken: Token).WeightedPaperMap);
     }
 
+    [Theory]
+    [InlineData(HeadKind.Embedding)]
+    [InlineData(HeadKind.CosineLogit)]
+    [InlineData(HeadKind.Joint)]
+    public void A_model_with_an_embedding_head_stores_the_embedding_once_and_older_models_with_both_still_load(HeadKind head)
+    {
+        // Given a classifier fitted under a head that ranks by the label embedding, saved
+        var embedding = TrainingFixtures.Synthetic(300).Embed(6);
+        using var fitted = FitSmall(Small with { Head = head }, embedding);
+        var test = TrainingFixtures.Synthetic(60, seed: 42);
+        var rows = Enumerable.Range(0, test.Count).Select(r => Dense(test.Features, r)).ToArray();
+        var folder = Path.Combine(dir, "model");
+        fitted.Save(folder);
+        var expected = fitted.PredictBatch(rows, 12, Token).Select(r => r.ToArray()).ToArray();
+
+        // Then its weights do not repeat the label rows the embedding folder holds, and it predicts as before
+        var weights = Path.Combine(folder, "weights");
+        Assert.False(File.Exists(Path.Combine(weights, "head.labelVectors.npy")), "the head's label rows are saved twice");
+        Assert.True(File.Exists(Path.Combine(folder, "embedding", "embedding.npy")));
+        using (var loaded = LabelClassifier.Load(folder))
+            Assert.Equal(expected, loaded.PredictBatch(rows, 12, Token).Select(r => r.ToArray()));
+
+        // And a model written the old way, with the rows among the weights too, loads and predicts the same
+        Npy.Write<float>(Path.Combine(weights, "head.labelVectors.npy"), embedding.Vectors.ToArray(), embedding.LabelCount, embedding.Dimension);
+        using (var old = LabelClassifier.Load(folder))
+            Assert.Equal(expected, old.PredictBatch(rows, 12, Token).Select(r => r.ToArray()));
+    }
+
     [Fact]
     public void A_classifier_fitted_on_raw_text_saves_its_vectoriser_and_ranks_raw_text_after_loading()
     {

@@ -18,7 +18,8 @@ internal static class DoctorCommand
             var wait = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY");
             if (parse.GetValue(Cli.Json))
                 Cli.WriteJson(new { torchLoaded = true, threads = torch.get_num_threads(), patchedShim = patched,
-                                    oneDnnMaxCpuIsa = isa, oneDnnIsaSetByLabelSphere = TorchRuntime.OneDnnIsaLimited, ompWaitPolicy = wait });
+                                    oneDnnMaxCpuIsa = isa, oneDnnIsaSetByLabelSphere = TorchRuntime.OneDnnIsaLimited, ompWaitPolicy = wait,
+                                    systemLapack = SystemLapack.Available });
             else
             {
                 Console.WriteLine($"libtorch loads; {torch.get_num_threads()} threads.");
@@ -29,6 +30,9 @@ internal static class DoctorCommand
                     ? $"ONEDNN_MAX_CPU_ISA={isa} (set by LabelSphere as it was unset: oneDNN's AVX-512 convolutions have given wrong gradients; set it yourself, e.g. to ALL, to choose)."
                     : $"ONEDNN_MAX_CPU_ISA={isa ?? "(unset)"}.");
                 Console.WriteLine($"OMP_WAIT_POLICY={wait ?? "(unset)"}.");
+                Console.WriteLine(SystemLapack.Available
+                    ? "The system's LAPACK (liblapack.so.3, dsyevr) is found: the exact eigensolver computes the k pairs asked for in place (docs/scale.md)."
+                    : "No system LAPACK with dsyevr (Debian: apt-get install liblapack3): the exact eigensolver uses libtorch's eigh, five n × n copies (docs/scale.md).");
             }
             return Task.FromResult(0);
         }));

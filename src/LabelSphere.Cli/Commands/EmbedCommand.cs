@@ -24,13 +24,14 @@ internal static class EmbedCommand
         var shift = new Option<double>("--shift") { Description = "Subtract log(shift) from PMI (shifted PMI; 1 = none)", DefaultValueFactory = _ => 1.0 }.AtLeast(1.0);
         var alpha = new Option<double>("--alpha") { Description = "Context-distribution smoothing exponent in (0, 1] (1 = none)", DefaultValueFactory = _ => 1.0 }.Above(0.0).Between(0.0, 1.0);
         var negative = Cli.EnumOption("--negative", "Negative eigenvalues", NegativeEigenvalues.Zero);
-        var solver = Cli.EnumOption("--solver", "Eigensolver", EigenSolver.Auto);
-        var seed = new Option<long>("--seed") { Description = "Seed of the randomized eigensolver", DefaultValueFactory = _ => 0 }.AtLeast(0);
+        var solver = Cli.EnumOption("--solver", "Eigensolver (auto: the least work among the exact solvers that fit in memory)", EigenSolver.Auto);
+        var storage = Cli.EnumOption("--storage", "PMI matrix held dense or sparse (auto: by cost)", PmiStorage.Auto);
+        var seed = new Option<long>("--seed") { Description = "Seed of the iterative eigensolvers' starting vectors", DefaultValueFactory = _ => 0 }.AtLeast(0);
 
         var command = new Command("embed", "Build a label embedding from ground-truth annotations")
         {
             annotations, dim, output, minCount, stopWords,
-            measure, unseen, diagonal, positive, shift, alpha, negative, solver, seed, OutputArguments.Overwrite, Cli.Json,
+            measure, unseen, diagonal, positive, shift, alpha, negative, solver, storage, seed, OutputArguments.Overwrite, Cli.Json,
         };
         reader.AddTo(command);
         command.SetAction((parse, ct) => Cli.Run(parse, () =>
@@ -57,6 +58,7 @@ internal static class EmbedCommand
                 Pmi = pmiOptions,
                 Negative = parse.GetValue(negative),
                 Solver = parse.GetValue(solver),
+                Storage = parse.GetValue(storage),
                 Seed = parse.GetValue(seed),
             };
             using var folder = OutputArguments.Open(parse, parse.GetValue(output)!, LabelEmbedding.FolderKind,
@@ -71,7 +73,7 @@ internal static class EmbedCommand
 
     internal sealed record Summary(
         string Annotations, AnnotationFormat Format, string Output, int Labels, long Instances, long EmptyInstances, int SkippedInvalid,
-        IReadOnlyList<string> FirstErrors, long DistinctPairs, int Dimension, EigenSolver Solver, double ExplainedAtK,
+        IReadOnlyList<string> FirstErrors, long DistinctPairs, int Dimension, EigenSolver Solver, EmbeddingPlan Plan, double ExplainedAtK,
         IReadOnlyDictionary<int, double> ExplainedByK, double NegativeShare, bool NegativeShareIsExact, int NegativeEigenvalues,
         int ZeroedColumns, double CountSeconds, double FitSeconds);
 
@@ -81,6 +83,7 @@ internal static class EmbedCommand
         CooccurrenceCounts? counts = null;
         LabelEmbedding? embedding = null;
         ReadReport? report = null;
+        EmbeddingPlan? plan = null;
         double countSeconds = 0;
         using var stream = AnnotationReader.Open(path, readerOptions);
         var labels = stream.Vocabulary.Count;
@@ -103,10 +106,12 @@ internal static class EmbedCommand
                 report = stream.Report;
                 countSeconds = clock.Elapsed.TotalSeconds;
 
-                var pmi = context.AddTask("PMI", maxValue: 1);
-                var eigen = context.AddTask($"eigenpairs (k = {options.DimensionFor(labels)})", maxValue: 1, autoStart: false);
+                plan = EmbeddingPlan.For(counts, options);
+                if (plan.Warning is not null) Console.Error.WriteLine("warning: " + plan.Warning);
+                var pmi = context.AddTask($"PMI ({plan.Storage.ToString().ToLowerInvariant()})", maxValue: 1);
+                var eigen = context.AddTask($"eigenpairs (k = {options.DimensionFor(labels)}, {Cli.Kebab(plan.Solver.ToString())})", maxValue: 1, autoStart: false);
                 pmi.IsIndeterminate = true;
-                embedding = LabelEmbedding.Fit(counts, options, new SynchronousProgress<FitStage>(stage =>
+                embedding = LabelEmbedding.Fit(counts, options, plan, new SynchronousProgress<FitStage>(stage =>
                 {
                     if (stage != FitStage.Eigen) return;
                     pmi.IsIndeterminate = false;
@@ -125,7 +130,7 @@ internal static class EmbedCommand
             .ToDictionary(k => k, k => spectrum.Explained[k - 1]);
         return new Summary(path, report!.Format, output.Path, embedding.LabelCount, counts!.Instances,
             counts.EmptyInstances, report.SkippedInvalid, report.FirstErrors.Select(e => e.ToString()).ToArray(), counts.DistinctPairs(),
-            embedding.Dimension, embedding.Solver, spectrum.Explained[^1], checkpoints, spectrum.NegativeShare,
+            embedding.Dimension, embedding.Solver, plan!, spectrum.Explained[^1], checkpoints, spectrum.NegativeShare,
             spectrum.NegativeShareIsExact, spectrum.NegativeCount, spectrum.ZeroedColumns, countSeconds, clock.Elapsed.TotalSeconds - countSeconds);
     }
 
@@ -138,6 +143,8 @@ internal static class EmbedCommand
         if (s.SkippedInvalid > 0) grid.AddRow("skipped", $"{s.SkippedInvalid:N0} invalid instances; first: {Markup.Escape(s.FirstErrors[0])}");
         grid.AddRow("label pairs", $"{s.DistinctPairs:N0} seen together, of {(long)s.Labels * (s.Labels - 1) / 2:N0} possible");
         grid.AddRow("dimension", $"{s.Dimension} ({Cli.Kebab(s.Solver.ToString())} eigensolver)");
+        grid.AddRow("plan", Markup.Escape($"{s.Plan.Storage.ToString().ToLowerInvariant()} PMI ({s.Plan.Density:P2} of cells stored), " +
+                                          $"{Cli.Kebab(s.Plan.Solver.ToString())}: {s.Plan.Reason}; estimated {EmbeddingPlan.Gigabytes(s.Plan.EstimatedBytes)}"));
         grid.AddRow("explained", string.Join("  ", s.ExplainedByK.Select(p => $"k={p.Key}: {p.Value:P1}")));
         grid.AddRow("negative", $"{s.NegativeShare:P1} of the spectrum's energy in {s.NegativeEigenvalues:N0} negative eigenvalues{(s.NegativeShareIsExact ? "" : " (among those computed)")}; {s.ZeroedColumns} of the k columns zeroed");
         grid.AddRow("time", $"{s.CountSeconds:F1} s counting, {s.FitSeconds:F1} s PMI and eigendecomposition");

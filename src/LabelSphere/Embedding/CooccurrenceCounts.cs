@@ -228,7 +228,34 @@ internal sealed class CooccurrenceCounter
     static (int From, int To) Shard(int rows, int shards, int s) =>
         ((int)((long)rows * s / shards), (int)((long)rows * (s + 1) / shards));
 
-    /// <summary>The counts so far; the counter must not be used afterwards.</summary>
-    public CooccurrenceCounts Build() =>
-        new(vocabulary, instances, empty, labelCounts, dense, sparse);
+    /// <summary>
+    /// The counts so far; the counter must not be used afterwards. A dense triangle that is mostly zeros (the
+    /// paper's 17,355 labels see 0.4% of their pairs) is handed over as a dictionary of the pairs seen, so that its
+    /// n²/2 counts do not stay in memory through the fit.
+    /// </summary>
+    public CooccurrenceCounts Build()
+    {
+        if (dense is null) return new(vocabulary, instances, empty, labelCounts, null, sparse);
+        int n = vocabulary.Count;
+        var seen = new long[n];
+        Parallel.For(0, n, i =>
+        {
+            long start = CooccurrenceCounts.TriangleIndex(i, i, n);
+            for (int j = i + 1; j < n; j++) if (dense[start + (j - i)] != 0) seen[i]++;
+        });
+        long pairs = 0;
+        foreach (var c in seen) pairs += c;
+        // A dictionary entry takes about 40 bytes against 4 for a cell of the triangle: compact only when that saves
+        // three quarters of the memory.
+        if (pairs * 40 > dense.LongLength * sizeof(int) / 4) return new(vocabulary, instances, empty, labelCounts, dense, null);
+        var compact = new Dictionary<long, long>((int)pairs);
+        for (int i = 0; i < n; i++)
+        {
+            if (seen[i] == 0) continue;
+            long start = CooccurrenceCounts.TriangleIndex(i, i, n);
+            for (int j = i + 1; j < n; j++)
+                if (dense[start + (j - i)] is var count and not 0) compact[(long)i * n + j] = count;
+        }
+        return new(vocabulary, instances, empty, labelCounts, null, compact);
+    }
 }

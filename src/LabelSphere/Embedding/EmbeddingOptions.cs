@@ -34,7 +34,7 @@ public sealed record EmbeddingOptions
     /// <summary>Policy for negative eigenvalues.</summary>
     public NegativeEigenvalues Negative { get; init; } = NegativeEigenvalues.Zero;
 
-    /// <summary>Eigensolver; Auto picks by size.</summary>
+    /// <summary>Eigensolver; Auto picks the cheapest exact one that fits in memory (<see cref="EmbeddingPlan"/>).</summary>
     public EigenSolver Solver { get; init; } = EigenSolver.Auto;
 
     /// <summary>
@@ -50,11 +50,8 @@ public sealed record EmbeddingOptions
     /// <summary>Randomized solver: subspace iterations after the first product.</summary>
     public int PowerIterations { get; init; } = 8;
 
-    /// <summary>
-    /// Above this many labels PMI is kept sparse (seen pairs and the diagonal) and factorised by the randomized
-    /// solver alone: a dense n × n float64 matrix at 20,000 labels already takes 3.2 GB.
-    /// </summary>
-    public int SparseAbove { get; init; } = 20_000;
+    /// <summary>Dense or sparse PMI; Auto picks by cost (<see cref="EmbeddingPlan"/>).</summary>
+    public PmiStorage Storage { get; init; } = PmiStorage.Auto;
 
     /// <summary>Seed of the randomized solver's Gaussian sketch.</summary>
     public long Seed { get; init; }
@@ -67,10 +64,10 @@ public sealed record EmbeddingOptions
             throw new ArgumentOutOfRangeException(nameof(Dimension), k,
                 $"dimension must be between 1 and the number of labels ({labels}), got {k}");
         if (Oversampling is < 0) throw new ArgumentOutOfRangeException(nameof(Oversampling), Oversampling, "oversampling must be non-negative");
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(SparseAbove);
         ArgumentOutOfRangeException.ThrowIfNegative(PowerIterations);
         if (!Enum.IsDefined(Negative)) throw new ArgumentOutOfRangeException(nameof(Negative));
         if (!Enum.IsDefined(Solver)) throw new ArgumentOutOfRangeException(nameof(Solver));
+        if (!Enum.IsDefined(Storage)) throw new ArgumentOutOfRangeException(nameof(Storage));
         Pmi.Validate();
     }
 }

@@ -113,21 +113,23 @@ public sealed partial class LabelEmbedding
     /// one LAPACK call runs to its end. Cancelling throws <see cref="OperationCanceledException"/>.
     /// </param>
     public static LabelEmbedding Fit(CooccurrenceCounts counts, EmbeddingOptions options, IProgress<FitStage>? progress = null,
+                                     CancellationToken cancellationToken = default) =>
+        Fit(counts, options, EmbeddingPlan.For(counts, options), progress, cancellationToken);
+
+    /// <summary>Fits the embedding as <paramref name="plan"/> (from <see cref="EmbeddingPlan.For"/> on the same counts and options) says.</summary>
+    public static LabelEmbedding Fit(CooccurrenceCounts counts, EmbeddingOptions options, EmbeddingPlan plan, IProgress<FitStage>? progress = null,
                                      CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(counts);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(plan);
         options.Validate(counts.LabelCount);
         cancellationToken.ThrowIfCancellationRequested();
         progress?.Report(FitStage.Pmi);
         LabelEmbedding embedding;
-        if (counts.LabelCount > options.SparseAbove)
+        options = options with { Solver = plan.Solver, Storage = plan.Storage };
+        if (plan.Storage == PmiStorage.Sparse)
         {
-            if (!Pmi.KeepsUnseenAtZero(options.Pmi))
-                throw new ArgumentException($"{counts.LabelCount:N0} labels are above {options.SparseAbove:N0}, where PMI is kept sparse; that needs unseen " +
-                                            "pairs at 0 (unseen pairs zero, and no shift unless the PMI is positive)", nameof(PmiOptions.Unseen));
-            if (options.Solver == EigenSolver.Exact)
-                throw new ArgumentException($"the exact eigensolver needs the dense matrix; {counts.LabelCount:N0} labels are above {options.SparseAbove:N0}, where only the randomized solver runs");
             var sparse = Pmi.ComputeSparse(counts, options.Pmi, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(FitStage.Eigen);
@@ -138,34 +140,40 @@ public sealed partial class LabelEmbedding
             var pmi = Pmi.Compute(counts, options.Pmi, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(FitStage.Eigen);
-            embedding = FromPmi(pmi, counts.Vocabulary, counts.LabelCounts.ToArray(), counts.Instances, counts.EmptyInstances, options, cancellationToken);
+            embedding = FromPmi(pmi, counts.Vocabulary, counts.LabelCounts.ToArray(), counts.Instances, counts.EmptyInstances, options, cancellationToken,
+                consumable: true);
         }
         cancellationToken.ThrowIfCancellationRequested();
         progress?.Report(FitStage.Done);
         return embedding;
     }
 
-    /// <summary>Factorises a sparse PMI matrix with the randomized solver.</summary>
+    /// <summary>Factorises a sparse PMI matrix with an iterative solver (<see cref="EmbeddingOptions.Solver"/>, Lanczos for Auto).</summary>
     internal static LabelEmbedding FromSparsePmi(SparsePmiMatrix pmi, LabelVocabulary vocabulary, long[] labelCounts, long instances,
                                                  long emptyInstances, EmbeddingOptions options, CancellationToken cancellationToken = default)
     {
         var ranking = options.Negative == NegativeEigenvalues.Zero ? EigenRanking.Algebraic : EigenRanking.Magnitude;
-        var eigen = SymmetricEigensolver.DecomposeSparse(pmi.Rows, pmi.Columns, pmi.Values, pmi.Labels, options.DimensionFor(pmi.Labels), ranking,
+        var matrix = CsrMatrix.FromCoordinates(pmi.Rows, pmi.Columns, pmi.Values, pmi.Labels);
+        var solver = options.Solver == EigenSolver.Auto ? EigenSolver.Lanczos : options.Solver;
+        var eigen = SymmetricEigensolver.DecomposeSparse(matrix, options.DimensionFor(pmi.Labels), ranking, solver,
             options.OversamplingFor(pmi.Labels), options.PowerIterations, options.Seed, cancellationToken);
         return Assemble(eigen, TensorPrimitives.SumOfSquares<double>(pmi.Values), pmi.Labels, pmi.Marginals, vocabulary, labelCounts,
             instances, emptyInstances, options);
     }
 
     /// <summary>Factorises an already computed PMI matrix.</summary>
+    /// <param name="consumable">Whether <paramref name="pmi"/> may be overwritten.</param>
     internal static LabelEmbedding FromPmi(PmiMatrix pmi, LabelVocabulary vocabulary, long[] labelCounts, long instances,
-                                           long emptyInstances, EmbeddingOptions options, CancellationToken cancellationToken = default)
+                                           long emptyInstances, EmbeddingOptions options, CancellationToken cancellationToken = default,
+                                           bool consumable = false)
     {
         int n = pmi.Labels, k = options.DimensionFor(n);
         var ranking = options.Negative == NegativeEigenvalues.Zero ? EigenRanking.Algebraic : EigenRanking.Magnitude;
+        double energy = TensorPrimitives.SumOfSquares<double>(pmi.Values);
+        // The matrix is not needed after this: the exact solver may factorise it in place.
         var eigen = SymmetricEigensolver.Decompose(pmi.Values, n, k, ranking, options.Solver, options.OversamplingFor(n),
-            options.PowerIterations, options.Seed, cancellationToken);
-        return Assemble(eigen, TensorPrimitives.SumOfSquares<double>(pmi.Values), n, pmi.Marginals, vocabulary, labelCounts,
-            instances, emptyInstances, options);
+            options.PowerIterations, options.Seed, cancellationToken, overwrite: consumable);
+        return Assemble(eigen, energy, n, pmi.Marginals, vocabulary, labelCounts, instances, emptyInstances, options);
     }
 
     static LabelEmbedding Assemble(EigenDecomposition eigen, double totalEnergy, int n, PmiMarginals marginals, LabelVocabulary vocabulary,

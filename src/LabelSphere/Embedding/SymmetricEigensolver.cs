@@ -8,12 +8,21 @@ namespace LabelSphere.Embedding;
 /// <summary>How the leading eigenpairs of the PMI matrix are computed.</summary>
 public enum EigenSolver
 {
-    /// <summary>Exact below <see cref="SymmetricEigensolver.ExactLimit"/> labels or when k is a large share of them, randomized otherwise.</summary>
+    /// <summary>The cheapest exact solver that fits in memory, by the cost model of <see cref="EmbeddingPlan"/>.</summary>
     Auto,
     /// <summary>Full decomposition by LAPACK (syevd through libtorch): every eigenvalue, exact to rounding.</summary>
     Exact,
-    /// <summary>Randomized subspace iteration (Halko, Martinsson and Tropp 2011, algorithms 4.4 and 5.3).</summary>
+    /// <summary>
+    /// Randomized subspace iteration (Halko, Martinsson and Tropp 2011, algorithms 4.4 and 5.3): approximate, and on
+    /// PMI matrices, whose negative eigenvalues are as large as the positive ones, off by up to 1e-1 of λ₁ at k = 256
+    /// (docs/benchmarks.md); never chosen by <see cref="Auto"/>.
+    /// </summary>
     Randomized,
+    /// <summary>
+    /// Block Lanczos with full reorthogonalisation and thick restarts: the k leading eigenpairs to a residual of
+    /// 1e-10 ‖A‖, from products of the (sparse or dense) matrix with blocks of vectors.
+    /// </summary>
+    Lanczos,
 }
 
 /// <summary>Which eigenpairs count as "leading".</summary>
@@ -30,42 +39,138 @@ public enum EigenRanking
 /// <param name="Vectors">[n, k] row-major, column c the unit eigenvector of Values[c].</param>
 /// <param name="Solver">The solver that ran.</param>
 /// <param name="AllValues">Every eigenvalue, descending, when the exact solver ran; otherwise null.</param>
-internal sealed record EigenDecomposition(double[] Values, double[] Vectors, EigenSolver Solver, double[]? AllValues);
+/// <param name="MaxResidual">The largest ‖A·x − λ·x‖ / ‖A‖₂ among the pairs, when the solver measured it.</param>
+internal sealed record EigenDecomposition(double[] Values, double[] Vectors, EigenSolver Solver, double[]? AllValues, double? MaxResidual = null);
 
-/// <summary>Leading eigenpairs of a dense symmetric matrix, computed in float64 with libtorch.</summary>
+/// <summary>Leading eigenpairs of a symmetric matrix, dense or sparse, computed in float64 with libtorch.</summary>
 internal static class SymmetricEigensolver
 {
-    /// <summary>Up to this many rows the exact solver is chosen by <see cref="EigenSolver.Auto"/>.</summary>
-    public const int ExactLimit = 3000;
-
-    /// <summary>The solver <see cref="EigenSolver.Auto"/> resolves to for an n × n matrix and k pairs.</summary>
-    public static EigenSolver Resolve(EigenSolver solver, int n, int k, int oversampling) => solver switch
-    {
-        EigenSolver.Auto => n <= ExactLimit || (k + oversampling) * 3 > n ? EigenSolver.Exact : EigenSolver.Randomized,
-        _ => solver,
-    };
-
-    /// <summary>The <paramref name="k"/> leading eigenpairs of <paramref name="matrix"/> ([n, n] row-major, symmetric).</summary>
-    /// <param name="cancellationToken">Checked before the work and between the randomized solver's passes.</param>
+    /// <summary>
+    /// The <paramref name="k"/> leading eigenpairs of <paramref name="matrix"/> ([n, n] row-major, symmetric) by
+    /// <paramref name="solver"/>; <see cref="EigenSolver.Auto"/> resolves by <see cref="EmbeddingPlan"/>'s cost model.
+    /// </summary>
+    /// <param name="cancellationToken">Checked before the work and between the iterative solvers' passes.</param>
+    /// <param name="overwrite">Whether the exact solver may overwrite <paramref name="matrix"/> rather than work on a copy.</param>
     public static EigenDecomposition Decompose(double[] matrix, int n, int k, EigenRanking ranking, EigenSolver solver,
                                                int oversampling = 16, int powerIterations = 8, long seed = 0,
-                                               CancellationToken cancellationToken = default)
+                                               CancellationToken cancellationToken = default, bool overwrite = false)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual((long)matrix.Length, (long)n * n, nameof(matrix));
-        if (k < 1 || k > n) throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be between 1 and the matrix size ({n}), got {k}");
-        ArgumentOutOfRangeException.ThrowIfNegative(oversampling);
-        ArgumentOutOfRangeException.ThrowIfNegative(powerIterations);
+        CheckArguments(n, k, oversampling, powerIterations);
+        var resolved = solver == EigenSolver.Auto ? EmbeddingPlan.ForDense(n, k, null).Solver : solver;
         TorchRuntime.EnsureLoaded();
         cancellationToken.ThrowIfCancellationRequested();
-        var resolved = Resolve(solver, n, k, oversampling);
+        if (resolved == EigenSolver.Exact && PartialExact(n, ranking))
+            return ExactPartial(overwrite ? matrix : (double[])matrix.Clone(), n, k);
         using var scope = NewDisposeScope();
         using var a = tensor(matrix, [n, n], ScalarType.Float64);
         return resolved switch
         {
             EigenSolver.Exact => Exact(a, k, ranking),
-            EigenSolver.Randomized => Randomized(a, a.shape[0], k, ranking, oversampling, powerIterations, seed, cancellationToken),
+            EigenSolver.Randomized => Randomized(x => a.matmul(x), n, k, ranking, oversampling, powerIterations, seed, cancellationToken),
+            EigenSolver.Lanczos => BlockLanczos.Solve(x => a.matmul(x), n, k, ranking, seed, cancellationToken: cancellationToken),
             _ => throw new ArgumentOutOfRangeException(nameof(solver)),
         };
+    }
+
+    /// <summary>
+    /// The <paramref name="k"/> leading eigenpairs of a sparse symmetric matrix by an iterative solver, which only
+    /// multiplies it onto n × b blocks (<see cref="EigenSolver.Lanczos"/> or <see cref="EigenSolver.Randomized"/>).
+    /// </summary>
+    /// <param name="cancellationToken">Checked before the work and between the solver's passes.</param>
+    public static EigenDecomposition DecomposeSparse(CsrMatrix matrix, int k, EigenRanking ranking, EigenSolver solver,
+                                                     int oversampling = 16, int powerIterations = 8, long seed = 0,
+                                                     CancellationToken cancellationToken = default)
+    {
+        int n = matrix.Size;
+        CheckArguments(n, k, oversampling, powerIterations);
+        TorchRuntime.EnsureLoaded();
+        cancellationToken.ThrowIfCancellationRequested();
+        using var scope = NewDisposeScope();
+        var multiply = Products(matrix);
+        return solver switch
+        {
+            EigenSolver.Lanczos => BlockLanczos.Solve(multiply, n, k, ranking, seed, cancellationToken: cancellationToken),
+            EigenSolver.Randomized => Randomized(multiply, n, k, ranking, oversampling, powerIterations, seed, cancellationToken),
+            EigenSolver.Exact or EigenSolver.Auto => throw new ArgumentOutOfRangeException(nameof(solver), solver,
+                "a sparse matrix is factorised by an iterative solver (Lanczos or randomized); the exact solver needs it dense"),
+            _ => throw new ArgumentOutOfRangeException(nameof(solver)),
+        };
+    }
+
+    /// <summary>X [n, b] ↦ A·X [n, b] for the sparse matrix, as a new float64 tensor.</summary>
+    internal static Func<Tensor, Tensor> Products(CsrMatrix matrix)
+    {
+        int n = matrix.Size;
+        // One pair of managed buffers for every product: a fresh n × b pair each time would pile up on the large object heap.
+        double[] input = [], output = [];
+        return x =>
+        {
+            int b = (int)x.shape[1];
+            if (input.LongLength != (long)n * b) (input, output) = (new double[(long)n * b], new double[(long)n * b]);
+            x.contiguous().data<double>().CopyTo(input);
+            matrix.Multiply(input, output, b);
+            var product = empty([n, b], ScalarType.Float64);
+            product.data<double>().CopyFrom(output);
+            return product;
+        };
+    }
+
+    static void CheckArguments(int n, int k, int oversampling, int powerIterations)
+    {
+        if (k < 1 || k > n) throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be between 1 and the matrix size ({n}), got {k}");
+        ArgumentOutOfRangeException.ThrowIfNegative(oversampling);
+        ArgumentOutOfRangeException.ThrowIfNegative(powerIterations);
+    }
+
+    /// <summary>
+    /// Whether the exact solver computes only the k wanted pairs, in place, by the system's LAPACK (dsyevr): one
+    /// n × n matrix and the n × k vectors instead of libtorch's five n × n copies. Not for small matrices, where the
+    /// whole spectrum is cheap and reported, nor for ranking by magnitude, which no index range expresses.
+    /// </summary>
+    internal static bool PartialExact(int n, EigenRanking ranking) =>
+        ranking == EigenRanking.Algebraic && 4.0 * n * n * n > EmbeddingPlan.SmallWork && SystemLapack.Available;
+
+    internal static EigenDecomposition ExactPartial(double[] matrix, int n, int k)
+    {
+        var (ascending, vectors) = SystemLapack.TopEigenpairs(matrix, n, n - k);
+        var values = new double[k];
+        for (int c = 0; c < k; c++) values[c] = ascending[k - 1 - c];
+        // [k, n] ascending → [k, n] descending → [n, k], in place: a second n × k copy would be the peak at k = 4,096.
+        var swap = new double[n];
+        for (int c = 0; c < k / 2; c++)
+        {
+            var low = vectors.AsSpan(c * n, n);
+            var high = vectors.AsSpan((k - 1 - c) * n, n);
+            low.CopyTo(swap);
+            high.CopyTo(low);
+            swap.CopyTo(high);
+        }
+        TransposeInPlace(vectors, k, n);
+        return new EigenDecomposition(values, vectors, EigenSolver.Exact, null);
+    }
+
+    /// <summary>Turns a [rows, columns] row-major matrix into its [columns, rows] transpose in the same array, by following cycles.</summary>
+    internal static void TransposeInPlace(double[] a, int rows, int columns)
+    {
+        long size = (long)rows * columns;
+        if (size <= 2 || rows == 1 || columns == 1) return;
+        var visited = new ulong[(size + 63) / 64];
+        // The value at index i (0 < i < size − 1) of the [rows, columns] layout moves to i·rows mod (size − 1).
+        for (long start = 1; start < size - 1; start++)
+        {
+            if ((visited[start >> 6] & (1UL << (int)(start & 63))) != 0) continue;
+            long i = start;
+            double carried = a[i];
+            do
+            {
+                long next = i * rows % (size - 1);
+                (a[next], carried) = (carried, a[next]);
+                visited[next >> 6] |= 1UL << (int)(next & 63);
+                i = next;
+            }
+            while (i != start);
+        }
     }
 
     static EigenDecomposition Exact(Tensor a, int k, EigenRanking ranking)
@@ -76,41 +181,23 @@ internal static class SymmetricEigensolver
         return new EigenDecomposition(picked, order, EigenSolver.Exact, all.data<double>().ToArray());
     }
 
-    /// <summary>
-    /// The <paramref name="k"/> leading eigenpairs of a sparse symmetric matrix given as coordinate lists, by the
-    /// randomized solver: only products of the matrix with n × (k + oversampling) blocks are formed.
-    /// </summary>
-    /// <param name="cancellationToken">Checked before the work and between the solver's passes.</param>
-    public static EigenDecomposition DecomposeSparse(long[] rows, long[] columns, double[] values, int n, int k, EigenRanking ranking,
-                                                     int oversampling = 16, int powerIterations = 8, long seed = 0,
-                                                     CancellationToken cancellationToken = default)
-    {
-        if (k < 1 || k > n) throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be between 1 and the matrix size ({n}), got {k}");
-        TorchRuntime.EnsureLoaded();
-        cancellationToken.ThrowIfCancellationRequested();
-        using var scope = NewDisposeScope();
-        var indices = stack([tensor(rows), tensor(columns)]);
-        using var a = sparse_coo_tensor(indices, tensor(values), [n, n]);
-        return Randomized(a, n, k, ranking, oversampling, powerIterations, seed, cancellationToken);
-    }
-
-    // `a` may be dense or sparse: it is only ever multiplied from the left onto a dense block.
-    static EigenDecomposition Randomized(Tensor a, long n, int k, EigenRanking ranking, int oversampling, int powerIterations, long seed,
+    // `multiply` takes an n × l block to A times it; A is symmetric, so Aᵀ = A.
+    static EigenDecomposition Randomized(Func<Tensor, Tensor> multiply, long n, int k, EigenRanking ranking, int oversampling, int powerIterations, long seed,
                                          CancellationToken cancellationToken)
     {
         int l = (int)Math.Min(n, k + oversampling);
         using var generator = new Generator((ulong)seed);
         var omega = randn([n, l], ScalarType.Float64, generator: generator);
-        var (q, _) = linalg.qr(a.matmul(omega));
-        // Each pass multiplies by A once (A is symmetric, so Aᵀ = A) and re-orthonormalises to keep the small
-        // eigenvalues of the block from drowning in rounding.
+        var (q, _) = linalg.qr(multiply(omega));
+        // Each pass multiplies by A once and re-orthonormalises to keep the small eigenvalues of the block from
+        // drowning in rounding.
         for (int i = 0; i < powerIterations; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            (q, _) = linalg.qr(a.matmul(q));
+            (q, _) = linalg.qr(multiply(q));
         }
         cancellationToken.ThrowIfCancellationRequested();
-        var b = q.T.matmul(a.matmul(q));
+        var b = q.T.matmul(multiply(q));
         b = (b + b.T) / 2;                                // symmetric to rounding before eigh
         var (theta, v) = linalg.eigh(b);
         var (picked, vectors) = Pick(theta, q.matmul(v), k, ranking);
@@ -119,23 +206,9 @@ internal static class SymmetricEigensolver
 
     static (double[] Values, double[] Vectors) Pick(Tensor ascendingValues, Tensor vectors, int k, EigenRanking ranking)
     {
-        var key = ranking switch
-        {
-            EigenRanking.Algebraic => ascendingValues,
-            EigenRanking.Magnitude => ascendingValues.abs(),
-            _ => throw new ArgumentOutOfRangeException(nameof(ranking)),
-        };
-        var (_, index) = key.topk(k, largest: true, sorted: true);
-        var values = ascendingValues.index_select(0, index);
-        if (ranking == EigenRanking.Magnitude)
-        {
-            // Magnitude picks the set; within it, eigenvalues are still reported in descending order of value.
-            var (_, byValue) = values.sort(descending: true);
-            index = index.index_select(0, byValue);
-            values = ascendingValues.index_select(0, index);
-        }
+        var index = BlockLanczos.Order(ascendingValues, k, ranking);
         var picked = vectors.index_select(1, index).contiguous();
-        var result = values.data<double>().ToArray();
+        var result = ascendingValues.index_select(0, index).data<double>().ToArray();
         Debug.Assert(result.Length == k);
         return (result, picked.data<double>().ToArray());
     }

@@ -130,7 +130,8 @@ internal static class ModelFolder
         using var output = OutputFolder.Open(folder, Kind, options);
         output.Write(temp =>
         {
-            ModuleState.Save(model, Path.Combine(temp, WeightsFolder));
+            // The embedding heads' label rows are the embedding's first rows, saved once, in the embedding folder.
+            ModuleState.Save(model, Path.Combine(temp, WeightsFolder), embedding is null ? null : ModuleState.EmbeddingBuffers(model));
             if (features is { Scaling: FeatureScaling.TfIdf }) Npy.Write<float>(Path.Combine(temp, IdfFile), features.Idf, features.Columns);
             if (features?.Text?.Terms is { } terms) File.WriteAllLines(Path.Combine(temp, VocabularyFile), terms, new System.Text.UTF8Encoding(false));
             embedding?.Save(Path.Combine(temp, EmbeddingFolder));
@@ -299,7 +300,7 @@ internal static class ModelFolder
         var model = LabelModel.Create(manifest.Backbone, manifest.Options with { Head = manifest.Head }, manifest.LabelNames.Length, embedding);
         try
         {
-            ModuleState.Load(model, Path.Combine(folder, WeightsFolder));
+            ModuleState.Load(model, Path.Combine(folder, WeightsFolder), embedding is null ? null : ModuleState.EmbeddingBuffers(model));
             model.eval();
             return model;
         }

@@ -10,13 +10,15 @@ namespace LabelSphere.Training;
 /// </summary>
 internal static class ModuleState
 {
-    /// <summary>Writes every state entry of <paramref name="module"/> into <paramref name="folder"/> (created).</summary>
-    public static void Save(nn.Module module, string folder)
+    /// <summary>Writes every state entry of <paramref name="module"/> into <paramref name="folder"/> (created), except <paramref name="omit"/>.</summary>
+    /// <param name="omit">Entries rebuilt from elsewhere when the module is made (<see cref="EmbeddingBuffers"/>).</param>
+    public static void Save(nn.Module module, string folder, IReadOnlySet<string>? omit = null)
     {
         Directory.CreateDirectory(folder);
         using var scope = NewDisposeScope();
         foreach (var (name, value) in module.state_dict())
         {
+            if (omit?.Contains(name) == true) continue;
             var path = Path.Combine(folder, name + ".npy");
             var cpu = value.detach().cpu().contiguous();
             switch (cpu.dtype)
@@ -37,13 +39,15 @@ internal static class ModuleState
     /// Copies the arrays in <paramref name="folder"/> into <paramref name="module"/>'s state entries, checking
     /// that every entry has its file, of its shape, and that float values are finite (a NaN weight makes every score NaN).
     /// </summary>
-    public static void Load(nn.Module module, string folder)
+    /// <param name="optional">Entries the module already holds from elsewhere; read only when their file is there (older folders).</param>
+    public static void Load(nn.Module module, string folder, IReadOnlySet<string>? optional = null)
     {
         using var scope = NewDisposeScope();
         using var guard = no_grad();
         foreach (var (name, value) in module.state_dict())
         {
             var path = Path.Combine(folder, name + ".npy");
+            if (optional?.Contains(name) == true && !File.Exists(path)) continue;
             if (!File.Exists(path)) throw new InvalidDataException($"{path}: missing (the model expects its {name})");
             Tensor source;
             long[] shape;
@@ -65,6 +69,18 @@ internal static class ModuleState
                 throw new InvalidDataException($"{path}: shape ({string.Join(", ", shape)}) does not match the model's ({string.Join(", ", value.shape)})");
             value.copy_(source);
         }
+    }
+
+    /// <summary>
+    /// The buffers of <paramref name="module"/> that hold rows of the label embedding (the embedding heads' E): a
+    /// model folder keeps the embedding itself, and the head takes them from it when it is made.
+    /// </summary>
+    public static IReadOnlySet<string> EmbeddingBuffers(nn.Module module)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, _) in module.named_buffers())
+            if (name == "head.labelVectors" || name.EndsWith(".head.labelVectors", StringComparison.Ordinal)) names.Add(name);
+        return names;
     }
 
     /// <summary>

@@ -121,6 +121,28 @@ public sealed class EmbeddingVerbsTests : IDisposable
     }
 
     [Fact]
+    public void Embed_shows_the_plan_it_chose_and_warns_when_the_randomized_solver_is_asked_for()
+    {
+        var data = WriteLongCsv();
+
+        // When embed runs with its defaults, then with the randomized solver on sparse storage
+        var auto = CliRunner.Run("embed", data, "--dim", "2", "--out", Path.Combine(dir, "auto"), "--json");
+        var randomized = CliRunner.Run("embed", data, "--dim", "2", "--out", Path.Combine(dir, "randomized"), "--json",
+            "--solver", "randomized", "--storage", "sparse");
+
+        // Then --json names the storage, the solver and why; only the randomized run warns, in one line
+        Assert.Equal(0, auto.ExitCode);
+        var plan = JsonDocument.Parse(auto.Out).RootElement.GetProperty("plan");
+        Assert.Equal("dense", plan.GetProperty("storage").GetString());
+        Assert.Equal("exact", plan.GetProperty("solver").GetString());
+        Assert.Contains("whole spectrum", plan.GetProperty("reason").GetString());
+        Assert.DoesNotContain("warning:", auto.Err);
+        Assert.Equal(0, randomized.ExitCode);
+        Assert.Equal("sparse", JsonDocument.Parse(randomized.Out).RootElement.GetProperty("plan").GetProperty("storage").GetString());
+        Assert.Single(randomized.Err.Split('\n'), line => line.StartsWith("warning: the randomized eigensolver is approximate", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_dimension_beyond_the_label_count_is_refused_with_the_rule()
     {
         var result = CliRunner.Run("embed", WriteLongCsv(), "--dim", "400", "--out", Path.Combine(dir, "never"));

@@ -1,0 +1,153 @@
+using LabelSphere.Embedding;
+using LabelSphere.Native;
+
+namespace LabelSphere.Tests.Embedding;
+
+[Collection(TorchCollection.Name)]
+[NoTensorLeaks]
+public sealed class EmbeddingPlanTests
+{
+    static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    const long Gigabyte = 1_000_000_000;
+
+    // The generate embedding preset: 17,355 labels, 282,780 pairs seen together.
+    const int PresetLabels = 17_355;
+    const long PresetEntries = 2 * 282_780L + PresetLabels;
+
+    [Fact]
+    public void The_paper_sized_sparse_PMI_at_k_256_is_factorised_sparse_by_Lanczos()
+    {
+        var plan = EmbeddingPlan.Choose(PresetLabels, PresetEntries, 256, EigenRanking.Algebraic, EigenSolver.Auto, PmiStorage.Auto, true, 16 * Gigabyte);
+        Assert.Equal((PmiStorage.Sparse, EigenSolver.Lanczos), (plan.Storage, plan.Solver));
+        Assert.True(plan.EstimatedBytes < Gigabyte, $"{plan.EstimatedBytes} bytes");
+        Assert.Equal(PresetEntries / ((double)PresetLabels * PresetLabels), plan.Density, 12);
+        Assert.Null(plan.Warning);
+    }
+
+    [Fact]
+    public void A_PMI_with_unseen_pairs_filled_in_is_factorised_dense_by_Lanczos_when_k_is_small()
+    {
+        var plan = EmbeddingPlan.Choose(PresetLabels, PresetEntries, 256, EigenRanking.Algebraic, EigenSolver.Auto, PmiStorage.Auto, false, 16 * Gigabyte);
+        Assert.Equal((PmiStorage.Dense, EigenSolver.Lanczos), (plan.Storage, plan.Solver));
+    }
+
+    [Fact]
+    public void A_small_matrix_gets_the_whole_spectrum_from_the_exact_solver()
+    {
+        var plan = EmbeddingPlan.Choose(400, 3000, 20, EigenRanking.Algebraic, EigenSolver.Auto, PmiStorage.Auto, true, 16 * Gigabyte);
+        Assert.Equal((PmiStorage.Dense, EigenSolver.Exact), (plan.Storage, plan.Solver));
+        Assert.Contains("whole spectrum", plan.Reason);
+    }
+
+    [Fact]
+    public void The_randomized_solver_is_never_chosen_and_asking_for_it_warns()
+    {
+        foreach (var k in new[] { 16, 256, 4096 })
+            Assert.NotEqual(EigenSolver.Randomized,
+                EmbeddingPlan.Choose(PresetLabels, PresetEntries, k, EigenRanking.Algebraic, EigenSolver.Auto, PmiStorage.Auto, true, 64 * Gigabyte).Solver);
+        var asked = EmbeddingPlan.Choose(PresetLabels, PresetEntries, 256, EigenRanking.Algebraic, EigenSolver.Randomized, PmiStorage.Auto, true, 16 * Gigabyte);
+        Assert.Equal(EigenSolver.Randomized, asked.Solver);
+        Assert.Contains("approximate", asked.Warning);
+    }
+
+    [Fact]
+    public void A_plan_above_the_memory_available_takes_the_least_memory_and_says_so()
+    {
+        var plan = EmbeddingPlan.Choose(PresetLabels, PresetEntries, 256, EigenRanking.Algebraic, EigenSolver.Auto, PmiStorage.Auto, true, Gigabyte / 100);
+        Assert.Equal(PmiStorage.Sparse, plan.Storage);
+        Assert.Contains("above the 0.01 GB available", plan.Warning);
+    }
+
+    [Fact]
+    public void Sparse_storage_with_the_exact_solver_is_refused()
+    {
+        var error = Assert.Throws<ArgumentException>(() =>
+            EmbeddingPlan.Choose(PresetLabels, PresetEntries, 256, EigenRanking.Algebraic, EigenSolver.Exact, PmiStorage.Sparse, true, 16 * Gigabyte));
+        Assert.Equal(nameof(EmbeddingOptions.Storage), error.ParamName);
+    }
+
+    [Fact]
+    public void The_fitted_embedding_records_the_storage_and_solver_that_ran()
+    {
+        var (vocabulary, labels) = Fixtures.Topics(120, 3000, 12, seed: 2);
+        var counts = CooccurrenceCounts.Count(vocabulary, labels, cancellationToken: Ct);
+        var plan = EmbeddingPlan.For(counts, new EmbeddingOptions { Dimension = 10 });
+        var embedding = LabelEmbedding.Fit(counts, new EmbeddingOptions { Dimension = 10 }, cancellationToken: Ct);
+        Assert.Equal((plan.Storage, plan.Solver), (embedding.Options.Storage, embedding.Solver));
+    }
+
+    [Fact]
+    public void The_exact_solver_in_place_finds_libtorchs_leading_pairs()
+    {
+        Assert.SkipUnless(SystemLapack.Available, "no system LAPACK (liblapack.so.3) with dsyevr");
+        // Given a symmetric matrix with eigenvalues of both signs
+        int n = 300, k = 25;
+        var random = new Random(5);
+        var a = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = random.NextDouble() * 2 - 1;
+
+        // When its k leading pairs come from libtorch's eigh and from dsyevr in place
+        var exact = SymmetricEigensolver.Decompose(a, n, k, EigenRanking.Algebraic, EigenSolver.Exact, cancellationToken: Ct);
+        var partial = SymmetricEigensolver.ExactPartial((double[])a.Clone(), n, k);
+
+        // Then the values agree to rounding and each vector up to its sign
+        for (int c = 0; c < k; c++)
+        {
+            Assert.Equal(exact.Values[c], partial.Values[c], 10);
+            double dot = 0;
+            for (int i = 0; i < n; i++) dot += exact.Vectors[i * k + c] * partial.Vectors[i * k + c];
+            Assert.Equal(1.0, Math.Abs(dot), 8);
+        }
+    }
+}
+
+public sealed class EigenMemoryTests
+{
+    [Theory]
+    [InlineData(1, 7)]
+    [InlineData(3, 5)]
+    [InlineData(17, 40)]
+    [InlineData(64, 9)]
+    public void Transposing_in_place_gives_the_transpose(int rows, int columns)
+    {
+        var a = Enumerable.Range(0, rows * columns).Select(i => (double)i).ToArray();
+        var copy = (double[])a.Clone();
+        SymmetricEigensolver.TransposeInPlace(a, rows, columns);
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < columns; c++) Assert.Equal(copy[r * columns + c], a[c * rows + r]);
+    }
+
+    [Fact]
+    public void Mostly_empty_dense_counts_are_handed_over_as_the_pairs_seen()
+    {
+        // Given 3,000 labels of which each instance carries two neighbours: 0.07% of the pairs are seen
+        var vocabulary = new LabelSphere.Data.LabelVocabulary(Enumerable.Range(0, 3000).Select(i => $"l{i}"));
+        var builder = new LabelSphere.Data.LabelMatrixBuilder();
+        for (int r = 0; r < 6000; r++) builder.AddRow([r % 2999, r % 2999 + 1]);
+        var labels = builder.Build(3000);
+
+        // When they are counted densely (as 3,000 labels are) and into a dictionary
+        var dense = new CooccurrenceCounter(vocabulary, dense: true);
+        dense.Add(labels, TestContext.Current.CancellationToken);
+        var counts = dense.Build();
+        var sparse = new CooccurrenceCounter(vocabulary, dense: false);
+        sparse.Add(labels, TestContext.Current.CancellationToken);
+        var reference = sparse.Build();
+
+        // Then the dense triangle was compacted and every count is the same
+        Assert.False(counts.IsDense);
+        Assert.Equal(reference.DistinctPairs(), counts.DistinctPairs());
+        for (int i = 0; i < 3000; i += 7)
+            for (int j = 0; j < 3000; j += 1 + i % 5) Assert.Equal(reference.Pair(i, j), counts.Pair(i, j));
+        for (int i = 0; i < 2999; i++) Assert.Equal(reference.Pair(i, i + 1), counts.Pair(i, i + 1));
+    }
+
+    [Fact]
+    public void Dense_counts_with_most_pairs_seen_stay_dense()
+    {
+        var (vocabulary, labels) = Fixtures.Topics(60, 3000, 3, seed: 1);
+        Assert.True(CooccurrenceCounts.Count(vocabulary, labels, cancellationToken: TestContext.Current.CancellationToken).IsDense);
+    }
+}
