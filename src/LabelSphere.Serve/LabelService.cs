@@ -33,6 +33,18 @@ public sealed record ServeOptions
     /// <summary>How long the first waiting request waits for others to share its batch.</summary>
     public TimeSpan BatchWindow { get; init; } = TimeSpan.FromMilliseconds(2);
 
+    /// <summary>
+    /// The token <c>POST /labels</c> requires (<c>Authorization: Bearer</c>); null disables the endpoint. Never printed:
+    /// this record's text form leaves it out.
+    /// </summary>
+    public string? AdminToken { get; init; }
+
+    bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"Host = {Host}, Port = {Port}, MaxInstances = {MaxInstances}, MaxRequestBytes = {MaxRequestBytes}, MaxBatch = {MaxBatch}, BatchWindow = {BatchWindow}, AdminToken = {(AdminToken is null ? "none" : "(set)")}");
+        return true;
+    }
+
     /// <summary>Throws when a value is out of range, with a message that states the rule.</summary>
     public void Validate()
     {
@@ -43,24 +55,32 @@ public sealed record ServeOptions
             throw new ArgumentOutOfRangeException(nameof(MaxBatch), MaxBatch, $"a batch must hold a whole request of up to {MaxInstances} instances, got {MaxBatch}");
         if (BatchWindow < TimeSpan.Zero || BatchWindow > TimeSpan.FromSeconds(1))
             throw new ArgumentOutOfRangeException(nameof(BatchWindow), BatchWindow, "the batching window must be between 0 and 1 s");
+        if (AdminToken is { } token && (token.Length < 16 || token.Any(char.IsWhiteSpace)))
+            throw new ArgumentException("the admin token must be at least 16 characters long, without spaces", nameof(AdminToken));
     }
 }
 
 /// <summary>
 /// A LabelSphere model behind HTTP on Kestrel: <c>POST /predict</c> (a JSON body of dense or sparse instances; the top
-/// labels of each with scores), <c>GET /labels</c>, <c>GET /health</c> and the OpenAPI description at <c>/openapi</c>.
-/// The model is loaded once and shared; concurrent requests are ranked together by one batching loop
-/// (<see cref="PredictionBatcher"/>).
+/// labels of each with scores), <c>GET /labels</c>, <c>GET /health</c>, the embedding's queries under
+/// <c>/embedding/</c>, a web page at <c>/</c> and the OpenAPI description at <c>/openapi</c>. The model is loaded once
+/// and shared; concurrent requests are ranked together by one batching loop (<see cref="PredictionBatcher"/>).
+/// <see cref="ReloadAsync"/> and <c>POST /labels</c> (with <see cref="ServeOptions.AdminToken"/>) swap in the model's
+/// folder as it is now, whole, while requests under way finish on the model they started with.
 /// </summary>
-public sealed class LabelService : IAsyncDisposable
+public sealed partial class LabelService : IAsyncDisposable
 {
     readonly WebApplication app;
     readonly PredictionBatcher batcher;
+    readonly ServedModels models;
+    readonly ModelReloader reloader;
 
-    LabelService(WebApplication app, PredictionBatcher batcher)
+    LabelService(WebApplication app, PredictionBatcher batcher, ServedModels models, ModelReloader reloader)
     {
         this.app = app;
         this.batcher = batcher;
+        this.models = models;
+        this.reloader = reloader;
     }
 
     /// <summary>
@@ -74,13 +94,6 @@ public sealed class LabelService : IAsyncDisposable
         options.Validate();
         int features = classifier.FeatureCount
             ?? throw new NotSupportedException($"the model takes input of shape [{string.Join(", ", classifier.Manifest.Backbone.InputShape)}]; serve takes models of feature vectors");
-        // A model of text takes text: each instance's words become its term counts, as its training text's did.
-        Func<string, float[]>? vectorize = classifier.Transform?.Text is { } text ? t =>
-        {
-            var row = new float[features];
-            text.Transform([t]).CopyRowTo(0, row);
-            return row;
-        } : null;
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -98,19 +111,25 @@ public sealed class LabelService : IAsyncDisposable
             return Task.CompletedTask;
         }));
         var app = builder.Build();
-        var batcher = new PredictionBatcher(classifier, options);
-        var labels = classifier.Vocabulary.Names;
-        int labelCount = labels.Count;
+        var batcher = new PredictionBatcher(options);
+        // A model of text takes text: each instance's words become its term counts, as its training text's did (ServedModel.Vectorize).
+        var models = new ServedModels(new ServedModel(classifier, owned: false));
+        var reloader = new ModelReloader(models, options.AdminToken);
 
         app.MapOpenApi("/openapi");
-        app.MapGet("/health", () => Results.Json(new Health("ok", classifier.Manifest.Head.Name(), features, labelCount)))
-            .WithSummary("Whether the model is loaded: its head, input width and label count");
-        app.MapGet("/labels", () => Results.Json(new LabelList(labels.ToArray(), classifier.TrainedVocabulary.Count)))
+        WebPage.Map(app);
+        app.MapGet("/health", () => models.Use(m => Results.Json(new Health("ok", m.Classifier.Manifest.Head.Name(), m.Features, m.Labels.Length, m.Input, m.Embedding is not null))))
+            .WithSummary("Whether the model is loaded: its head, input (features, text or images), input width, label count and whether it has a label embedding");
+        app.MapGet("/labels", () => models.Use(m => Results.Json(new LabelList(m.Labels, m.Trained))))
             .WithSummary("The labels the model ranks, in id order; the first 'trained' were trained, the rest added zero-shot");
+        EmbeddingEndpoints.Map(app, models);
+        reloader.Map(app);
         app.MapPost("/predict", async (HttpContext context) =>
         {
+            var model = models.Acquire();
             try
             {
+                int width = model.Features, labelCount = model.Labels.Length;
                 if (context.Request.ContentLength > options.MaxRequestBytes)
                     throw new RequestException(StatusCodes.Status413PayloadTooLarge, $"the body has {context.Request.ContentLength:N0} bytes; a request takes at most {options.MaxRequestBytes:N0}");
                 JsonDocument document;
@@ -128,8 +147,8 @@ public sealed class LabelService : IAsyncDisposable
                 }
                 float[][] rows;
                 int top;
-                using (document) (rows, top) = PredictRequestReader.Read(document.RootElement, features, labelCount, options.MaxInstances, vectorize);
-                var ranked = await batcher.PredictAsync(rows, top, context.RequestAborted);
+                using (document) (rows, top) = PredictRequestReader.Read(document.RootElement, width, labelCount, options.MaxInstances, model.Vectorize);
+                var ranked = await batcher.PredictAsync(model.Classifier, rows, top, context.RequestAborted);
                 var predictions = new Prediction[ranked.Length];
                 for (int i = 0; i < ranked.Length; i++)
                     predictions[i] = new Prediction(Array.ConvertAll(ranked[i], l => new LabelScore(l.Name, l.Score)));
@@ -141,13 +160,17 @@ public sealed class LabelService : IAsyncDisposable
                 if (e.Status == StatusCodes.Status413PayloadTooLarge) context.Response.Headers.Connection = "close";
                 return Results.Json(new Error(e.Message), statusCode: e.Status);
             }
+            finally
+            {
+                model.Release();
+            }
         })
         .Accepts<PredictRequest>("application/json")
         .Produces<PredictResponse>()
         .Produces<Error>(StatusCodes.Status400BadRequest)
         .Produces<Error>(StatusCodes.Status413PayloadTooLarge)
         .WithSummary("The top labels of each instance (dense 'features' or sparse 'indices' and 'values'; 'text' for a model of text), best first");
-        return new LabelService(app, batcher);
+        return new LabelService(app, batcher, models, reloader);
     }
 
     /// <summary>Starts listening; returns once the port is open.</summary>
@@ -167,11 +190,15 @@ public sealed class LabelService : IAsyncDisposable
         await app.StopAsync();
         await batcher.DisposeAsync();
         await app.DisposeAsync();
+        models.Dispose();
     }
 }
 
 /// <summary>The answer of <c>GET /health</c>.</summary>
-public sealed record Health(string Status, string Head, int Features, int Labels);
+/// <param name="Input">What <c>POST /predict</c> takes: feature vectors, text or images.</param>
+/// <param name="Features">The width of the feature vectors the model takes.</param>
+/// <param name="Embedding">Whether the model has a label embedding (the <c>/embedding/</c> queries answer).</param>
+public sealed record Health(string Status, string Head, int Features, int Labels, ServedInput Input, bool Embedding);
 
 /// <summary>The answer of <c>GET /labels</c>.</summary>
 public sealed record LabelList(string[] Labels, int Trained);

@@ -7,22 +7,21 @@ namespace LabelSphere.Serve;
 /// Batches concurrent predictions: every request's rows go into one channel, and a single loop takes what arrives
 /// within <see cref="ServeOptions.BatchWindow"/> of the first waiting request (at most <see cref="ServeOptions.MaxBatch"/>
 /// rows), ranks them with one <see cref="LabelClassifier.PredictBatch(IReadOnlyList{float[]}, int, CancellationToken)"/>
-/// call and hands each request its own rows back. A request is never split across batches.
+/// call and hands each request its own rows back. A request is never split across batches, and a batch holds the
+/// requests of one model only (after a reload, requests of the old and the new model may both be waiting).
 /// </summary>
 internal sealed class PredictionBatcher : IAsyncDisposable
 {
-    sealed record Pending(float[][] Rows, int Top, TaskCompletionSource<ScoredLabel[][]> Done);
+    sealed record Pending(LabelClassifier Classifier, float[][] Rows, int Top, TaskCompletionSource<ScoredLabel[][]> Done);
 
-    readonly LabelClassifier classifier;
     readonly ServeOptions options;
     readonly Channel<Pending> queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     readonly CancellationTokenSource stop = new();
     readonly Task loop;
     long batches, batchedRows;
 
-    public PredictionBatcher(LabelClassifier classifier, ServeOptions options)
+    public PredictionBatcher(ServeOptions options)
     {
-        this.classifier = classifier;
         this.options = options;
         loop = Task.Run(RunAsync);
     }
@@ -30,10 +29,10 @@ internal sealed class PredictionBatcher : IAsyncDisposable
     /// <summary>Batches run so far, and the rows they held.</summary>
     public (long Batches, long Rows) Counts => (Interlocked.Read(ref batches), Interlocked.Read(ref batchedRows));
 
-    /// <summary>The top <paramref name="top"/> labels of each of <paramref name="rows"/> (at most <see cref="ServeOptions.MaxBatch"/>).</summary>
-    public Task<ScoredLabel[][]> PredictAsync(float[][] rows, int top, CancellationToken cancellationToken)
+    /// <summary>The top <paramref name="top"/> labels of each of <paramref name="rows"/> (at most <see cref="ServeOptions.MaxBatch"/>) by <paramref name="classifier"/>.</summary>
+    public Task<ScoredLabel[][]> PredictAsync(LabelClassifier classifier, float[][] rows, int top, CancellationToken cancellationToken)
     {
-        var pending = new Pending(rows, top, new TaskCompletionSource<ScoredLabel[][]>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new Pending(classifier, rows, top, new TaskCompletionSource<ScoredLabel[][]>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!queue.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(PredictionBatcher));
         return pending.Done.Task.WaitAsync(cancellationToken);
     }
@@ -65,7 +64,7 @@ internal sealed class PredictionBatcher : IAsyncDisposable
                                 if (!await reader.WaitToReadAsync(window.Token)) break;
                                 continue;
                             }
-                            if (rows + next.Rows.Length > options.MaxBatch)
+                            if (rows + next.Rows.Length > options.MaxBatch || next.Classifier != first.Classifier)
                             {
                                 carried = next;
                                 break;
@@ -105,7 +104,7 @@ internal sealed class PredictionBatcher : IAsyncDisposable
                 at += pending.Rows.Length;
                 top = Math.Max(top, pending.Top);
             }
-            var ranked = classifier.PredictBatch(all, top, stop.Token);
+            var ranked = batch[0].Classifier.PredictBatch(all, top, stop.Token);
             Interlocked.Increment(ref batches);
             Interlocked.Add(ref batchedRows, rows);
             at = 0;
