@@ -121,13 +121,13 @@ function layout(labels, width, height) {
   const margin = 28;
   const xs = labels.map(p => p.x), ys = labels.map(p => p.y);
   const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-  const scale = Math.min((width - 2 * margin) / Math.max(x1 - x0, 1e-9), (height - 2 * margin) / Math.max(y1 - y0, 1e-9));
-  const ox = (width - (x1 - x0) * scale) / 2, oy = (height - (y1 - y0) * scale) / 2;
+  // Each axis fills the canvas: the components' spreads differ, and an equal scale would leave most of it empty.
+  const sx = (width - 2 * margin) / Math.max(x1 - x0, 1e-9), sy = (height - 2 * margin) / Math.max(y1 - y0, 1e-9);
   const maxCount = Math.max(...labels.map(p => p.count), 1);
   return labels.map(p => ({
     label: p.label, zeroShot: p.zeroShot, count: p.count,
-    px: ox + (p.x - x0) * scale,
-    py: height - (oy + (p.y - y0) * scale),   // y up
+    px: margin + (p.x - x0) * sx,
+    py: height - margin - (p.y - y0) * sy,   // y up
     r: 2.5 + 3.5 * Math.sqrt(Math.log1p(p.count) / Math.log1p(maxCount)),
   }));
 }
@@ -203,7 +203,7 @@ async function loadMap() {
   map.points = layout(body.labels, canvas.clientWidth, canvas.clientHeight);
   const [a, b] = body.explained.map(e => `${(100 * e).toFixed(1)}%`);
   const zeroShot = body.labels.filter(p => p.zeroShot).length;
-  $("map-note").textContent = `${body.labels.length} labels${zeroShot ? ` (${zeroShot} added zero-shot, orange)` : ""}: their unit vectors on the first two principal components, which hold ${a} and ${b} of the variance; a point's size grows with its label's frequency.`;
+  $("map-note").textContent = `${body.labels.length} labels${zeroShot ? ` (${zeroShot} added zero-shot, orange)` : ""}: their unit vectors on the first two principal components (horizontal and vertical, each scaled to fill the frame), which hold ${a} and ${b} of the variance; a point's size grows with its label's frequency.`;
   drawMap();
   canvas.addEventListener("mousemove", event => setHovered(pointAt(event)));
   canvas.addEventListener("mouseleave", () => setHovered(-1));

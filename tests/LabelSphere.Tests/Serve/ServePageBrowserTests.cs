@@ -81,8 +81,7 @@ public sealed class ServePageBrowserTests
                 await page.EvaluateAsync<string>("() => JSON.stringify(labelMap.points.map(p => ({ label: p.label, x: p.px, y: p.py })))"), JsonSerializerOptions.Web)!;
             Assert.Equal(classifier.Vocabulary.Names, points.Select(p => p.Label));
             var lonely = points.MaxBy(p => points.Where(q => q != p).Min(q => (q.X - p.X) * (q.X - p.X) + (q.Y - p.Y) * (q.Y - p.Y)))!;
-            var canvas = (await page.Locator("#map").BoundingBoxAsync())!;
-            await page.Mouse.MoveAsync(canvas.X + (float)lonely.X, canvas.Y + (float)lonely.Y);
+            await page.Locator("#map").HoverAsync(new() { Position = new() { X = (float)lonely.X, Y = (float)lonely.Y } });
 
             // Then its name appears
             await Expect(page.Locator("#map-hover")).ToHaveTextAsync(lonely.Label);
