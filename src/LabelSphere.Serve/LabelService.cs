@@ -148,7 +148,7 @@ public sealed partial class LabelService : IAsyncDisposable
                 float[][] rows;
                 int top;
                 using (document) (rows, top) = PredictRequestReader.Read(document.RootElement, width, labelCount, options.MaxInstances, model.Vectorize);
-                var ranked = await batcher.PredictAsync(model.Classifier, rows, top, context.RequestAborted);
+                var ranked = await batcher.PredictAsync(model, rows, top, context.RequestAborted);
                 var predictions = new Prediction[ranked.Length];
                 for (int i = 0; i < ranked.Length; i++)
                     predictions[i] = new Prediction(Array.ConvertAll(ranked[i], l => new LabelScore(l.Name, l.Score)));

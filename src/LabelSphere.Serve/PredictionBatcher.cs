@@ -12,7 +12,7 @@ namespace LabelSphere.Serve;
 /// </summary>
 internal sealed class PredictionBatcher : IAsyncDisposable
 {
-    sealed record Pending(LabelClassifier Classifier, float[][] Rows, int Top, TaskCompletionSource<ScoredLabel[][]> Done);
+    sealed record Pending(ServedModel Model, float[][] Rows, int Top, TaskCompletionSource<ScoredLabel[][]> Done);
 
     readonly ServeOptions options;
     readonly Channel<Pending> queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
@@ -29,11 +29,20 @@ internal sealed class PredictionBatcher : IAsyncDisposable
     /// <summary>Batches run so far, and the rows they held.</summary>
     public (long Batches, long Rows) Counts => (Interlocked.Read(ref batches), Interlocked.Read(ref batchedRows));
 
-    /// <summary>The top <paramref name="top"/> labels of each of <paramref name="rows"/> (at most <see cref="ServeOptions.MaxBatch"/>) by <paramref name="classifier"/>.</summary>
-    public Task<ScoredLabel[][]> PredictAsync(LabelClassifier classifier, float[][] rows, int top, CancellationToken cancellationToken)
+    /// <summary>
+    /// The top <paramref name="top"/> labels of each of <paramref name="rows"/> (at most <see cref="ServeOptions.MaxBatch"/>)
+    /// by <paramref name="model"/>, which the caller holds; the batch holds it too until it has run, so that a request
+    /// given up meanwhile cannot let it be disposed under the batch.
+    /// </summary>
+    public Task<ScoredLabel[][]> PredictAsync(ServedModel model, float[][] rows, int top, CancellationToken cancellationToken)
     {
-        var pending = new Pending(classifier, rows, top, new TaskCompletionSource<ScoredLabel[][]>(TaskCreationOptions.RunContinuationsAsynchronously));
-        if (!queue.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(PredictionBatcher));
+        if (!model.TryAcquire()) throw new ObjectDisposedException(nameof(ServedModel));
+        var pending = new Pending(model, rows, top, new TaskCompletionSource<ScoredLabel[][]>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!queue.Writer.TryWrite(pending))
+        {
+            model.Release();
+            throw new ObjectDisposedException(nameof(PredictionBatcher));
+        }
         return pending.Done.Task.WaitAsync(cancellationToken);
     }
 
@@ -64,7 +73,7 @@ internal sealed class PredictionBatcher : IAsyncDisposable
                                 if (!await reader.WaitToReadAsync(window.Token)) break;
                                 continue;
                             }
-                            if (rows + next.Rows.Length > options.MaxBatch || next.Classifier != first.Classifier)
+                            if (rows + next.Rows.Length > options.MaxBatch || next.Model != first.Model)
                             {
                                 carried = next;
                                 break;
@@ -79,6 +88,7 @@ internal sealed class PredictionBatcher : IAsyncDisposable
                     }
                 }
                 Run(batch, rows);
+                batch.Clear();
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -88,8 +98,15 @@ internal sealed class PredictionBatcher : IAsyncDisposable
         {
         }
         // Requests still waiting when the service stops are failed, not left hanging.
-        if (carried is not null) carried.Done.TrySetCanceled();
-        while (reader.TryRead(out var left)) left.Done.TrySetCanceled();
+        foreach (var collected in batch) Cancel(collected);
+        if (carried is not null) Cancel(carried);
+        while (reader.TryRead(out var left)) Cancel(left);
+    }
+
+    static void Cancel(Pending pending)
+    {
+        pending.Done.TrySetCanceled();
+        pending.Model.Release();
     }
 
     void Run(List<Pending> batch, int rows)
@@ -104,7 +121,7 @@ internal sealed class PredictionBatcher : IAsyncDisposable
                 at += pending.Rows.Length;
                 top = Math.Max(top, pending.Top);
             }
-            var ranked = batch[0].Classifier.PredictBatch(all, top, stop.Token);
+            var ranked = batch[0].Model.Classifier.PredictBatch(all, top, stop.Token);
             Interlocked.Increment(ref batches);
             Interlocked.Add(ref batchedRows, rows);
             at = 0;
@@ -119,6 +136,10 @@ internal sealed class PredictionBatcher : IAsyncDisposable
         catch (Exception e)
         {
             foreach (var pending in batch) pending.Done.TrySetException(e);
+        }
+        finally
+        {
+            foreach (var pending in batch) pending.Model.Release();
         }
     }
 
