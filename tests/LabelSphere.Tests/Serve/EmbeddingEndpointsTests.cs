@@ -53,9 +53,10 @@ public sealed class EmbeddingEndpointsTests : IAsyncLifetime
         Assert.Equal(embedding.LabelCounts.ToArray(), map.Labels.Select(p => p.Count));
         Assert.All(map.Labels, p => Assert.False(p.ZeroShot));
 
-        // and the OpenAPI description lists the three
+        // and the OpenAPI description lists the three, and POST /labels
         var openapi = JsonNode.Parse(await http.GetStringAsync("/openapi", Token))!;
         foreach (var path in new[] { "/embedding/neighbours", "/embedding/arithmetic", "/embedding/map" }) Assert.NotNull(openapi["paths"]![path]!["get"]);
+        Assert.NotNull(openapi["paths"]!["/labels"]!["post"]);
     }
 
     [Theory]

@@ -42,6 +42,29 @@ public sealed class LabelReloadTests : IAsyncLifetime
     // A new label seen with tag0 on most of its instances and with tag3 on some: counts within both labels' counts.
     static object NewLabel(string name = "fresh") => new { label = name, counts = new Dictionary<string, long> { [name] = 20, ["tag0"] = 18, ["tag3"] = 6 } };
 
+    /// <summary>The saved model loaded and served on a loopback port, with <paramref name="adminToken"/>.</summary>
+    sealed class Served : IAsyncDisposable
+    {
+        public required LabelClassifier Classifier { get; init; }
+        public required LabelService Service { get; init; }
+        public required HttpClient Http { get; init; }
+
+        public static async Task<Served> Start(string folder, string? adminToken)
+        {
+            var classifier = LabelClassifier.Load(folder);
+            var service = LabelService.Create(classifier, new ServeOptions { Port = 0, AdminToken = adminToken });
+            await service.StartAsync(Token);
+            return new Served { Classifier = classifier, Service = service, Http = new HttpClient { BaseAddress = service.Address } };
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Http.Dispose();
+            await Service.DisposeAsync();
+            Classifier.Dispose();
+        }
+    }
+
     static HttpRequestMessage Post(object body, string? token) => new(HttpMethod.Post, "/labels")
     {
         Content = JsonContent.Create(body),
@@ -52,10 +75,8 @@ public sealed class LabelReloadTests : IAsyncLifetime
     public async Task Post_labels_writes_the_label_into_the_model_folder_and_serves_it_at_once()
     {
         // Given the saved model served with an admin token
-        using var classifier = LabelClassifier.Load(folder);
-        await using var service = LabelService.Create(classifier, new ServeOptions { Port = 0, AdminToken = AdminToken });
-        await service.StartAsync(Token);
-        using var http = new HttpClient { BaseAddress = service.Address };
+        await using var served = await Served.Start(folder, AdminToken);
+        var (classifier, http) = (served.Classifier, served.Http);
 
         // When a label is added with its counts
         using var response = await http.SendAsync(Post(NewLabel(), AdminToken), Token);
@@ -79,8 +100,8 @@ public sealed class LabelReloadTests : IAsyncLifetime
         Assert.Equal(reloaded.Vocabulary.Names, labels.Labels);
         Assert.Equal(12, labels.Trained);
         var row = ServeFixtures.TestRows()[0];
-        var served = await ServeFixtures.Ok<PredictResponse>(await http.PostAsJsonAsync("/predict", new { instances = new[] { new { features = row } }, top = 13 }, Token), Token);
-        Assert.Equal(reloaded.PredictBatch([row], 13, Token)[0].Select(l => (l.Name, l.Score)), served.Predictions[0].Labels.Select(l => (l.Label, l.Score)));
+        var answer = await ServeFixtures.Ok<PredictResponse>(await http.PostAsJsonAsync("/predict", new { instances = new[] { new { features = row } }, top = 13 }, Token), Token);
+        Assert.Equal(reloaded.PredictBatch([row], 13, Token)[0].Select(l => (l.Name, l.Score)), answer.Predictions[0].Labels.Select(l => (l.Label, l.Score)));
         var neighbours = await ServeFixtures.Ok<NeighbourList>(await http.GetAsync("/embedding/neighbours?label=fresh&k=3", Token), Token);
         Assert.Equal(reloaded.Embedding.Nearest("fresh", 3).Select(l => l.Name), neighbours.Neighbours.Select(l => l.Label));
 
@@ -122,10 +143,8 @@ public sealed class LabelReloadTests : IAsyncLifetime
     [InlineData("{\"label\": \"fresh\", \"counts\": {\"fresh\": \"many\"}}", "the body is not a JSON object")]
     public async Task A_bad_new_label_is_refused_with_400_naming_the_field_and_nothing_is_written(string body, string message)
     {
-        using var classifier = LabelClassifier.Load(folder);
-        await using var service = LabelService.Create(classifier, new ServeOptions { Port = 0, AdminToken = AdminToken });
-        await service.StartAsync(Token);
-        using var http = new HttpClient { BaseAddress = service.Address };
+        await using var served = await Served.Start(folder, AdminToken);
+        var http = served.Http;
         using var request = new HttpRequestMessage(HttpMethod.Post, "/labels")
         {
             Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
@@ -139,10 +158,8 @@ public sealed class LabelReloadTests : IAsyncLifetime
     public async Task Requests_under_way_while_a_label_is_added_each_get_one_models_whole_answer()
     {
         // Given the service, and what the model ranks before and after the label is added
-        using var classifier = LabelClassifier.Load(folder);
-        await using var service = LabelService.Create(classifier, new ServeOptions { Port = 0, AdminToken = AdminToken });
-        await service.StartAsync(Token);
-        using var http = new HttpClient { BaseAddress = service.Address };
+        await using var served = await Served.Start(folder, AdminToken);
+        var (classifier, http) = (served.Classifier, served.Http);
         var rows = ServeFixtures.TestRows();
         var before = classifier.PredictBatch(rows, 12, Token);
 
@@ -173,28 +190,30 @@ public sealed class LabelReloadTests : IAsyncLifetime
     {
         var sigmoidFolder = Path.Combine(root, "sigmoid");
         using (var trained = ServeFixtures.Train(HeadKind.Sigmoid, Token)) trained.Save(sigmoidFolder);
-        using var classifier = LabelClassifier.Load(sigmoidFolder);
-        await using var service = LabelService.Create(classifier, new ServeOptions { Port = 0, AdminToken = AdminToken });
-        await service.StartAsync(Token);
-        using var http = new HttpClient { BaseAddress = service.Address };
-        await ServeFixtures.Refused(await http.SendAsync(Post(NewLabel(), AdminToken), Token), HttpStatusCode.Conflict,
+        await using var served = await Served.Start(sigmoidFolder, AdminToken);
+        await ServeFixtures.Refused(await served.Http.SendAsync(Post(NewLabel(), AdminToken), Token), HttpStatusCode.Conflict,
             "the sigmoid model has one output per training label and cannot rank a label added after training", Token);
     }
 
     [Fact]
     public async Task A_reload_of_a_folder_that_no_longer_loads_fails_and_the_model_before_goes_on_serving()
     {
-        using var classifier = LabelClassifier.Load(folder);
-        await using var service = LabelService.Create(classifier, new ServeOptions { Port = 0 });
-        await service.StartAsync(Token);
-        using var http = new HttpClient { BaseAddress = service.Address };
+        await using var served = await Served.Start(folder, null);
         File.WriteAllText(Path.Combine(folder, "manifest.json"), "{ not json");
 
-        await Assert.ThrowsAsync<ModelFormatException>(() => service.ReloadAsync(Token));
+        await Assert.ThrowsAsync<ModelFormatException>(() => served.Service.ReloadAsync(Token));
 
         var row = ServeFixtures.TestRows()[0];
-        var served = await ServeFixtures.Ok<PredictResponse>(await http.PostAsJsonAsync("/predict", new { instances = new[] { new { features = row } } }, Token), Token);
-        Assert.Equal(classifier.PredictBatch([row], 5, Token)[0].Select(l => l.Name), served.Predictions[0].Labels.Select(l => l.Label));
+        var answer = await ServeFixtures.Ok<PredictResponse>(await served.Http.PostAsJsonAsync("/predict", new { instances = new[] { new { features = row } } }, Token), Token);
+        Assert.Equal(served.Classifier.PredictBatch([row], 5, Token)[0].Select(l => l.Name), answer.Predictions[0].Labels.Select(l => l.Label));
+    }
+
+    [Fact]
+    public void The_admin_token_is_never_in_the_options_text()
+    {
+        var options = new ServeOptions { AdminToken = AdminToken };
+        Assert.DoesNotContain(AdminToken, options.ToString());
+        Assert.Contains("AdminToken = (set)", options.ToString());
     }
 
     [Fact]
