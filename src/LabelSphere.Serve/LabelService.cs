@@ -92,9 +92,11 @@ public sealed partial class LabelService : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(classifier);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        int features = classifier.FeatureCount
+        _ = classifier.FeatureCount
             ?? throw new NotSupportedException($"the model takes input of shape [{string.Join(", ", classifier.Manifest.Backbone.InputShape)}]; serve takes models of feature vectors");
 
+        // A model of text takes text: each instance's words become its term counts, as its training text's did (ServedModel.Vectorize).
+        var models = new ServedModels(new ServedModel(classifier, owned: false));
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         if (logging is not null) builder.Logging.AddProvider(logging);
@@ -107,13 +109,12 @@ public sealed partial class LabelService : IAsyncDisposable
         {
             document.Info.Title = "LabelSphere";
             document.Info.Version = typeof(LabelClassifier).Assembly.GetName().Version?.ToString(3);
-            document.Info.Description = $"Ranks the {classifier.Vocabulary.Count} labels of a {classifier.Manifest.Head.Name()} model for feature vectors of {features} features.";
+            // The model served now: a reload may have added labels since start.
+            document.Info.Description = models.Use(m => $"Ranks the {m.Labels.Length} labels of a {m.Classifier.Manifest.Head.Name()} model for feature vectors of {m.Features} features.");
             return Task.CompletedTask;
         }));
         var app = builder.Build();
         var batcher = new PredictionBatcher(options);
-        // A model of text takes text: each instance's words become its term counts, as its training text's did (ServedModel.Vectorize).
-        var models = new ServedModels(new ServedModel(classifier, owned: false));
         var reloader = new ModelReloader(models, options.AdminToken);
 
         app.MapOpenApi("/openapi");

@@ -102,6 +102,7 @@ public sealed class LabelReloadTests : IAsyncLifetime
         var row = ServeFixtures.TestRows()[0];
         var answer = await ServeFixtures.Ok<PredictResponse>(await http.PostAsJsonAsync("/predict", new { instances = new[] { new { features = row } }, top = 13 }, Token), Token);
         Assert.Equal(reloaded.PredictBatch([row], 13, Token)[0].Select(l => (l.Name, l.Score)), answer.Predictions[0].Labels.Select(l => (l.Label, l.Score)));
+        Assert.StartsWith("Ranks the 13 labels of a joint model", System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync("/openapi", Token))!["info"]!["description"]!.GetValue<string>());
         var neighbours = await ServeFixtures.Ok<NeighbourList>(await http.GetAsync("/embedding/neighbours?label=fresh&k=3", Token), Token);
         Assert.Equal(reloaded.Embedding.Nearest("fresh", 3).Select(l => l.Name), neighbours.Neighbours.Select(l => l.Label));
 
