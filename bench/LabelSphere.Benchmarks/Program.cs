@@ -8,5 +8,7 @@ if (args.Length > 0 && args[0] == "generate") return PeerFiles.Generate(args[1..
 if (args.Length > 0 && args[0] == "reference") return PeerFiles.Reference(args[1..]);
 // `serve-load <model> <data>` runs the HTTP service on loopback under concurrent clients (docs/deploy.md).
 if (args.Length > 0 && args[0] == "serve-load") return ServeLoad.Run(args[1..]);
+// `serve-page <model> <data> <out>` screenshots the service's page in chromium (docs/figures/serve-*.png).
+if (args.Length > 0 && args[0] == "serve-page") return ServePage.Run(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Ablation).Assembly).Run(args);
 return 0;
