@@ -28,9 +28,11 @@ internal sealed class ServedModel
 {
     readonly bool owned;
     readonly Lazy<LabelMap?> map;
+    readonly ImagePredictor? images;   // a model of images: its pretrained network loaded once, for every batch
     int users = 1;   // the holder's reference, plus one per request using it
 
-    public ServedModel(LabelClassifier classifier, bool owned)
+    /// <param name="loadFeaturizer">Loads a model of images' pretrained network (tests count its calls); ImageFeaturizer.Load by default.</param>
+    public ServedModel(LabelClassifier classifier, bool owned, Func<ImageSourceOptions, ImageFeaturizer>? loadFeaturizer = null)
     {
         this.owned = owned;
         Classifier = classifier;
@@ -48,6 +50,7 @@ internal sealed class ServedModel
                 text.Transform([t]).CopyRowTo(0, row);
                 return row;
             };
+        if (Input == ServedInput.Images) images = loadFeaturizer is null ? new ImagePredictor(classifier) : new ImagePredictor(classifier, loadFeaturizer);
         map = new Lazy<LabelMap?>(() => classifier.Embedding?.Map(), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
@@ -74,8 +77,8 @@ internal sealed class ServedModel
     public LabelMap? Map => map.Value;
 
     /// <summary>The top <paramref name="top"/> labels of each encoded image (none for one that does not decode), for a model of images.</summary>
-    public ScoredLabel[][] PredictImages(byte[][] images, int top, CancellationToken cancellationToken) =>
-        Classifier.PredictImages(images, top, cancellationToken);
+    public ScoredLabel[][] PredictImages(byte[][] encoded, int top, CancellationToken cancellationToken) =>
+        (images ?? throw new InvalidOperationException("the model takes feature vectors, not images")).PredictImages(encoded, top, cancellationToken);
 
     /// <summary>Takes a reference for one request; false once the snapshot has been retired and released by all.</summary>
     public bool TryAcquire()
@@ -90,10 +93,12 @@ internal sealed class ServedModel
         return true;
     }
 
-    /// <summary>Gives a reference back; the last one disposes a classifier the service loaded itself.</summary>
+    /// <summary>Gives a reference back; the last one disposes the image network it loaded and a classifier the service loaded itself.</summary>
     public void Release()
     {
-        if (Interlocked.Decrement(ref users) == 0 && owned) Classifier.Dispose();
+        if (Interlocked.Decrement(ref users) != 0) return;
+        images?.Dispose();
+        if (owned) Classifier.Dispose();
     }
 }
 
