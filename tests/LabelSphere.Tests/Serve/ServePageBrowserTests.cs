@@ -1,7 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
+using LabelSphere.Embedding;
 using LabelSphere.Serve;
+using LabelSphere.Tests.Cli;
+using LabelSphere.Tests.Onnx;
 using LabelSphere.Training;
+using LabelSphere.Training.Images;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -94,6 +98,62 @@ public sealed class ServePageBrowserTests
         {
             Directory.Delete(screenshots, true);
         }
+    }
+
+    [Fact]
+    public async Task The_page_of_a_model_of_images_ranks_a_chosen_or_dropped_photo_as_image_prediction_does()
+    {
+        if (!File.Exists(Chromium)) Assert.Skip($"{Chromium} is absent: install Debian's chromium (apt-get install chromium chromium-driver; .ci/run does) to run the browser test");
+
+        // Given a joint-head model on the frozen ResNet-18's features of six small photos, served, and the page open in chromium
+        var dir = CliRunner.TempFolder();
+        try
+        {
+            var (csv, images) = ImageExportTests.OddPhotos(dir);
+            using var classifier = LabelClassifier.Load(ImageExportTests.Train(dir, csv, images, HeadKind.Joint));
+            await using var service = LabelService.Create(classifier, new ServeOptions { Port = 0 });
+            await service.StartAsync(Token);
+            using var playwright = await Playwright.CreateAsync();
+            await using var browser = await Launch(playwright);
+            var page = await browser.NewPageAsync();
+            await page.GotoAsync(service.Address.ToString());
+            await Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
+            await Expect(page.Locator("#model")).ToContainTextAsync($"joint head · {classifier.Vocabulary.Count} labels · takes images");
+            await Expect(page.Locator("#photo-input")).ToBeVisibleAsync();
+            await Expect(page.Locator("#features-input")).ToBeHiddenAsync();
+            await page.FillAsync("#top", "3");
+
+            // When a photo is chosen with the file input and ranked, Then the labels and scores are ImagePrediction's
+            var chosen = Path.Combine(images, "rgb.jpg");
+            await page.SetInputFilesAsync("#photo", chosen);
+            await page.ClickAsync("#predict");
+            await ExpectRanked(page, classifier.Predict(chosen, 3));
+
+            // When another photo is dropped on the drop zone, Then it is the one ranked
+            var dropped = Path.Combine(images, "grey.jpg");
+            await page.EvaluateAsync("""
+                async ([base64, name]) => {
+                    const bytes = Uint8Array.from(atob(base64), c => c.charCodeAt(0));
+                    const transfer = new DataTransfer();
+                    transfer.items.add(new File([bytes], name, { type: "image/jpeg" }));
+                    document.getElementById("drop").dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+                }
+                """, new[] { Convert.ToBase64String(File.ReadAllBytes(dropped)), "grey.jpg" });
+            await page.ClickAsync("#predict");
+            var droppedRanks = classifier.Predict(dropped, 3);
+            Assert.NotEqual(classifier.Predict(chosen, 3).Select(l => l.Score), droppedRanks.Select(l => l.Score));   // the page shows a new answer
+            await ExpectRanked(page, droppedRanks);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    static async Task ExpectRanked(IPage page, ScoredLabel[] expected)
+    {
+        await Expect(page.Locator("#ranked .label")).ToHaveTextAsync(expected.Select(l => l.Name).ToArray());
+        await Expect(page.Locator("#ranked .score")).ToHaveTextAsync(expected.Select(l => l.Score.ToString("F4", CultureInfo.InvariantCulture)).ToArray());
     }
 
     sealed record MapPointOnCanvas(string Label, double X, double Y);
