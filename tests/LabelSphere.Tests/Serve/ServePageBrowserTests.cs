@@ -150,6 +150,33 @@ public sealed class ServePageBrowserTests
         }
     }
 
+    [Fact]
+    public async Task The_page_of_a_model_of_text_ranks_typed_text_as_batch_prediction_does()
+    {
+        if (!File.Exists(Chromium)) Assert.Skip($"{Chromium} is absent: install Debian's chromium (apt-get install chromium chromium-driver; .ci/run does) to run the browser test");
+
+        // Given a model fitted on the topics corpus as raw text, served, and the page open in chromium
+        using var classifier = TextServiceTests.FitTopics();
+        await using var service = LabelService.Create(classifier, new ServeOptions { Port = 0 });
+        await service.StartAsync(Token);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Launch(playwright);
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(service.Address.ToString());
+        await Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
+        await Expect(page.Locator("#model")).ToContainTextAsync("takes text");
+        await Expect(page.Locator("#text-input")).ToBeVisibleAsync();
+        await Expect(page.Locator("#features-input")).ToBeHiddenAsync();
+
+        // When a test document's text is typed and ranked, Then the labels and scores are PredictBatch's for it
+        var testPath = Path.Combine(TextServiceTests.Folder, "topics_test.tsv");
+        var text = File.ReadLines(testPath).First().Split('\t')[^1];
+        await page.FillAsync("#text", text);
+        await page.FillAsync("#top", "3");
+        await page.ClickAsync("#predict");
+        await ExpectRanked(page, classifier.PredictBatch(LabelData.Read(testPath), top: 3, cancellationToken: Token)[0]);
+    }
+
     static async Task ExpectRanked(IPage page, ScoredLabel[] expected)
     {
         await Expect(page.Locator("#ranked .label")).ToHaveTextAsync(expected.Select(l => l.Name).ToArray());
