@@ -35,6 +35,16 @@ internal sealed partial class ImageSource : IInstanceSource
     /// unless <see cref="ImageSourceOptions.SkipInvalid"/> is set.
     /// </summary>
     public ImageSource(AnnotationSet annotations, string imageFolder, ImageSourceOptions? options = null)
+        : this(annotations, imageFolder, options, featurizer: null)
+    {
+    }
+
+    /// <summary>
+    /// As the public constructor; a <see cref="ImageSourceOptions.Pretrained"/> source extracts with
+    /// <paramref name="featurizer"/> when given (loaded by the caller for <paramref name="options"/>, which keeps and
+    /// disposes it) instead of loading the network itself.
+    /// </summary>
+    internal ImageSource(AnnotationSet annotations, string imageFolder, ImageSourceOptions? options, ImageFeaturizer? featurizer)
     {
         ArgumentNullException.ThrowIfNull(annotations);
         ArgumentNullException.ThrowIfNull(imageFolder);
@@ -45,7 +55,7 @@ internal sealed partial class ImageSource : IInstanceSource
         if (!Directory.Exists(imageFolder)) throw new DirectoryNotFoundException($"{imageFolder}: no such image folder");
         ImageFolder = Path.GetFullPath(imageFolder);
         AnnotationReport = annotations.Report;
-        files = new ImageFiles(Options, ImageFolder, annotations.Report, ids);
+        files = new ImageFiles(Options, ImageFolder, annotations.Report, ids) { SharedFeaturizer = featurizer };
 
         var kept = files.Instances;
         bool all = kept.Length == ids.Count;
@@ -357,6 +367,9 @@ internal sealed partial class ImageFiles
     }
 
     public ImageSourceOptions Options { get; }
+
+    /// <summary>A featurizer its caller loaded and disposes, used in place of loading one; null to load one per extraction.</summary>
+    public ImageFeaturizer? SharedFeaturizer { get; init; }
 
     public string Folder { get; }
 

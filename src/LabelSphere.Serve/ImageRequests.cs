@@ -19,20 +19,21 @@ internal static class ImageRequests
         && (media.MediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase) || media.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
-    /// The answer to a request for a model of images (<paramref name="batcher"/> set) or to image bytes sent to a model
-    /// of feature vectors (<paramref name="batcher"/> null, refused); throws <see cref="RequestException"/> for a
-    /// request it refuses.
+    /// The answer to a request for <paramref name="model"/>, the snapshot the request holds: ranked through
+    /// <paramref name="batcher"/> for a model of images, refused for image bytes sent to any other model; throws
+    /// <see cref="RequestException"/> for a request it refuses.
     /// </summary>
-    public static async Task<PredictResponse> PredictAsync(HttpContext context, PredictionBatcher<byte[]>? batcher, ServeOptions options, int labels)
+    public static async Task<PredictResponse> PredictAsync(HttpContext context, ServedModel model, PredictionBatcher<byte[]> batcher, ServeOptions options)
     {
         var request = context.Request;
-        if (batcher is null)
-            throw Bad($"the body is {request.ContentType}; the model takes feature vectors, not images: send a JSON body of instances");
+        if (model.Input != ServedInput.Images)
+            throw Bad($"the body is {request.ContentType}; the model takes {(model.Input == ServedInput.Text ? "text" : "feature vectors")}, not images: send a JSON body of instances");
         if (!IsImageBody(request))
             throw Bad($"the model takes images: send an image's bytes with Content-Type image/* (e.g. image/jpeg), or multipart/form-data with one image per part, not {(string.IsNullOrEmpty(request.ContentType) ? "a body without Content-Type" : request.ContentType)}");
+        int labels = model.Labels.Length;
         int top = Top(request.Query, labels);
         var (images, names) = await ReadAsync(request, options, context.RequestAborted);
-        var ranked = await batcher.PredictAsync(images, top, context.RequestAborted);
+        var ranked = await batcher.PredictAsync(model, images, top, context.RequestAborted);
         var predictions = new Prediction[ranked.Length];
         for (int i = 0; i < ranked.Length; i++)
         {

@@ -34,6 +34,18 @@ public sealed record ServeOptions
     /// <summary>How long the first waiting request waits for others to share its batch.</summary>
     public TimeSpan BatchWindow { get; init; } = TimeSpan.FromMilliseconds(2);
 
+    /// <summary>
+    /// The token <c>POST /labels</c> requires (<c>Authorization: Bearer</c>); null disables the endpoint. Never printed:
+    /// this record's text form leaves it out.
+    /// </summary>
+    public string? AdminToken { get; init; }
+
+    bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"Host = {Host}, Port = {Port}, MaxInstances = {MaxInstances}, MaxRequestBytes = {MaxRequestBytes}, MaxBatch = {MaxBatch}, BatchWindow = {BatchWindow}, AdminToken = {(AdminToken is null ? "none" : "(set)")}");
+        return true;
+    }
+
     /// <summary>Throws when a value is out of range, with a message that states the rule.</summary>
     public void Validate()
     {
@@ -44,24 +56,35 @@ public sealed record ServeOptions
             throw new ArgumentOutOfRangeException(nameof(MaxBatch), MaxBatch, $"a batch must hold a whole request of up to {MaxInstances} instances, got {MaxBatch}");
         if (BatchWindow < TimeSpan.Zero || BatchWindow > TimeSpan.FromSeconds(1))
             throw new ArgumentOutOfRangeException(nameof(BatchWindow), BatchWindow, "the batching window must be between 0 and 1 s");
+        if (AdminToken is { } token && (token.Length < 16 || token.Any(char.IsWhiteSpace)))
+            throw new ArgumentException("the admin token must be at least 16 characters long, without spaces", nameof(AdminToken));
     }
 }
 
 /// <summary>
 /// A LabelSphere model behind HTTP on Kestrel: <c>POST /predict</c> (a JSON body of dense or sparse instances, or for
-/// a model of images the images' bytes; the top labels of each with scores), <c>GET /labels</c>, <c>GET /health</c> and the OpenAPI description at <c>/openapi</c>.
-/// The model is loaded once and shared; concurrent requests are ranked together by one batching loop
-/// (<see cref="PredictionBatcher{TInput}"/>).
+/// a model of images the images' bytes; the top labels of each with scores), <c>GET /labels</c>, <c>GET /health</c>,
+/// the embedding's queries under <c>/embedding/</c>, a web page at <c>/</c> and the OpenAPI description at
+/// <c>/openapi</c>. The model is loaded once and shared; concurrent requests are ranked together by one batching loop
+/// per kind of input (<see cref="PredictionBatcher{TInput}"/>), each batch by the model snapshot its requests hold.
+/// <see cref="ReloadAsync"/> and <c>POST /labels</c> (with <see cref="ServeOptions.AdminToken"/>) swap in the model's
+/// folder as it is now, whole, while requests under way finish on the model they started with.
 /// </summary>
-public sealed class LabelService : IAsyncDisposable
+public sealed partial class LabelService : IAsyncDisposable
 {
     readonly WebApplication app;
-    readonly IPredictionBatcher batcher;
+    readonly PredictionBatcher<float[]> rowBatcher;
+    readonly PredictionBatcher<byte[]> imageBatcher;
+    readonly ServedModels models;
+    readonly ModelReloader reloader;
 
-    LabelService(WebApplication app, IPredictionBatcher batcher)
+    LabelService(WebApplication app, PredictionBatcher<float[]> rowBatcher, PredictionBatcher<byte[]> imageBatcher, ServedModels models, ModelReloader reloader)
     {
         this.app = app;
-        this.batcher = batcher;
+        this.rowBatcher = rowBatcher;
+        this.imageBatcher = imageBatcher;
+        this.models = models;
+        this.reloader = reloader;
     }
 
     /// <summary>
@@ -74,17 +97,11 @@ public sealed class LabelService : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         // A model of images takes image bytes (ImageRequests); its feature count is 0.
-        bool images = classifier.Manifest.Options.Image is not null;
-        int features = classifier.FeatureCount ?? (images ? 0
-            : throw new NotSupportedException($"the model takes input of shape [{string.Join(", ", classifier.Manifest.Backbone.InputShape)}]; serve takes models of feature vectors, text or images"));
-        // A model of text takes text: each instance's words become its term counts, as its training text's did.
-        Func<string, float[]>? vectorize = classifier.Transform?.Text is { } text ? t =>
-        {
-            var row = new float[features];
-            text.Transform([t]).CopyRowTo(0, row);
-            return row;
-        } : null;
+        if (classifier.FeatureCount is null && classifier.Manifest.Options.Image is null)
+            throw new NotSupportedException($"the model takes input of shape [{string.Join(", ", classifier.Manifest.Backbone.InputShape)}]; serve takes models of feature vectors, text or images");
 
+        // A model of text takes text: each instance's words become its term counts, as its training text's did (ServedModel.Vectorize).
+        var models = new ServedModels(new ServedModel(classifier, owned: false));
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         if (logging is not null) builder.Logging.AddProvider(logging);
@@ -97,28 +114,39 @@ public sealed class LabelService : IAsyncDisposable
         {
             document.Info.Title = "LabelSphere";
             document.Info.Version = typeof(LabelClassifier).Assembly.GetName().Version?.ToString(3);
-            document.Info.Description = $"Ranks the {classifier.Vocabulary.Count} labels of a {classifier.Manifest.Head.Name()} model for feature vectors of {features} features.";
+            // The model served now: a reload may have added labels since start.
+            document.Info.Description = models.Use(m => $"Ranks the {m.Labels.Length} labels of a {m.Classifier.Manifest.Head.Name()} model for {m.Input switch
+            {
+                ServedInput.Images => "images",
+                ServedInput.Text => "text",
+                _ => $"feature vectors of {m.Features} features",
+            }}.");
             return Task.CompletedTask;
         }));
         var app = builder.Build();
-        var rowBatcher = images ? null : new PredictionBatcher<float[]>(classifier.PredictBatch, options);
-        var imageBatcher = images ? new PredictionBatcher<byte[]>(classifier.PredictImages, options) : null;
-        var labels = classifier.Vocabulary.Names;
-        int labelCount = labels.Count;
+        // One loop per kind of input; each batch is ranked by the snapshot its requests hold (a reload may swap it).
+        var rowBatcher = new PredictionBatcher<float[]>((model, rows, top, ct) => model.Classifier.PredictBatch(rows, top, ct), options);
+        var imageBatcher = new PredictionBatcher<byte[]>((model, images, top, ct) => model.PredictImages(images, top, ct), options);
+        var reloader = new ModelReloader(models, options.AdminToken);
 
         app.MapOpenApi("/openapi");
-        app.MapGet("/health", () => Results.Json(new Health("ok", classifier.Manifest.Head.Name(), features, labelCount)))
-            .WithSummary("Whether the model is loaded: its head, input width and label count");
-        app.MapGet("/labels", () => Results.Json(new LabelList(labels.ToArray(), classifier.TrainedVocabulary.Count)))
+        WebPage.Map(app);
+        app.MapGet("/health", () => models.Use(m => Results.Json(new Health("ok", m.Classifier.Manifest.Head.Name(), m.Features, m.Labels.Length, m.Input, m.Embedding is not null))))
+            .WithSummary("Whether the model is loaded: its head, input (features, text or images), input width, label count and whether it has a label embedding");
+        app.MapGet("/labels", () => models.Use(m => Results.Json(new LabelList(m.Labels, m.Trained))))
             .WithSummary("The labels the model ranks, in id order; the first 'trained' were trained, the rest added zero-shot");
+        EmbeddingEndpoints.Map(app, models);
+        reloader.Map(app);
         app.MapPost("/predict", async (HttpContext context) =>
         {
+            var model = models.Acquire();
             try
             {
+                int width = model.Features, labelCount = model.Labels.Length;
                 if (context.Request.ContentLength > options.MaxRequestBytes)
                     throw new RequestException(StatusCodes.Status413PayloadTooLarge, $"the body has {context.Request.ContentLength:N0} bytes; a request takes at most {options.MaxRequestBytes:N0}");
-                if (imageBatcher is not null || ImageRequests.IsImageBody(context.Request))
-                    return Results.Json(await ImageRequests.PredictAsync(context, imageBatcher, options, labelCount));
+                if (model.Input == ServedInput.Images || ImageRequests.IsImageBody(context.Request))
+                    return Results.Json(await ImageRequests.PredictAsync(context, model, imageBatcher, options));
                 JsonDocument document;
                 try
                 {
@@ -134,8 +162,8 @@ public sealed class LabelService : IAsyncDisposable
                 }
                 float[][] rows;
                 int top;
-                using (document) (rows, top) = PredictRequestReader.Read(document.RootElement, features, labelCount, options.MaxInstances, vectorize);
-                var ranked = await rowBatcher!.PredictAsync(rows, top, context.RequestAborted);
+                using (document) (rows, top) = PredictRequestReader.Read(document.RootElement, width, labelCount, options.MaxInstances, model.Vectorize);
+                var ranked = await rowBatcher.PredictAsync(model, rows, top, context.RequestAborted);
                 var predictions = new Prediction[ranked.Length];
                 for (int i = 0; i < ranked.Length; i++)
                     predictions[i] = new Prediction(Array.ConvertAll(ranked[i], l => new LabelScore(l.Name, l.Score)));
@@ -147,6 +175,10 @@ public sealed class LabelService : IAsyncDisposable
                 if (e.Status == StatusCodes.Status413PayloadTooLarge) context.Response.Headers.Connection = "close";
                 return Results.Json(new Error(e.Message), statusCode: e.Status);
             }
+            finally
+            {
+                model.Release();
+            }
         })
         // Image bytes are accepted too (a model of images takes them; any other model answers them with one 400 line).
         .Accepts<PredictRequest>("application/json", "image/*", "multipart/form-data")
@@ -154,7 +186,7 @@ public sealed class LabelService : IAsyncDisposable
         .Produces<Error>(StatusCodes.Status400BadRequest)
         .Produces<Error>(StatusCodes.Status413PayloadTooLarge)
         .WithSummary("The top labels of each instance (dense 'features' or sparse 'indices' and 'values'; 'text' for a model of text), best first; a model of images takes an image's bytes (Content-Type image/*) or multipart/form-data with one image per part, and ?top=");
-        return new LabelService(app, (IPredictionBatcher?)rowBatcher ?? imageBatcher!);
+        return new LabelService(app, rowBatcher, imageBatcher, models, reloader);
     }
 
     /// <summary>Starts listening; returns once the port is open.</summary>
@@ -167,18 +199,31 @@ public sealed class LabelService : IAsyncDisposable
     public Uri Address => new(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
 
     /// <summary>Batches ranked so far and the instances they held.</summary>
-    public (long Batches, long Instances) Batches => batcher.Counts;
+    public (long Batches, long Instances) Batches
+    {
+        get
+        {
+            var (rowBatches, rows) = rowBatcher.Counts;
+            var (imageBatches, images) = imageBatcher.Counts;
+            return (rowBatches + imageBatches, rows + images);
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
         await app.StopAsync();
-        await batcher.DisposeAsync();
+        await rowBatcher.DisposeAsync();
+        await imageBatcher.DisposeAsync();
         await app.DisposeAsync();
+        models.Dispose();
     }
 }
 
 /// <summary>The answer of <c>GET /health</c>.</summary>
-public sealed record Health(string Status, string Head, int Features, int Labels);
+/// <param name="Input">What <c>POST /predict</c> takes: feature vectors, text or images.</param>
+/// <param name="Features">The width of the feature vectors the model takes.</param>
+/// <param name="Embedding">Whether the model has a label embedding (the <c>/embedding/</c> queries answer).</param>
+public sealed record Health(string Status, string Head, int Features, int Labels, ServedInput Input, bool Embedding);
 
 /// <summary>The answer of <c>GET /labels</c>.</summary>
 public sealed record LabelList(string[] Labels, int Trained);

@@ -3,34 +3,28 @@ using System.Threading.Channels;
 
 namespace LabelSphere.Serve;
 
-/// <summary>Batches run so far by a <see cref="PredictionBatcher{TInput}"/>, whatever its input.</summary>
-internal interface IPredictionBatcher : IAsyncDisposable
-{
-    /// <summary>Batches run so far, and the rows they held.</summary>
-    (long Batches, long Rows) Counts { get; }
-}
-
 /// <summary>
 /// Batches concurrent predictions: every request's rows (feature vectors, or encoded images) go into one channel, and
 /// a single loop takes what arrives within <see cref="ServeOptions.BatchWindow"/> of the first waiting request (at most
 /// <see cref="ServeOptions.MaxBatch"/> rows), ranks them with one call of its ranking function (such as
-/// <see cref="LabelClassifier.PredictBatch(IReadOnlyList{float[]}, int, CancellationToken)"/>) and hands each request
-/// its own rows back. A request is never split across batches.
+/// <see cref="ServedModel.PredictImages"/>) and hands each request its own rows back. A request is never split across batches,
+/// and a batch holds the requests of one model snapshot only, ranked by that snapshot (after a reload, requests of the
+/// old and the new model may both be waiting).
 /// </summary>
 /// <typeparam name="TInput">One row: a feature vector, or an image's bytes.</typeparam>
-internal sealed class PredictionBatcher<TInput> : IPredictionBatcher
+internal sealed class PredictionBatcher<TInput> : IAsyncDisposable
 {
-    sealed record Pending(TInput[] Rows, int Top, TaskCompletionSource<ScoredLabel[][]> Done);
+    sealed record Pending(ServedModel Model, TInput[] Rows, int Top, TaskCompletionSource<ScoredLabel[][]> Done);
 
-    readonly Func<TInput[], int, CancellationToken, ScoredLabel[][]> rank;
+    readonly Func<ServedModel, TInput[], int, CancellationToken, ScoredLabel[][]> rank;
     readonly ServeOptions options;
     readonly Channel<Pending> queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     readonly CancellationTokenSource stop = new();
     readonly Task loop;
     long batches, batchedRows;
 
-    /// <param name="rank">The top p labels of each row of a batch, in order.</param>
-    public PredictionBatcher(Func<TInput[], int, CancellationToken, ScoredLabel[][]> rank, ServeOptions options)
+    /// <param name="rank">The top p labels of each row of a batch, in order, by the snapshot the batch's requests hold.</param>
+    public PredictionBatcher(Func<ServedModel, TInput[], int, CancellationToken, ScoredLabel[][]> rank, ServeOptions options)
     {
         this.rank = rank;
         this.options = options;
@@ -40,11 +34,20 @@ internal sealed class PredictionBatcher<TInput> : IPredictionBatcher
     /// <summary>Batches run so far, and the rows they held.</summary>
     public (long Batches, long Rows) Counts => (Interlocked.Read(ref batches), Interlocked.Read(ref batchedRows));
 
-    /// <summary>The top <paramref name="top"/> labels of each of <paramref name="rows"/> (at most <see cref="ServeOptions.MaxBatch"/>).</summary>
-    public Task<ScoredLabel[][]> PredictAsync(TInput[] rows, int top, CancellationToken cancellationToken)
+    /// <summary>
+    /// The top <paramref name="top"/> labels of each of <paramref name="rows"/> (at most <see cref="ServeOptions.MaxBatch"/>)
+    /// by <paramref name="model"/>, which the caller holds; the batch holds it too until it has run, so that a request
+    /// given up meanwhile cannot let it be disposed under the batch.
+    /// </summary>
+    public Task<ScoredLabel[][]> PredictAsync(ServedModel model, TInput[] rows, int top, CancellationToken cancellationToken)
     {
-        var pending = new Pending(rows, top, new TaskCompletionSource<ScoredLabel[][]>(TaskCreationOptions.RunContinuationsAsynchronously));
-        if (!queue.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(PredictionBatcher<TInput>));
+        if (!model.TryAcquire()) throw new ObjectDisposedException(nameof(ServedModel));
+        var pending = new Pending(model, rows, top, new TaskCompletionSource<ScoredLabel[][]>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!queue.Writer.TryWrite(pending))
+        {
+            model.Release();
+            throw new ObjectDisposedException(nameof(PredictionBatcher<TInput>));
+        }
         return pending.Done.Task.WaitAsync(cancellationToken);
     }
 
@@ -75,7 +78,7 @@ internal sealed class PredictionBatcher<TInput> : IPredictionBatcher
                                 if (!await reader.WaitToReadAsync(window.Token)) break;
                                 continue;
                             }
-                            if (rows + next.Rows.Length > options.MaxBatch)
+                            if (rows + next.Rows.Length > options.MaxBatch || next.Model != first.Model)
                             {
                                 carried = next;
                                 break;
@@ -90,6 +93,7 @@ internal sealed class PredictionBatcher<TInput> : IPredictionBatcher
                     }
                 }
                 Run(batch, rows);
+                batch.Clear();
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -99,8 +103,15 @@ internal sealed class PredictionBatcher<TInput> : IPredictionBatcher
         {
         }
         // Requests still waiting when the service stops are failed, not left hanging.
-        if (carried is not null) carried.Done.TrySetCanceled();
-        while (reader.TryRead(out var left)) left.Done.TrySetCanceled();
+        foreach (var collected in batch) Cancel(collected);
+        if (carried is not null) Cancel(carried);
+        while (reader.TryRead(out var left)) Cancel(left);
+    }
+
+    static void Cancel(Pending pending)
+    {
+        pending.Done.TrySetCanceled();
+        pending.Model.Release();
     }
 
     void Run(List<Pending> batch, int rows)
@@ -115,7 +126,7 @@ internal sealed class PredictionBatcher<TInput> : IPredictionBatcher
                 at += pending.Rows.Length;
                 top = Math.Max(top, pending.Top);
             }
-            var ranked = rank(all, top, stop.Token);
+            var ranked = rank(batch[0].Model, all, top, stop.Token);
             Interlocked.Increment(ref batches);
             Interlocked.Add(ref batchedRows, rows);
             at = 0;
@@ -130,6 +141,10 @@ internal sealed class PredictionBatcher<TInput> : IPredictionBatcher
         catch (Exception e)
         {
             foreach (var pending in batch) pending.Done.TrySetException(e);
+        }
+        finally
+        {
+            foreach (var pending in batch) pending.Model.Release();
         }
     }
 

@@ -268,9 +268,13 @@ public sealed class ImageFeaturizer : IDisposable
         return new ExtractedFeatures(result, errors);
     }
 
+    /// <summary>Whether <see cref="Dispose"/> has freed the sessions.</summary>
+    internal bool IsDisposed { get; private set; }
+
     /// <summary>Frees the ONNX Runtime sessions.</summary>
     public void Dispose()
     {
+        IsDisposed = true;
         preprocess.Dispose();
         network.Dispose();
     }

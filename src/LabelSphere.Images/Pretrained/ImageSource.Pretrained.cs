@@ -45,14 +45,21 @@ internal sealed partial class ImageFiles
     readonly Lock featureGate = new();
     (float[] Features, FeatureStoreReport Report)? extracted;
 
+    /// <summary>The network of a <see cref="ImageSourceOptions.Pretrained"/> source, as <paramref name="options"/> ask for it.</summary>
+    public static ImageFeaturizer LoadFeaturizer(ImageSourceOptions options) =>
+        ImageFeaturizer.Load(options.Pretrained ?? throw new InvalidOperationException("the source gives pixels: it has no pretrained network to extract features with"),
+            options.Background, options.DecodeThreads, device: options.Device);
+
     /// <summary>[files, features] features of every file, L2-normalised, extracted on the first call.</summary>
     public (float[] Features, FeatureStoreReport Report) ExtractFeatures(IProgress<int>? progress, CancellationToken cancellationToken)
     {
-        var network = Options.Pretrained ?? throw new InvalidOperationException("the source gives pixels: it has no pretrained network to extract features with");
+        _ = Options.Pretrained ?? throw new InvalidOperationException("the source gives pixels: it has no pretrained network to extract features with");
         lock (featureGate)
         {
             if (extracted is { } done) return done;
-            using var featurizer = ImageFeaturizer.Load(network, Options.Background, Options.DecodeThreads, device: Options.Device);
+            // A featurizer given at construction is its owner's (loaded once for many sources); one loaded here is ours.
+            using var loaded = SharedFeaturizer is null ? LoadFeaturizer(Options) : null;
+            var featurizer = SharedFeaturizer ?? loaded!;
             ExtractedFeatures features;
             FeatureStoreReport report;
             try

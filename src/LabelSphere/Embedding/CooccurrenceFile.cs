@@ -14,9 +14,7 @@ internal static class CooccurrenceFile
     public static (long Count, long[] Cooccurrences) Read(string path, string newLabel, LabelEmbedding embedding)
     {
         IO.InputFile.Require(path);
-        var co = new long[embedding.LabelCount];
-        var seen = new bool[embedding.LabelCount];
-        long? own = null;
+        var tally = new CooccurrenceTally(newLabel, embedding);
         int lineNumber = 0;
         foreach (var raw in File.ReadLines(path))
         {
@@ -35,34 +33,10 @@ internal static class CooccurrenceFile
             var countText = line[(comma + 1)..].Trim();
             if (!long.TryParse(countText, NumberStyles.None, CultureInfo.InvariantCulture, out var count))
                 throw Error(path, lineNumber, "count", $"'{Shorten(countText)}' is not a non-negative whole number");
-            if (name == newLabel)
-            {
-                if (own is not null) throw Error(path, lineNumber, "label", $"'{name}' (the new label's own count) is listed twice");
-                own = count;
-                continue;
-            }
-            int id = embedding.Vocabulary.IndexOf(name);
-            if (id < 0)
-            {
-                var suggestions = embedding.Vocabulary.Suggest(name);
-                throw Error(path, lineNumber, "label", $"'{name}' is not in the embedding" +
-                    (suggestions.Count > 0 ? $"; did you mean {string.Join(", ", suggestions.Select(s => $"'{s}'"))}?" : ""));
-            }
-            if (seen[id]) throw Error(path, lineNumber, "label", $"'{name}' is listed twice");
-            if (count > embedding.LabelCounts[id])
-                throw Error(path, lineNumber, "count", $"{count} exceeds the {embedding.LabelCounts[id]} instances that carry '{name}'");
-            seen[id] = true;
-            co[id] = count;
+            tally.Add(name, count, (field, problem) => Error(path, lineNumber, field, problem));
         }
         if (lineNumber == 0) throw Error(path, 1, "header", "the file is empty");
-        if (own is not { } ownCount || ownCount == 0)
-            throw Error(path, lineNumber, "label", $"no row gives the new label's own count: add '{newLabel},<instances carrying it>'");
-        if (ownCount > embedding.Instances)
-            throw Error(path, lineNumber, "count", $"the new label's count {ownCount} exceeds the embedding's {embedding.Instances} instances");
-        for (int j = 0; j < co.Length; j++)
-            if (co[j] > ownCount)
-                throw Error(path, lineNumber, "count", $"the count with '{embedding.Vocabulary[j]}' ({co[j]}) exceeds the new label's own count ({ownCount})");
-        return (ownCount, co);
+        return tally.Finish((field, problem) => Error(path, lineNumber, field, problem));
     }
 
     static string Unquote(string s) => s.Length >= 2 && s[0] == '"' && s[^1] == '"' ? s[1..^1].Replace("\"\"", "\"") : s;
@@ -71,4 +45,53 @@ internal static class CooccurrenceFile
 
     static AnnotationFormatException Error(string path, long line, string field, string problem) =>
         new(new AnnotationError(path, line, field, problem));
+}
+
+/// <summary>
+/// The counts of a label to be placed zero-shot, checked against an embedding as they are read, one (label, count)
+/// pair at a time: the new label's own count and its co-occurrence with known labels (the rows of the counts file,
+/// the fields of <c>POST /labels</c>). Each check reports through the caller's <c>fail</c>, which names the place.
+/// </summary>
+internal sealed class CooccurrenceTally(string newLabel, LabelEmbedding embedding)
+{
+    readonly long[] co = new long[embedding.LabelCount];
+    readonly bool[] seen = new bool[embedding.LabelCount];
+    long? own;
+
+    /// <summary>Adds one pair; <paramref name="fail"/> makes the error for a field ("label" or "count") and a problem.</summary>
+    public void Add(string name, long count, Func<string, string, Exception> fail)
+    {
+        if (count < 0) throw fail("count", $"{count} is not a non-negative whole number");
+        if (name == newLabel)
+        {
+            if (own is not null) throw fail("label", $"'{name}' (the new label's own count) is listed twice");
+            own = count;
+            return;
+        }
+        int id = embedding.Vocabulary.IndexOf(name);
+        if (id < 0)
+        {
+            var suggestions = embedding.Vocabulary.Suggest(name);
+            throw fail("label", $"'{name}' is not in the embedding" +
+                (suggestions.Count > 0 ? $"; did you mean {string.Join(", ", suggestions.Select(s => $"'{s}'"))}?" : ""));
+        }
+        if (seen[id]) throw fail("label", $"'{name}' is listed twice");
+        if (count > embedding.LabelCounts[id])
+            throw fail("count", $"{count} exceeds the {embedding.LabelCounts[id]} instances that carry '{name}'");
+        seen[id] = true;
+        co[id] = count;
+    }
+
+    /// <summary>The new label's count and [labels] co-occurrences, once every pair is in.</summary>
+    public (long Count, long[] Cooccurrences) Finish(Func<string, string, Exception> fail)
+    {
+        if (own is not { } ownCount || ownCount == 0)
+            throw fail("label", $"no row gives the new label's own count: add '{newLabel},<instances carrying it>'");
+        if (ownCount > embedding.Instances)
+            throw fail("count", $"the new label's count {ownCount} exceeds the embedding's {embedding.Instances} instances");
+        for (int j = 0; j < co.Length; j++)
+            if (co[j] > ownCount)
+                throw fail("count", $"the count with '{embedding.Vocabulary[j]}' ({co[j]}) exceeds the new label's own count ({ownCount})");
+        return (ownCount, co);
+    }
 }

@@ -56,6 +56,39 @@ public sealed class ImageServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task A_served_model_of_images_loads_its_network_once_for_every_batch_and_disposes_it_with_the_model()
+    {
+        // Given a served snapshot of a model on the frozen ResNet-18's features, whose network loads are counted
+        var (csv, images) = ImageExportTests.OddPhotos(dir);
+        using var classifier = LabelClassifier.Load(ImageExportTests.Train(dir, csv, images, HeadKind.Joint));
+        var loaded = new List<ImageFeaturizer>();
+        var model = new ServedModel(classifier, owned: false, options =>
+        {
+            var featurizer = ImageFiles.LoadFeaturizer(options);
+            lock (loaded) loaded.Add(featurizer);
+            return featurizer;
+        });
+        await using var batcher = new PredictionBatcher<byte[]>((m, encoded, top, ct) => m.PredictImages(encoded, top, ct), new ServeOptions());
+
+        // When two requests come one after the other (two batches), then both get ImagePrediction's labels
+        foreach (var name in new[] { "rgb.jpg", "grey.jpg" })
+        {
+            var bytes = File.ReadAllBytes(Path.Combine(images, name));
+            var served = Assert.Single(await batcher.PredictAsync(model, [bytes], 3, Token));
+            var expected = Assert.Single(classifier.PredictImages([bytes], 3, Token));
+            Assert.Equal(expected.Select(l => l.Name), served.Select(l => l.Name));
+            for (int t = 0; t < 3; t++) Assert.Equal(expected[t].Score, served[t].Score, 1e-5f);
+        }
+        Assert.Equal((2L, 2L), batcher.Counts);
+
+        // and the network was loaded once, for both; releasing the model's last reference disposes it
+        var featurizer = Assert.Single(loaded);
+        Assert.False(featurizer.IsDisposed);
+        model.Release();
+        Assert.True(featurizer.IsDisposed);
+    }
+
+    [Fact]
     public async Task Image_bytes_posted_alone_or_as_parts_get_the_labels_predict_gives_the_files()
     {
         // Given a model on the frozen ResNet-18's features of six small images, served with at most 4 images and 200 kB a request

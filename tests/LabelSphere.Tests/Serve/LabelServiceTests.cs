@@ -3,9 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using LabelSphere.Data;
 using LabelSphere.Serve;
-using LabelSphere.Tests.Training;
 using LabelSphere.Training;
 
 namespace LabelSphere.Tests.Serve;
@@ -19,34 +17,18 @@ public sealed class LabelServiceTests : IAsyncLifetime
 {
     static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    static readonly TrainingFixtures.FeatureData World = TrainingFixtures.Synthetic(300);
-
     LabelClassifier classifier = null!;
     LabelService service = null!;
     readonly HttpClient http = new();
     float[][] rows = null!;
 
-    static LabelData AsData(TrainingFixtures.FeatureData data) =>
-        new(new AnnotationSet(data.Vocabulary, data.Labels, new ReadReport("synthetic", AnnotationFormat.ExtremeText, data.Count, 0, 0, []), data.Features));
-
     public async ValueTask InitializeAsync()
     {
-        classifier = LabelClassifier.Fit(AsData(World), new LabelClassifierOptions
-        {
-            Training = new TrainingOptions { Head = HeadKind.Joint, Hidden = [16], BatchSize = 32, Steps = 30, LearningRate = 3e-3, EvalEvery = 0 },
-            Embedding = World.Embed(6),
-            ValidationFraction = 0,
-        }, cancellationToken: Token);
+        classifier = ServeFixtures.Train(HeadKind.Joint, Token);
         service = LabelService.Create(classifier, new ServeOptions { Port = 0, MaxInstances = 8, MaxBatch = 16, MaxRequestBytes = 16_000 });
         await service.StartAsync(Token);
         http.BaseAddress = service.Address;
-        var test = TrainingFixtures.Synthetic(24, seed: 42);
-        rows = new float[test.Count][];
-        for (int r = 0; r < test.Count; r++)
-        {
-            rows[r] = new float[test.Features.Columns];
-            test.Features.CopyRowTo(r, rows[r]);
-        }
+        rows = ServeFixtures.TestRows();
     }
 
     public async ValueTask DisposeAsync()
@@ -118,7 +100,7 @@ public sealed class LabelServiceTests : IAsyncLifetime
         Assert.Equal(classifier.Vocabulary.Names, labels!.Labels);
         Assert.Equal(12, labels.Trained);
         var health = await http.GetFromJsonAsync<Health>("/health", JsonSerializerOptions.Web, Token);
-        Assert.Equal(new Health("ok", "joint", 40, 12), health);
+        Assert.Equal(new Health("ok", "joint", 40, 12, ServedInput.Features, Embedding: true), health);
         var openapi = JsonNode.Parse(await http.GetStringAsync("/openapi", Token))!;
         Assert.NotNull(openapi["paths"]!["/predict"]!["post"]);
         Assert.NotNull(openapi["paths"]!["/labels"]);
@@ -193,7 +175,7 @@ public sealed class LabelServiceTests : IAsyncLifetime
                 // Then it answers as the library does
                 using var client = new HttpClient { BaseAddress = new Uri(address) };
                 var health = await client.GetFromJsonAsync<Health>("/health", JsonSerializerOptions.Web, Token);
-                Assert.Equal(new Health("ok", "joint", 40, 12), health);
+                Assert.Equal(new Health("ok", "joint", 40, 12, ServedInput.Features, Embedding: true), health);
                 using var response = await client.PostAsJsonAsync("/predict", new { instances = new[] { Sparse(rows[0]) }, top = 3 }, Token);
                 AssertPredicts(JsonSerializer.Deserialize<PredictResponse>(await response.Content.ReadAsStringAsync(Token), JsonSerializerOptions.Web)!, [rows[0]], 3);
             }

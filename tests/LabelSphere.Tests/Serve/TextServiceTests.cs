@@ -12,17 +12,21 @@ public sealed class TextServiceTests
 {
     static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    static readonly string Folder = Path.Combine(AppContext.BaseDirectory, "TestData", "text");
+    internal static readonly string Folder = Path.Combine(AppContext.BaseDirectory, "TestData", "text");
+
+    /// <summary>A small sigmoid model fitted on the topics corpus as raw text.</summary>
+    internal static LabelClassifier FitTopics() =>
+        LabelClassifier.Fit(LabelData.Read(Path.Combine(Folder, "topics_train.txt")), new LabelClassifierOptions
+        {
+            Training = new TrainingOptions { Head = HeadKind.Sigmoid, Hidden = [16], BatchSize = 32, Steps = 20, EvalEvery = 0 },
+            ValidationFraction = 0,
+        }, cancellationToken: Token);
 
     [Fact]
     public async Task Text_sent_to_a_model_of_text_gets_the_scores_of_its_batch_prediction()
     {
         // Given a model fitted on the topics corpus as raw text, served on a loopback port
-        using var classifier = LabelClassifier.Fit(LabelData.Read(Path.Combine(Folder, "topics_train.txt")), new LabelClassifierOptions
-        {
-            Training = new TrainingOptions { Head = HeadKind.Sigmoid, Hidden = [16], BatchSize = 32, Steps = 20, EvalEvery = 0 },
-            ValidationFraction = 0,
-        }, cancellationToken: Token);
+        using var classifier = FitTopics();
         await using var service = LabelService.Create(classifier, new ServeOptions { Port = 0 });
         await service.StartAsync(Token);
         using var http = new HttpClient { BaseAddress = service.Address };
