@@ -98,7 +98,7 @@ public static class OnnxExport
         var manifest = ModelFolder.ReadManifest(folder);
         var pretrained = Backbones.Pretrained(manifest.Backbone.Kind);
         if (manifest.Backbone.Kind != BackboneKind.Mlp && pretrained is null)
-            throw new NotSupportedException($"{folder}: the {Backbones.Name(manifest.Backbone.Kind)} body cannot be exported to ONNX yet; export takes models with the mlp body or the frozen resnet18-imagenet backbone");
+            throw new NotSupportedException($"{folder}: the {Backbones.Name(manifest.Backbone.Kind)} body cannot be exported to ONNX yet; export takes models with the mlp body or the resnet18-imagenet backbone (frozen or fine-tuned)");
         // The frozen network's features reach the body L2-normalised by the image source, not through a feature scaling.
         var scaling = pretrained is null
             ? ModelFolder.ReadFeatures(folder, manifest) ?? throw new ModelFormatException($"{folder}: the mlp model records no feature scaling (field features of its manifest)")
@@ -111,10 +111,13 @@ public static class OnnxExport
         var g = new OnnxGraph();
         int width;
         string x, input;
+        // A fine-tuned network is part of the model: its weights and mean image are saved under backbone., its MLP under backbone.mlp.
+        bool fineTuned = pretrained is not null && manifest.Backbone.FineTune != FineTuneKind.None;
+        var mlp = fineTuned ? "backbone.mlp" : "backbone";
         if (pretrained is { } network)
         {
             width = PretrainedNetworks.FeatureSize(network);
-            x = PretrainedGraph.Features(g, network);
+            x = PretrainedGraph.Features(g, network, fineTuned ? (name, shape) => weights.Read($"backbone.{name}", shape) : null);
             int side = PretrainedNetworks.InputSide(network);
             input = $"{PretrainedGraph.InputName}: uint8 [batch, {side}, {side}, 3], RGB pixels of images decoded, composited and resized as LabelSphere does";
         }
@@ -129,7 +132,7 @@ public static class OnnxExport
         for (int i = 0; i < manifest.Backbone.Hidden.Count; i++)
         {
             int hidden = manifest.Backbone.Hidden[i];
-            x = Linear(g, weights, $"backbone.layers.linear{i}", x, hidden, width);
+            x = Linear(g, weights, $"{mlp}.layers.linear{i}", x, hidden, width);
             x = g.Node("Relu", [x]);
             width = hidden;
         }
@@ -199,8 +202,8 @@ public static class OnnxExport
         return g.Node("Gemm", [x, g.Constant(prefix + ".weight", w, outputs, inputs), g.Constant(prefix + ".bias", b, outputs)], attributes: OnnxGraph.Int("transB", 1));
     }
 
-    // Rows divided by their L2 norm, as torch's normalize (the norm clamped at 1e-12).
-    static string Normalize(OnnxGraph g, string x)
+    /// <summary>Rows divided by their L2 norm, as torch's normalize (the norm clamped at 1e-12).</summary>
+    internal static string Normalize(OnnxGraph g, string x)
     {
         var norm = g.Node("Sqrt", [g.Node("ReduceSumSquare", [x], attributes: [OnnxGraph.Ints("axes", 1), OnnxGraph.Int("keepdims", 1)])]);
         return g.Node("Div", [x, g.Node("Max", [norm, g.Scalar("epsilon", 1e-12f)])]);

@@ -1,13 +1,15 @@
 using LabelSphere.Training;
 using LabelSphere.Training.Images;
+using LabelSphere.Training.Models;
 using Onnx;
 
 namespace LabelSphere.Onnx;
 
 /// <summary>
-/// The frozen pretrained network of an image model as graph nodes: RGB pixels in, the L2-normalised features the model's
+/// The pretrained network of an image model as graph nodes: RGB pixels in, the L2-normalised features the model's
 /// body was trained on out, computed as <c>ImageFeaturizer</c> and the image source compute them (the package's
-/// preprocessing graph: RGB to BGR, minus ImageNet's mean image; then the network; then each row divided by its norm).
+/// preprocessing graph: RGB to BGR, minus ImageNet's mean image; then the network; then each row divided by its norm),
+/// or, fine-tuned, as <c>PretrainedResNet18</c> computes them (the same steps with the model's own weights).
 /// </summary>
 internal static class PretrainedGraph
 {
@@ -24,13 +26,15 @@ internal static class PretrainedGraph
     /// <summary>
     /// Declares the input <see cref="InputName"/>: uint8 [batch, side, side, 3], the RGB pixels of images decoded and
     /// resized as LabelSphere does (<c>PretrainedPreprocessing</c>), and returns the [batch, features] features of
-    /// <paramref name="network"/> for them.
+    /// <paramref name="network"/> for them. A fine-tuned network's saved state entries are read by
+    /// <paramref name="fineTuned"/>, given the entry's name in the fine-tuned backbone (<c>mean</c>,
+    /// <c>network.layer4.0.conv1.weight</c>) and its shape; null exports the frozen network of the package.
     /// </summary>
-    public static string Features(OnnxGraph g, PretrainedNetwork network)
+    public static string Features(OnnxGraph g, PretrainedNetwork network, Func<string, long[], float[]>? fineTuned = null)
     {
         int side = PretrainedNetworks.InputSide(network);
         var (preprocessPath, networkPath) = ImageFeaturizer.Files(network);
-        var meanImage = MeanImage(preprocessPath, side);
+        var meanImage = fineTuned is null ? MeanImage(preprocessPath, side) : fineTuned("mean", [1, 3, side, side]);
         var model = Read(networkPath);
 
         // [batch, side, side, 3] bytes → [batch, 3, side, side] floats 0–255, as the featurizer renders them.
@@ -41,13 +45,41 @@ internal static class PretrainedGraph
         x = g.Node("Sub", [x, g.Constant("mean_image", meanImage, 1, 3, side, side)]);
 
         var graph = Upgrade(model, networkPath);
+        if (fineTuned is not null) TakeWeights(graph, fineTuned);
         if (graph.Input.Count(i => graph.Initializer.All(t => t.Name != i.Name)) != 1 || graph.Output.Count != 1)
             throw new ModelFormatException($"{networkPath}: expected one image input and one output");
         var input = graph.Input.Single(i => graph.Initializer.All(t => t.Name != i.Name)).Name;
         var output = g.Import(graph, $"{PretrainedNetworks.Name(network)}/", new Dictionary<string, string> { [input] = x }, graph.Output[0].Name)[0];
-        // [batch, features, 1, 1] → [batch, features], each row divided by its norm (a row of zeros stays zeros).
+        // [batch, features, 1, 1] → [batch, features], each row divided by its norm: by the image source's rule for the
+        // frozen network's features (a row of zeros stays zeros), by torch's normalize in the fine-tuned network's forward.
         x = g.Node("Flatten", [output], attributes: OnnxGraph.Int("axis", 1));
-        return OnnxExport.L2Rows(g, x);
+        return fineTuned is null ? OnnxExport.L2Rows(g, x) : OnnxExport.Normalize(g, x);
+    }
+
+    /// <summary>
+    /// Replaces the values of every initializer of the network's <paramref name="graph"/> that holds a weight of
+    /// ResNet-18 (<see cref="ResNet18Weights.Map"/>: convolution kernels, batch-norm scales, biases and running
+    /// statistics) by the fine-tuned network's entry of the same place.
+    /// </summary>
+    static void TakeWeights(GraphProto graph, Func<string, long[], float[]> fineTuned)
+    {
+        IReadOnlyList<ResNet18Weights.Entry> entries;
+        try
+        {
+            entries = ResNet18Weights.Map(graph);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ModelFormatException(e.Message);
+        }
+        var tensors = graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        foreach (var (name, initializer) in entries)
+        {
+            var tensor = tensors[initializer];
+            var values = fineTuned($"network.{name}", [.. tensor.Dims]);
+            tensor.FloatData.Clear();
+            tensor.RawData = Google.Protobuf.ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+        }
     }
 
     static ModelProto Read(string path)

@@ -13,7 +13,7 @@ internal static class ExportCommand
         var output = new Option<string>("--out") { Description = "The ONNX file to write (e.g. model.onnx)", Required = true };
         var top = Cli.TopOption("How many labels the graph's top_* outputs give each instance", 5);
         var command = new Command("export",
-            "Write a model as one ONNX graph: raw feature vectors [batch, features] in (feature scaling, body and head inside), or for a model of the frozen resnet18-imagenet backbone RGB pixels [batch, 224, 224, 3] (the network inside); every label's score and the top labels out; label names in its metadata")
+            "Write a model as one ONNX graph: raw feature vectors [batch, features] in (feature scaling, body and head inside), or for a model of the resnet18-imagenet backbone (frozen or fine-tuned) RGB pixels [batch, 224, 224, 3] (the network inside); every label's score and the top labels out; label names in its metadata")
         {
             modelFolder, output, top, OutputArguments.Overwrite, Cli.Json,
         };

@@ -4,8 +4,10 @@ using LabelSphere.Onnx;
 using LabelSphere.Tests.Cli;
 using LabelSphere.Training;
 using LabelSphere.Training.Images;
+using LabelSphere.Training.Models;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using SkiaSharp;
 
 namespace LabelSphere.Tests.Onnx;
 
@@ -171,6 +173,83 @@ public sealed class ImageExportTests : IDisposable
         var onnx = Path.Combine(dir, "real.onnx");
         OnnxExport.Export(folder, onnx, top: 5);
         AssertSameAsPredict(folder, onnx, [.. Directory.GetFiles(images).Order()], 5);
+    }
+
+    /// <summary>
+    /// Four opaque 224-pixel PNGs (a red, green, blue or yellow disc on a grey gradient, its colour the label), so that
+    /// no resizing stands between the file and the pixels either renderer gives, as a long CSV.
+    /// </summary>
+    (string Csv, string Images) Discs()
+    {
+        var images = Path.Combine(dir, "discs");
+        Directory.CreateDirectory(images);
+        var rows = new List<string> { "image,label" };
+        var colours = new[] { ("red", new SKColor(230, 20, 20)), ("green", new SKColor(20, 230, 20)), ("blue", new SKColor(20, 20, 230)), ("yellow", new SKColor(230, 230, 20)) };
+        for (int i = 0; i < colours.Length; i++)
+        {
+            var (name, colour) = colours[i];
+            using var bitmap = new SKBitmap(224, 224, SKColorType.Rgba8888, SKAlphaType.Premul);
+            for (int y = 0; y < 224; y++)
+                for (int x = 0; x < 224; x++)
+                {
+                    bool inside = (x - 112 + 15 * i) * (x - 112 + 15 * i) + (y - 112) * (y - 112) < (40 + 10 * i) * (40 + 10 * i);
+                    bitmap.SetPixel(x, y, inside ? colour : new SKColor((byte)(60 + x / 2), (byte)(60 + y / 2), 128, 255));
+                }
+            var file = $"{name}.png";
+            using (var stream = File.Create(Path.Combine(images, file))) bitmap.Encode(stream, SKEncodedImageFormat.Png, 100);
+            rows.Add($"{file},{name}");
+            rows.Add($"{file},disc");
+        }
+        var csv = Path.Combine(dir, "discs.csv");
+        File.WriteAllLines(csv, rows);
+        return (csv, images);
+    }
+
+    [Theory]
+    [InlineData(HeadKind.Sigmoid, 16)]
+    [InlineData(HeadKind.Embedding, 0)]
+    public void An_exported_fine_tuned_image_model_scores_pixels_as_predict_scores_the_image_files(HeadKind head, int hidden)
+    {
+        // Given a model whose ResNet-18 last stage was fine-tuned for three steps on four generated images (with no
+        // hidden layer, the head reads the network's features directly, as it would read the frozen network's)
+        var (csv, images) = Discs();
+        var data = ImageLabelData.Read(csv, images);
+        var embedding = head.UsesEmbedding()
+            ? LabelEmbedding.Fit(CooccurrenceCounts.Count(data.Annotations.Vocabulary, data.Annotations.Labels, Token), new EmbeddingOptions { Dimension = 3 },
+                cancellationToken: Token)
+            : null;
+        var folder = Path.Combine(dir, "tuned");
+        using (var classifier = LabelClassifier.Fit(data, new LabelClassifierOptions
+        {
+            Training = new TrainingOptions
+            {
+                Backbone = BackboneKind.ResNet18ImageNet, FineTune = FineTuneKind.LastBlock, Head = head, Hidden = hidden > 0 ? [hidden] : [], Steps = 3, BatchSize = 4,
+                EvalEvery = 0, LearningRate = 1e-2, Optimizer = OptimizerKind.Adam, Seed = 3,
+                Image = new ImageSourceOptions { Size = 224, Crop = ImageCrop.None, HorizontalFlip = false },
+            },
+            Embedding = embedding,
+            ValidationFraction = 0,
+        }, cancellationToken: Token))
+            classifier.Save(folder);
+
+        // When it is exported
+        var onnx = Path.Combine(dir, "tuned.onnx");
+        var result = OnnxExport.Export(folder, onnx, top: 3);
+
+        // Then ONNX Runtime scores the images' pixels as predict scores their files
+        Assert.Equal(224, result.ImageSide);
+        AssertSameAsPredict(folder, onnx, [.. Directory.GetFiles(images).Order()], 3);
+        // And the graph holds the fine-tuned weights: the last stage's as the model saved them, not the package's,
+        // and the stem's, which did not learn, as the package's
+        var exported = global::Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(onnx)).Graph.Initializer.ToDictionary(t => t.Name);
+        var package = ResNet18Weights.Read(PretrainedNetworks.Files(PretrainedNetwork.ResNet18ImageNet).Network).Graph;
+        var entries = ResNet18Weights.Map(package).ToDictionary(e => e.Name, e => e.Initializer);
+        float[] Exported(string name) => ResNet18Weights.Values(exported[$"{PretrainedNetworks.Name(PretrainedNetwork.ResNet18ImageNet)}/{entries[name]}"]);
+        float[] Package(string name) => ResNet18Weights.Values(package.Initializer.Single(t => t.Name == entries[name]));
+        float[] Saved(string name) => LabelSphere.IO.Npy.Read<float>(Path.Combine(folder, "weights", $"backbone.network.{name}.npy")).Data;
+        Assert.False(Exported("layer4.2.conv2.weight").AsSpan().SequenceEqual(Package("layer4.2.conv2.weight")), "the exported last stage is the package's");
+        Assert.True(Exported("layer4.2.conv2.weight").AsSpan().SequenceEqual(Saved("layer4.2.conv2.weight")), "the exported last stage is not the model's");
+        Assert.True(Exported("conv1.weight").AsSpan().SequenceEqual(Package("conv1.weight")), "the exported stem is not the package's");
     }
 
     [Fact]

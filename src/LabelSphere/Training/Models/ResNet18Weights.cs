@@ -183,7 +183,7 @@ internal static class ResNet18Weights
     static InvalidDataException Invalid(string message) => new($"ResNet18.onnx: {message}");
 
     /// <summary>The float values of <paramref name="tensor"/> (stored as float_data or raw little-endian bytes).</summary>
-    static float[] Values(TensorProto tensor)
+    internal static float[] Values(TensorProto tensor)
     {
         if (tensor.DataType != (int)TensorProto.Types.DataType.Float)
             throw Invalid($"initializer {tensor.Name} is not float32");
