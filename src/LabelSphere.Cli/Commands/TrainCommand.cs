@@ -77,6 +77,8 @@ internal static class TrainCommand
             if (!json) PrintSetup(setup, options);
             if (fit.Resume && Trainer.IsUnwritten(folder.Path))
                 Cli.Err.MarkupLine($"[yellow]--resume: {Markup.Escape(folder.Path)} holds no checkpoint yet; the run starts from step 0[/]");
+            // A run killed while drawing its plot left the plot's temporary file beside it: the next run on the folder removes it.
+            AtomicFolder.Recover(Path.Combine(folder.Path, Plots.TrainingFile));
             var result = await Task.Run(() => TrainWithProgress(setup.Set, fit, folder, ct), CancellationToken.None);
             if (File.Exists(result.LogFile))
                 Plots.Training(result.LogFile, Path.Combine(folder.Path, Plots.TrainingFile),

@@ -15,6 +15,25 @@ public sealed class TrainVerbsTests : IDisposable
     string WriteExtremeText(string prefix, int instances, int seed) => CliFixtures.WriteExtremeText(dir, prefix, instances, seed);
 
     [Fact]
+    public void Resuming_a_complete_run_killed_while_drawing_its_plot_removes_the_plots_temporary_file()
+    {
+        // Given a complete run whose process was killed while it wrote training.png (its temporary file left beside it)
+        var train = WriteExtremeText("syn", 120, 7);
+        var run = Path.Combine(dir, "run");
+        string[] args = ["train", train, "--head", "sigmoid", "--out", run, "--steps", "20", "--hidden", "8", "--eval-every", "0", "--validation", "0", "--json"];
+        Assert.Equal(0, CliRunner.Run(args).ExitCode);
+        File.Delete(Path.Combine(run, "training.png"));
+        var temporary = Path.Combine(run, $"training.png.tmp-{Guid.NewGuid():N}");
+        File.WriteAllBytes(temporary, [1, 2, 3]);
+        File.WriteAllText(Path.Combine(dir, "mine.txt"), "the user's own file");
+
+        // When it is resumed, it says the run is complete, and the temporary file is gone; the user's file beside the run stays
+        CliRunner.OneErrorLine(CliRunner.Run([.. args, "--resume"]), "is already complete");
+        Assert.False(File.Exists(temporary));
+        Assert.Equal("the user's own file", File.ReadAllText(Path.Combine(dir, "mine.txt")));
+    }
+
+    [Fact]
     public void Embed_train_predict_and_add_label_work_end_to_end()
     {
         // Given synthetic training and test data and an embedding of the training labels
