@@ -19,18 +19,8 @@ if ! "$python" -c 'import numpy, scipy, sklearn, torch, threadpoolctl' 2>/dev/nu
     exit 1
 fi
 rm -rf "$out/bdn" "$out/bdn-passive" && mkdir -p "$data"
-phases=$out/phases.tsv
-printf 'phase\tstart\tend\tseconds\tloadavg at start\tloadavg at end\n' > "$phases"
-phase() {   # phase NAME COMMAND...: runs COMMAND, logs to OUT/NAME.log, records its duration and the load around it
-    local name=$1 start load end
-    shift
-    start=$(date +%s) load=$(cut -d' ' -f1-3 /proc/loadavg)
-    echo "== $name: $*"
-    "$@" > "$out/$name.log" 2>&1 || { echo "run.sh: $name failed, see $out/$name.log" >&2; tail -20 "$out/$name.log" >&2; exit 1; }
-    end=$(date +%s)
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$(date -d @"$start" +%T)" "$(date -d @"$end" +%T)" $((end - start)) \
-        "$load" "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$phases"
-}
+. bench/phases.sh
+phases_start "$out"
 
 phase build dotnet build -c Release "$project" --nologo
 phase generate dotnet run -c Release --no-build --project "$project" -- generate "$data"
