@@ -72,39 +72,52 @@ internal static class EmbedCommand
     }
 
     internal sealed record Summary(
-        string Annotations, AnnotationFormat Format, string Output, int Labels, long Instances, long EmptyInstances, int SkippedInvalid,
+        string Annotations, string Format, string Output, int Labels, long Instances, long? EmptyInstances, int SkippedInvalid,
         IReadOnlyList<string> FirstErrors, long DistinctPairs, int Dimension, EigenSolver Solver, EmbeddingPlan Plan, double ExplainedAtK,
         IReadOnlyDictionary<int, double> ExplainedByK, double NegativeShare, bool NegativeShareIsExact, int NegativeEigenvalues,
         int ZeroedColumns, double CountSeconds, double FitSeconds);
+
+    /// <summary>What the summary calls a pair-counts file in place of an annotation format.</summary>
+    const string PairCountsFormat = "pair-counts";
 
     static Summary Run(string path, ReaderOptions readerOptions, EmbeddingOptions options, int? dim, IO.OutputFolder output, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         CooccurrenceCounts? counts = null;
         LabelEmbedding? embedding = null;
-        ReadReport? report = null;
         EmbeddingPlan? plan = null;
         double countSeconds = 0;
-        using var stream = AnnotationReader.Open(path, readerOptions);
-        var labels = stream.Vocabulary.Count;
+        // Counts made elsewhere (a SQL engine's GROUP BY, docs/sql/cooccurrence.sql) are read instead of counted.
+        bool pairCounts = readerOptions.Format is null && PairCountsFile.Is(path);
+        using var stream = pairCounts ? null : AnnotationReader.Open(path, readerOptions);
         options = options with { Dimension = dim };
-        options.Validate(labels);
+        if (stream is not null) options.Validate(stream.Vocabulary.Count);
 
         Cli.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
             .Start(context =>
             {
-                var reading = context.AddTask($"counting {Path.GetFileName(path)}", maxValue: Math.Max(1, stream.TotalBytes));
-                var counter = new CooccurrenceCounter(stream.Vocabulary);
-                foreach (var chunk in stream.ReadChunks())
+                if (stream is null)
                 {
-                    counter.Add(chunk.Labels, ct);
-                    reading.Value = stream.BytesRead;
+                    var reading = context.AddTask($"reading {Path.GetFileName(path)}", maxValue: Math.Max(1, new FileInfo(path).Length));
+                    counts = PairCountsFile.Read(path, new SynchronousProgress<long>(bytes => reading.Value = bytes), ct);
+                    reading.Value = reading.MaxValue;
+                    options.Validate(counts.LabelCount);
                 }
-                reading.Value = reading.MaxValue;
-                counts = counter.Build();
-                report = stream.Report;
+                else
+                {
+                    var reading = context.AddTask($"counting {Path.GetFileName(path)}", maxValue: Math.Max(1, stream.TotalBytes));
+                    var counter = new CooccurrenceCounter(stream.Vocabulary);
+                    foreach (var chunk in stream.ReadChunks())
+                    {
+                        counter.Add(chunk.Labels, ct);
+                        reading.Value = stream.BytesRead;
+                    }
+                    reading.Value = reading.MaxValue;
+                    counts = counter.Build();
+                }
                 countSeconds = clock.Elapsed.TotalSeconds;
+                int labels = counts.LabelCount;
 
                 plan = EmbeddingPlan.For(counts, options);
                 if (plan.Warning is not null) Console.Error.WriteLine("warning: " + plan.Warning);
@@ -128,8 +141,9 @@ internal static class EmbedCommand
         var checkpoints = new[] { 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096 }
             .Where(k => k < embedding.Dimension).Append(embedding.Dimension)
             .ToDictionary(k => k, k => spectrum.Explained[k - 1]);
-        return new Summary(path, report!.Format, output.Path, embedding.LabelCount, counts!.Instances,
-            counts.EmptyInstances, report.SkippedInvalid, report.FirstErrors.Select(e => e.ToString()).ToArray(), counts.DistinctPairs(),
+        var report = stream?.Report;
+        return new Summary(path, report is null ? PairCountsFormat : Cli.Kebab(report.Format.ToString()), output.Path, embedding.LabelCount, counts!.Instances,
+            counts.EmptyInstances < 0 ? null : counts.EmptyInstances, report?.SkippedInvalid ?? 0, report?.FirstErrors.Select(e => e.ToString()).ToArray() ?? [], counts.DistinctPairs(),
             embedding.Dimension, embedding.Solver, plan!, spectrum.Explained[^1], checkpoints, spectrum.NegativeShare,
             spectrum.NegativeShareIsExact, spectrum.NegativeCount, spectrum.ZeroedColumns, countSeconds, clock.Elapsed.TotalSeconds - countSeconds);
     }
@@ -137,9 +151,11 @@ internal static class EmbedCommand
     static void PrintSummary(Summary s)
     {
         var grid = new Grid().AddColumn().AddColumn();
-        grid.AddRow("annotations", $"{Markup.Escape(s.Annotations)} ({Cli.Kebab(s.Format.ToString())})");
+        grid.AddRow("annotations", $"{Markup.Escape(s.Annotations)} ({s.Format})");
         grid.AddRow("labels", $"{s.Labels:N0}");
-        grid.AddRow("instances", $"{s.Instances:N0} ({s.EmptyInstances:N0} without labels, {(s.Instances == 0 ? 0 : 100.0 * s.EmptyInstances / s.Instances):F1}%)");
+        grid.AddRow("instances", s.EmptyInstances is { } empty
+            ? $"{s.Instances:N0} ({empty:N0} without labels, {(s.Instances == 0 ? 0 : 100.0 * empty / s.Instances):F1}%)"
+            : $"{s.Instances:N0} (a counts file does not say how many are without labels)");
         if (s.SkippedInvalid > 0) grid.AddRow("skipped", $"{s.SkippedInvalid:N0} invalid instances; first: {Markup.Escape(s.FirstErrors[0])}");
         grid.AddRow("label pairs", $"{s.DistinctPairs:N0} seen together, of {(long)s.Labels * (s.Labels - 1) / 2:N0} possible");
         grid.AddRow("dimension", $"{s.Dimension} ({Cli.Kebab(s.Solver.ToString())} eigensolver)");

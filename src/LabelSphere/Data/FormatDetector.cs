@@ -36,6 +36,9 @@ internal static class FormatDetector
             var columns = new HashSet<string>(StringComparer.Ordinal);
             for (int i = 0; i < csv.FieldCount; i++) columns.Add(csv.GetString(i).Trim());
             if (columns.Contains(options.TextColumn) && columns.Contains(options.LabelsColumn)) return AnnotationFormat.TextCsv;
+            if (Embedding.PairCountsFile.IsHeader(csv))
+                throw new AnnotationFormatException(new AnnotationError(path, 1, "header",
+                    "this is a pair-counts file (label_a,label_b,count): embed reads it in place of annotations, nothing else does"));
             return csv.FieldCount == 2 && csv[1].Trim().SequenceEqual("label") ? AnnotationFormat.LongCsv : AnnotationFormat.WideCsv;
         }
         if (HasExtension(bare, ".txt"))

@@ -39,7 +39,7 @@ public sealed class CooccurrenceCounts
     /// <summary>Number of instances counted, those without labels included.</summary>
     public long Instances { get; }
 
-    /// <summary>Number of instances that carried no label.</summary>
+    /// <summary>Number of instances that carried no label; -1 when unknown (counts read from a pair-counts file).</summary>
     public long EmptyInstances { get; }
 
     /// <summary>Instances carrying each label, length <see cref="LabelCount"/>.</summary>

@@ -69,7 +69,7 @@ public sealed partial class LabelEmbedding
     /// <summary>Instances the counts came from.</summary>
     public long Instances { get; }
 
-    /// <summary>Instances among them that had no label.</summary>
+    /// <summary>Instances among them that had no label; -1 when the counts did not say (a pair-counts file).</summary>
     public long EmptyInstances { get; }
 
     /// <summary>Instances carrying each label.</summary>
