@@ -122,8 +122,17 @@ internal static class EmbedCommand
                 plan = EmbeddingPlan.For(counts, options);
                 if (plan.Warning is not null) Console.Error.WriteLine("warning: " + plan.Warning);
                 var pmi = context.AddTask($"PMI ({plan.Storage.ToString().ToLowerInvariant()})", maxValue: 1);
-                var eigen = context.AddTask($"eigenpairs (k = {options.DimensionFor(labels)}, {Cli.Kebab(plan.Solver.ToString())})", maxValue: 1, autoStart: false);
+                int k = options.DimensionFor(labels);
+                string eigenTitle = $"eigenpairs (k = {k}, {Cli.Kebab(plan.Solver.ToString())})";
+                var eigen = context.AddTask(eigenTitle, maxValue: k, autoStart: false);
                 pmi.IsIndeterminate = true;
+                // The Lanczos solver says after each restart how many of the k pairs have converged; the others run in one call.
+                var lanczos = new SynchronousProgress<BlockLanczos.Step>(step =>
+                {
+                    eigen.IsIndeterminate = false;
+                    eigen.Value = step.Converged;
+                    eigen.Description = $"{eigenTitle}, restart {step.Restart + 1}, largest residual {step.MaxResidual:0.0e0}";
+                });
                 embedding = LabelEmbedding.Fit(counts, options, plan, new SynchronousProgress<FitStage>(stage =>
                 {
                     if (stage != FitStage.Eigen) return;
@@ -131,9 +140,10 @@ internal static class EmbedCommand
                     pmi.Value = 1;
                     eigen.StartTask();
                     eigen.IsIndeterminate = true;
-                }), ct);
+                }), lanczos, ct);
                 eigen.IsIndeterminate = false;
-                eigen.Value = 1;
+                eigen.Description = eigenTitle;
+                eigen.Value = k;
             });
         // The figure goes into the temporary folder with the arrays, so the folder appears with it or not at all.
         embedding!.Save(output, temp => SpectrumPlot.Save(embedding, Path.Combine(temp, "spectrum.png")));

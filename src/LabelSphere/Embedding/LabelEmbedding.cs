@@ -118,7 +118,12 @@ public sealed partial class LabelEmbedding
 
     /// <summary>Fits the embedding as <paramref name="plan"/> (from <see cref="EmbeddingPlan.For"/> on the same counts and options) says.</summary>
     public static LabelEmbedding Fit(CooccurrenceCounts counts, EmbeddingOptions options, EmbeddingPlan plan, IProgress<FitStage>? progress = null,
-                                     CancellationToken cancellationToken = default)
+                                     CancellationToken cancellationToken = default) =>
+        Fit(counts, options, plan, progress, null, cancellationToken);
+
+    /// <summary>As the public overload; <paramref name="lanczosProgress"/> hears from the Lanczos solver after every restart.</summary>
+    internal static LabelEmbedding Fit(CooccurrenceCounts counts, EmbeddingOptions options, EmbeddingPlan plan, IProgress<FitStage>? progress,
+                                       IProgress<BlockLanczos.Step>? lanczosProgress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(counts);
         ArgumentNullException.ThrowIfNull(options);
@@ -133,7 +138,8 @@ public sealed partial class LabelEmbedding
             var sparse = Pmi.ComputeSparse(counts, options.Pmi, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(FitStage.Eigen);
-            embedding = FromSparsePmi(sparse, counts.Vocabulary, counts.LabelCounts.ToArray(), counts.Instances, counts.EmptyInstances, options, cancellationToken);
+            embedding = FromSparsePmi(sparse, counts.Vocabulary, counts.LabelCounts.ToArray(), counts.Instances, counts.EmptyInstances, options, cancellationToken,
+                lanczosProgress);
         }
         else
         {
@@ -141,7 +147,7 @@ public sealed partial class LabelEmbedding
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(FitStage.Eigen);
             embedding = FromPmi(pmi, counts.Vocabulary, counts.LabelCounts.ToArray(), counts.Instances, counts.EmptyInstances, options, cancellationToken,
-                consumable: true);
+                consumable: true, lanczosProgress);
         }
         cancellationToken.ThrowIfCancellationRequested();
         progress?.Report(FitStage.Done);
@@ -150,13 +156,14 @@ public sealed partial class LabelEmbedding
 
     /// <summary>Factorises a sparse PMI matrix with an iterative solver (<see cref="EmbeddingOptions.Solver"/>, Lanczos for Auto).</summary>
     internal static LabelEmbedding FromSparsePmi(SparsePmiMatrix pmi, LabelVocabulary vocabulary, long[] labelCounts, long instances,
-                                                 long emptyInstances, EmbeddingOptions options, CancellationToken cancellationToken = default)
+                                                 long emptyInstances, EmbeddingOptions options, CancellationToken cancellationToken = default,
+                                                 IProgress<BlockLanczos.Step>? lanczosProgress = null)
     {
         var ranking = options.Negative == NegativeEigenvalues.Zero ? EigenRanking.Algebraic : EigenRanking.Magnitude;
         var matrix = CsrMatrix.FromCoordinates(pmi.Rows, pmi.Columns, pmi.Values, pmi.Labels);
         var solver = options.Solver == EigenSolver.Auto ? EigenSolver.Lanczos : options.Solver;
         var eigen = SymmetricEigensolver.DecomposeSparse(matrix, options.DimensionFor(pmi.Labels), ranking, solver,
-            options.OversamplingFor(pmi.Labels), options.PowerIterations, options.Seed, cancellationToken);
+            options.OversamplingFor(pmi.Labels), options.PowerIterations, options.Seed, cancellationToken, lanczosProgress);
         return Assemble(eigen, TensorPrimitives.SumOfSquares<double>(pmi.Values), pmi.Labels, pmi.Marginals, vocabulary, labelCounts,
             instances, emptyInstances, options);
     }
@@ -165,14 +172,14 @@ public sealed partial class LabelEmbedding
     /// <param name="consumable">Whether <paramref name="pmi"/> may be overwritten.</param>
     internal static LabelEmbedding FromPmi(PmiMatrix pmi, LabelVocabulary vocabulary, long[] labelCounts, long instances,
                                            long emptyInstances, EmbeddingOptions options, CancellationToken cancellationToken = default,
-                                           bool consumable = false)
+                                           bool consumable = false, IProgress<BlockLanczos.Step>? lanczosProgress = null)
     {
         int n = pmi.Labels, k = options.DimensionFor(n);
         var ranking = options.Negative == NegativeEigenvalues.Zero ? EigenRanking.Algebraic : EigenRanking.Magnitude;
         double energy = TensorPrimitives.SumOfSquares<double>(pmi.Values);
         // The matrix is not needed after this: the exact solver may factorise it in place.
         var eigen = SymmetricEigensolver.Decompose(pmi.Values, n, k, ranking, options.Solver, options.OversamplingFor(n),
-            options.PowerIterations, options.Seed, cancellationToken, overwrite: consumable);
+            options.PowerIterations, options.Seed, cancellationToken, overwrite: consumable, lanczosProgress);
         return Assemble(eigen, energy, n, pmi.Marginals, vocabulary, labelCounts, instances, emptyInstances, options);
     }
 

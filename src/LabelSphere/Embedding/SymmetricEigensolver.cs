@@ -53,7 +53,8 @@ internal static class SymmetricEigensolver
     /// <param name="overwrite">Whether the exact solver may overwrite <paramref name="matrix"/> rather than work on a copy.</param>
     public static EigenDecomposition Decompose(double[] matrix, int n, int k, EigenRanking ranking, EigenSolver solver,
                                                int oversampling = 16, int powerIterations = 8, long seed = 0,
-                                               CancellationToken cancellationToken = default, bool overwrite = false)
+                                               CancellationToken cancellationToken = default, bool overwrite = false,
+                                               IProgress<BlockLanczos.Step>? lanczosProgress = null)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual((long)matrix.Length, (long)n * n, nameof(matrix));
         CheckArguments(n, k, oversampling, powerIterations);
@@ -68,7 +69,7 @@ internal static class SymmetricEigensolver
         {
             EigenSolver.Exact => Exact(a, k, ranking),
             EigenSolver.Randomized => Randomized(x => a.matmul(x), n, k, ranking, oversampling, powerIterations, seed, cancellationToken),
-            EigenSolver.Lanczos => BlockLanczos.Solve(x => a.matmul(x), n, k, ranking, seed, cancellationToken: cancellationToken),
+            EigenSolver.Lanczos => BlockLanczos.Solve(x => a.matmul(x), n, k, ranking, seed, progress: lanczosProgress, cancellationToken: cancellationToken),
             _ => throw new ArgumentOutOfRangeException(nameof(solver)),
         };
     }
@@ -80,7 +81,7 @@ internal static class SymmetricEigensolver
     /// <param name="cancellationToken">Checked before the work and between the solver's passes.</param>
     public static EigenDecomposition DecomposeSparse(CsrMatrix matrix, int k, EigenRanking ranking, EigenSolver solver,
                                                      int oversampling = 16, int powerIterations = 8, long seed = 0,
-                                                     CancellationToken cancellationToken = default)
+                                                     CancellationToken cancellationToken = default, IProgress<BlockLanczos.Step>? lanczosProgress = null)
     {
         int n = matrix.Size;
         CheckArguments(n, k, oversampling, powerIterations);
@@ -90,7 +91,7 @@ internal static class SymmetricEigensolver
         var multiply = Products(matrix);
         return solver switch
         {
-            EigenSolver.Lanczos => BlockLanczos.Solve(multiply, n, k, ranking, seed, cancellationToken: cancellationToken),
+            EigenSolver.Lanczos => BlockLanczos.Solve(multiply, n, k, ranking, seed, progress: lanczosProgress, cancellationToken: cancellationToken),
             EigenSolver.Randomized => Randomized(multiply, n, k, ranking, oversampling, powerIterations, seed, cancellationToken),
             EigenSolver.Exact or EigenSolver.Auto => throw new ArgumentOutOfRangeException(nameof(solver), solver,
                 "a sparse matrix is factorised by an iterative solver (Lanczos or randomized); the exact solver needs it dense"),

@@ -201,4 +201,24 @@ public sealed class BlockLanczosTests
         // Then they agree to 1e-6 of λ₁, vectors included
         AssertAgrees(exact, lanczos, n, k, EigenRanking.Algebraic, exact.AllValues);
     }
+
+    [Fact]
+    public void Fitting_an_embedding_with_Lanczos_reports_every_restart_until_all_k_pairs_have_converged()
+    {
+        // Given a topic world fitted with the sparse Lanczos plan
+        var (vocabulary, labels) = Fixtures.Topics(300, 3000, 12, seed: 3);
+        var counts = CooccurrenceCounts.Count(vocabulary, labels, Ct);
+        var options = new EmbeddingOptions { Dimension = 20, Solver = EigenSolver.Lanczos, Storage = PmiStorage.Sparse };
+        var steps = new List<BlockLanczos.Step>();
+
+        // When it is fitted with a listener for the solver
+        LabelEmbedding.Fit(counts, options, EmbeddingPlan.For(counts, options), null, new SynchronousProgress<BlockLanczos.Step>(steps.Add), Ct);
+
+        // Then every restart was reported in order, each against the 20 wanted pairs, and the last with all 20 converged
+        Assert.NotEmpty(steps);
+        Assert.Equal(Enumerable.Range(0, steps.Count), steps.Select(s => s.Restart));
+        Assert.All(steps, s => Assert.Equal(20, s.Wanted));
+        Assert.Equal(20, steps[^1].Converged);
+        Assert.True(steps[^1].MaxResidual <= BlockLanczos.DefaultTolerance, $"{steps[^1].MaxResidual}");
+    }
 }
