@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using LabelSphere.Data;
 using LabelSphere.Embedding;
@@ -37,14 +36,14 @@ internal static class TrainStep
 
     static readonly Config[] Catalog =
     [
-        new(BackboneKind.Mlp, HeadKind.Sigmoid, 17_355, 4096, 8192, 3, 12),
-        new(BackboneKind.Mlp, HeadKind.Embedding, 17_355, 4096, 8192, 3, 12),
-        new(BackboneKind.Mlp, HeadKind.Sigmoid, 1000, 64, 8192, 10, 60),
-        new(BackboneKind.Mlp, HeadKind.Embedding, 1000, 64, 8192, 10, 60),
-        new(BackboneKind.Cnn, HeadKind.Sigmoid, 17_355, 4096, 1024, 2, 6),
-        new(BackboneKind.Cnn, HeadKind.Embedding, 17_355, 4096, 1024, 2, 6),
-        new(BackboneKind.Cnn, HeadKind.Sigmoid, 1000, 64, 1024, 2, 6),
-        new(BackboneKind.Cnn, HeadKind.Embedding, 1000, 64, 1024, 2, 6),
+        new(BackboneKind.Mlp, HeadKind.Sigmoid, 17_355, 4096, 8192, 2, 8),
+        new(BackboneKind.Mlp, HeadKind.Embedding, 17_355, 4096, 8192, 2, 8),
+        new(BackboneKind.Mlp, HeadKind.Sigmoid, 1000, 64, 8192, 5, 30),
+        new(BackboneKind.Mlp, HeadKind.Embedding, 1000, 64, 8192, 5, 30),
+        new(BackboneKind.Cnn, HeadKind.Sigmoid, 17_355, 4096, 1024, 1, 4),
+        new(BackboneKind.Cnn, HeadKind.Embedding, 17_355, 4096, 1024, 1, 4),
+        new(BackboneKind.Cnn, HeadKind.Sigmoid, 1000, 64, 1024, 1, 4),
+        new(BackboneKind.Cnn, HeadKind.Embedding, 1000, 64, 1024, 1, 4),
     ];
 
     public static int Run(string[] args)
@@ -92,14 +91,10 @@ internal static class TrainStep
                 var (source, embedding) = Prepare(config, data);
                 for (int rep = 0; rep < reps; rep++)
                 {
-                    // Alternate which side goes first, so that neither always follows the other's warm caches or load.
-                    for (int side = 0; side < 2; side++)
-                    {
-                        bool ours = (side + rep) % 2 == 0;
-                        double rate = ours ? Measure(config, source, embedding) : AskPeer(peer, config, data);
-                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"{config.Name}\t{(ours ? "labelsphere" : "pytorch")}\t{rep}\t{rate:F1}\t{config.Steps}\t{File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
-                    }
+                    var (ours, theirs) = Measure(config, source, embedding, peer, data);
+                    var load = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{config.Name}\tlabelsphere\t{rep}\t{ours:F1}\t{config.Steps}\t{load}"));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{config.Name}\tpytorch\t{rep}\t{theirs:F1}\t{config.Steps}\t{load}"));
                 }
             }
         }
@@ -146,10 +141,11 @@ internal static class TrainStep
     }
 
     /// <summary>
-    /// Examples per second of the trainer's steps after <see cref="Config.Warmup"/> of them: the run's step time is read
-    /// from its progress reports (cumulative examples per second after each step).
+    /// Examples per second of the trainer's steps and of the peer's after <see cref="Config.Warmup"/> of each, the two
+    /// alternating step by step: the trainer reports progress after each step with its clock stopped, and the peer
+    /// runs one step then. The trainer's step time is read from its reports (cumulative examples per second).
     /// </summary>
-    static double Measure(Config config, IInstanceSource source, LabelEmbedding? embedding)
+    static (double Ours, double Theirs) Measure(Config config, IInstanceSource source, LabelEmbedding? embedding, Process peer, string data)
     {
         var options = new TrainingOptions
         {
@@ -160,36 +156,39 @@ internal static class TrainStep
             Scaling = FeatureScaling.None,
             EvalEvery = 0,
         };
-        var seconds = new Dictionary<int, double>();
-        var progress = new Recorder(p =>
-        {
-            if (p.Phase == TrainingPhase.Training && p.ExamplesPerSecond > 0) seconds[p.Step] = (double)p.Step * BatchSize / p.ExamplesPerSecond;
-        });
-        Trainer.Train(new TrainingRun { Train = source, Options = options, Embedding = config.Head.UsesEmbedding() ? embedding : null }, progress);
-        GC.Collect();
-        return config.Steps * BatchSize / (seconds[config.Warmup + config.Steps] - seconds[config.Warmup]);
-    }
-
-    static double AskPeer(Process peer, Config config, string data)
-    {
-        var request = new JsonObject
+        var start = new JsonObject
         {
             ["backbone"] = Backbones.Name(config.Backbone),
             ["head"] = config.Head.Name(),
             ["data"] = data,
             ["batch"] = BatchSize,
-            ["warmup"] = config.Warmup,
-            ["steps"] = config.Steps,
             ["hidden"] = TrainingOptions.DefaultHidden,
-            ["dropout"] = new TrainingOptions().Dropout,
-            ["cnn_width"] = new TrainingOptions().CnnWidth,
-            ["lr"] = TrainingOptions.DefaultLearningRate(OptimizerKind.RmsProp),
+            ["dropout"] = options.Dropout,
+            ["cnn_width"] = options.CnnWidth,
+            ["lr"] = options.PeakLearningRate,
             ["rho"] = Trainer.RmsPropRho,
         };
-        peer.StandardInput.WriteLine(request.ToJsonString());
+        Ask(peer, new JsonObject { ["start"] = start });
+        var ours = new Dictionary<int, double>();
+        double theirs = 0;
+        var progress = new Recorder(p =>
+        {
+            if (p.Phase != TrainingPhase.Training || p.ExamplesPerSecond <= 0 || ours.ContainsKey(p.Step)) return;
+            ours[p.Step] = (double)p.Step * BatchSize / p.ExamplesPerSecond;
+            double seconds = Ask(peer, new JsonObject { ["step"] = true })["seconds"]!.GetValue<double>();
+            if (p.Step > config.Warmup) theirs += seconds;
+        });
+        Trainer.Train(new TrainingRun { Train = source, Options = options, Embedding = config.Head.UsesEmbedding() ? embedding : null }, progress);
+        GC.Collect();
+        double timed = config.Steps * BatchSize;
+        return (timed / (ours[config.Warmup + config.Steps] - ours[config.Warmup]), timed / theirs);
+    }
+
+    static JsonNode Ask(Process peer, JsonObject message)
+    {
+        peer.StandardInput.WriteLine(message.ToJsonString());
         peer.StandardInput.Flush();
-        var answer = peer.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the peer exited; see its stderr");
-        return JsonNode.Parse(answer)!["examples_per_second"]!.GetValue<double>();
+        return JsonNode.Parse(peer.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the peer exited; see its stderr"))!;
     }
 
     // Progress<T> posts to a thread pool; the recorder must see every step as it happens.

@@ -1,15 +1,15 @@
 """The PyTorch side of bench/train_step.sh: training steps of the same models as LabelSphere's trainer on the same
-files, on the same number of threads. Started by `LabelSphere.Benchmarks train-step`, which sends one JSON request per
-line on stdin ({"backbone", "head", "data", "batch", "warmup", "steps", "hidden", "dropout", "cnn_width", "lr", "rho"})
-and reads back {"examples_per_second": ...}; the first line it prints names the versions and threads.
+files, on the same number of threads. Started by `LabelSphere.Benchmarks train-step`, which sends JSON lines on stdin: {"start":
+{"backbone", "head", "data", "batch", "hidden", "dropout", "cnn_width", "lr", "rho"}} makes a fresh model (answered
+{"ready": true}), then each {"step": true} runs one training step (answered {"seconds": ...}), so that the .NET side
+can alternate its steps with these one by one. The first line it prints names the versions and threads.
 
     /usr/bin/python3 bench/peer/train_step_peer.py --threads 2
 
 A step is what a PyTorch user writes: the batch's rows of the inputs (index_select), its label targets from the CSR
 label sets (a multi-hot [batch, N] for the sigmoid head; for the embedding head e = E.v / |E.v| summed from the rows of
 E with embedding_bag, no [batch, N] tensor), forward, loss, zero_grad, backward, torch.optim.RMSprop (Keras's rho and
-eps, as LabelSphere's), and the loss read back with .item(). Timed from the batch's indices to the loss, after warm-up
-steps.
+eps, as LabelSphere's), and the loss read back with .item(). Timed from the batch's indices to the loss.
 """
 import argparse, json, sys, time
 import numpy as np
@@ -58,7 +58,8 @@ def load(folder):
     return cache[folder]
 
 
-def measure(request):
+def session(request):
+    """Yields the seconds of each step of a fresh model on the request's data, one step per `next`."""
     inputs, offsets, indices, vectors = load(request['data'])
     count, labels = inputs.shape[0], vectors.shape[0]
     torch.manual_seed(0)
@@ -68,10 +69,10 @@ def measure(request):
     model = nn.Sequential(net, head)
     model.train()
     optimizer = torch.optim.RMSprop(model.parameters(), lr=request['lr'], alpha=request['rho'], eps=1e-7)
-    batch, total = request['batch'], request['warmup'] + request['steps']
+    batch = request['batch']
     rng = np.random.default_rng(0)
-    order, position, timed = rng.permutation(count), 0, 0.0
-    for step in range(total):
+    order, position = rng.permutation(count), 0
+    while True:
         start = time.perf_counter()
         if position + batch > count:
             order, position = rng.permutation(count), 0
@@ -93,11 +94,18 @@ def measure(request):
         loss.backward()
         optimizer.step()
         loss.item()
-        if step >= request['warmup']:
-            timed += time.perf_counter() - start
-    return {'examples_per_second': request['steps'] * batch / timed}
+        yield time.perf_counter() - start
 
 
+# A line {"start": request} makes a fresh model and answers {"ready": true}; each line {"step": true} then runs one
+# step and answers {"seconds": s}.
+steps = None
 for line in sys.stdin:
-    if line.strip():
-        print(json.dumps(measure(json.loads(line))), flush=True)
+    if not line.strip():
+        continue
+    message = json.loads(line)
+    if 'start' in message:
+        steps = session(message['start'])
+        print(json.dumps({'ready': True}), flush=True)
+    else:
+        print(json.dumps({'seconds': next(steps)}), flush=True)
