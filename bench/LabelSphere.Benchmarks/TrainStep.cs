@@ -12,7 +12,8 @@ namespace LabelSphere.Benchmarks;
 
 /// <summary>
 /// Examples per second of training steps, LabelSphere's trainer against the same model in PyTorch on the same data and
-/// threads: <c>train-step [--threads 2] [--reps 3] [--configs mlp-sigmoid-17355,...] [--python /usr/bin/python3] [--peer bench/peer/train_step_peer.py] [--work DIR]</c>.
+/// threads: <c>train-step [--threads 2] [--reps 3] [--configs mlp-sigmoid-17355,...] [--python /usr/bin/python3] [--peer bench/peer/train_step_peer.py] [--work DIR]
+/// [--warmup W] [--steps S]</c>.
 /// Each configuration is a backbone (the default MLP on 64 features, or the small CNN on 64×64×3 images), a head
 /// (sigmoid or embedding) and a size (N = 17,355 labels with k = 4,096, or N = 1,000 with k = 64), batch 128, RMSprop.
 /// LabelSphere's side is <see cref="Trainer.Train"/> itself on an in-memory source, so a step includes what the
@@ -51,6 +52,7 @@ internal static class TrainStep
         int threads = 2, reps = 3;
         string python = "/usr/bin/python3", peerScript = "bench/peer/train_step_peer.py", work = Path.Combine(Path.GetTempPath(), "labelsphere-train-step");
         var configs = Catalog;
+        int? warmup = null, steps = null;
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
@@ -59,6 +61,8 @@ internal static class TrainStep
                 case "--reps": reps = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--python": python = args[i + 1]; break;
                 case "--peer": peerScript = args[i + 1]; break;
+                case "--warmup": warmup = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--steps": steps = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--work": work = args[i + 1]; break;
                 case "--configs":
                     var names = args[i + 1].Split(',');
@@ -72,6 +76,7 @@ internal static class TrainStep
                 default: Console.Error.WriteLine($"train-step: unknown option {args[i]}"); return 2;
             }
         }
+        configs = [.. configs.Select(c => c with { Warmup = warmup ?? c.Warmup, Steps = steps ?? c.Steps })];
         TorchRuntime.EnsureLoaded();
         torch.set_num_threads(threads);
         using var peer = Process.Start(new ProcessStartInfo(python, [peerScript, "--threads", threads.ToString(CultureInfo.InvariantCulture)])
