@@ -11,6 +11,8 @@ if (args.Length > 0 && args[0] == "serve-load") return ServeLoad.Run(args[1..]);
 // `extract` measures images per second of ResNet-18 feature extraction, ONNX Runtime against TorchSharp (bench/extract.sh).
 if (args.Length > 0 && args[0] == "extract") return ExtractionThroughput.Run(args[1..]);
 // `serve-page <model> <data> <out>` screenshots the service's page in chromium (docs/figures/serve-*.png).
+// `train-step` measures examples per second of training steps against PyTorch (bench/train_step.sh).
+if (args.Length > 0 && args[0] == "train-step") return TrainStep.Run(args[1..]);
 if (args.Length > 0 && args[0] == "serve-page") return ServePage.Run(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Ablation).Assembly).Run(args);
 return 0;

@@ -28,6 +28,11 @@ internal abstract class LabelHead : nn.Module<Tensor, Tensor>
     /// <param name="labels">[batch, N] multi-hot label sets (1 where the instance carries the label).</param>
     public abstract Tensor Loss(Tensor outputs, Tensor labels);
 
+    /// <summary>The mean loss of a batch, equal to <see cref="Loss(Tensor, Tensor)"/> of its multi-hot rows.</summary>
+    /// <param name="outputs">[batch, Outputs] what <c>forward</c> returned.</param>
+    /// <param name="labels">The batch's label sets.</param>
+    public virtual Tensor Loss(Tensor outputs, BatchLabels labels) => Loss(outputs, labels.MultiHot);
+
     /// <summary>[batch, N] scores to rank labels by: cosine proximity (embedding head), probability (baseline, cosine-logit) or the joint head's mix.</summary>
     /// <param name="outputs">[batch, Outputs]</param>
     public abstract Tensor Scores(Tensor outputs);
@@ -82,6 +87,9 @@ internal sealed class EmbeddingHead : LabelHead, IEmbeddingHead
 
     /// <inheritdoc />
     public override Tensor Loss(Tensor outputs, Tensor labels) => Losses.CosineProximity(outputs, Targets(labels));
+
+    /// <inheritdoc />
+    public override Tensor Loss(Tensor outputs, BatchLabels labels) => Losses.CosineProximity(outputs, Losses.EmbeddingTargets(labels, labelVectors));
 
     /// <inheritdoc />
     public override Tensor Scores(Tensor outputs) => Losses.Cosines(outputs, labelVectors);
@@ -320,6 +328,13 @@ internal sealed class JointHead : LabelHead, IEmbeddingHead
     }
 
     /// <inheritdoc />
+    public override Tensor Loss(Tensor outputs, BatchLabels labels)
+    {
+        var (point, z) = Split(outputs);
+        return Losses.CosineProximity(point, Losses.EmbeddingTargets(labels, labelVectors)) + Weight * Losses.Binary(loss, z, labels.MultiHot);
+    }
+
+    /// <inheritdoc />
     public override Tensor Scores(Tensor outputs)
     {
         var (l, c) = Components(outputs);
@@ -459,6 +474,21 @@ internal static class Losses
     /// <param name="vectors">E_k, [N, k]</param>
     /// <returns>[batch, k]</returns>
     public static Tensor EmbeddingTargets(Tensor labels, Tensor vectors) => nn.functional.normalize(labels.matmul(vectors), p: 2, dim: 1);
+
+    /// <summary>
+    /// The same targets from the label sets: each E·v is the sum of its labels' rows of E, gathered and added row by row,
+    /// which costs (labels in the batch)·k instead of the batch·N·k of the product with the multi-hot rows.
+    /// </summary>
+    /// <param name="labels">The batch's label sets.</param>
+    /// <param name="vectors">E_k, [N, k]</param>
+    /// <returns>[batch, k]</returns>
+    public static Tensor EmbeddingTargets(BatchLabels labels, Tensor vectors)
+    {
+        using var scope = NewDisposeScope();
+        var sums = zeros([labels.Count, vectors.shape[1]], dtype: vectors.dtype, device: vectors.device)
+            .index_add_(0, labels.Rows, vectors.index_select(0, labels.Ids), 1);
+        return nn.functional.normalize(sums, p: 2, dim: 1).MoveToOuterDisposeScope();
+    }
 
     /// <summary>cos(ẽ, E_j) for every prediction and label row (a zero vector gives 0).</summary>
     /// <param name="predicted">ẽ, [batch, k]</param>

@@ -112,3 +112,54 @@ internal static class InstanceSources
         public void AppendInputs(IncrementalHash hash) => Inner.AppendInputs(hash);
     }
 }
+
+/// <summary>Inputs held in memory as one array ([instances, ..inputShape] row-major), with their label sets.</summary>
+internal sealed class ArraySource : IInstanceSource
+{
+    readonly float[] inputs;
+    readonly long size;
+
+    /// <summary>A source over <paramref name="inputs"/>, one instance per row of <paramref name="labels"/>.</summary>
+    public ArraySource(float[] inputs, long[] inputShape, LabelMatrix labels, LabelVocabulary vocabulary)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(inputShape);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        size = inputShape.Aggregate(1L, (a, b) => a * b);
+        if (inputs.Length != labels.Rows * size)
+            throw new ArgumentException($"{inputs.Length} input values are not {labels.Rows} instances of [{string.Join(", ", inputShape)}]");
+        this.inputs = inputs;
+        InputShape = inputShape;
+        Labels = labels;
+        Vocabulary = vocabulary;
+    }
+
+    /// <inheritdoc />
+    public int Count => Labels.Rows;
+
+    /// <inheritdoc />
+    public LabelVocabulary Vocabulary { get; }
+
+    /// <inheritdoc />
+    public LabelMatrix Labels { get; }
+
+    /// <inheritdoc />
+    public long[] InputShape { get; }
+
+    /// <inheritdoc />
+    public IEnumerable<InstanceBatch> Batches(int[] order, int batchSize, bool augment, int seed, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        for (int start = 0; start < order.Length; start += batchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int count = Math.Min(batchSize, order.Length - start);
+            var batch = new float[count * size];
+            var indices = order[start..(start + count)];
+            for (int i = 0; i < count; i++) inputs.AsSpan(checked((int)(indices[i] * size)), (int)size).CopyTo(batch.AsSpan((int)(i * size)));
+            yield return new InstanceBatch(batch, [count, .. InputShape], indices);
+        }
+    }
+}

@@ -35,9 +35,12 @@ internal sealed class RMSProp : TorchSharp.Modules.RMSProp
             if (grad is null) continue;
             var state = (State)_state[parameter.Handle];
             state.step += 1;
-            if (weightDecay != 0) grad = grad.add(parameter, decay);
+            // The temporaries are each a parameter's size (the sigmoid head's weight is d·N floats): freed at once
+            // rather than with the batch's dispose scope, so that they do not all live until the step ends.
+            using var decayed = weightDecay != 0 ? grad.add(parameter, decay) : null;
+            if (decayed is not null) grad = decayed;
             state.square_avg.mul_(rho).addcmul_(grad, grad, rest);
-            var average = state.square_avg.sqrt().add_(eps);
+            using var average = state.square_avg.sqrt().add_(eps);
             parameter.addcdiv_(grad, average, rate);
         }
     }, closure);

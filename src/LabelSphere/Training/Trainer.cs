@@ -370,7 +370,7 @@ internal static class Trainer
                     using (NewDisposeScope())
                     {
                         var x = tensor(batch.Inputs, batch.Shape).to(device);
-                        var y = MultiHot(train.Labels, batch.Indices, labels).to(device);
+                        using var y = new BatchLabels(train.Labels, batch.Indices, labels, device);
                         optimizer.zero_grad();
                         var value = model.Head.Loss(model.forward(x), y);
                         value.backward();
@@ -453,7 +453,7 @@ internal static class Trainer
         var metrics = new MetricsAccumulator(n, new MetricsOptions { Cutoffs = [1] }, default, classWeights ?? default);
         Inference.ForEachBatch(model, source, device, EvaluationBatchSize, (batch, outputs) =>
         {
-            var y = MultiHot(source.Labels, batch.Indices, n).to(outputs.device);
+            using var y = new BatchLabels(source.Labels, batch.Indices, n, outputs.device);
             double weight = model.Head.Kind switch
             {
                 HeadKind.Embedding => Labelled(source, batch.Indices),
@@ -548,15 +548,6 @@ internal static class Trainer
         int count = 0;
         foreach (var i in indices) if (!source.Labels.Row(i).IsEmpty) count++;
         return count;
-    }
-
-    /// <summary>[batch, labels] 1 where instance <paramref name="indices"/>[i] carries the label, else 0.</summary>
-    public static Tensor MultiHot(Data.LabelMatrix labels, int[] indices, int columns)
-    {
-        var values = new float[(long)indices.Length * columns];
-        for (int i = 0; i < indices.Length; i++)
-            foreach (var id in labels.Row(indices[i])) values[(long)i * columns + id] = 1f;
-        return tensor(values, [indices.Length, columns]);
     }
 
     /// <summary>The order of epoch <paramref name="epoch"/>: a Fisher–Yates shuffle drawn from (seed, epoch) alone.</summary>

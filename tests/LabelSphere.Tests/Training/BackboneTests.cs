@@ -35,7 +35,7 @@ public sealed class BackboneTests
         using var model = LabelModel.Create(config, loss, 12, embedding);
         using var scope = NewDisposeScope();
         var x = randn([4, .. inputShape]);
-        var labels = Trainer.MultiHot(TrainingFixtures.Synthetic(4).Labels, [0, 1, 2, 3], 12);
+        using var labels = new BatchLabels(TrainingFixtures.Synthetic(4).Labels, [0, 1, 2, 3], 12, CPU);
 
         // When a loss is taken on its output and differentiated
         var output = model.forward(x);

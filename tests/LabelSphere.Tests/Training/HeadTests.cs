@@ -157,17 +157,24 @@ public sealed class HeadTests
         var embedding = data.Embed(5);
         NoTensorLeaksAttribute.AllowConstruction(1, () => new EmbeddingHead(8, embedding));
         using var head = new EmbeddingHead(8, embedding);
-        int[] rows = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+        int[] rows = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, Enumerable.Range(0, data.Count).First(r => data.Labels.Row(r).IsEmpty)];
 
-        // When the head builds targets from multi-hot rows
+        // When the head builds targets from multi-hot rows, and from the label sets themselves
         using var scope = NewDisposeScope();
-        var targets = head.Targets(Trainer.MultiHot(data.Labels, rows, data.Vocabulary.Count)).data<float>().ToArray();
+        using var labels = new BatchLabels(data.Labels, rows, data.Vocabulary.Count, CPU);
+        var targets = head.Targets(labels.MultiHot).data<float>().ToArray();
+        var summed = Losses.EmbeddingTargets(labels, tensor(embedding.Vectors.ToArray(), [data.Vocabulary.Count, 5])).data<float>().ToArray();
 
-        // Then each row is E·v/‖E·v‖ as LabelEmbedding.Encode computes it (zero for an empty set)
+        // Then each row of either is E·v/‖E·v‖ as LabelEmbedding.Encode computes it (zero for an empty set)
+        Assert.Contains(rows, r => data.Labels.Row(r).IsEmpty);
         for (int i = 0; i < rows.Length; i++)
         {
             var expected = embedding.Encode(data.Labels.Row(rows[i]));
-            for (int c = 0; c < 5; c++) Assert.Equal(expected[c], targets[i * 5 + c], 5);
+            for (int c = 0; c < 5; c++)
+            {
+                Assert.Equal(expected[c], targets[i * 5 + c], 5);
+                Assert.Equal(expected[c], summed[i * 5 + c], 5);
+            }
         }
     }
 

@@ -357,7 +357,7 @@ public sealed class TrainerTests : IDisposable
     public void The_small_cnn_trains_on_images()
     {
         // Given coloured squares whose colour is their label
-        var images = ArraySource.ColouredSquares(48, 12, seed: 5);
+        var images = ImageFixtures.ColouredSquares(48, 12, seed: 5);
         var embedding = LabelSphere.Embedding.LabelEmbedding.Fit(
             LabelSphere.Embedding.CooccurrenceCounts.Count(images.Vocabulary, images.Labels, TestContext.Current.CancellationToken), new LabelSphere.Embedding.EmbeddingOptions { Dimension = 3 },
             cancellationToken: TestContext.Current.CancellationToken);

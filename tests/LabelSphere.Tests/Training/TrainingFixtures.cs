@@ -86,31 +86,9 @@ internal static class TrainingFixtures
     }
 }
 
-/// <summary>Images held in memory, for backbone and trainer tests that need [channels, height, width] input.</summary>
-internal sealed class ArraySource(float[] inputs, long[] inputShape, LabelMatrix labels, LabelVocabulary vocabulary) : IInstanceSource
+/// <summary>Image sources for backbone and trainer tests.</summary>
+internal static class ImageFixtures
 {
-    readonly long size = inputShape.Aggregate(1L, (a, b) => a * b);
-
-    public int Count => labels.Rows;
-
-    public LabelVocabulary Vocabulary => vocabulary;
-
-    public LabelMatrix Labels => labels;
-
-    public long[] InputShape => inputShape;
-
-    public IEnumerable<InstanceBatch> Batches(int[] order, int batchSize, bool augment, int seed, CancellationToken cancellationToken = default)
-    {
-        for (int start = 0; start < order.Length; start += batchSize)
-        {
-            int count = Math.Min(batchSize, order.Length - start);
-            var batch = new float[count * size];
-            var indices = order[start..(start + count)];
-            for (int i = 0; i < count; i++) inputs.AsSpan((int)(indices[i] * size), (int)size).CopyTo(batch.AsSpan((int)(i * size)));
-            yield return new InstanceBatch(batch, [count, .. inputShape], indices);
-        }
-    }
-
     /// <summary>Images whose mean colour says which of three labels they carry.</summary>
     public static ArraySource ColouredSquares(int count, int side, int seed)
     {
