@@ -7,6 +7,8 @@ public static class AnnotationReader
     internal static AnnotationStream Open(string path, ReaderOptions? options = null)
     {
         options ??= new ReaderOptions();
+        if (Pack.IsPack(path))
+            throw new ArgumentException($"{path}: is a pack, which is read one shard at a time by training and evaluation (LabelData.Read), not as annotations in memory");
         IO.InputFile.Require(path);
         var format = options.Format ?? FormatDetector.Detect(path, options);
         AnnotationStream stream = format switch
