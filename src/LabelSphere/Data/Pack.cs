@@ -132,7 +132,7 @@ internal sealed class Pack
             var values = features.Values;
             for (int r = 0; r < data.Count; r++)
             {
-                if ((r & 0xFFFF) == 0)
+                if ((r & 0xFFF) == 0)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     progress?.Report(r);
