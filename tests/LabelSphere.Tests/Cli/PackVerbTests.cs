@@ -136,4 +136,27 @@ public sealed class PackVerbTests : IDisposable
         Pack(Path.Combine(dir, "syn_data.txt"), "pack");
         Assert.False(Directory.Exists(staged));
     }
+
+    [Fact]
+    public void A_pack_of_text_keeps_its_vectoriser_and_trains_the_model_of_text_training_on_the_file_gives()
+    {
+        // Given 40 short documents of two topics, and their pack (word pairs as terms)
+        var path = Path.Combine(dir, "docs.txt");
+        var topics = new[] { "sports", "music" };
+        File.WriteAllLines(path, Enumerable.Range(0, 40).Select(i => $"{topics[i % 2]}\t{(i % 2 == 0 ? "match goal team" : "guitar album song")} word{i % 7}"));
+        var pack = Pack(path, "pack", "--ngram-max", "2");
+
+        // When a model trains on the pack and one on the file, with the same options
+        var fromFile = CliRunner.Run([.. Train(path, Path.Combine(dir, "file-run")), "--ngram-max", "2"]);
+        var fromPack = CliRunner.Run(Train(pack, Path.Combine(dir, "pack-run")));
+        Assert.True(fromFile.ExitCode == 0, fromFile.Err);
+        Assert.True(fromPack.ExitCode == 0, fromPack.Err);
+
+        // Then the pack's model has the file's terms and weights, and it ranks raw text
+        Assert.Equal(File.ReadAllLines(Path.Combine(dir, "file-run", "model", "vocabulary.txt")), File.ReadAllLines(Path.Combine(dir, "pack-run", "model", "vocabulary.txt")));
+        foreach (var file in Directory.GetFiles(Path.Combine(dir, "file-run", "model", "weights")))
+            Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(Path.Combine(dir, "pack-run", "model", "weights", Path.GetFileName(file))));
+        var predicted = CliRunner.Run("predict", Path.Combine(dir, "pack-run"), path, "--top", "1");
+        Assert.True(predicted.ExitCode == 0, predicted.Err);
+    }
 }
