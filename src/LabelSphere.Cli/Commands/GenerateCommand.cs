@@ -18,7 +18,7 @@ internal static class GenerateCommand
         var perInstance = new Option<double?>("--labels-per-instance") { Description = "Mean labels per instance, at least 1 (overrides the preset)" }.AtLeast(1);
         var features = new Option<int?>("--feature-dim") { Description = "Dimension of the feature vectors, 0 for none (overrides the preset)" }.AtLeast(0);
         var pack = new Option<bool>("--pack") { Description = "Write train/ and test/ as packs (what train reads a shard at a time) instead of text; needs features (--feature-dim)" };
-        var shardRows = new Option<int>("--shard-rows") { Description = "With --pack: instances per shard", DefaultValueFactory = _ => LabelSphere.Data.Pack.DefaultShardRows }.AtLeast(1);
+        var shardRows = new Option<int?>("--shard-rows") { Description = $"With --pack: instances per shard (default {LabelSphere.Data.Pack.DefaultShardRows:N0}, fewer when that would make a shard over 1 GiB)" }.AtLeast(1);
         var seed = new Option<long>("--seed") { Description = "Seed; the same seed and options give the same bytes", DefaultValueFactory = _ => 0 }.AtLeast(0);
         var command = new Command("generate", "Generate a synthetic multi-label world with planted structure (topics, parts, synonyms, independent labels)")
         {
@@ -35,7 +35,7 @@ internal static class GenerateCommand
             bool packs = parse.GetValue(pack);
             if (packs && options.Features == 0)
                 throw new UsageException($"--pack writes feature vectors, and the {Cli.Kebab(parse.GetValue(preset).ToString())} preset has none: give --feature-dim");
-            if (!packs && TrainingArguments.Given(parse, shardRows)) throw new UsageException("--shard-rows sizes the shards of --pack; give --pack too");
+            if (!packs && parse.GetValue(shardRows) is not null) throw new UsageException("--shard-rows sizes the shards of --pack; give --pack too");
             using var folder = OutputArguments.Open(parse, parse.GetValue(output)!, WorldWriter.Kind);
             var clock = Stopwatch.StartNew();
             LabelWorld? world = null;

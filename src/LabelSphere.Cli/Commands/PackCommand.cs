@@ -15,7 +15,7 @@ internal static class PackCommand
     {
         var data = new Argument<string>("data") { Description = "Data to pack: features (Mulan ARFF, Extreme Classification text, LIBSVM) or text (labels<TAB>text, text CSV or JSON Lines), vectorised as the text options say" };
         var output = new Option<string>("--out") { Description = "Folder to write the pack to (pack.json, labels-*.i*, shards/)", Required = true };
-        var shardRows = new Option<int>("--shard-rows") { Description = "Instances per shard", DefaultValueFactory = _ => Pack.DefaultShardRows }.AtLeast(1);
+        var shardRows = new Option<int?>("--shard-rows") { Description = $"Instances per shard (default {Pack.DefaultShardRows:N0}, fewer when that would make a shard over 1 GiB)" }.AtLeast(1);
         var reader = new ReaderArguments(trains: true);
         var command = new Command("pack", "Write data as a pack: sharded features and label sets on disk, which train, compare and evaluate read without holding them in memory")
         {

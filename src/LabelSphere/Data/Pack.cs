@@ -63,8 +63,11 @@ internal sealed class Pack
     /// <summary>The layout this version reads and writes.</summary>
     public const int FormatVersion = 1;
 
-    /// <summary>Instances per shard unless asked otherwise: 2^20.</summary>
+    /// <summary>Instances per shard unless asked otherwise: 2^20, fewer for wide rows (<see cref="ShardRowsFor"/>).</summary>
     public const int DefaultShardRows = 1 << 20;
+
+    /// <summary>Rows per shard for rows of <paramref name="width"/> features: 2^20, or fewer so that a shard stays within 1 GiB.</summary>
+    public static int ShardRowsFor(int width) => Math.Max(1, Math.Min(DefaultShardRows, (1 << 30) / (Math.Max(1, width) * sizeof(float))));
 
     /// <summary>A pack folder, recognised by its manifest.</summary>
     public static readonly OutputKind Kind = new("a pack", folder => File.Exists(Path.Combine(folder, ManifestFile)),
@@ -113,9 +116,10 @@ internal sealed class Pack
     /// <summary>
     /// Writes <paramref name="data"/> as a pack into <paramref name="output"/> (opened by the caller with <see cref="Kind"/>,
     /// replaced in one step when complete): its features as read, or for text the term counts of a vectoriser fitted on
-    /// all its rows as <paramref name="text"/> says, reporting rows written.
+    /// all its rows as <paramref name="text"/> says, reporting rows written; <paramref name="shardRows"/> rows a shard
+    /// (<see cref="ShardRowsFor"/> the width when null).
     /// </summary>
-    public static PackManifest Write(AnnotationSet data, TextFeatureOptions? text, IO.OutputFolder output, int shardRows = DefaultShardRows,
+    public static PackManifest Write(AnnotationSet data, TextFeatureOptions? text, IO.OutputFolder output, int? shardRows = null,
                                      IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -125,7 +129,7 @@ internal sealed class Pack
         output.Write(temp =>
         {
             int width = transform.Columns;
-            using var writer = new PackWriter(temp, width, data.Vocabulary.Count, shardRows);
+            using var writer = new PackWriter(temp, width, data.Vocabulary.Count, shardRows ?? ShardRowsFor(width));
             var row = new float[width];
             var offsets = features.Offsets;
             var indices = features.Indices;

@@ -41,8 +41,8 @@ internal sealed class PackWriter : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
         ArgumentOutOfRangeException.ThrowIfNegative(labelCount);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(shardRows);
-        if ((long)shardRows * width * sizeof(float) > int.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(shardRows), shardRows, $"a shard of {shardRows:N0} rows of {width:N0} features is over 2 GB; use fewer rows per shard");
+        if ((long)shardRows * width > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(shardRows), shardRows, $"a shard of {shardRows:N0} rows of {width:N0} features holds over {int.MaxValue:N0} values; use fewer rows per shard");
         this.folder = folder;
         this.width = width;
         this.labelCount = labelCount;

@@ -62,11 +62,12 @@ internal static class WorldWriter
 
     /// <summary>
     /// Writes <paramref name="world"/> to <paramref name="output"/> (opened by the caller with <see cref="Kind"/>) as packs
-    /// instead of text: <c>train/</c> and <c>test/</c> (<see cref="Data.Pack"/>, <paramref name="shardRows"/> rows a shard)
+    /// instead of text: <c>train/</c> and <c>test/</c> (<see cref="Data.Pack"/>, <paramref name="shardRows"/> rows a shard,
+    /// <see cref="Data.Pack.ShardRowsFor"/> the width when null)
     /// and <c>truth.json</c>, features at full float32 precision (the text keeps four decimals). Instances are made in
     /// parallel blocks and written in order, so memory stays bounded whatever the size.
     /// </summary>
-    public static void WritePacks(LabelWorld world, OutputFolder output, int shardRows = Data.Pack.DefaultShardRows, IProgress<long>? progress = null,
+    public static void WritePacks(LabelWorld world, OutputFolder output, int? shardRows = null, IProgress<long>? progress = null,
                                   CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(world);
@@ -93,7 +94,7 @@ internal static class WorldWriter
                 if (count == 0) continue;
                 var folder = Path.Combine(temp, name);
                 Directory.CreateDirectory(folder);
-                using var writer = new Data.PackWriter(folder, width, vocabulary.Count, shardRows);
+                using var writer = new Data.PackWriter(folder, width, vocabulary.Count, shardRows ?? Data.Pack.ShardRowsFor(width));
                 for (long start = 0; start < count; start += (long)Block * parallel)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
