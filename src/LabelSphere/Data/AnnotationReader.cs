@@ -8,7 +8,7 @@ public static class AnnotationReader
     {
         options ??= new ReaderOptions();
         if (Pack.IsPack(path))
-            throw new ArgumentException($"{path}: is a pack, which is read one shard at a time by training and evaluation (LabelData.Read), not as annotations in memory");
+            throw new ArgumentException($"{path}: is a pack, which training and evaluation read a shard at a time; it is not read whole as annotations");
         IO.InputFile.Require(path);
         var format = options.Format ?? FormatDetector.Detect(path, options);
         AnnotationStream stream = format switch
