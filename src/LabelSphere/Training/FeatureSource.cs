@@ -192,6 +192,14 @@ public sealed class FeatureTransform
         return weights;
     }
 
+    /// <summary>Value <paramref name="v"/> of feature <paramref name="c"/> scaled, before the row's L2 normalisation.</summary>
+    float Scaled(float v, int c) => Scaling switch
+    {
+        FeatureScaling.None or FeatureScaling.L2 => v,
+        FeatureScaling.TfIdf => (v > 0 ? 1 + MathF.Log(v) : v) * idf![c],
+        _ => throw new InvalidOperationException("unknown feature scaling"),
+    };
+
     /// <summary>
     /// Writes the dense row <paramref name="row"/> ([Columns] raw values), scaled, into <paramref name="destination"/>
     /// ([Columns]): the same floats <see cref="Apply"/> gives for the sparse row holding these values in column order.
@@ -208,12 +216,7 @@ public sealed class FeatureTransform
                 destination[c] = 0;
                 continue;
             }
-            v = Scaling switch
-            {
-                FeatureScaling.None or FeatureScaling.L2 => v,
-                FeatureScaling.TfIdf => (v > 0 ? 1 + MathF.Log(v) : v) * idf![c],
-                _ => throw new InvalidOperationException("unknown feature scaling"),
-            };
+            v = Scaled(v, c);
             destination[c] = v;
             squares += (double)v * v;
         }
@@ -252,12 +255,7 @@ public sealed class FeatureTransform
             if (c >= Columns) continue;
             float v = values[(int)k];
             if (float.IsNaN(v)) continue;
-            v = Scaling switch
-            {
-                FeatureScaling.None or FeatureScaling.L2 => v,
-                FeatureScaling.TfIdf => (v > 0 ? 1 + MathF.Log(v) : v) * idf![c],
-                _ => throw new InvalidOperationException("unknown feature scaling"),
-            };
+            v = Scaled(v, c);
             destination[c] = v;
             squares += (double)v * v;
         }

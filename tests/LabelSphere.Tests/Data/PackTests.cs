@@ -2,6 +2,7 @@ using LabelSphere.Data;
 using LabelSphere.IO;
 using LabelSphere.Tests.Training;
 using LabelSphere.Training;
+using static LabelSphere.Tests.Training.TrainerTests;
 
 namespace LabelSphere.Tests.Data;
 
@@ -128,24 +129,6 @@ public sealed class PackTests : IDisposable
         // Then there is no pack there, and nothing beside it
         Assert.False(Pack.IsPack(path));
         Assert.Empty(Directory.GetFileSystemEntries(dir));
-    }
-
-    static TrainingResult Train(TrainingRun run, IProgress<TrainingProgress>? progress = null, CancellationTokenSource? stop = null)
-    {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop?.Token ?? default, TestContext.Current.CancellationToken);
-        return Trainer.Train(run, progress, linked.Token);
-    }
-
-    static void AllowNetworks(int runs, TrainingRun run) =>
-        NoTensorLeaksAttribute.AllowConstruction(runs, () => LabelModel.Create(
-            BackboneConfig.From(run.Options, run.Train.InputShape), run.Options.Head, run.Train.Vocabulary.Count, run.Embedding));
-
-    static void AssertSameWeights(string a, string b)
-    {
-        var files = Directory.GetFiles(Path.Combine(a, "weights")).Select(Path.GetFileName).Order().ToArray();
-        Assert.NotEmpty(files);
-        foreach (var file in files)
-            Assert.True(File.ReadAllBytes(Path.Combine(a, "weights", file!)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(b, "weights", file!))), $"{file} differs");
     }
 
     sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
