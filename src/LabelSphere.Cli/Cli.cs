@@ -109,7 +109,7 @@ internal static class Cli
         foreach (var verb in new[]
         {
             Commands.EmbedCommand.Create(), Commands.NeighborsCommand.Create(), Commands.ArithmeticCommand.Create(), Commands.AddLabelCommand.Create(),
-            Commands.TrainCommand.Create(), Commands.PredictCommand.Create(), Commands.EvaluateCommand.Create(), Commands.CompareCommand.Create(), Commands.FeaturesCommand.Create(),
+            Commands.TrainCommand.Create(), Commands.PredictCommand.Create(), Commands.EvaluateCommand.Create(), Commands.CompareCommand.Create(), Commands.FeaturesCommand.Create(), Commands.PackCommand.Create(),
             Commands.ZeroShotCommand.Create(), Commands.NoiseCommand.Create(), Commands.DemoCommand.Create(), Commands.GenerateCommand.Create(),
             Commands.DoctorCommand.Create(), Commands.ExportCommand.Create(), Commands.ServeCommand.Create(),
         })

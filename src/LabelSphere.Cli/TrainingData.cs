@@ -56,6 +56,7 @@ internal sealed record TrainingData(DataPaths Paths, TrainingSet Set, ImageSourc
 
     static LabelData Read(string path, string? imageFolder, ReaderOptions reader)
     {
+        if (imageFolder is null && Pack.IsPack(path)) return PackData.Open(path);
         var annotations = ReaderArguments.ReportSkipped(AnnotationReader.Read(path, reader));
         return imageFolder is null ? new LabelData(annotations, reader) : new ImageLabelData(annotations, imageFolder, reader.SkipInvalid);
     }

@@ -22,9 +22,17 @@ public class LabelData
 
     /// <summary>
     /// Reads <paramref name="path"/> (Mulan ARFF, Extreme Classification text, LIBSVM, text; the format is detected
-    /// unless <paramref name="options"/> names it).
+    /// unless <paramref name="options"/> names it), or opens it when it is a pack folder, whose rows stay on disk.
     /// </summary>
-    public static LabelData Read(string path, ReaderOptions? options = null) => new(AnnotationReader.Read(path, options), options);
+    public static LabelData Read(string path, ReaderOptions? options = null) =>
+        Data.Pack.IsPack(path) ? PackData.Open(path) : new LabelData(AnnotationReader.Read(path, options), options);
+
+    /// <summary>
+    /// The rows of a run that train and those held out for validation, a share <paramref name="validationShare"/> drawn
+    /// from <paramref name="seed"/> (<see cref="InstanceSources.SplitRows"/>).
+    /// </summary>
+    internal virtual (int[] Train, int[] Validation) SplitRows(double validationShare, int seed) =>
+        InstanceSources.SplitRows(Count, validationShare, seed);
 
     /// <summary>
     /// Data built in memory: instance i has the dense feature vector <paramref name="features"/>[i] (every row of one

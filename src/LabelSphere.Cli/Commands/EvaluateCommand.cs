@@ -54,10 +54,12 @@ internal static class EvaluateCommand
             var imageFolder = parse.GetValue(images);
             ImageArguments.CheckModelInput(predictor, modelPath, dataPath, imageFolder);
             var readerOptions = reader.Get(parse);
-            var dataSet = ReaderArguments.ReportSkipped(AnnotationReader.Read(dataPath, readerOptions));
+            // A pack is read a shard at a time; other data is read whole.
+            LabelData? pack = imageFolder is null && Pack.IsPack(dataPath) ? PackData.Open(dataPath) : null;
+            var dataSet = pack?.Annotations ?? ReaderArguments.ReportSkipped(AnnotationReader.Read(dataPath, readerOptions));
             if (dataSet.Labels.NonZeros == 0) throw new ArgumentException($"{dataPath}: carries no labels; evaluate needs the true labels of the test instances");
             // The network scores the labels it was trained on; labels added zero-shot since are ranked by predict only.
-            var input = imageFolder is not null ? new ImageLabelData(dataSet, imageFolder, readerOptions.SkipInvalid) : new LabelData(dataSet, readerOptions);
+            var input = pack ?? (imageFolder is not null ? new ImageLabelData(dataSet, imageFolder, readerOptions.SkipInvalid) : new LabelData(dataSet, readerOptions));
             var (source, mapping) = input.For(predictor, trainedLabelsOnly: true);
             FeatureExtraction.Run(source, ct);
             var labels = predictor.TrainedVocabulary;
@@ -69,7 +71,7 @@ internal static class EvaluateCommand
             LabelMappingReport? weightMapping = null;
             if (weightsPath is not null)
             {
-                var annotations = ReaderArguments.ReportSkipped(AnnotationReader.Read(weightsPath, readerOptions));
+                var annotations = ReaderArguments.ReportSkipped(LabelData.Read(weightsPath, readerOptions).Annotations);
                 (weightLabels, weightMapping) = LabelMapping.Map(annotations.Vocabulary, annotations.Labels, labels);
                 if (weightLabels.NonZeros == 0)
                     throw new ArgumentException($"--class-weights: {weightsPath} carries none of the model's {labels.Count:N0} labels");

@@ -17,10 +17,12 @@ internal static class GenerateCommand
         var testInstances = new Option<long?>("--test-instances") { Description = "Test instances (overrides the preset)" }.AtLeast(0);
         var perInstance = new Option<double?>("--labels-per-instance") { Description = "Mean labels per instance, at least 1 (overrides the preset)" }.AtLeast(1);
         var features = new Option<int?>("--feature-dim") { Description = "Dimension of the feature vectors, 0 for none (overrides the preset)" }.AtLeast(0);
+        var pack = new Option<bool>("--pack") { Description = "Write train/ and test/ as packs (what train reads a shard at a time) instead of text; needs features (--feature-dim)" };
+        var shardRows = new Option<int?>("--shard-rows") { Description = $"With --pack: instances per shard (default {LabelSphere.Data.Pack.DefaultShardRows:N0}, fewer when that would make a shard over 1 GiB)" }.AtLeast(1);
         var seed = new Option<long>("--seed") { Description = "Seed; the same seed and options give the same bytes", DefaultValueFactory = _ => 0 }.AtLeast(0);
         var command = new Command("generate", "Generate a synthetic multi-label world with planted structure (topics, parts, synonyms, independent labels)")
         {
-            preset, output, labels, instances, testInstances, perInstance, features, seed, OutputArguments.Overwrite, Cli.Json,
+            preset, output, labels, instances, testInstances, perInstance, features, seed, pack, shardRows, OutputArguments.Overwrite, Cli.Json,
         };
         command.SetAction((parse, ct) => Cli.Run(parse, () =>
         {
@@ -30,6 +32,10 @@ internal static class GenerateCommand
             if (parse.GetValue(testInstances) is { } t) options = options with { TestInstances = t };
             if (parse.GetValue(perInstance) is { } p) options = options with { LabelsPerInstance = p };
             if (parse.GetValue(features) is { } f) options = options with { Features = f };
+            bool packs = parse.GetValue(pack);
+            if (packs && options.Features == 0)
+                throw new UsageException($"--pack writes feature vectors, and the {Cli.Kebab(parse.GetValue(preset).ToString())} preset has none: give --feature-dim");
+            if (!packs && parse.GetValue(shardRows) is not null) throw new UsageException("--shard-rows sizes the shards of --pack; give --pack too");
             using var folder = OutputArguments.Open(parse, parse.GetValue(output)!, WorldWriter.Kind);
             var clock = Stopwatch.StartNew();
             LabelWorld? world = null;
@@ -43,7 +49,9 @@ internal static class GenerateCommand
                     build.IsIndeterminate = false;
                     build.Value = 1;
                     var write = context.AddTask("writing instances", maxValue: options.Instances + options.TestInstances);
-                    WorldWriter.Write(world, folder, new SynchronousProgress<long>(done => write.Value = done), ct);
+                    var written = new SynchronousProgress<long>(done => write.Value = done);
+                    if (packs) WorldWriter.WritePacks(world, folder, parse.GetValue(shardRows), written, ct);
+                    else WorldWriter.Write(world, folder, written, ct);
                     write.Value = write.MaxValue;
                 });
             var truth = WorldWriter.Truth(world!);
@@ -59,6 +67,7 @@ internal static class GenerateCommand
                 parts = truth.PartOf.Count,
                 independent = truth.Independent.Count,
                 features = options.Features,
+                packs = packs,
                 seconds = clock.Elapsed.TotalSeconds,
             };
             if (parse.GetValue(Cli.Json)) Cli.WriteJson(summary);

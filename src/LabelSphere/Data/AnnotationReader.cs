@@ -7,6 +7,8 @@ public static class AnnotationReader
     internal static AnnotationStream Open(string path, ReaderOptions? options = null)
     {
         options ??= new ReaderOptions();
+        if (Pack.IsPack(path))
+            throw new ArgumentException($"{path}: is a pack, which training and evaluation read a shard at a time; it is not read whole as annotations");
         IO.InputFile.Require(path);
         var format = options.Format ?? FormatDetector.Detect(path, options);
         AnnotationStream stream = format switch

@@ -25,6 +25,8 @@ public enum AnnotationFormat
     CocoInstances,
     /// <summary>COCO captions JSON: the words of an image's captions as its labels.</summary>
     CocoCaptions,
+    /// <summary>A pack folder (<c>labelsphere pack</c>): features and label sets in shards on disk, memory-mapped while training.</summary>
+    Pack,
 }
 
 /// <summary>

@@ -6,8 +6,11 @@ namespace LabelSphere.Data;
 /// </summary>
 public sealed class LabelMatrix
 {
-    readonly long[] offsets;
-    readonly int[] indices;
+    readonly ReadOnlyMemory<long> offsets;
+    readonly ReadOnlyMemory<int> indices;
+    // Known when the rows come from a pack (counted when it was written), so that nothing walks a mapped matrix for them.
+    readonly long[]? labelCounts;
+    readonly int emptyRows = -1;
 
     /// <summary>Wraps CSR arrays; rows must be sorted, distinct and below <paramref name="columns"/>.</summary>
     public LabelMatrix(long[] offsets, int[] indices, int columns)
@@ -34,6 +37,25 @@ public sealed class LabelMatrix
         Columns = columns;
     }
 
+    /// <summary>
+    /// Wraps CSR storage that was checked when it was written (a pack's memory-mapped label files, whose SHA-256 was
+    /// verified), with its label counts, empty rows and content hash as recorded then: nothing here reads every row.
+    /// </summary>
+    internal LabelMatrix(ReadOnlyMemory<long> offsets, ReadOnlyMemory<int> indices, int columns, long[]? labelCounts, int emptyRows, string? contentHash)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(columns);
+        if (labelCounts is not null && labelCounts.Length != columns) throw new ArgumentException($"{labelCounts.Length} label counts for {columns} labels", nameof(labelCounts));
+        this.offsets = offsets;
+        this.indices = indices;
+        Columns = columns;
+        this.labelCounts = labelCounts;
+        this.emptyRows = emptyRows;
+        ContentHash = contentHash;
+    }
+
+    /// <summary>A hash of the rows recorded when they were written (a pack's), or null: fingerprints use it instead of reading every row.</summary>
+    internal string? ContentHash { get; }
+
     /// <summary>Number of instances.</summary>
     public int Rows => offsets.Length - 1;
 
@@ -44,27 +66,50 @@ public sealed class LabelMatrix
     public long NonZeros => indices.Length;
 
     /// <summary>Row starts, length Rows + 1.</summary>
-    public ReadOnlySpan<long> Offsets => offsets;
+    public ReadOnlySpan<long> Offsets => offsets.Span;
 
     /// <summary>Label ids of all rows, concatenated.</summary>
-    public ReadOnlySpan<int> Indices => indices;
+    public ReadOnlySpan<int> Indices => indices.Span;
 
     /// <summary>The sorted label ids of instance <paramref name="row"/>.</summary>
-    public ReadOnlySpan<int> Row(int row) => indices.AsSpan((int)offsets[row], (int)(offsets[row + 1] - offsets[row]));
+    public ReadOnlySpan<int> Row(int row)
+    {
+        var starts = offsets.Span;
+        return indices.Span.Slice((int)starts[row], (int)(starts[row + 1] - starts[row]));
+    }
 
     /// <summary>How many instances carry each label, length Columns.</summary>
     public long[] LabelCounts()
     {
+        if (labelCounts is not null) return [.. labelCounts];
         var counts = new long[Columns];
-        foreach (var id in indices) counts[id]++;
+        foreach (var id in indices.Span) counts[id]++;
         return counts;
+    }
+
+    /// <summary>Number of rows without any label.</summary>
+    internal int EmptyRows()
+    {
+        if (emptyRows >= 0) return emptyRows;
+        var starts = offsets.Span;
+        int empty = 0;
+        for (int r = 0; r + 1 < starts.Length; r++) if (starts[r + 1] == starts[r]) empty++;
+        return empty;
     }
 
     /// <summary>The same rows with <paramref name="columns"/> columns (at least the current number).</summary>
     public LabelMatrix WithColumns(int columns)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(columns, Columns);
-        return new LabelMatrix(offsets, indices, columns);
+        if (columns == Columns) return this;
+        // Every id is below the old width, so the rows stay valid: the storage is shared, not checked again.
+        long[]? counts = null;
+        if (labelCounts is not null)
+        {
+            counts = new long[columns];
+            labelCounts.CopyTo(counts, 0);
+        }
+        return new LabelMatrix(offsets, indices, columns, counts, emptyRows, ContentHash);
     }
 
     /// <summary>

@@ -17,8 +17,9 @@ internal static class WorldWriter
 
     /// <summary>What <see cref="Write(LabelWorld, string, IProgress{long}?, CancellationToken)"/> writes, recognised by its truth.json beside its data.</summary>
     public static readonly OutputKind Kind = new("a synthetic world",
-        folder => File.Exists(Path.Combine(folder, "truth.json")) && (File.Exists(Path.Combine(folder, "train_data.txt")) || File.Exists(Path.Combine(folder, "test_data.txt"))),
-        ["train_data.txt", "test_data.txt", "train_labels.txt", "test_labels.txt", "truth.json"]);
+        folder => File.Exists(Path.Combine(folder, "truth.json")) && (File.Exists(Path.Combine(folder, "train_data.txt")) || File.Exists(Path.Combine(folder, "test_data.txt"))
+                                                                      || Data.Pack.IsPack(Path.Combine(folder, "train")) || Data.Pack.IsPack(Path.Combine(folder, "test"))),
+        ["train_data.txt", "test_data.txt", "train_labels.txt", "test_labels.txt", "truth.json", "train", "test"]);
 
     /// <summary>Writes <paramref name="world"/> to <paramref name="folder"/> (new or empty), reporting instances written.</summary>
     public static void Write(LabelWorld world, string folder, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
@@ -54,6 +55,67 @@ internal static class WorldWriter
                     done += Math.Min((long)Block * parallel, count - start);
                     progress?.Report(done);
                 }
+            }
+            File.WriteAllBytes(Path.Combine(temp, "truth.json"), JsonSerializer.SerializeToUtf8Bytes(Truth(world), TruthJson));
+        });
+    }
+
+    /// <summary>
+    /// Writes <paramref name="world"/> to <paramref name="output"/> (opened by the caller with <see cref="Kind"/>) as packs
+    /// instead of text: <c>train/</c> and <c>test/</c> (<see cref="Data.Pack"/>, <paramref name="shardRows"/> rows a shard,
+    /// <see cref="Data.Pack.ShardRowsFor"/> the width when null)
+    /// and <c>truth.json</c>, features at full float32 precision (the text keeps four decimals). Instances are made in
+    /// parallel blocks and written in order, so memory stays bounded whatever the size.
+    /// </summary>
+    public static void WritePacks(LabelWorld world, OutputFolder output, int? shardRows = null, IProgress<long>? progress = null,
+                                  CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(world);
+        ArgumentNullException.ThrowIfNull(output);
+        int width = world.Options.Features;
+        if (width == 0) throw new ArgumentException("a pack holds feature vectors, and the world has none (a feature dimension of 0)", nameof(WorldOptions.Features));
+        if (world.Options.Instances > int.MaxValue || world.Options.TestInstances > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(WorldOptions.Instances), $"a pack holds at most {int.MaxValue:N0} instances");
+        output.Write(temp =>
+        {
+            long done = 0;
+            var vocabulary = new Data.LabelVocabulary(world.Labels.Select(l => l.Name).ToArray());
+            int parallel = Math.Max(2, Environment.ProcessorCount * 2);
+            var features = new float[parallel][];
+            var labels = new List<int>[parallel][];
+            for (int b = 0; b < parallel; b++)
+            {
+                features[b] = new float[Block * width];
+                labels[b] = new List<int>[Block];
+                for (int i = 0; i < Block; i++) labels[b][i] = [];
+            }
+            foreach (var (split, name, count) in new[] { (0, "train", world.Options.Instances), (1, "test", world.Options.TestInstances) })
+            {
+                if (count == 0) continue;
+                var folder = Path.Combine(temp, name);
+                Directory.CreateDirectory(folder);
+                using var writer = new Data.PackWriter(folder, width, vocabulary.Count, shardRows ?? Data.Pack.ShardRowsFor(width));
+                for (long start = 0; start < count; start += (long)Block * parallel)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    long batchStart = start;
+                    int blocks = (int)Math.Min(parallel, (count - start + Block - 1) / Block);
+                    Parallel.For(0, blocks, b =>
+                    {
+                        long first = batchStart + (long)b * Block;
+                        int n = (int)Math.Min(Block, count - first);
+                        for (int i = 0; i < n; i++) world.Sample(split, first + i, labels[b][i], features[b].AsSpan(i * width, width));
+                    });
+                    for (int b = 0; b < blocks; b++)
+                    {
+                        int n = (int)Math.Min(Block, count - batchStart - (long)b * Block);
+                        for (int i = 0; i < n; i++)
+                            writer.Add(features[b].AsSpan(i * width, width), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(labels[b][i]));
+                    }
+                    done += Math.Min((long)Block * parallel, count - start);
+                    progress?.Report(done);
+                }
+                writer.Complete(vocabulary, $"synthetic world, seed {world.Options.Seed}, {name}", null, null);
             }
             File.WriteAllBytes(Path.Combine(temp, "truth.json"), JsonSerializer.SerializeToUtf8Bytes(Truth(world), TruthJson));
         });

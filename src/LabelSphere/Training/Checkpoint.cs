@@ -105,8 +105,13 @@ internal static class Checkpoint
     {
         ArgumentNullException.ThrowIfNull(source);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(MemoryMarshal.AsBytes(source.Labels.Offsets));
-        hash.AppendData(MemoryMarshal.AsBytes(source.Labels.Indices));
+        // A pack's label sets carry the hash of their files, which stands for reading every row again.
+        if (source.Labels.ContentHash is { } recorded) hash.AppendData(System.Text.Encoding.UTF8.GetBytes(recorded));
+        else
+        {
+            hash.AppendData(MemoryMarshal.AsBytes(source.Labels.Offsets));
+            hash.AppendData(MemoryMarshal.AsBytes(source.Labels.Indices));
+        }
         AppendNames(hash, source.Vocabulary);
         var labels = Digest(hash);
         source.AppendInputs(hash);

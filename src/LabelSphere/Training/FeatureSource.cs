@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -84,10 +85,19 @@ public sealed class FeatureTransform
         if (features.ColumnsInferred && features.Columns > Columns)
             throw new ArgumentException($"{where}: uses feature {features.Columns:N0}; the model was trained on {Columns:N0} features (the feature space must be the model's)");
         if (features.ColumnsInferred) return;
-        if (features.Columns != Columns)
-            throw new ArgumentException($"{where}: has {features.Columns:N0} features; the model was trained on {Columns:N0} (the feature space must be the model's)");
-        if (NamesHash is not null && features.Names is not null && HashNames(features.Names) != NamesHash)
-            throw new ArgumentException($"{where}: its {features.Columns:N0} feature names are not those the model was trained on, in order (the feature space must be the model's)");
+        CheckColumns(features.Columns, HashNames(features.Names), where);
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="columns"/> features named as <paramref name="namesHash"/> says (<see cref="HashNames"/>,
+    /// null when unnamed), from <paramref name="where"/>, are the features this transform was fitted on.
+    /// </summary>
+    internal void CheckColumns(int columns, string? namesHash, string where)
+    {
+        if (columns != Columns)
+            throw new ArgumentException($"{where}: has {columns:N0} features; the model was trained on {Columns:N0} (the feature space must be the model's)");
+        if (NamesHash is not null && namesHash is not null && namesHash != NamesHash)
+            throw new ArgumentException($"{where}: its {columns:N0} feature names are not those the model was trained on, in order (the feature space must be the model's)");
     }
     /// <summary>
     /// Learns the transform from <paramref name="rows"/> of <paramref name="data"/> (all rows when null): for text data
@@ -157,11 +167,63 @@ public sealed class FeatureTransform
                     for (long k = offsets[r]; k < offsets[r + 1]; k++)
                         if (values[(int)k] != 0 && !float.IsNaN(values[(int)k])) df[indices[(int)k]]++;
                 }
-                var weights = new float[columns];
-                for (int c = 0; c < columns; c++) weights[c] = (float)(Math.Log((1.0 + n) / (1.0 + df[c])) + 1);
-                return new FeatureTransform(scaling, columns, weights, HashNames(features.Names));
+                return new FeatureTransform(scaling, columns, IdfWeights(df, n), HashNames(features.Names));
             default:
                 throw new ArgumentOutOfRangeException(nameof(scaling), scaling, "unknown feature scaling");
+        }
+    }
+
+    /// <summary>
+    /// The scaling learnt from counts alone: <paramref name="documentFrequency"/>[c] of <paramref name="rows"/> rows hold
+    /// feature c (neither 0 nor NaN). What <see cref="Fit(FeatureMatrix, FeatureScaling, int[])"/> learns from the same rows.
+    /// </summary>
+    internal static FeatureTransform FromCounts(FeatureScaling scaling, long[] documentFrequency, long rows, string? namesHash, TextVectorizer? text = null) => scaling switch
+    {
+        FeatureScaling.None or FeatureScaling.L2 => FromParts(scaling, documentFrequency.Length, null, namesHash, text),
+        FeatureScaling.TfIdf => FromParts(scaling, documentFrequency.Length, IdfWeights(documentFrequency, rows), namesHash, text),
+        _ => throw new ArgumentOutOfRangeException(nameof(scaling), scaling, "unknown feature scaling"),
+    };
+
+    /// <summary>idf = ln((1 + n) / (1 + df)) + 1 for each feature.</summary>
+    static float[] IdfWeights(long[] documentFrequency, long rows)
+    {
+        var weights = new float[documentFrequency.Length];
+        for (int c = 0; c < weights.Length; c++) weights[c] = (float)(Math.Log((1.0 + rows) / (1.0 + documentFrequency[c])) + 1);
+        return weights;
+    }
+
+    /// <summary>Value <paramref name="v"/> of feature <paramref name="c"/> scaled, before the row's L2 normalisation.</summary>
+    float Scaled(float v, int c) => Scaling switch
+    {
+        FeatureScaling.None or FeatureScaling.L2 => v,
+        FeatureScaling.TfIdf => (v > 0 ? 1 + MathF.Log(v) : v) * idf![c],
+        _ => throw new InvalidOperationException("unknown feature scaling"),
+    };
+
+    /// <summary>
+    /// Writes the dense row <paramref name="row"/> ([Columns] raw values), scaled, into <paramref name="destination"/>
+    /// ([Columns]): the same floats <see cref="Apply"/> gives for the sparse row holding these values in column order.
+    /// </summary>
+    internal void ApplyDense(ReadOnlySpan<float> row, Span<float> destination)
+    {
+        Debug.Assert(row.Length == Columns && destination.Length == Columns);
+        double squares = 0;
+        for (int c = 0; c < row.Length; c++)
+        {
+            float v = row[c];
+            if (v == 0 || float.IsNaN(v))
+            {
+                destination[c] = 0;
+                continue;
+            }
+            v = Scaled(v, c);
+            destination[c] = v;
+            squares += (double)v * v;
+        }
+        if (Scaling is FeatureScaling.L2 or FeatureScaling.TfIdf && squares > 0)
+        {
+            float inverse = (float)(1 / Math.Sqrt(squares));
+            for (int c = 0; c < destination.Length; c++) destination[c] *= inverse;
         }
     }
 
@@ -193,12 +255,7 @@ public sealed class FeatureTransform
             if (c >= Columns) continue;
             float v = values[(int)k];
             if (float.IsNaN(v)) continue;
-            v = Scaling switch
-            {
-                FeatureScaling.None or FeatureScaling.L2 => v,
-                FeatureScaling.TfIdf => (v > 0 ? 1 + MathF.Log(v) : v) * idf![c],
-                _ => throw new InvalidOperationException("unknown feature scaling"),
-            };
+            v = Scaled(v, c);
             destination[c] = v;
             squares += (double)v * v;
         }

@@ -42,6 +42,18 @@ internal interface IInstanceSource
     IEnumerable<InstanceBatch> Batches(int[] order, int batchSize, bool augment, int seed, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// The training batches of epoch <paramref name="epoch"/> after its first <paramref name="skip"/> instances: the
+    /// order is a function of (<paramref name="seed"/>, <paramref name="epoch"/>) alone, so that a resumed run continues
+    /// it exactly. By default every instance in <see cref="Trainer.Permutation"/>'s order, augmented with
+    /// <see cref="Trainer.Mix"/>(seed, epoch); a source too large for an order of its whole size overrides it.
+    /// </summary>
+    IEnumerable<InstanceBatch> EpochBatches(int seed, int epoch, int skip, int batchSize, CancellationToken cancellationToken = default)
+    {
+        var order = Trainer.Permutation(Count, seed, epoch);
+        return Batches(order[Math.Min(skip, order.Length)..], batchSize, augment: true, Trainer.Mix(seed, epoch), cancellationToken);
+    }
+
+    /// <summary>
     /// Adds what defines the instances' inputs to <paramref name="hash"/>, so that a checkpoint tells changed data
     /// from the same: by default every input, batch by batch, unaugmented; sources override it with something
     /// cheaper that still changes whenever an input does.

@@ -109,6 +109,9 @@ internal static class InstanceSources
         public IEnumerable<InstanceBatch> Batches(int[] order, int batchSize, bool augment, int seed, CancellationToken cancellationToken = default) =>
             Inner.Batches(order, batchSize, augment, seed, cancellationToken);
 
+        public IEnumerable<InstanceBatch> EpochBatches(int seed, int epoch, int skip, int batchSize, CancellationToken cancellationToken = default) =>
+            Inner.EpochBatches(seed, epoch, skip, batchSize, cancellationToken);
+
         public void AppendInputs(IncrementalHash hash) => Inner.AppendInputs(hash);
     }
 }

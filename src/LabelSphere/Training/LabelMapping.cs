@@ -34,9 +34,7 @@ internal static class LabelMapping
         }
         if (identity)
         {
-            int empty = 0;
-            for (int r = 0; r < labels.Rows; r++) if (labels.Row(r).IsEmpty) empty++;
-            return (labels.WithColumns(to.Count), new LabelMappingReport(from.Count, [], 0, empty));
+            return (labels.WithColumns(to.Count), new LabelMappingReport(from.Count, [], 0, labels.EmptyRows()));
         }
 
         var builder = new LabelMatrixBuilder();

@@ -199,8 +199,7 @@ internal static class Trainer
         if (train.Count == 0) throw new ArgumentException("there are no training instances");
         int labels = train.Vocabulary.Count;
         if (labels == 0) throw new ArgumentException("the training data has no labels");
-        int empty = 0;
-        for (int r = 0; r < train.Labels.Rows; r++) if (train.Labels.Row(r).IsEmpty) empty++;
+        int empty = train.Labels.EmptyRows();
         if (!options.EnoughLabelled(train.Count - empty, train.Count))
             throw new ArgumentException(train.Count == empty
                 ? $"none of the {train.Count:N0} training instances carries one of the {labels:N0} labels of the vocabulary; the labels do not belong to this data"
@@ -346,9 +345,7 @@ internal static class Trainer
             {
                 int epoch = step / perEpoch;
                 int skip = (step % perEpoch) * options.BatchSize;
-                var order = Permutation(train.Count, options.Seed, epoch);
-                var remaining = order[Math.Min(skip, order.Length)..];
-                using var batches = train.Batches(remaining, options.BatchSize, augment: true, Mix(options.Seed, epoch), cancellationToken).GetEnumerator();
+                using var batches = train.EpochBatches(options.Seed, epoch, skip, options.BatchSize, cancellationToken).GetEnumerator();
                 while (step < total)
                 {
                     if (cancellationToken.IsCancellationRequested) { stopped = true; break; }

@@ -47,7 +47,7 @@ internal sealed record TrainingSet(
         int[] trainRows, validationRows;
         try
         {
-            (trainRows, validationRows) = InstanceSources.SplitRows(data.Count, test is null ? validationFraction : 0, options.Seed);
+            (trainRows, validationRows) = data.SplitRows(test is null ? validationFraction : 0, options.Seed);
         }
         catch (ArgumentException e)
         {
@@ -58,8 +58,7 @@ internal sealed record TrainingSet(
         var (train, validation, mapping) = data.Split(vocabulary, trainRows, validationRows, options);
         LabelMappingReport? testMapping = null;
         if (test is not null) (validation, testMapping) = test.Like(train, vocabulary);
-        int labelled = 0;
-        for (int r = 0; r < train.Labels.Rows; r++) if (!train.Labels.Row(r).IsEmpty) labelled++;
+        int labelled = train.Labels.Rows - train.Labels.EmptyRows();
         if (labelled == 0)
             throw new ArgumentException($"{data.Source}: none of its {train.Count:N0} training instances carries one of the {vocabulary.Count:N0} labels of {source}" +
                 (embedding is not null ? "; was the embedding made from this data set?" : ""));

@@ -152,6 +152,7 @@ public sealed class OutputFolderRuleTests : IDisposable
     [InlineData("zeroshot")]
     [InlineData("noise")]
     [InlineData("generate")]
+    [InlineData("pack")]
     [InlineData("demo")]
     public void Every_verb_that_writes_a_folder_refuses_one_it_did_not_write(string verb)
     {
@@ -165,6 +166,7 @@ public sealed class OutputFolderRuleTests : IDisposable
             "compare" or "zeroshot" => [verb, data, data, "--embedding", embedding, "--steps", "2"],
             "noise" => [verb, data, data, "--embedding", embedding, "--steps", "2", "--drop", "0.3"],
             "generate" => ["generate", "--label-count", "20", "--instances", "50", "--test-instances", "10"],
+            "pack" => ["pack", data],
             _ => ["demo"],
         };
 

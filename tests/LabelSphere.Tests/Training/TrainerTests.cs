@@ -448,20 +448,20 @@ public sealed class TrainerTests : IDisposable
         Assert.Throws<ArgumentException>(() => Train(run with { Options = Small with { Head = HeadKind.Joint, JointRanking = JointRanking.Fitted } }));
     }
 
-    static TrainingResult Train(TrainingRun run, IProgress<TrainingProgress>? progress = null, CancellationTokenSource? stop = null)
+    internal static TrainingResult Train(TrainingRun run, IProgress<TrainingProgress>? progress = null, CancellationTokenSource? stop = null)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop?.Token ?? default, TestContext.Current.CancellationToken);
         return Trainer.Train(run, progress, linked.Token);
     }
 
     /// <summary>Allows for TorchSharp's count of the <paramref name="runs"/> networks the test's runs build (see <see cref="NoTensorLeaksAttribute"/>).</summary>
-    static void AllowNetworks(int runs, TrainingRun run) =>
+    internal static void AllowNetworks(int runs, TrainingRun run) =>
         NoTensorLeaksAttribute.AllowConstruction(runs, () => LabelModel.Create(
             BackboneConfig.From(run.Options, run.Train.InputShape), run.Options.Head, run.Train.Vocabulary.Count, run.Embedding));
 
     static string StripThroughput(string line) => System.Text.RegularExpressions.Regex.Replace(line, "\"examplesPerSecond\":[^,}]*", "");
 
-    static void AssertSameWeights(string a, string b)
+    internal static void AssertSameWeights(string a, string b)
     {
         var files = Directory.GetFiles(Path.Combine(a, "weights")).Select(Path.GetFileName).Order().ToArray();
         Assert.NotEmpty(files);
