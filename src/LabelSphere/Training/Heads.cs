@@ -28,6 +28,15 @@ internal abstract class LabelHead : nn.Module<Tensor, Tensor>
     /// <param name="labels">[batch, N] multi-hot label sets (1 where the instance carries the label).</param>
     public abstract Tensor Loss(Tensor outputs, Tensor labels);
 
+    /// <summary>
+    /// These rows' part of the mean loss of a larger batch that they are <paramref name="share"/> of: summed over the
+    /// parts, the losses (and their gradients) are the larger batch's <see cref="Loss"/>. Each mean is weighted by the
+    /// share of what it averages over: rows for the binary losses, labelled rows for the cosine loss.
+    /// </summary>
+    /// <param name="outputs">[batch, Outputs] what <c>forward</c> returned.</param>
+    /// <param name="labels">[batch, N] multi-hot label sets.</param>
+    public virtual Tensor PartialLoss(Tensor outputs, Tensor labels, BatchShare share) => Loss(outputs, labels) * share.Rows;
+
     /// <summary>[batch, N] scores to rank labels by: cosine proximity (embedding head), probability (baseline, cosine-logit) or the joint head's mix.</summary>
     /// <param name="outputs">[batch, Outputs]</param>
     public abstract Tensor Scores(Tensor outputs);
@@ -82,6 +91,9 @@ internal sealed class EmbeddingHead : LabelHead, IEmbeddingHead
 
     /// <inheritdoc />
     public override Tensor Loss(Tensor outputs, Tensor labels) => Losses.CosineProximity(outputs, Targets(labels));
+
+    /// <inheritdoc />
+    public override Tensor PartialLoss(Tensor outputs, Tensor labels, BatchShare share) => Loss(outputs, labels) * share.Labelled;
 
     /// <inheritdoc />
     public override Tensor Scores(Tensor outputs) => Losses.Cosines(outputs, labelVectors);
@@ -317,6 +329,14 @@ internal sealed class JointHead : LabelHead, IEmbeddingHead
     {
         var (point, z) = Split(outputs);
         return Losses.CosineProximity(point, Losses.EmbeddingTargets(labels, labelVectors)) + Weight * Losses.Binary(loss, z, labels);
+    }
+
+    /// <inheritdoc />
+    public override Tensor PartialLoss(Tensor outputs, Tensor labels, BatchShare share)
+    {
+        var (point, z) = Split(outputs);
+        return Losses.CosineProximity(point, Losses.EmbeddingTargets(labels, labelVectors)) * share.Labelled
+               + Weight * share.Rows * Losses.Binary(loss, z, labels);
     }
 
     /// <inheritdoc />
