@@ -64,7 +64,7 @@ public sealed class LabelClassifier : IDisposable
     /// opened (and locked) by the caller, or null to let the trainer open it.
     /// </summary>
     internal static LabelClassifier FitPrepared(TrainingSet set, LabelClassifierOptions options, OutputFolder? folder, IProgress<TrainingProgress>? progress,
-                                        CancellationToken cancellationToken)
+                                        CancellationToken cancellationToken, DataParallel? parallel = null)
     {
         var run = new TrainingRun
         {
@@ -76,6 +76,7 @@ public sealed class LabelClassifier : IDisposable
             Folder = folder,
             Resume = options.Resume,
             OutputOptions = options.CheckpointFolder is null ? null : new OutputOptions { Overwrite = options.Overwrite },
+            Parallel = parallel,
         };
         var trained = Trainer.Fit(run, progress, cancellationToken);
         if (trained.Model is null)

@@ -35,51 +35,49 @@ internal static class TrainCommand
             data, embeddingFolder, head, output, test,
         };
         foreach (var option in training.All()) command.Options.Add(option);
-        foreach (var option in new Option[] { checkpointEvery, resume, OutputArguments.Overwrite, Cli.Json }) command.Options.Add(option);
+        foreach (var option in new Option[] { checkpointEvery, resume, OutputArguments.Overwrite, Cli.Json, Distributed.Option }) command.Options.Add(option);
         reader.AddTo(command);
         training.Images.AddTo(command);
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
         {
-            var readerOptions = reader.Get(parse);
-            var images = training.Images;
-            var testPath = parse.GetValue(test);
-            if (parse.GetValue(images.TestImages) is not null && testPath is null) throw new UsageException("--test-images names the images of --test; give --test too");
-            if (testPath is not null && TrainingArguments.Given(parse, training.Validation))
-                throw new UsageException("--test and --validation exclude each other: held-out data is either a file or a share of the training data");
-            if (testPath is not null && TrainingArguments.Given(parse, training.Keep) && parse.GetValue(training.Keep) == KeepKind.Best)
-                throw new UsageException("--keep best chooses weights on the held-out data, and --test makes that the test data; choose on a --validation share of the training data instead");
-            if (testPath is not null && parse.GetValue(head) == HeadKind.Joint && TrainingArguments.Given(parse, training.JointRanking) && parse.GetValue(training.JointRanking) == JointRanking.Fitted)
-                throw new UsageException("--joint-ranking fitted fits its mix on the held-out data, and --test makes that the test data; fit it on a --validation share of the training data instead");
-            double validationShare = testPath is null ? parse.GetValue(training.Validation) : 0;
-            // With --test, the held-out data is the test data: nothing is chosen on it (--keep last, --joint-ranking sum).
-            var options = training.Options(parse, readerOptions.SkipInvalid, parse.GetValue(head), validation: validationShare > 0) with
-            {
-                CheckpointEvery = parse.GetValue(checkpointEvery),
-            };
-
-            var paths = new DataPaths(parse.GetValue(data)!, testPath, parse.GetValue(images.Images), parse.GetValue(images.TestImages));
-            if (parse.GetValue(resume) && parse.GetValue(OutputArguments.Overwrite))
-                throw new UsageException("--resume continues the run in --out and --overwrite replaces it: give one or the other");
-            // Locked and checked before the data is read, so that a second run into the same --out fails at once.
-            using var folder = OutputFolder.Open(parse.GetValue(output)!, OutputArguments.TrainingRun,
-                OutputArguments.Options(parse, [paths.Data, paths.Test, paths.Images, paths.TestImages, parse.GetValue(embeddingFolder), .. OutputArguments.ReaderInputs(parse, reader)]),
-                continuing: parse.GetValue(resume));
-            var setup = TrainingData.Prepare(paths, validationShare, parse.GetValue(embeddingFolder), readerOptions, options);
+            // Under mpirun every rank sets up (the lowest that fails says why); rank 0 alone prints and writes.
+            using var job = Distributed.Join(parse);
+            bool writes = job is null || job.IsRoot;
+            TrainingOptions options = null!;
+            DataPaths paths = null!;
+            OutputFolder? folder = null;
+            TrainingData setup = null!;
+            if (job is null) Setup();
+            else if (!job.Agree(Setup)) return 1;
+            using var held = folder;
             var fit = new LabelClassifierOptions
             {
                 Training = options,
                 Embedding = setup.Embedding,
-                CheckpointFolder = folder.Path,
-                Resume = parse.GetValue(resume),
+                CheckpointFolder = folder?.Path,
+                Resume = writes && parse.GetValue(resume),
                 Overwrite = parse.GetValue(OutputArguments.Overwrite),
             };
+            if (!writes)
+            {
+                try
+                {
+                    using var classifier = LabelClassifier.FitPrepared(setup.Set, fit, null, null, ct, job!.Parallel);
+                    return 0;
+                }
+                catch (TrainingStoppedException)
+                {
+                    return 130;
+                }
+            }
+            job?.Checkpoints(Path.Combine(folder!.Path, Trainer.CheckpointFolderName), options.BatchSize);
             bool json = parse.GetValue(Cli.Json);
             if (!json) PrintSetup(setup, options);
-            if (fit.Resume && Trainer.IsUnwritten(folder.Path))
+            if (fit.Resume && Trainer.IsUnwritten(folder!.Path))
                 Cli.Err.MarkupLine($"[yellow]--resume: {Markup.Escape(folder.Path)} holds no checkpoint yet; the run starts from step 0[/]");
             // A run killed while drawing its plot left the plot's temporary file beside it: the next run on the folder removes it.
-            AtomicFolder.Recover(Path.Combine(folder.Path, Plots.TrainingFile));
-            var result = await Task.Run(() => TrainWithProgress(setup.Set, fit, folder, ct), CancellationToken.None);
+            AtomicFolder.Recover(Path.Combine(folder!.Path, Plots.TrainingFile));
+            var result = await Task.Run(() => TrainWithProgress(setup.Set, fit, folder, ct, job?.Parallel), CancellationToken.None);
             if (File.Exists(result.LogFile))
                 Plots.Training(result.LogFile, Path.Combine(folder.Path, Plots.TrainingFile),
                     $"{Path.GetFileName(paths.Data)}: {Backbones.Name(options.Backbone)} + {options.Head.Name()} head, step {result.Step} of {result.TotalSteps}");
@@ -87,11 +85,50 @@ internal static class TrainCommand
             if (json) Cli.WriteJson(summary);
             else PrintSummary(summary);
             return result.Completed ? 0 : 130;
+
+            void Setup()
+            {
+                var readerOptions = reader.Get(parse);
+                var images = training.Images;
+                var testPath = parse.GetValue(test);
+                if (parse.GetValue(images.TestImages) is not null && testPath is null) throw new UsageException("--test-images names the images of --test; give --test too");
+                if (testPath is not null && TrainingArguments.Given(parse, training.Validation))
+                    throw new UsageException("--test and --validation exclude each other: held-out data is either a file or a share of the training data");
+                if (testPath is not null && TrainingArguments.Given(parse, training.Keep) && parse.GetValue(training.Keep) == KeepKind.Best)
+                    throw new UsageException("--keep best chooses weights on the held-out data, and --test makes that the test data; choose on a --validation share of the training data instead");
+                if (testPath is not null && parse.GetValue(head) == HeadKind.Joint && TrainingArguments.Given(parse, training.JointRanking) && parse.GetValue(training.JointRanking) == JointRanking.Fitted)
+                    throw new UsageException("--joint-ranking fitted fits its mix on the held-out data, and --test makes that the test data; fit it on a --validation share of the training data instead");
+                double validationShare = testPath is null ? parse.GetValue(training.Validation) : 0;
+                // With --test, the held-out data is the test data: nothing is chosen on it (--keep last, --joint-ranking sum).
+                options = training.Options(parse, readerOptions.SkipInvalid, parse.GetValue(head), validation: validationShare > 0) with
+                {
+                    CheckpointEvery = parse.GetValue(checkpointEvery),
+                };
+
+                paths = new DataPaths(parse.GetValue(data)!, testPath, parse.GetValue(images.Images), parse.GetValue(images.TestImages));
+                if (parse.GetValue(resume) && parse.GetValue(OutputArguments.Overwrite))
+                    throw new UsageException("--resume continues the run in --out and --overwrite replaces it: give one or the other");
+                // Locked and checked before the data is read, so that a second run into the same --out fails at once.
+                if (writes)
+                    folder = OutputFolder.Open(parse.GetValue(output)!, OutputArguments.TrainingRun,
+                        OutputArguments.Options(parse, [paths.Data, paths.Test, paths.Images, paths.TestImages, parse.GetValue(embeddingFolder), .. OutputArguments.ReaderInputs(parse, reader)]),
+                        continuing: parse.GetValue(resume));
+                try
+                {
+                    setup = TrainingData.Prepare(paths, validationShare, parse.GetValue(embeddingFolder), readerOptions, options);
+                }
+                catch
+                {
+                    folder?.Dispose();
+                    folder = null;
+                    throw;
+                }
+            }
         }));
         return command;
     }
 
-    static TrainingResult TrainWithProgress(TrainingSet set, LabelClassifierOptions options, OutputFolder folder, CancellationToken ct)
+    static TrainingResult TrainWithProgress(TrainingSet set, LabelClassifierOptions options, OutputFolder folder, CancellationToken ct, DataParallel? parallel)
     {
         TrainingResult? result = null;
         Cli.Progress()
@@ -118,7 +155,7 @@ internal static class TrainCommand
                 });
                 try
                 {
-                    using var classifier = LabelClassifier.FitPrepared(set, options, folder, progress, ct);
+                    using var classifier = LabelClassifier.FitPrepared(set, options, folder, progress, ct, parallel);
                     result = classifier.Training;
                 }
                 catch (TrainingStoppedException stopped)

@@ -33,6 +33,15 @@ internal abstract class LabelHead : nn.Module<Tensor, Tensor>
     /// <param name="labels">The batch's label sets.</param>
     public virtual Tensor Loss(Tensor outputs, BatchLabels labels) => Loss(outputs, labels.MultiHot);
 
+    /// <summary>
+    /// These rows' part of the mean loss of a larger batch that they are <paramref name="share"/> of: summed over the
+    /// parts, the losses (and their gradients) are the larger batch's <see cref="Loss(Tensor, BatchLabels)"/>. Each mean is weighted by the
+    /// share of what it averages over: rows for the binary losses, labelled rows for the cosine loss.
+    /// </summary>
+    /// <param name="outputs">[batch, Outputs] what <c>forward</c> returned.</param>
+    /// <param name="labels">The batch's label sets.</param>
+    public virtual Tensor PartialLoss(Tensor outputs, BatchLabels labels, BatchShare share) => Loss(outputs, labels) * share.Rows;
+
     /// <summary>[batch, N] scores to rank labels by: cosine proximity (embedding head), probability (baseline, cosine-logit) or the joint head's mix.</summary>
     /// <param name="outputs">[batch, Outputs]</param>
     public abstract Tensor Scores(Tensor outputs);
@@ -90,6 +99,9 @@ internal sealed class EmbeddingHead : LabelHead, IEmbeddingHead
 
     /// <inheritdoc />
     public override Tensor Loss(Tensor outputs, BatchLabels labels) => Losses.CosineProximity(outputs, Losses.EmbeddingTargets(labels, labelVectors));
+
+    /// <inheritdoc />
+    public override Tensor PartialLoss(Tensor outputs, BatchLabels labels, BatchShare share) => Loss(outputs, labels) * share.Labelled;
 
     /// <inheritdoc />
     public override Tensor Scores(Tensor outputs) => Losses.Cosines(outputs, labelVectors);
@@ -332,6 +344,14 @@ internal sealed class JointHead : LabelHead, IEmbeddingHead
     {
         var (point, z) = Split(outputs);
         return Losses.CosineProximity(point, Losses.EmbeddingTargets(labels, labelVectors)) + Weight * Losses.Binary(loss, z, labels.MultiHot);
+    }
+
+    /// <inheritdoc />
+    public override Tensor PartialLoss(Tensor outputs, BatchLabels labels, BatchShare share)
+    {
+        var (point, z) = Split(outputs);
+        return Losses.CosineProximity(point, Losses.EmbeddingTargets(labels, labelVectors)) * share.Labelled
+               + Weight * share.Rows * Losses.Binary(loss, z, labels.MultiHot);
     }
 
     /// <inheritdoc />

@@ -133,6 +133,14 @@ internal sealed record TrainingRun
     /// precision@k. The model is in training mode and must be left so.
     /// </summary>
     public Action<int, LabelModel>? OnEvaluate { get; init; }
+
+    /// <summary>
+    /// The processes this run is one of, for data-parallel training (<see cref="DataParallel"/>), or null for one
+    /// process. <see cref="TrainingOptions.BatchSize"/> is then each rank's: the run's batch, which its checkpoints and
+    /// model record, is that many times <see cref="DataParallel.Size"/>. Rank 0 alone measures
+    /// <see cref="Validation"/> and calls <see cref="OnEvaluate"/>; the other ranks are given no <see cref="Output"/>.
+    /// </summary>
+    public DataParallel? Parallel { get; init; }
 }
 
 /// <summary>
@@ -195,6 +203,14 @@ internal static class Trainer
         ArgumentNullException.ThrowIfNull(run);
         var options = run.Options;
         options.Validate();
+        var parallel = run.Parallel;
+        int perRank = options.BatchSize;
+        if (parallel is not null)
+        {
+            if (!parallel.IsRoot && (run.Output is not null || run.Folder is not null))
+                throw new ArgumentException($"rank {parallel.Rank} writes nothing; only rank 0 is given the output folder", nameof(run.Output));
+            options = options with { BatchSize = checked(perRank * parallel.Size) };
+        }
         var train = run.Train;
         if (train.Count == 0) throw new ArgumentException("there are no training instances");
         int labels = train.Vocabulary.Count;
@@ -288,6 +304,9 @@ internal static class Trainer
                 TruncateLog(logPath!, step);
             }
             else if (File.Exists(logPath)) File.Delete(logPath);
+            // Every rank starts from rank 0's weights, optimizer state and step.
+            parallel?.Synchronize(model, optimizer, options.Seed, ref step);
+            var learning = model.parameters().Where(p => p.requires_grad).ToList();
             // The best weights so far belong to this run only when it resumes; a fresh run starts its own. Without an
             // output folder they are kept in memory.
             var (best, bestPath) = options.Keep == KeepKind.Best && bestFolder is not null ? BestUpTo(bestFolder, resumed ? step : 0) : (null, null);
@@ -315,7 +334,7 @@ internal static class Trainer
             }
             void Evaluate()
             {
-                if (run.Validation is null && run.OnEvaluate is null) return;
+                if ((run.Validation is null && run.OnEvaluate is null) || parallel is { IsRoot: false }) return;
                 Report(TrainingPhase.Evaluating);
                 // An evaluation runs to its end even when the run is being stopped: the stop comes at the next step, after
                 // this step's measurement and log line, so the checkpoint written then resumes with nothing missing.
@@ -340,15 +359,18 @@ internal static class Trainer
             }
 
             model.train();
-            bool stopped = false;
+            bool stopped = false, agreedStop = false;
             while (step < total && !stopped)
             {
                 int epoch = step / perEpoch;
                 int skip = (step % perEpoch) * options.BatchSize;
-                using var batches = train.EpochBatches(options.Seed, epoch, skip, options.BatchSize, cancellationToken).GetEnumerator();
+                // Every rank draws the same global batches and trains on its slice of each; ranks stop together (a stop is
+                // agreed in the step's all-reduce), so their batch streams are not cancelled.
+                using var batches = train.EpochBatches(options.Seed, epoch, skip, options.BatchSize, parallel is null ? cancellationToken : CancellationToken.None)
+                    .GetEnumerator();
                 while (step < total)
                 {
-                    if (cancellationToken.IsCancellationRequested) { stopped = true; break; }
+                    if (parallel is null ? cancellationToken.IsCancellationRequested : agreedStop) { stopped = true; break; }
                     clock.Start();
                     try
                     {
@@ -360,23 +382,36 @@ internal static class Trainer
                         stopped = true;
                         break;
                     }
-                    var batch = batches.Current;
+                    var global = batches.Current.Indices;
+                    // A rank whose slice of the epoch's last global batch is empty still takes part in its step.
+                    var batch = parallel is null ? batches.Current : parallel.LocalBatch(batches.Current, perRank);
                     learningRate = options.LearningRateAt(step, total);
                     foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
                     float loss;
                     using (NewDisposeScope())
                     {
-                        var x = tensor(batch.Inputs, batch.Shape).to(device);
-                        using var y = new BatchLabels(train.Labels, batch.Indices, labels, device);
                         optimizer.zero_grad();
-                        var value = model.Head.Loss(model.forward(x), y);
-                        value.backward();
+                        using var y = batch is null ? null : new BatchLabels(train.Labels, batch.Indices, labels, device);
+                        if (parallel is null)
+                        {
+                            var value = model.Head.Loss(model.forward(tensor(batch!.Inputs, batch.Shape).to(device)), y!);
+                            value.backward();
+                            loss = value.item<float>();
+                        }
+                        else
+                        {
+                            var share = DataParallel.Share(train.Labels, global, batch is null ? [] : batch.Indices);
+                            var value = batch is null
+                                ? stack(learning.Select(p => p.sum())).sum() * 0
+                                : model.Head.PartialLoss(model.forward(tensor(batch.Inputs, batch.Shape).to(device)), y!, share);
+                            value.backward();
+                            (loss, agreedStop) = parallel.AllReduce(learning, value.item<float>(), cancellationToken.IsCancellationRequested);
+                        }
                         optimizer.step();
-                        loss = value.item<float>();
                     }
                     clock.Stop();
                     step++;
-                    examples += batch.Indices.Length;
+                    examples += global.Length;
                     losses.Add(loss);
                     lastLoss = loss;
                     windowLoss += loss;

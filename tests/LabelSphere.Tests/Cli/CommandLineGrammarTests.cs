@@ -64,7 +64,8 @@ public sealed partial class CommandLineGrammarTests
     }
 
     // What only train has: its run folder (resumable, checkpointed), its held-out file, its one head and optional embedding.
-    static readonly string[] TrainOnly = ["--out", "--test", "--resume", "--checkpoint-every", "--head", "--embedding", "--json", "--overwrite", "--help"];
+    // --distributed: only train runs over mpirun (the others are refused with a usage line, DistributedTrainingTests).
+    static readonly string[] TrainOnly = ["--out", "--test", "--resume", "--checkpoint-every", "--head", "--embedding", "--json", "--overwrite", "--help", "--distributed"];
 
     // Declared differences: zeroshot scores the final models only; the demo's budget is a few minutes.
     static readonly (string Verb, string Option, bool Absent)[] Declared =
