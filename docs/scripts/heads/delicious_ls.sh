@@ -15,3 +15,11 @@ for s in 0 1 2; do
     --out out/ls-delicious/del-$s > out/ls-delicious/del-$s.json
 done
 /usr/bin/python3 docs/scripts/compare_seeds.py out/ls-delicious/del-0 out/ls-delicious/del-1 out/ls-delicious/del-2
+# Raw inputs (--features none), the inputs validation picks for the sigmoid in the PyTorch reference: the tuned baseline.
+for s in 0 1 2; do
+  [ -f out/ls-delicious/del-raw3-$s/curves.csv ] && continue
+  "$ls" compare $d/delicious-train.arff $d/delicious-test.arff --embedding out/ls-delicious/emb-del --steps 2000 \
+    --eval-every 100 --schedule constant --seed $s --threads 1 --json --heads sigmoid,cosine-logit,joint --features none \
+    --out out/ls-delicious/del-raw3-$s > out/ls-delicious/del-raw3-$s.json
+done
+/usr/bin/python3 docs/scripts/compare_seeds.py out/ls-delicious/del-raw3-0 out/ls-delicious/del-raw3-1 out/ls-delicious/del-raw3-2
