@@ -20,6 +20,10 @@ Heads:
 asymmetric loss (Ridnik et al. 2021: gamma- 4, gamma+ 0, probability margin 0.05) or the focal loss (gamma 2).
 Every ranking a run can produce (sigmoid logit, cosine, mixes) is scored at each measurement, on validation and
 test, and written to the JSON; tools/analysis choose among them on validation only.
+--save-scores also writes OUT.npz with the model's outputs at the first measurement and at the best validation score
+(the run's main ranking: the sigmoid logit, or for the joint head the best z-scored mix, as analyze.py's zsel): the
+logits and cosines of the validation and test rows, and the hidden layer h and the embedding output e of the
+training, validation and test rows (float16), for post-hoc rankings (posthoc.py).
 """
 import argparse
 import json
@@ -355,6 +359,7 @@ def main():
     ap.add_argument('--schedule', default='constant', choices=['constant', 'cosine'])
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--val-seed', type=int, default=0)
+    ap.add_argument('--save-scores', type=int, default=0, help='1: write OUT.npz (outputs at the first and the best measurement)')
     ap.add_argument('--out', required=True)
     a = ap.parse_args()
     torch.set_num_threads(1)
@@ -404,19 +409,37 @@ def main():
         S = (En @ En.T).clamp(min=0.0)
         S.fill_diagonal_(0.0)
 
-    def predict(X):
+    def predict(X, keys=('logit', 'cos')):
         net.eval()
         outs = {}
         with torch.no_grad():
             for i in range(0, len(X), 2048):
-                o = net(X[i:i + 2048])
-                for key in ('logit', 'cos'):
+                xb = X[i:i + 2048]
+                o = net(xb)
+                if 'h' in keys:
+                    o['h'] = net.body(xb)
+                for key in keys:
                     if key in o:
                         outs.setdefault(key, []).append(o[key])
         net.train()
         return {key: torch.cat(v) for key, v in outs.items()}
 
     curve = []
+    saved = {}   # 'first' / 'best' -> arrays for OUT.npz
+    best_val = [-1.0]
+
+    def snapshot(tag, ov, ot):
+        snap = {}
+        for part, o in (('val', ov), ('test', ot)):
+            for key, v in o.items():
+                snap[f'{tag}_{part}_{key}'] = v.numpy().astype(np.float32)
+        for part, X in (('train', Xtr_t), ('val', Xva_t), ('test', Xte_t)):
+            for key, v in predict(X, ('h', 'e')).items():
+                snap[f'{tag}_{part}_{key}'] = v.numpy().astype(np.float16)
+        saved.update(snap)
+
+    def main_key_of(row):
+        return 'sig' if 'sig' in row['val'] else 'cos'
 
     def measure(step):
         ov, ot = predict(Xva_t), predict(Xte_t)
@@ -429,7 +452,18 @@ def main():
         if 's' in dict(net.named_parameters()):
             row['s'] = round(float(net.s), 3)
         curve.append(row)
-        main_key = 'sig' if 'sig' in row['val'] else 'cos'
+        if a.save_scores:
+            # the main ranking's validation score: the sigmoid logit, else the cosine; for the joint head the best
+            # of its z-scored mixes (analyze.py's zsel); the first best is kept, like analyze.summary
+            zs = [k for k in row['val'] if k in ('sig', 'cos') or k.startswith('zmix')] if stats is not None else []
+            v = max(row['val'][k] for k in zs) if zs else row['val'][main_key_of(row)]
+            if len(curve) == 1:
+                snapshot('first', ov, ot)
+            if v > best_val[0]:
+                best_val[0] = v
+                snapshot('best', ov, ot)
+                saved['best_step'] = np.array(step)
+        main_key = main_key_of(row)
         print(f"step {step}: val {row['val'][main_key]:.4f} test {row['test'][main_key]:.4f}"
               + (f"  cos val {row['val']['cos']:.4f} test {row['test']['cos']:.4f}" if 'cos' in row['val'] and main_key != 'cos' else ''),
               flush=True)
@@ -477,6 +511,10 @@ def main():
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(a.out + '.tmp', 'w') as f:
         json.dump(res, f)
+    if a.save_scores:
+        with open(a.out + '.npz.tmp', 'wb') as f:
+            np.savez_compressed(f, **saved)
+        os.replace(a.out + '.npz.tmp', a.out[:-5] + '.npz' if a.out.endswith('.json') else a.out + '.npz')
     os.replace(a.out + '.tmp', a.out)
     print(f'done in {res["seconds"]} s -> {a.out}')
 
