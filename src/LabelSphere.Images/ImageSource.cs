@@ -1,7 +1,6 @@
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using System.Threading.Channels;
 using LabelSphere.Data;
 
 namespace LabelSphere.Training.Images;
@@ -208,54 +207,15 @@ internal sealed partial class ImageSource : IInstanceSource
             : FeatureBatches([.. order], batchSize, cancellationToken);
     }
 
-    IEnumerable<InstanceBatch> Produce(int[] order, int batchSize, bool augment, int seed, CancellationToken cancellationToken)
-    {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var channel = Channel.CreateBounded<InstanceBatch>(new BoundedChannelOptions(Options.PrefetchBatches)
-        {
-            SingleReader = true,
-            SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
-        ExceptionDispatchInfo? failure = null;
-        var producer = Task.Factory.StartNew(() =>
-        {
-            try
-            {
-                for (int start = 0; start < order.Length; start += batchSize)
-                {
-                    var batch = MakeBatch(order, start, Math.Min(batchSize, order.Length - start), augment, seed, stop.Token);
-                    if (batch.Indices.Length > 0) channel.Writer.WriteAsync(batch, stop.Token).AsTask().GetAwaiter().GetResult();
-                }
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-            }
-            catch (Exception e)
-            {
-                failure = ExceptionDispatchInfo.Capture(e is AggregateException { InnerExceptions.Count: 1 } one ? one.InnerExceptions[0] : e);
-            }
-            finally
-            {
-                channel.Writer.TryComplete();
-            }
-        }, stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    IEnumerable<InstanceBatch> Produce(int[] order, int batchSize, bool augment, int seed, CancellationToken cancellationToken) =>
+        Prefetch.Batches(stop => Make(order, batchSize, augment, seed, stop), Options.PrefetchBatches, cancellationToken);
 
-        try
+    IEnumerable<InstanceBatch> Make(int[] order, int batchSize, bool augment, int seed, CancellationToken stop)
+    {
+        for (int start = 0; start < order.Length; start += batchSize)
         {
-            while (channel.Reader.WaitToReadAsync(cancellationToken).AsTask().GetAwaiter().GetResult())
-            {
-                while (channel.Reader.TryRead(out var batch)) yield return batch;
-            }
-            cancellationToken.ThrowIfCancellationRequested();
-            failure?.Throw();
-        }
-        finally
-        {
-            stop.Cancel();
-            // The producer checks the token between images and batches, so this wait is short.
-            try { producer.Wait(CancellationToken.None); }
-            catch (AggregateException) { }
+            var batch = MakeBatch(order, start, Math.Min(batchSize, order.Length - start), augment, seed, stop);
+            if (batch.Indices.Length > 0) yield return batch;
         }
     }
 

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -76,55 +74,21 @@ internal sealed class PackSource : IInstanceSource
         foreach (var shard in pack.Manifest.Shards) hash.AppendData(Encoding.ASCII.GetBytes(shard.Features.Sha256));
     }
 
-    IEnumerable<InstanceBatch> Prefetch(IEnumerable<int> order, int batchSize, CancellationToken cancellationToken)
+    IEnumerable<InstanceBatch> Prefetch(IEnumerable<int> order, int batchSize, CancellationToken cancellationToken) =>
+        Training.Prefetch.Batches(_ => Make(order, batchSize), Ahead, cancellationToken);
+
+    /// <summary>The batches of <paramref name="order"/>, read from a reader of the pack that maps one shard at a time.</summary>
+    IEnumerable<InstanceBatch> Make(IEnumerable<int> order, int batchSize)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var queue = new BlockingCollection<InstanceBatch>(Ahead);
-        Exception? failure = null;
-        var producer = Task.Factory.StartNew(() =>
+        using var reader = pack.OpenReader();
+        int width = pack.Width;
+        var indices = new List<int>(batchSize);
+        foreach (var instance in order)
         {
-            try
-            {
-                using var reader = pack.OpenReader();
-                int width = pack.Width;
-                var indices = new List<int>(batchSize);
-                foreach (var instance in order)
-                {
-                    indices.Add(instance);
-                    if (indices.Count == batchSize) queue.Add(Make(reader, indices, width), stop.Token);
-                }
-                if (indices.Count > 0) queue.Add(Make(reader, indices, width), stop.Token);
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-            finally
-            {
-                queue.CompleteAdding();
-            }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        try
-        {
-            foreach (var batch in queue.GetConsumingEnumerable(cancellationToken)) yield return batch;
-            producer.Wait(CancellationToken.None);
-            if (failure is not null) ExceptionDispatchInfo.Throw(failure);
+            indices.Add(instance);
+            if (indices.Count == batchSize) yield return Make(reader, indices, width);
         }
-        finally
-        {
-            stop.Cancel();
-            try
-            {
-                producer.Wait(CancellationToken.None);
-            }
-            catch (AggregateException)
-            {
-                // The producer reports its own failures through `failure`; nothing else can escape it.
-            }
-        }
+        if (indices.Count > 0) yield return Make(reader, indices, width);
     }
 
     InstanceBatch Make(Pack.ShardReader reader, List<int> indices, int width)
