@@ -257,19 +257,16 @@ internal sealed class Pack
 
     /// <summary>
     /// The row order of an epoch after its first <paramref name="skip"/> rows, drawn from <paramref name="mixed"/> =
-    /// <c>Trainer.Mix(seed, epoch)</c>: the shards in an order drawn from it, and each shard's rows shuffled by a generator
-    /// of (it, shard). Shard 0's generator is <c>Trainer.Permutation</c>'s, so a pack of one shard is visited in exactly
-    /// the in-memory order.
+    /// <c>Trainer.Mix(seed, epoch)</c>: the shards in an order drawn from it (<see cref="ShardOrder"/>), and each shard's
+    /// rows shuffled by a generator of (it, shard). Shard 0's generator is <c>Trainer.Permutation</c>'s, so a pack of one
+    /// shard is visited in exactly the in-memory order.
     /// Memory: one shard's row list.
     /// </summary>
     public IEnumerable<int> EpochOrder(int mixed, int skip)
     {
         var shards = Manifest.Shards;
-        var order = new int[shards.Count];
-        for (int s = 0; s < order.Length; s++) order[s] = s;
-        new Random(Training.Trainer.Mix(mixed, -1)).Shuffle(order);
         int[]? rows = null;
-        foreach (var s in order)
+        foreach (var s in ShardOrder(mixed))
         {
             int count = shards[s].Rows;
             if (skip >= count)
@@ -285,6 +282,61 @@ internal sealed class Pack
             for (int i = skip; i < count; i++) yield return first + rows[i];
             skip = 0;
         }
+    }
+
+    /// <summary>The shards in the order an epoch drawn from <paramref name="mixed"/> visits them (<see cref="EpochOrder"/>).</summary>
+    int[] ShardOrder(int mixed)
+    {
+        var order = new int[Manifest.Shards.Count];
+        for (int s = 0; s < order.Length; s++) order[s] = s;
+        new Random(Training.Trainer.Mix(mixed, -1)).Shuffle(order);
+        return order;
+    }
+
+    /// <summary>
+    /// The shard whose rows <see cref="EpochOrder"/>(<paramref name="mixed"/>, <paramref name="skip"/>) begins with, or -1
+    /// when the skipped rows are the whole epoch.
+    /// </summary>
+    public int FirstShard(int mixed, int skip)
+    {
+        foreach (var s in ShardOrder(mixed))
+        {
+            int count = Manifest.Shards[s].Rows;
+            if (skip < count) return s;
+            skip -= count;
+        }
+        return -1;
+    }
+
+    /// <summary>
+    /// Checks shard <paramref name="shard"/>'s SHA-256 against the manifest unless this process has already (which reads
+    /// the whole shard and so leaves it in the page cache), so that the rows read from it next are neither a surprise
+    /// nor a wait on the disk.
+    /// </summary>
+    public void Check(int shard)
+    {
+        if (verified[shard]) return;
+        Map(shard).Dispose();
+    }
+
+    /// <summary>Maps shard <paramref name="shard"/>'s features, checked the first time this process maps it.</summary>
+    MappedMemory<float> Map(int shard)
+    {
+        var file = Manifest.Shards[shard].Features;
+        var path = Path.Combine(Folder, file.Name);
+        // The kernel reads the shard ahead as a whole: its rows are then read in a shuffled order from memory, not page
+        // by page from the disk (a shard checked earlier in the run may have left the page cache since).
+        var mapped = MappedMemory<float>.Open(path, file.Bytes, readAhead: true);
+        if (!verified[shard])
+        {
+            if (Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(mapped.Span))) != file.Sha256)
+            {
+                mapped.Dispose();
+                throw Corrupt(path, Manifest, file);
+            }
+            verified[shard] = true;
+        }
+        return mapped;
     }
 
     /// <summary>A reader of rows that maps one shard at a time; used by one thread.</summary>
@@ -305,19 +357,7 @@ internal sealed class Pack
                 mapped?.Dispose();
                 mapped = null;
                 current = -1;
-                var file = pack.Manifest.Shards[shard].Features;
-                var path = Path.Combine(pack.Folder, file.Name);
-                var next = MappedMemory<float>.Open(path, file.Bytes);
-                if (!pack.verified[shard])
-                {
-                    if (Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(next.Span))) != file.Sha256)
-                    {
-                        next.Dispose();
-                        throw Corrupt(path, pack.Manifest, file);
-                    }
-                    pack.verified[shard] = true;
-                }
-                mapped = next;
+                mapped = pack.Map(shard);
                 current = shard;
             }
             int width = pack.Width;
@@ -354,8 +394,11 @@ internal sealed unsafe class MappedMemory<T> : MemoryManager<T> where T : unmana
     /// <summary>The mapped elements.</summary>
     public Span<T> Span => GetSpan();
 
-    /// <summary>Maps the first <paramref name="bytes"/> of <paramref name="path"/> read-only.</summary>
-    public static MappedMemory<T> Open(string path, long bytes)
+    /// <summary>
+    /// Maps the first <paramref name="bytes"/> of <paramref name="path"/> read-only; with <paramref name="readAhead"/> the
+    /// kernel is asked to start reading all of them into the page cache (<c>madvise(MADV_WILLNEED)</c>, on Linux).
+    /// </summary>
+    public static MappedMemory<T> Open(string path, long bytes, bool readAhead = false)
     {
         int length = checked((int)(bytes / sizeof(T)));
         if (length == 0) return new MappedMemory<T>(null, null, null, 0);
@@ -365,6 +408,7 @@ internal sealed unsafe class MappedMemory<T> : MemoryManager<T> where T : unmana
             var view = file.CreateViewAccessor(0, bytes, MemoryMappedFileAccess.Read);
             byte* p = null;
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+            if (readAhead) PageCache.ReadAhead(p, bytes + view.PointerOffset);
             return new MappedMemory<T>(file, view, p + view.PointerOffset, length);
         }
         catch
@@ -404,4 +448,30 @@ internal sealed unsafe class MappedMemory<T> : MemoryManager<T> where T : unmana
 
     /// <summary>Unmaps the file.</summary>
     public void Dispose() => ((IDisposable)this).Dispose();
+}
+
+/// <summary>Hints to the kernel's page cache.</summary>
+internal static unsafe class PageCache
+{
+    const int MadviseWillNeed = 3;
+
+    /// <summary>
+    /// Asks the kernel to start reading the <paramref name="length"/> mapped bytes at <paramref name="start"/> (page-aligned)
+    /// into memory (<c>madvise(MADV_WILLNEED)</c>, on Linux). A hint: where it is refused, or there is no madvise, the pages
+    /// are read when first touched, as without it.
+    /// </summary>
+    public static void ReadAhead(byte* start, long length)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        try
+        {
+            _ = Madvise(start, (nuint)length, MadviseWillNeed);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "madvise")]
+    static extern int Madvise(byte* address, nuint length, int advice);
 }

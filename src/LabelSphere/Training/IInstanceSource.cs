@@ -46,6 +46,8 @@ internal interface IInstanceSource
     /// order is a function of (<paramref name="seed"/>, <paramref name="epoch"/>) alone, so that a resumed run continues
     /// it exactly. By default every instance in <see cref="Trainer.Permutation"/>'s order, augmented with
     /// <see cref="Trainer.Mix"/>(seed, epoch); a source too large for an order of its whole size overrides it.
+    /// The epoch's setup (drawing the order, opening and checking the data it starts with) is done by this call, so that
+    /// what enumerating it costs is the batches alone, which the trainer counts in its examples per second.
     /// </summary>
     IEnumerable<InstanceBatch> EpochBatches(int seed, int epoch, int skip, int batchSize, CancellationToken cancellationToken = default)
     {

@@ -113,6 +113,29 @@ public sealed class PackTests : IDisposable
         Assert.NotEqual(Enumerable.Range(0, 5), first.Select(pack.ShardOf).Distinct());
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(100)]
+    public void Starting_an_epoch_of_a_pack_checks_the_shard_it_begins_with_before_a_batch_is_asked_for(int skip)
+    {
+        // Given a pack of 200 rows in shards of 48, with one byte changed in the shard where epoch 0 of seed 5 begins
+        // after skipping `skip` rows (a run resumed mid-epoch begins there)
+        var path = WritePack(TrainingFixtures.Synthetic(200), "pack", shardRows: 48);
+        var pack = PackData.Open(path).Pack;
+        int shard = pack.ShardOf(pack.EpochOrder(Trainer.Mix(5, 0), skip).First());
+        var file = Path.Combine(path, pack.Manifest.Shards[shard].Features.Name);
+        var bytes = File.ReadAllBytes(file);
+        bytes[5] ^= 0x10;
+        File.WriteAllBytes(file, bytes);
+        var source = PackSource(path, Small);
+
+        // When the epoch's batches are asked for, before any is made (a trainer times its steps from the first batch on),
+        // then the changed shard is refused already, naming it
+        var error = Assert.Throws<InvalidDataException>(() => source.EpochBatches(5, 0, skip, 16, TestContext.Current.CancellationToken));
+        Assert.Contains(file, error.Message);
+        Assert.Contains($"shard {shard},", error.Message);
+    }
+
     [Fact]
     public void A_pack_stopped_while_it_was_written_leaves_no_folder_that_loads()
     {
