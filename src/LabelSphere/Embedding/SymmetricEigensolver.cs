@@ -93,8 +93,10 @@ internal static class SymmetricEigensolver
         {
             EigenSolver.Lanczos => BlockLanczos.Solve(multiply, n, k, ranking, seed, progress: lanczosProgress, cancellationToken: cancellationToken),
             EigenSolver.Randomized => Randomized(multiply, n, k, ranking, oversampling, powerIterations, seed, cancellationToken),
+            EigenSolver.Exact when MixedExact(n, ranking) => ExactMixed(matrix, k, cancellationToken),
             EigenSolver.Exact or EigenSolver.Auto => throw new ArgumentOutOfRangeException(nameof(solver), solver,
-                "a sparse matrix is factorised by an iterative solver (Lanczos or randomized); the exact solver needs it dense"),
+                "a sparse matrix is factorised by an iterative solver (Lanczos or randomized); the exact solver needs it dense " +
+                "unless the leading eigenvalues are ranked by value and the system's LAPACK has ssyevr"),
             _ => throw new ArgumentOutOfRangeException(nameof(solver)),
         };
     }
@@ -131,6 +133,74 @@ internal static class SymmetricEigensolver
     /// </summary>
     internal static bool PartialExact(int n, EigenRanking ranking) =>
         ranking == EigenRanking.Algebraic && 4.0 * n * n * n > EmbeddingPlan.SmallWork && SystemLapack.Available;
+
+    /// <summary>
+    /// Whether the exact solver can factorise a sparse matrix through a dense float32 copy (<see cref="ExactMixed"/>):
+    /// ranking by value, a matrix too large for the whole spectrum to be cheap, and ssyevr in the system's LAPACK.
+    /// </summary>
+    internal static bool MixedExact(int n, EigenRanking ranking) => PartialExact(n, ranking) && SystemLapack.SingleAvailable;
+
+    /// <summary>Eigenpairs beyond k that <see cref="ExactMixed"/> takes from ssyevr, so that the k wanted ones are not
+    /// at the edge of the subspace it refines.</summary>
+    internal static int MixedExtra(int n, int k) => Math.Min(n - k, Math.Max(16, k / 32));
+
+    /// <summary>
+    /// The k leading eigenpairs (by value) of a sparse symmetric matrix, mixed precision: ssyevr finds the leading
+    /// k + <see cref="MixedExtra"/> pairs of a dense float32 copy (half the memory and memory traffic of dsyevr, whose
+    /// tridiagonal reduction is bound by memory), then Rayleigh–Ritz in float64 against the sparse matrix itself (the
+    /// float32 vectors orthonormalised by Cholesky QR, the projected matrix by libtorch's eigh) makes them float64
+    /// Ritz pairs of the exact matrix: the Ritz values' error is the square of the float32 subspace's angle.
+    /// Peak memory: n² float32 while ssyevr runs, then a few n × (k + extra) float64 blocks.
+    /// </summary>
+    internal static EigenDecomposition ExactMixed(CsrMatrix matrix, int k, CancellationToken cancellationToken = default)
+    {
+        int n = matrix.Size, m = k + MixedExtra(n, k);
+        var dense = new float[(long)n * n];
+        Parallel.For(0, n, i =>
+        {
+            for (long e = matrix.Offsets[i]; e < matrix.Offsets[i + 1]; e++) dense[(long)i * n + matrix.Columns[e]] = (float)matrix.Values[e];
+        });
+        var (_, single) = SystemLapack.TopEigenpairs(dense, n, n - m);     // [m, n], ascending
+        dense = null;
+        // The n² copy is garbage now; collect it before the float64 blocks are allocated, or the peak holds both.
+        GC.Collect();
+        cancellationToken.ThrowIfCancellationRequested();
+        using var scope = NewDisposeScope();
+        var basis = tensor(single, [m, n]).to_type(ScalarType.Float64).t();
+        single = null;
+        // Cholesky QR: VᵀV = L·Lᵀ, Q = V·L⁻ᵀ. The float32 vectors are orthonormal to 1e-6, so one pass is stable.
+        var lower = linalg.cholesky(basis.t().matmul(basis));
+        var q = linalg.solve_triangular(lower, basis.t(), upper: false).t().contiguous();
+        basis.Dispose();
+        // A·Q and the residuals a block of columns at a time: every full n × m temporary is 0.6 GB at the paper's size.
+        const int block = 512;
+        var multiply = Products(matrix);
+        var aq = empty([n, m], ScalarType.Float64);
+        for (int c = 0; c < m; c += block)
+        {
+            using var inner = NewDisposeScope();
+            int width = Math.Min(block, m - c);
+            aq.narrow(1, c, width).copy_(multiply(q.narrow(1, c, width).contiguous()));
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        var projected = q.t().matmul(aq);
+        var (ritz, rotation) = linalg.eigh((projected + projected.t()) / 2);         // ascending
+        var top = rotation.narrow(1, m - k, k).flip(1);
+        var values = ritz.narrow(0, m - k, k).flip(0);
+        var vectors = q.matmul(top);
+        q.Dispose();
+        // ‖A·x − λ·x‖ / ‖A‖₂ per pair, ‖A‖₂ estimated by the largest |Ritz value|.
+        double norm = ritz.abs().max().item<double>(), residual = 0;
+        for (int c = 0; c < k; c += block)
+        {
+            using var inner = NewDisposeScope();
+            int width = Math.Min(block, k - c);
+            var r = aq.matmul(top.narrow(1, c, width)) - vectors.narrow(1, c, width) * values.narrow(0, c, width);
+            residual = Math.Max(residual, linalg.vector_norm(r, dims: [0]).max().item<double>() / norm);
+        }
+        aq.Dispose();
+        return new EigenDecomposition(values.data<double>().ToArray(), vectors.data<double>().ToArray(), EigenSolver.Exact, null, residual);
+    }
 
     internal static EigenDecomposition ExactPartial(double[] matrix, int n, int k)
     {
