@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Diagnostics;
 using LabelSphere.Native;
 using TorchSharp;
@@ -43,7 +44,7 @@ public enum EigenRanking
 internal sealed record EigenDecomposition(double[] Values, double[] Vectors, EigenSolver Solver, double[]? AllValues, double? MaxResidual = null);
 
 /// <summary>Leading eigenpairs of a symmetric matrix, dense or sparse, computed in float64 with libtorch.</summary>
-internal static class SymmetricEigensolver
+internal static unsafe class SymmetricEigensolver
 {
     /// <summary>
     /// The <paramref name="k"/> leading eigenpairs of <paramref name="matrix"/> ([n, n] row-major, symmetric) by
@@ -155,24 +156,37 @@ internal static class SymmetricEigensolver
     internal static EigenDecomposition ExactMixed(CsrMatrix matrix, int k, CancellationToken cancellationToken = default)
     {
         int n = matrix.Size, m = k + MixedExtra(n, k);
-        var dense = new float[(long)n * n];
-        Parallel.For(0, n, i =>
-        {
-            for (long e = matrix.Offsets[i]; e < matrix.Offsets[i + 1]; e++) dense[(long)i * n + matrix.Columns[e]] = (float)matrix.Values[e];
-        });
-        var (_, single) = SystemLapack.TopEigenpairs(dense, n, n - m);     // [m, n], ascending
-        dense = null;
-        // The n² copy is garbage now; collect it before the float64 blocks are allocated, or the peak holds both.
-        GC.Collect();
-        cancellationToken.ThrowIfCancellationRequested();
         using var scope = NewDisposeScope();
-        var basis = tensor(single, [m, n]).to_type(ScalarType.Float64).t();
-        single = null;
-        // Cholesky QR: VᵀV = L·Lᵀ, Q = V·L⁻ᵀ. The float32 vectors are orthonormal to 1e-6, so one pass is stable.
-        var lower = linalg.cholesky(basis.t().matmul(basis));
-        var q = linalg.solve_triangular(lower, basis.t(), upper: false).t().contiguous();
-        basis.Dispose();
-        // A·Q and the residuals a block of columns at a time: every full n × m temporary is 0.6 GB at the paper's size.
+        float[] single;
+        // The n² float32 copy in native memory, freed the moment ssyevr is done: a managed array would stay in the
+        // runtime's heap (and the process's resident memory) under the float64 blocks that follow.
+        nint cells = (nint)NativeMemory.AllocZeroed((nuint)n * (nuint)n, sizeof(float));
+        try
+        {
+            Parallel.For(0, n, i =>
+            {
+                var row = new Span<float>((float*)cells + (long)i * n, n);
+                for (long e = matrix.Offsets[i]; e < matrix.Offsets[i + 1]; e++) row[matrix.Columns[e]] = (float)matrix.Values[e];
+            });
+            (_, single) = SystemLapack.TopEigenpairs(new Span<float>((float*)cells, checked(n * n)), n, n - m);     // [m, n], ascending
+        }
+        finally
+        {
+            NativeMemory.Free((void*)cells);
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        // Cholesky QR: with V the float32 vectors as columns, VᵀV = L·Lᵀ and Q = V·L⁻ᵀ, so Qᵀ = L⁻¹·Vᵀ. The vectors
+        // are orthonormal to about 1e-6, so one pass is stable. Qᵀ is kept as it comes, [m, n]; every full n × m
+        // float64 block is 0.6 GB at the paper's size, so each is freed as soon as it has served.
+        Tensor qt;
+        using (NewDisposeScope())
+        {
+            var rows = tensor(single, [m, n]).to_type(ScalarType.Float64);
+            single = [];
+            var lower = linalg.cholesky(rows.matmul(rows.t()));
+            qt = linalg.solve_triangular(lower, rows, upper: false).MoveToOuterDisposeScope();
+        }
+        // A·Q a block of columns at a time.
         const int block = 512;
         var multiply = Products(matrix);
         var aq = empty([n, m], ScalarType.Float64);
@@ -180,17 +194,21 @@ internal static class SymmetricEigensolver
         {
             using var inner = NewDisposeScope();
             int width = Math.Min(block, m - c);
-            aq.narrow(1, c, width).copy_(multiply(q.narrow(1, c, width).contiguous()));
+            aq.narrow(1, c, width).copy_(multiply(qt.narrow(0, c, width).t().contiguous()));
         }
         cancellationToken.ThrowIfCancellationRequested();
-        var projected = q.t().matmul(aq);
-        var (ritz, rotation) = linalg.eigh((projected + projected.t()) / 2);         // ascending
-        var top = rotation.narrow(1, m - k, k).flip(1);
-        var values = ritz.narrow(0, m - k, k).flip(0);
-        var vectors = q.matmul(top);
-        q.Dispose();
+        Tensor top, values;
+        using (NewDisposeScope())
+        {
+            var projected = qt.matmul(aq);
+            var (ritz, rotation) = linalg.eigh((projected + projected.t()) / 2);         // ascending
+            top = rotation.narrow(1, m - k, k).flip(1).MoveToOuterDisposeScope();
+            values = ritz.narrow(0, m - k, k).flip(0).MoveToOuterDisposeScope();
+        }
+        var vectors = qt.t().matmul(top);
+        qt.Dispose();
         // ‖A·x − λ·x‖ / ‖A‖₂ per pair, ‖A‖₂ estimated by the largest |Ritz value|.
-        double norm = ritz.abs().max().item<double>(), residual = 0;
+        double norm = values.abs().max().item<double>(), residual = 0;
         for (int c = 0; c < k; c += block)
         {
             using var inner = NewDisposeScope();

@@ -32,7 +32,7 @@ internal static unsafe class SystemLapack
     /// ssyevr for float32.
     /// </summary>
     /// <returns>Values [count] ascending, and vectors [count, n]: row c the unit eigenvector of Values[c].</returns>
-    public static (T[] Values, T[] Vectors) TopEigenpairs<T>(T[] matrix, int n, int first) where T : unmanaged
+    public static (T[] Values, T[] Vectors) TopEigenpairs<T>(Span<T> matrix, int n, int first) where T : unmanaged
     {
         bool single = typeof(T) == typeof(float);
         if (!single && typeof(T) != typeof(double)) throw new NotSupportedException($"syevr takes float32 or float64, not {typeof(T).Name}");
