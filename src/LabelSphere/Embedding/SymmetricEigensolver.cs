@@ -11,7 +11,11 @@ public enum EigenSolver
 {
     /// <summary>The cheapest exact solver that fits in memory, by the cost model of <see cref="EmbeddingPlan"/>.</summary>
     Auto,
-    /// <summary>Full decomposition by LAPACK (syevd through libtorch): every eigenvalue, exact to rounding.</summary>
+    /// <summary>
+    /// LAPACK, exact to rounding: every eigenpair (libtorch's syevd) for small matrices; for large ones the k wanted
+    /// pairs by the system's dsyevr on the dense matrix or, when the PMI is sparse, by ssyevr on a float32 copy
+    /// refined in float64 by Rayleigh–Ritz (eigenvalues within 1e-12 of λ₁ of float64 LAPACK's at the paper's size).
+    /// </summary>
     Exact,
     /// <summary>
     /// Randomized subspace iteration (Halko, Martinsson and Tropp 2011, algorithms 4.4 and 5.3): approximate, and on
