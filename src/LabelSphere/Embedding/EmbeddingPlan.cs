@@ -67,8 +67,10 @@ public sealed record EmbeddingPlan(PmiStorage Storage, EigenSolver Solver, doubl
         if (storage == PmiStorage.Sparse && !sparseable)
             throw new ArgumentException("a sparse PMI matrix needs unseen pairs at 0 (unseen pairs zero, and no shift unless the PMI is positive)",
                 nameof(PmiOptions.Unseen));
-        if (storage == PmiStorage.Sparse && solver == EigenSolver.Exact)
-            throw new ArgumentException("the exact eigensolver needs the dense PMI matrix; a sparse one is factorised by the Lanczos or randomized solver",
+        bool mixed = sparseable && SymmetricEigensolver.MixedExact(n, ranking);
+        if (storage == PmiStorage.Sparse && solver == EigenSolver.Exact && !mixed)
+            throw new ArgumentException("the exact eigensolver needs the dense PMI matrix unless it ranks by value with the system's LAPACK (ssyevr) " +
+                                        "on a matrix too large for the whole spectrum; a sparse one is factorised by the Lanczos or randomized solver",
                 nameof(EmbeddingOptions.Storage));
         var lanczos = BlockLanczos.Sizes.For(n, k);
         if (solver == EigenSolver.Lanczos && lanczos is null)
@@ -90,6 +92,16 @@ public sealed record EmbeddingPlan(PmiStorage Storage, EigenSolver Solver, doubl
         else
             // libtorch's syevd: the same reduction, divide and conquer and the back transformation of all n vectors.
             Add(PmiStorage.Dense, EigenSolver.Exact, DenseExactCopies * denseBytes, 4 * cube, "every eigenpair by LAPACK");
+        if (mixed)
+        {
+            // ssyevr on a float32 copy: the reduction's memory-bound half at half the traffic (n³) and the back
+            // transformation of m vectors (n²m at float32 speed); then Rayleigh–Ritz in float64 (Cholesky QR, QᵀAQ,
+            // Q·S: about 8nm², eigh of m × m: 4m³). Memory: the float32 copy, then Q, A·Q and the vectors, n × m float64 each.
+            double m = k + SymmetricEigensolver.MixedExtra(n, k);
+            Add(PmiStorage.Sparse, EigenSolver.Exact, SparseCellBytes * entries + Math.Max(4.0 * n * n + 4.0 * n * m, 3 * 8.0 * n * m + 5 * 8.0 * m * m),
+                cube + (double)n * n * m + 8.0 * n * m * m + 4.0 * m * m * m,
+                "k eigenpairs by the system's LAPACK in float32 (ssyevr), refined in float64 by Rayleigh–Ritz on the seen pairs");
+        }
         if (lanczos is not null)
         {
             if (sparseable) Add(PmiStorage.Sparse, EigenSolver.Lanczos, SparseCellBytes * entries + LanczosBytes(n, lanczos),

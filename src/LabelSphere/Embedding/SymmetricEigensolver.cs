@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Diagnostics;
 using LabelSphere.Native;
 using TorchSharp;
@@ -10,7 +11,11 @@ public enum EigenSolver
 {
     /// <summary>The cheapest exact solver that fits in memory, by the cost model of <see cref="EmbeddingPlan"/>.</summary>
     Auto,
-    /// <summary>Full decomposition by LAPACK (syevd through libtorch): every eigenvalue, exact to rounding.</summary>
+    /// <summary>
+    /// LAPACK, exact to rounding: every eigenpair (libtorch's syevd) for small matrices; for large ones the k wanted
+    /// pairs by the system's dsyevr on the dense matrix or, when the PMI is sparse, by ssyevr on a float32 copy
+    /// refined in float64 by Rayleigh–Ritz (eigenvalues within 1e-12 of λ₁ of float64 LAPACK's at the paper's size).
+    /// </summary>
     Exact,
     /// <summary>
     /// Randomized subspace iteration (Halko, Martinsson and Tropp 2011, algorithms 4.4 and 5.3): approximate, and on
@@ -43,7 +48,7 @@ public enum EigenRanking
 internal sealed record EigenDecomposition(double[] Values, double[] Vectors, EigenSolver Solver, double[]? AllValues, double? MaxResidual = null);
 
 /// <summary>Leading eigenpairs of a symmetric matrix, dense or sparse, computed in float64 with libtorch.</summary>
-internal static class SymmetricEigensolver
+internal static unsafe class SymmetricEigensolver
 {
     /// <summary>
     /// The <paramref name="k"/> leading eigenpairs of <paramref name="matrix"/> ([n, n] row-major, symmetric) by
@@ -93,8 +98,10 @@ internal static class SymmetricEigensolver
         {
             EigenSolver.Lanczos => BlockLanczos.Solve(multiply, n, k, ranking, seed, progress: lanczosProgress, cancellationToken: cancellationToken),
             EigenSolver.Randomized => Randomized(multiply, n, k, ranking, oversampling, powerIterations, seed, cancellationToken),
+            EigenSolver.Exact when MixedExact(n, ranking) => ExactMixed(matrix, k, cancellationToken),
             EigenSolver.Exact or EigenSolver.Auto => throw new ArgumentOutOfRangeException(nameof(solver), solver,
-                "a sparse matrix is factorised by an iterative solver (Lanczos or randomized); the exact solver needs it dense"),
+                "a sparse matrix is factorised by an iterative solver (Lanczos or randomized); the exact solver needs it dense " +
+                "unless the leading eigenvalues are ranked by value and the system's LAPACK has ssyevr"),
             _ => throw new ArgumentOutOfRangeException(nameof(solver)),
         };
     }
@@ -131,6 +138,91 @@ internal static class SymmetricEigensolver
     /// </summary>
     internal static bool PartialExact(int n, EigenRanking ranking) =>
         ranking == EigenRanking.Algebraic && 4.0 * n * n * n > EmbeddingPlan.SmallWork && SystemLapack.Available;
+
+    /// <summary>
+    /// Whether the exact solver can factorise a sparse matrix through a dense float32 copy (<see cref="ExactMixed"/>):
+    /// ranking by value, a matrix too large for the whole spectrum to be cheap, and ssyevr in the system's LAPACK.
+    /// </summary>
+    internal static bool MixedExact(int n, EigenRanking ranking) => PartialExact(n, ranking) && SystemLapack.SingleAvailable;
+
+    /// <summary>Eigenpairs beyond k that <see cref="ExactMixed"/> takes from ssyevr, so that the k wanted ones are not
+    /// at the edge of the subspace it refines.</summary>
+    internal static int MixedExtra(int n, int k) => Math.Min(n - k, Math.Max(16, k / 32));
+
+    /// <summary>
+    /// The k leading eigenpairs (by value) of a sparse symmetric matrix, mixed precision: ssyevr finds the leading
+    /// k + <see cref="MixedExtra"/> pairs of a dense float32 copy (half the memory and memory traffic of dsyevr, whose
+    /// tridiagonal reduction is bound by memory), then Rayleigh–Ritz in float64 against the sparse matrix itself (the
+    /// float32 vectors orthonormalised by Cholesky QR, the projected matrix by libtorch's eigh) makes them float64
+    /// Ritz pairs of the exact matrix: the Ritz values' error is the square of the float32 subspace's angle.
+    /// Peak memory: n² float32 while ssyevr runs, then a few n × (k + extra) float64 blocks.
+    /// </summary>
+    internal static EigenDecomposition ExactMixed(CsrMatrix matrix, int k, CancellationToken cancellationToken = default)
+    {
+        int n = matrix.Size, m = k + MixedExtra(n, k);
+        using var scope = NewDisposeScope();
+        float[] single;
+        // The n² float32 copy in native memory, freed the moment ssyevr is done: a managed array would stay in the
+        // runtime's heap (and the process's resident memory) under the float64 blocks that follow.
+        nint cells = (nint)NativeMemory.AllocZeroed((nuint)n * (nuint)n, sizeof(float));
+        try
+        {
+            Parallel.For(0, n, i =>
+            {
+                var row = new Span<float>((float*)cells + (long)i * n, n);
+                for (long e = matrix.Offsets[i]; e < matrix.Offsets[i + 1]; e++) row[matrix.Columns[e]] = (float)matrix.Values[e];
+            });
+            (_, single) = SystemLapack.TopEigenpairs(new Span<float>((float*)cells, checked(n * n)), n, n - m);     // [m, n], ascending
+        }
+        finally
+        {
+            NativeMemory.Free((void*)cells);
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        // Cholesky QR: with V the float32 vectors as columns, VᵀV = L·Lᵀ and Q = V·L⁻ᵀ, so Qᵀ = L⁻¹·Vᵀ. The vectors
+        // are orthonormal to about 1e-6, so one pass is stable. Qᵀ is kept as it comes, [m, n]; every full n × m
+        // float64 block is 0.6 GB at the paper's size, so each is freed as soon as it has served.
+        Tensor qt;
+        using (NewDisposeScope())
+        {
+            var rows = tensor(single, [m, n]).to_type(ScalarType.Float64);
+            single = [];
+            var lower = linalg.cholesky(rows.matmul(rows.t()));
+            qt = linalg.solve_triangular(lower, rows, upper: false).MoveToOuterDisposeScope();
+        }
+        // A·Q a block of columns at a time.
+        const int block = 512;
+        var multiply = Products(matrix);
+        var aq = empty([n, m], ScalarType.Float64);
+        for (int c = 0; c < m; c += block)
+        {
+            using var inner = NewDisposeScope();
+            int width = Math.Min(block, m - c);
+            aq.narrow(1, c, width).copy_(multiply(qt.narrow(0, c, width).t().contiguous()));
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        Tensor top, values;
+        using (NewDisposeScope())
+        {
+            var projected = qt.matmul(aq);
+            var (ritz, rotation) = linalg.eigh((projected + projected.t()) / 2);         // ascending
+            top = rotation.narrow(1, m - k, k).flip(1).MoveToOuterDisposeScope();
+            values = ritz.narrow(0, m - k, k).flip(0).MoveToOuterDisposeScope();
+        }
+        var vectors = qt.t().matmul(top);
+        qt.Dispose();
+        // ‖A·x − λ·x‖ / ‖A‖₂ per pair, ‖A‖₂ estimated by the largest |Ritz value|.
+        double norm = values.abs().max().item<double>(), residual = 0;
+        for (int c = 0; c < k; c += block)
+        {
+            using var inner = NewDisposeScope();
+            int width = Math.Min(block, k - c);
+            var r = aq.matmul(top.narrow(1, c, width)) - vectors.narrow(1, c, width) * values.narrow(0, c, width);
+            residual = Math.Max(residual, linalg.vector_norm(r, dims: [0]).max().item<double>() / norm);
+        }
+        aq.Dispose();
+        return new EigenDecomposition(values.data<double>().ToArray(), vectors.data<double>().ToArray(), EigenSolver.Exact, null, residual);
+    }
 
     internal static EigenDecomposition ExactPartial(double[] matrix, int n, int k)
     {

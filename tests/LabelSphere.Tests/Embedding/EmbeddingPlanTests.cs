@@ -60,11 +60,71 @@ public sealed class EmbeddingPlanTests
     }
 
     [Fact]
-    public void Sparse_storage_with_the_exact_solver_is_refused()
+    public void Sparse_storage_with_the_exact_solver_is_refused_when_ranking_by_magnitude()
     {
         var error = Assert.Throws<ArgumentException>(() =>
-            EmbeddingPlan.Choose(PresetLabels, PresetEntries, 256, EigenRanking.Algebraic, EigenSolver.Exact, PmiStorage.Sparse, true, 16 * Gigabyte));
+            EmbeddingPlan.Choose(PresetLabels, PresetEntries, 256, EigenRanking.Magnitude, EigenSolver.Exact, PmiStorage.Sparse, true, 16 * Gigabyte));
         Assert.Equal(nameof(EmbeddingOptions.Storage), error.ParamName);
+    }
+
+    [Fact]
+    public void The_paper_sized_sparse_PMI_at_k_4096_is_factorised_in_float32_and_refined_in_float64_in_under_4_GB()
+    {
+        Assert.SkipUnless(SymmetricEigensolver.MixedExact(PresetLabels, EigenRanking.Algebraic), "no system LAPACK (liblapack.so.3) with ssyevr");
+        var plan = EmbeddingPlan.Choose(PresetLabels, PresetEntries, 4096, EigenRanking.Algebraic, EigenSolver.Auto, PmiStorage.Auto, true, 16 * Gigabyte);
+        Assert.Equal((PmiStorage.Sparse, EigenSolver.Exact), (plan.Storage, plan.Solver));
+        Assert.Contains("ssyevr", plan.Reason);
+        Assert.True(plan.EstimatedBytes < 4 * Gigabyte, $"{plan.EstimatedBytes} bytes");
+    }
+
+    [Fact]
+    public void The_mixed_precision_exact_solver_finds_the_leading_pairs_of_float64_dsyevr()
+    {
+        Assert.SkipUnless(SystemLapack.SingleAvailable, "no system LAPACK (liblapack.so.3) with ssyevr");
+        // Given a sparse symmetric matrix shaped like a PMI: a positive diagonal, a few entries of both signs a row,
+        // eigenvalues of both signs and clusters, large enough for the partial exact path
+        int n = 1800, k = 120;
+        Assert.True(SymmetricEigensolver.MixedExact(n, EigenRanking.Algebraic));
+        var random = new Random(11);
+        var dense = new double[n * n];
+        var rows = new List<long>();
+        var columns = new List<long>();
+        var values = new List<double>();
+        void Set(int i, int j, double v)
+        {
+            dense[i * n + j] = dense[j * n + i] = v;
+            rows.Add(i); columns.Add(j); values.Add(v);
+            if (i != j) { rows.Add(j); columns.Add(i); values.Add(v); }
+        }
+        for (int i = 0; i < n; i++)
+        {
+            Set(i, i, Math.Round(1 + 8 * random.NextDouble(), 1));   // rounded: repeated diagonal values, as labels of equal counts give
+            for (int e = 0; e < 3; e++)
+            {
+                int j = random.Next(i + 1, n + 1);
+                if (j < n && dense[i * n + j] == 0) Set(i, j, 6 * random.NextDouble() - 2);
+            }
+        }
+        var sparse = CsrMatrix.FromCoordinates([.. rows], [.. columns], [.. values], n);
+
+        // When its k leading pairs come from float64 dsyevr and from ssyevr refined in float64
+        var reference = SymmetricEigensolver.ExactPartial(dense, n, k);
+        var mixed = SymmetricEigensolver.ExactMixed(sparse, k, Ct);
+
+        // Then the values agree to 1e-10 of the largest (float32 alone: about 1e-7), every pair's residual is small,
+        // and the vectors span the same space (clustered values make single vectors arbitrary within a cluster)
+        for (int c = 0; c < k; c++) Assert.True(Math.Abs(reference.Values[c] - mixed.Values[c]) <= 1e-10 * reference.Values[0],
+            $"value {c}: {mixed.Values[c]} against {reference.Values[c]}");
+        Assert.True(mixed.MaxResidual < 1e-5, $"largest residual {mixed.MaxResidual}");
+        double projection = 0;   // ‖Vᵀ_ref · V_mixed‖²_F = k when the spaces agree
+        for (int a = 0; a < k; a++)
+            for (int b = 0; b < k; b++)
+            {
+                double dot = 0;
+                for (int i = 0; i < n; i++) dot += reference.Vectors[i * k + a] * mixed.Vectors[i * k + b];
+                projection += dot * dot;
+            }
+        Assert.Equal(k, projection, 4);
     }
 
     [Fact]
