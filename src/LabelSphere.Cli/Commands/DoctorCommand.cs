@@ -30,9 +30,12 @@ internal static class DoctorCommand
                     ? $"ONEDNN_MAX_CPU_ISA={isa} (set by LabelSphere as it was unset: oneDNN's AVX-512 convolutions have given wrong gradients; set it yourself, e.g. to ALL, to choose)."
                     : $"ONEDNN_MAX_CPU_ISA={isa ?? "(unset)"}.");
                 Console.WriteLine($"OMP_WAIT_POLICY={wait ?? "(unset)"}.");
-                Console.WriteLine(SystemLapack.Available
-                    ? "The system's LAPACK (liblapack.so.3, dsyevr) is found: the exact eigensolver computes the k pairs asked for in place (docs/scale.md)."
-                    : "No system LAPACK with dsyevr (Debian: apt-get install liblapack3): the exact eigensolver uses libtorch's eigh, five n × n copies (docs/scale.md).");
+                Console.WriteLine(!SystemLapack.Available
+                    ? "No system LAPACK with dsyevr (Debian: apt-get install liblapack3): the exact eigensolver uses libtorch's eigh, five n × n copies (docs/scale.md)."
+                    : SystemLapack.SingleAvailable
+                        ? "The system's LAPACK (liblapack.so.3, dsyevr and ssyevr) is found: the exact eigensolver computes the k pairs asked for in place, " +
+                          "and on a large sparse PMI in float32 refined in float64, in half the memory (docs/scale.md)."
+                        : "The system's LAPACK (liblapack.so.3, dsyevr) is found: the exact eigensolver computes the k pairs asked for in place (docs/scale.md).");
             }
             return Task.FromResult(0);
         }));
