@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.InteropServices;
 
 namespace LabelSphere.Native;
@@ -32,7 +33,7 @@ internal static unsafe class SystemLapack
     /// ssyevr for float32.
     /// </summary>
     /// <returns>Values [count] ascending, and vectors [count, n]: row c the unit eigenvector of Values[c].</returns>
-    public static (T[] Values, T[] Vectors) TopEigenpairs<T>(Span<T> matrix, int n, int first) where T : unmanaged
+    public static (T[] Values, T[] Vectors) TopEigenpairs<T>(Span<T> matrix, int n, int first) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         bool single = typeof(T) == typeof(float);
         if (!single && typeof(T) != typeof(double)) throw new NotSupportedException($"syevr takes float32 or float64, not {typeof(T).Name}");
@@ -57,7 +58,7 @@ internal static unsafe class SystemLapack
         {
             call(&jobz, &range, &uplo, &n, a, &lda, &vl, &vu, &il, &iu, &abstol, &found, w, z, &ldz, isuppz, &workSize, &query, &iworkSize, &query, &info, 1, 1, 1);
             if (info != 0) throw new InvalidOperationException($"LAPACK {driver} workspace query failed (info {info})");
-            int lwork = single ? (int)(float)(object)workSize : (int)(double)(object)workSize, liwork = iworkSize;
+            int lwork = int.CreateTruncating(workSize), liwork = iworkSize;
             var work = new T[Math.Max(1, lwork)];
             var iwork = new int[Math.Max(1, liwork)];
             fixed (T* pw = work)
