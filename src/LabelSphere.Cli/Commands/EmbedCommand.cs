@@ -24,7 +24,7 @@ internal static class EmbedCommand
         var shift = new Option<double>("--shift") { Description = "Subtract log(shift) from PMI (shifted PMI; 1 = none)", DefaultValueFactory = _ => 1.0 }.AtLeast(1.0);
         var alpha = new Option<double>("--alpha") { Description = "Context-distribution smoothing exponent in (0, 1] (1 = none)", DefaultValueFactory = _ => 1.0 }.Above(0.0).Between(0.0, 1.0);
         var negative = Cli.EnumOption("--negative", "Negative eigenvalues", NegativeEigenvalues.Zero);
-        var solver = Cli.EnumOption("--solver", "Eigensolver (auto: the least work among the exact solvers that fit in memory)", EigenSolver.Auto);
+        var solver = Cli.EnumOption("--solver", "Eigensolver (auto: the least work among the solvers that fit in memory; randomized only when asked for)", EigenSolver.Auto);
         var storage = Cli.EnumOption("--storage", "PMI matrix held dense or sparse (auto: by cost)", PmiStorage.Auto);
         var seed = new Option<long>("--seed") { Description = "Seed of the iterative eigensolvers' starting vectors", DefaultValueFactory = _ => 0 }.AtLeast(0);
 
@@ -126,12 +126,14 @@ internal static class EmbedCommand
                 string eigenTitle = $"eigenpairs (k = {k}, {Cli.Kebab(plan.Solver.ToString())})";
                 var eigen = context.AddTask(eigenTitle, maxValue: k, autoStart: false);
                 pmi.IsIndeterminate = true;
-                // The Lanczos solver says after each restart how many of the k pairs have converged; the others run in one call.
+                // The Lanczos solver says after each restart how many of the k pairs have converged, the Chebyshev solver
+                // after each pass; the others run in one call.
+                string round = plan.Solver == EigenSolver.Chebyshev ? "pass" : "restart";
                 var lanczos = new SynchronousProgress<BlockLanczos.Step>(step =>
                 {
                     eigen.IsIndeterminate = false;
                     eigen.Value = step.Converged;
-                    eigen.Description = $"{eigenTitle}, restart {step.Restart + 1}, largest residual {step.MaxResidual:0.0e0}";
+                    eigen.Description = $"{eigenTitle}, {round} {step.Restart + 1}, largest residual {step.MaxResidual:0.0e0}";
                 });
                 embedding = LabelEmbedding.Fit(counts, options, plan, new SynchronousProgress<FitStage>(stage =>
                 {

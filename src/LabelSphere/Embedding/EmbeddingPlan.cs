@@ -40,6 +40,16 @@ public sealed record EmbeddingPlan(PmiStorage Storage, EigenSolver Solver, doubl
     /// <summary>Restarts the cost model assumes for the Lanczos solver (measured: docs/scale.md).</summary>
     internal const int AssumedRestarts = 10;
 
+    /// <summary>
+    /// What an operation bound by memory bandwidth costs in dense matrix-product operations: the matrix–vector half of
+    /// a tridiagonal reduction, a product of the sparse PMI with a block. At the paper's size ssyevr's reduction ran at
+    /// about a twenty-fifth of the rate of the Chebyshev solver's matrix products (docs/scale.md); 8 is conservative.
+    /// </summary>
+    internal const double MemoryBoundWeight = 8;
+
+    /// <summary>Passes and polynomial degree the cost model assumes for the Chebyshev solver (measured at the paper's size: docs/scale.md).</summary>
+    internal const int ChebyshevAssumedPasses = 7, ChebyshevAssumedDegree = 12;
+
     /// <summary>Bytes per stored sparse cell while the PMI is built and multiplied: coordinates (8 + 8 + 8) and compressed rows (4 + 8).</summary>
     const long SparseCellBytes = 36;
 
@@ -72,6 +82,11 @@ public sealed record EmbeddingPlan(PmiStorage Storage, EigenSolver Solver, doubl
             throw new ArgumentException("the exact eigensolver needs the dense PMI matrix unless it ranks by value with the system's LAPACK (ssyevr) " +
                                         "on a matrix too large for the whole spectrum; a sparse one is factorised by the Lanczos or randomized solver",
                 nameof(EmbeddingOptions.Storage));
+        bool chebyshev = sparseable && ranking == EigenRanking.Algebraic && ChebyshevSubspace.Fits(n, k);
+        if (solver == EigenSolver.Chebyshev && (!chebyshev || storage == PmiStorage.Dense))
+            throw new ArgumentOutOfRangeException(nameof(EmbeddingOptions.Solver), solver,
+                "the Chebyshev solver needs the sparse PMI (unseen pairs at 0), the largest eigenvalues by value (negative ones zeroed) " +
+                $"and k + {ChebyshevSubspace.Extra(k)} at most half of the {n} labels; use the Lanczos or the exact solver");
         var lanczos = BlockLanczos.Sizes.For(n, k);
         if (solver == EigenSolver.Lanczos && lanczos is null)
             throw new ArgumentOutOfRangeException(nameof(EmbeddingOptions.Solver), solver,
@@ -86,28 +101,39 @@ public sealed record EmbeddingPlan(PmiStorage Storage, EigenSolver Solver, doubl
         }
         double cube = (double)n * n * n;
         if (SymmetricEigensolver.PartialExact(n, ranking))
-            // dsyevr in place: tridiagonalisation (4/3 n³, half of it matrix–vector products, counted twice), the k
-            // vectors of the tridiagonal matrix and their back transformation (2n²k).
-            Add(PmiStorage.Dense, EigenSolver.Exact, denseBytes + 8.0 * n * k, 2 * cube + 2.0 * n * n * k, "k eigenpairs by the system's LAPACK (dsyevr)");
+            // dsyevr in place: tridiagonalisation (4/3 n³, half of it matrix–vector products), the k vectors of the
+            // tridiagonal matrix and their back transformation (2n²k).
+            Add(PmiStorage.Dense, EigenSolver.Exact, denseBytes + 8.0 * n * k, Reduction(n) + 2.0 * n * n * k, "k eigenpairs by the system's LAPACK (dsyevr)");
         else
             // libtorch's syevd: the same reduction, divide and conquer and the back transformation of all n vectors.
-            Add(PmiStorage.Dense, EigenSolver.Exact, DenseExactCopies * denseBytes, 4 * cube, "every eigenpair by LAPACK");
+            Add(PmiStorage.Dense, EigenSolver.Exact, DenseExactCopies * denseBytes, Reduction(n) + 2 * cube, "every eigenpair by LAPACK");
         if (mixed)
         {
-            // ssyevr on a float32 copy: the reduction's memory-bound half at half the traffic (n³) and the back
-            // transformation of m vectors (n²m at float32 speed); then Rayleigh–Ritz in float64 (Cholesky QR, QᵀAQ,
+            // ssyevr on a float32 copy: the reduction at half the traffic and the back transformation of m vectors
+            // (n²m at float32 speed); then Rayleigh–Ritz in float64 (Cholesky QR, QᵀAQ,
             // Q·S: about 8nm², eigh of m × m: 4m³). Memory: the float32 copy, then Q, A·Q and the vectors, n × m float64 each.
             double m = k + SymmetricEigensolver.MixedExtra(n, k);
             Add(PmiStorage.Sparse, EigenSolver.Exact, SparseCellBytes * entries + Math.Max(4.0 * n * n + 4.0 * n * m, 3 * 8.0 * n * m + 5 * 8.0 * m * m),
-                cube + (double)n * n * m + 8.0 * n * m * m + 4.0 * m * m * m,
+                Reduction(n) / 2 + (double)n * n * m + 8.0 * n * m * m + 4.0 * m * m * m,
                 "k eigenpairs by the system's LAPACK in float32 (ssyevr), refined in float64 by Rayleigh–Ritz on the seen pairs");
         }
         if (lanczos is not null)
         {
             if (sparseable) Add(PmiStorage.Sparse, EigenSolver.Lanczos, SparseCellBytes * entries + LanczosBytes(n, lanczos),
-                LanczosFlops(n, entries, lanczos), "k eigenpairs by block Lanczos on the seen pairs");
-            Add(PmiStorage.Dense, EigenSolver.Lanczos, 2 * denseBytes + LanczosBytes(n, lanczos), LanczosFlops(n, (long)n * n, lanczos),
+                LanczosFlops(n, entries, lanczos, MemoryBoundWeight), "k eigenpairs by block Lanczos on the seen pairs");
+            Add(PmiStorage.Dense, EigenSolver.Lanczos, 2 * denseBytes + LanczosBytes(n, lanczos), LanczosFlops(n, (long)n * n, lanczos, 1),
                 "k eigenpairs by block Lanczos on the dense matrix");
+        }
+        if (chebyshev)
+        {
+            // Per pass, in float32: the polynomial (degree d products with the m-vector block), Householder QR (4nm²),
+            // QᵀAQ and Q·S (4nm²), eigh of m × m (9m³); then Rayleigh–Ritz in float64 as the mixed exact solver.
+            // Memory: four n × m float32 blocks while a pass runs, then the float64 refinement's three.
+            double m = k + ChebyshevSubspace.Extra(k);
+            double pass = (2.0 * entries * m * ChebyshevAssumedDegree * MemoryBoundWeight + 8.0 * n * m * m + 9.0 * m * m * m) / 2;
+            Add(PmiStorage.Sparse, EigenSolver.Chebyshev, SparseCellBytes * entries + Math.Max(4 * 4.0 * n * m, 3 * 8.0 * n * m + 5 * 8.0 * m * m),
+                ChebyshevAssumedPasses * pass + 8.0 * n * m * m + 4.0 * m * m * m,
+                "k eigenpairs by Chebyshev-filtered subspace iteration on the seen pairs in float32, refined in float64 by Rayleigh–Ritz");
         }
         if (solver == EigenSolver.Randomized)
         {
@@ -148,15 +174,19 @@ public sealed record EmbeddingPlan(PmiStorage Storage, EigenSolver Solver, doubl
         return chosen;
     }
 
+    /// <summary>A dense tridiagonal reduction in float64: 4/3 n³ operations, half of them matrix–vector products bound by memory.</summary>
+    static double Reduction(int n) => (MemoryBoundWeight + 1) * 2.0 / 3 * n * (double)n * n;
+
     static double LanczosBytes(int n, BlockLanczos.Sizes sizes) =>
         // The basis, the projected matrix with eigh's copies and workspace (about 5 m²), the restart's kept vectors.
         8.0 * ((double)sizes.Basis * n + 5.0 * sizes.Basis * sizes.Basis + (double)sizes.Keep * n);
 
-    static double LanczosFlops(int n, long entries, BlockLanczos.Sizes sizes)
+    /// <param name="productWeight">The cost of an operation of the products with A: <see cref="MemoryBoundWeight"/> for the sparse matrix.</param>
+    static double LanczosFlops(int n, long entries, BlockLanczos.Sizes sizes, double productWeight)
     {
         double m = sizes.Basis, added = sizes.Basis - sizes.Keep;
         // Per restart: products with A, two Gram–Schmidt passes against the basis, eigh of the projected matrix, the restart's V·S.
-        double round = 2.0 * entries * added + 8.0 * n * m * added + 4.0 * m * m * m + 2.0 * n * m * sizes.Keep;
+        double round = 2.0 * entries * added * productWeight + 8.0 * n * m * added + 4.0 * m * m * m + 2.0 * n * m * sizes.Keep;
         return AssumedRestarts * round;
     }
 

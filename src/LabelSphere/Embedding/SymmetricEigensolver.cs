@@ -28,6 +28,13 @@ public enum EigenSolver
     /// 1e-10 ‖A‖, from products of the (sparse or dense) matrix with blocks of vectors.
     /// </summary>
     Lanczos,
+    /// <summary>
+    /// Chebyshev-filtered subspace iteration on the sparse PMI in float32, refined in float64 by Rayleigh–Ritz: the k
+    /// leading eigenpairs by value to a residual of 1e-5 ‖A‖ (eigenvalues within about 1e-8 of λ₁), from products of
+    /// the sparse matrix with blocks of k + k/8 vectors and n·k² work per pass, never n³. For large k on a sparse PMI
+    /// ranked by value, where it is the fastest (docs/scale.md).
+    /// </summary>
+    Chebyshev,
 }
 
 /// <summary>Which eigenpairs count as "leading".</summary>
@@ -75,6 +82,8 @@ internal static unsafe class SymmetricEigensolver
             EigenSolver.Exact => Exact(a, k, ranking),
             EigenSolver.Randomized => Randomized(x => a.matmul(x), n, k, ranking, oversampling, powerIterations, seed, cancellationToken),
             EigenSolver.Lanczos => BlockLanczos.Solve(x => a.matmul(x), n, k, ranking, seed, progress: lanczosProgress, cancellationToken: cancellationToken),
+            EigenSolver.Chebyshev => throw new ArgumentOutOfRangeException(nameof(solver), solver,
+                "the Chebyshev solver works on the sparse PMI matrix; a dense one is factorised by the exact, Lanczos or randomized solver"),
             _ => throw new ArgumentOutOfRangeException(nameof(solver)),
         };
     }
@@ -99,6 +108,9 @@ internal static unsafe class SymmetricEigensolver
             EigenSolver.Lanczos => BlockLanczos.Solve(multiply, n, k, ranking, seed, progress: lanczosProgress, cancellationToken: cancellationToken),
             EigenSolver.Randomized => Randomized(multiply, n, k, ranking, oversampling, powerIterations, seed, cancellationToken),
             EigenSolver.Exact when MixedExact(n, ranking) => ExactMixed(matrix, k, cancellationToken),
+            EigenSolver.Chebyshev when ranking == EigenRanking.Algebraic => Chebyshev(matrix, k, seed, lanczosProgress, cancellationToken),
+            EigenSolver.Chebyshev => throw new ArgumentOutOfRangeException(nameof(solver), solver,
+                "the Chebyshev solver finds the largest eigenvalues by value; ranking by magnitude needs the Lanczos or the randomized solver"),
             EigenSolver.Exact or EigenSolver.Auto => throw new ArgumentOutOfRangeException(nameof(solver), solver,
                 "a sparse matrix is factorised by an iterative solver (Lanczos or randomized); the exact solver needs it dense " +
                 "unless the leading eigenvalues are ranked by value and the system's LAPACK has ssyevr"),
@@ -179,16 +191,45 @@ internal static unsafe class SymmetricEigensolver
             NativeMemory.Free((void*)cells);
         }
         cancellationToken.ThrowIfCancellationRequested();
+        var rows = tensor(single, [m, n]);
+        single = [];
+        return Refine(matrix, rows, k, EigenSolver.Exact, null);
+    }
+
+    /// <summary>
+    /// The k leading eigenpairs (by value) of a sparse symmetric matrix by Chebyshev-filtered subspace iteration in
+    /// float32 (<see cref="ChebyshevSubspace"/>), then Rayleigh–Ritz in float64 on the block it converged to.
+    /// </summary>
+    internal static EigenDecomposition Chebyshev(CsrMatrix matrix, int k, long seed, IProgress<BlockLanczos.Step>? progress = null,
+                                                 CancellationToken cancellationToken = default)
+    {
+        using var scope = NewDisposeScope();
+        var (block, residual) = ChebyshevSubspace.Solve(matrix, k, seed, progress: progress, cancellationToken: cancellationToken);
+        var rows = block.t().contiguous();
+        block.Dispose();
+        cancellationToken.ThrowIfCancellationRequested();
+        return Refine(matrix, rows, k, EigenSolver.Chebyshev, residual);
+    }
+
+    /// <summary>
+    /// Rayleigh–Ritz in float64 against the sparse matrix itself on the span of <paramref name="rows"/> [m, n] (float32
+    /// vectors orthonormal to about 1e-6, one per row), which it disposes: the k leading Ritz pairs of the exact matrix,
+    /// whose values' error is the square of the subspace's angle.
+    /// </summary>
+    static EigenDecomposition Refine(CsrMatrix matrix, Tensor rows, int k, EigenSolver solver, double? maxResidual)
+    {
+        int n = matrix.Size, m = (int)rows.shape[0];
+        using var scope = NewDisposeScope();
         // Cholesky QR: with V the float32 vectors as columns, VᵀV = L·Lᵀ and Q = V·L⁻ᵀ, so Qᵀ = L⁻¹·Vᵀ. The vectors
         // are orthonormal to about 1e-6, so one pass is stable. Qᵀ is kept as it comes, [m, n]; every full n × m
         // float64 block is 0.6 GB at the paper's size, so each is freed as soon as it has served.
         Tensor qt;
         using (NewDisposeScope())
         {
-            var rows = tensor(single, [m, n]).to_type(ScalarType.Float64);
-            single = [];
-            var lower = linalg.cholesky(rows.matmul(rows.t()));
-            qt = linalg.solve_triangular(lower, rows, upper: false).MoveToOuterDisposeScope();
+            var wide = rows.to_type(ScalarType.Float64);
+            rows.Dispose();
+            var lower = linalg.cholesky(wide.matmul(wide.t()));
+            qt = linalg.solve_triangular(lower, wide, upper: false).MoveToOuterDisposeScope();
         }
         // A·Q a block of 512 columns at a time.
         const int block = 512;
@@ -200,7 +241,6 @@ internal static unsafe class SymmetricEigensolver
             int width = Math.Min(block, m - c);
             aq.narrow(1, c, width).copy_(multiply(qt.narrow(0, c, width).t().contiguous()));
         }
-        cancellationToken.ThrowIfCancellationRequested();
         Tensor top, values;
         using (NewDisposeScope())
         {
@@ -212,7 +252,7 @@ internal static unsafe class SymmetricEigensolver
         aq.Dispose();
         var vectors = qt.t().matmul(top);
         qt.Dispose();
-        return new EigenDecomposition(values.data<double>().ToArray(), vectors.data<double>().ToArray(), EigenSolver.Exact, null);
+        return new EigenDecomposition(values.data<double>().ToArray(), vectors.data<double>().ToArray(), solver, null, maxResidual);
     }
 
     internal static EigenDecomposition ExactPartial(double[] matrix, int n, int k)

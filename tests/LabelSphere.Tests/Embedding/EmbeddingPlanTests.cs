@@ -16,10 +16,20 @@ public sealed class EmbeddingPlanTests
     const long PresetEntries = 2 * 282_780L + PresetLabels;
 
     [Fact]
-    public void The_paper_sized_sparse_PMI_at_k_256_is_factorised_sparse_by_Lanczos()
+    public void The_paper_sized_sparse_PMI_at_k_64_is_factorised_sparse_by_Lanczos()
     {
-        var plan = EmbeddingPlan.Choose(PresetLabels, PresetEntries, 256, EigenRanking.Algebraic, EigenSolver.Auto, PmiStorage.Auto, true, 16 * Gigabyte);
+        var plan = EmbeddingPlan.Choose(PresetLabels, PresetEntries, 64, EigenRanking.Algebraic, EigenSolver.Auto, PmiStorage.Auto, true, 16 * Gigabyte);
         Assert.Equal((PmiStorage.Sparse, EigenSolver.Lanczos), (plan.Storage, plan.Solver));
+        Assert.True(plan.EstimatedBytes < Gigabyte, $"{plan.EstimatedBytes} bytes");
+    }
+
+    [Theory]
+    [InlineData(256)]
+    [InlineData(1024)]
+    public void The_paper_sized_sparse_PMI_at_k_256_and_above_is_factorised_sparse_by_Chebyshev_filtered_subspace_iteration(int k)
+    {
+        var plan = EmbeddingPlan.Choose(PresetLabels, PresetEntries, k, EigenRanking.Algebraic, EigenSolver.Auto, PmiStorage.Auto, true, 16 * Gigabyte);
+        Assert.Equal((PmiStorage.Sparse, EigenSolver.Chebyshev), (plan.Storage, plan.Solver));
         Assert.True(plan.EstimatedBytes < Gigabyte, $"{plan.EstimatedBytes} bytes");
         Assert.Equal(PresetEntries / ((double)PresetLabels * PresetLabels), plan.Density, 12);
         Assert.Null(plan.Warning);
@@ -70,21 +80,35 @@ public sealed class EmbeddingPlanTests
     [Fact]
     public void The_paper_sized_sparse_PMI_at_k_4096_is_factorised_in_float32_and_refined_in_float64_in_under_4_GB()
     {
-        Assert.SkipUnless(SymmetricEigensolver.MixedExact(PresetLabels, EigenRanking.Algebraic), "no system LAPACK (liblapack.so.3) with ssyevr");
         var plan = EmbeddingPlan.Choose(PresetLabels, PresetEntries, 4096, EigenRanking.Algebraic, EigenSolver.Auto, PmiStorage.Auto, true, 16 * Gigabyte);
-        Assert.Equal((PmiStorage.Sparse, EigenSolver.Exact), (plan.Storage, plan.Solver));
-        Assert.Contains("ssyevr", plan.Reason);
+        Assert.Equal((PmiStorage.Sparse, EigenSolver.Chebyshev), (plan.Storage, plan.Solver));
+        Assert.Contains("float32", plan.Reason);
         Assert.True(plan.EstimatedBytes < 4 * Gigabyte, $"{plan.EstimatedBytes} bytes");
+        // The mixed-precision exact solver stays what --solver exact runs there
+        if (SymmetricEigensolver.MixedExact(PresetLabels, EigenRanking.Algebraic))
+            Assert.Contains("ssyevr", EmbeddingPlan.Choose(PresetLabels, PresetEntries, 4096, EigenRanking.Algebraic, EigenSolver.Exact, PmiStorage.Auto, true,
+                16 * Gigabyte).Reason);
     }
 
-    [Fact]
-    public void The_mixed_precision_exact_solver_finds_the_leading_pairs_of_float64_dsyevr()
+    [Theory]
+    [InlineData(EigenRanking.Magnitude, PmiStorage.Sparse, 256, true, nameof(EmbeddingOptions.Solver))]     // its filter lifts one end of the spectrum
+    [InlineData(EigenRanking.Algebraic, PmiStorage.Dense, 256, true, nameof(EmbeddingOptions.Solver))]      // it multiplies the sparse matrix
+    [InlineData(EigenRanking.Algebraic, PmiStorage.Auto, 256, false, nameof(EmbeddingOptions.Solver))]      // unseen pairs filled in: no sparse matrix
+    [InlineData(EigenRanking.Algebraic, PmiStorage.Auto, 8000, true, nameof(EmbeddingOptions.Solver))]     // k + extra above half the labels
+    public void The_Chebyshev_solver_is_refused_in_one_line_where_it_cannot_run(EigenRanking ranking, PmiStorage storage, int k, bool sparseable, string parameter)
     {
-        Assert.SkipUnless(SystemLapack.SingleAvailable, "no system LAPACK (liblapack.so.3) with ssyevr");
-        // Given a sparse symmetric matrix shaped like a PMI: a positive diagonal, a few entries of both signs a row,
-        // eigenvalues of both signs and clusters, large enough for the partial exact path
-        int n = 1800, k = 120;
-        Assert.True(SymmetricEigensolver.MixedExact(n, EigenRanking.Algebraic));
+        var error = Assert.ThrowsAny<ArgumentException>(() =>
+            EmbeddingPlan.Choose(PresetLabels, PresetEntries, k, ranking, EigenSolver.Chebyshev, storage, sparseable, 16 * Gigabyte));
+        Assert.Equal(parameter, error.ParamName);
+        Assert.Contains("Chebyshev solver needs", error.Message);
+    }
+
+    /// <summary>
+    /// A sparse symmetric matrix shaped like a PMI, dense and sparse: a positive diagonal, a few entries of both signs
+    /// a row, eigenvalues of both signs and clusters.
+    /// </summary>
+    static (double[] Dense, CsrMatrix Sparse) PmiLike(int n)
+    {
         var random = new Random(11);
         var dense = new double[n * n];
         var rows = new List<long>();
@@ -105,15 +129,62 @@ public sealed class EmbeddingPlanTests
                 if (j < n && dense[i * n + j] == 0) Set(i, j, 6 * random.NextDouble() - 2);
             }
         }
-        var sparse = CsrMatrix.FromCoordinates([.. rows], [.. columns], [.. values], n);
+        return (dense, CsrMatrix.FromCoordinates([.. rows], [.. columns], [.. values], n));
+    }
+
+    [Fact]
+    public void The_mixed_precision_exact_solver_finds_the_leading_pairs_of_float64_dsyevr()
+    {
+        Assert.SkipUnless(SystemLapack.SingleAvailable, "no system LAPACK (liblapack.so.3) with ssyevr");
+        // Given a PMI-like sparse matrix large enough for the partial exact path
+        int n = 1800, k = 120;
+        Assert.True(SymmetricEigensolver.MixedExact(n, EigenRanking.Algebraic));
+        var (dense, sparse) = PmiLike(n);
 
         // When its k leading pairs come from float64 dsyevr and from ssyevr refined in float64
         var reference = SymmetricEigensolver.ExactPartial(dense, n, k);
         var mixed = SymmetricEigensolver.ExactMixed(sparse, k, Ct);
 
-        // Then the values agree to 1e-10 of the largest (float32 alone: about 1e-7), every pair's residual is small,
-        // and the vectors span the same space (clustered values make single vectors arbitrary within a cluster)
-        for (int c = 0; c < k; c++) Assert.True(Math.Abs(reference.Values[c] - mixed.Values[c]) <= 1e-10 * reference.Values[0],
+        // Then the values agree to 1e-10 of the largest (float32 alone: about 1e-7), every pair's residual is below
+        // 1e-5 of it, and the vectors span the same space
+        AssertLeadingPairs(reference, mixed, sparse, 1e-10, 1e-5);
+    }
+
+    [Fact]
+    public void The_Chebyshev_solver_finds_the_leading_pairs_of_float64_dsyevr()
+    {
+        Assert.SkipUnless(SystemLapack.Available, "no system LAPACK (liblapack.so.3) for the reference");
+        // Given a PMI-like sparse matrix
+        int n = 1800, k = 120;
+        var (dense, sparse) = PmiLike(n);
+        var passes = new List<BlockLanczos.Step>();
+
+        // When its k leading pairs come from float64 dsyevr and from Chebyshev-filtered subspace iteration in float32
+        // refined in float64
+        var reference = SymmetricEigensolver.ExactPartial(dense, n, k);
+        var chebyshev = SymmetricEigensolver.DecomposeSparse(sparse, k, EigenRanking.Algebraic, EigenSolver.Chebyshev, seed: 3,
+            cancellationToken: Ct, lanczosProgress: new SynchronousProgress<BlockLanczos.Step>(passes.Add));
+
+        // Then the values agree to 1e-8 of the largest, every residual is within the solver's tolerance (1e-5 of ‖A‖),
+        // the vectors span the same space, and every pass was reported until all k had converged
+        Assert.Equal(EigenSolver.Chebyshev, chebyshev.Solver);
+        AssertLeadingPairs(reference, chebyshev, sparse, 1e-8, ChebyshevSubspace.DefaultTolerance);
+        Assert.True(passes.Count >= 2, $"{passes.Count} passes");
+        Assert.Equal(k, passes[^1].Converged);
+        Assert.True(passes[0].Converged < k);
+        Assert.True(chebyshev.MaxResidual <= ChebyshevSubspace.DefaultTolerance, $"{chebyshev.MaxResidual}");
+    }
+
+    /// <summary>
+    /// Values within <paramref name="valueTolerance"/> of λ₁, residuals ‖A·x − λ·x‖ below <paramref name="residualTolerance"/>
+    /// of λ₁, and the same k-dimensional space (clustered values make single vectors arbitrary within a cluster).
+    /// </summary>
+    static void AssertLeadingPairs(EigenDecomposition reference, EigenDecomposition result, CsrMatrix sparse, double valueTolerance,
+                                   double residualTolerance)
+    {
+        int n = sparse.Size, k = reference.Values.Length;
+        var mixed = result;
+        for (int c = 0; c < k; c++) Assert.True(Math.Abs(reference.Values[c] - mixed.Values[c]) <= valueTolerance * reference.Values[0],
             $"value {c}: {mixed.Values[c]} against {reference.Values[c]}");
         var product = new double[n * k];
         sparse.Multiply(mixed.Vectors, product, k);
@@ -124,7 +195,7 @@ public sealed class EmbeddingPlanTests
             for (int i = 0; i < n; i++) sum += Math.Pow(product[i * k + c] - mixed.Values[c] * mixed.Vectors[i * k + c], 2);
             residual = Math.Max(residual, Math.Sqrt(sum) / mixed.Values[0]);
         }
-        Assert.True(residual < 1e-5, $"largest residual {residual}");
+        Assert.True(residual < residualTolerance, $"largest residual {residual}");
         double projection = 0;   // ‖Vᵀ_ref · V_mixed‖²_F = k when the spaces agree
         for (int a = 0; a < k; a++)
             for (int b = 0; b < k; b++)
