@@ -13,6 +13,8 @@ if (args.Length > 0 && args[0] == "extract") return ExtractionThroughput.Run(arg
 // `serve-page <model> <data> <out>` screenshots the service's page in chromium (docs/figures/serve-*.png).
 // `train-step` measures examples per second of training steps against PyTorch (bench/train_step.sh).
 if (args.Length > 0 && args[0] == "train-step") return TrainStep.Run(args[1..]);
+// `layer-step` measures each layer of the small CNN, forward and backward, against PyTorch (bench/layer_step.sh).
+if (args.Length > 0 && args[0] == "layer-step") return LayerStep.Run(args[1..]);
 if (args.Length > 0 && args[0] == "serve-page") return ServePage.Run(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Ablation).Assembly).Run(args);
 return 0;

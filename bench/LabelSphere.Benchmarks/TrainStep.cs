@@ -79,17 +79,19 @@ internal static class TrainStep
         configs = [.. configs.Select(c => c with { Warmup = warmup ?? c.Warmup, Steps = steps ?? c.Steps })];
         TorchRuntime.EnsureLoaded();
         torch.set_num_threads(threads);
-        using var peer = Process.Start(new ProcessStartInfo(python, [peerScript, "--threads", threads.ToString(CultureInfo.InvariantCulture)])
+        var startInfo = new ProcessStartInfo(python, [peerScript, "--threads", threads.ToString(CultureInfo.InvariantCulture)])
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
-        }) ?? throw new InvalidOperationException($"cannot start {python}");
+        };
+        PeerEnvironment.Apply(startInfo);
+        using var peer = Process.Start(startInfo) ?? throw new InvalidOperationException($"cannot start {python}");
         try
         {
             Console.WriteLine("config\tside\trep\texamples_per_second\tsteps_timed\tloadavg");
             var ready = JsonNode.Parse(peer.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the peer exited before it was ready"))!;
-            Console.Error.WriteLine($"train-step: LabelSphere {threads} torch threads (TorchSharp libtorch {torch.__version__}), peer {ready}");
+            Console.Error.WriteLine($"train-step: LabelSphere {threads} torch threads (TorchSharp libtorch {torch.__version__}, {PeerEnvironment.Describe()}), peer {ready.ToJsonString()}");
             foreach (var config in configs)
             {
                 var data = Path.Combine(work, $"{Backbones.Name(config.Backbone)}-{config.Labels}-{config.Dimension}");

@@ -1,5 +1,6 @@
 """The PyTorch side of bench/train_step.sh: training steps of the same models as LabelSphere's trainer on the same
-files, on the same number of threads. Started by `LabelSphere.Benchmarks train-step`, which sends JSON lines on stdin: {"start":
+files, on the same number of threads and under the same oneDNN instruction set limit (ONEDNN_MAX_CPU_ISA, which the
+.NET side passes on). Started by `LabelSphere.Benchmarks train-step`, which sends JSON lines on stdin: {"start":
 {"backbone", "head", "data", "batch", "hidden", "dropout", "cnn_width", "lr", "rho"}} makes a fresh model (answered
 {"ready": true}), then each {"step": true} runs one training step (answered {"seconds": ...}), so that the .NET side
 can alternate its steps with these one by one. The first line it prints names the versions and threads.
@@ -11,7 +12,7 @@ label sets (a multi-hot [batch, N] for the sigmoid head; for the embedding head 
 E with embedding_bag, no [batch, N] tensor), forward, loss, zero_grad, backward, torch.optim.RMSprop (Keras's rho and
 eps, as LabelSphere's), and the loss read back with .item(). Timed from the batch's indices to the loss.
 """
-import argparse, json, sys, time
+import argparse, json, os, sys, time
 import numpy as np
 import torch
 import torch.nn as nn
@@ -21,7 +22,9 @@ parser = argparse.ArgumentParser()
 parser.add_argument('--threads', type=int, default=2)
 args = parser.parse_args()
 torch.set_num_threads(args.threads)
-print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'numpy': np.__version__}), flush=True)
+print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'numpy': np.__version__,
+                  'ONEDNN_MAX_CPU_ISA': os.environ.get('ONEDNN_MAX_CPU_ISA'), 'OMP_WAIT_POLICY': os.environ.get('OMP_WAIT_POLICY')}),
+      flush=True)
 
 
 def body(request, shape):

@@ -27,8 +27,10 @@ internal static class DoctorCommand
                     ? "TorchSharp's native shim loaded as shipped."
                     : $"This libstdc++ lacks GLIBCXX_3.4.32; a copy of the shim with that unused requirement marked weak was loaded from {patched}.");
                 Console.WriteLine(TorchRuntime.OneDnnIsaLimited
-                    ? $"ONEDNN_MAX_CPU_ISA={isa} (set by LabelSphere as it was unset: oneDNN's AVX-512 convolutions have given wrong gradients; set it yourself, e.g. to ALL, to choose)."
-                    : $"ONEDNN_MAX_CPU_ISA={isa ?? "(unset)"}.");
+                    ? $"ONEDNN_MAX_CPU_ISA={isa} (set by LabelSphere as it was unset on this AMD processor: oneDNN's AVX-512 convolutions have given wrong gradients on one; set it yourself, e.g. to ALL, to choose)."
+                    : isa is null
+                        ? "ONEDNN_MAX_CPU_ISA is unset: oneDNN uses the widest instruction set this processor has (LabelSphere holds it to AVX2 only on AMD processors)."
+                        : $"ONEDNN_MAX_CPU_ISA={isa}.");
                 Console.WriteLine($"OMP_WAIT_POLICY={wait ?? "(unset)"}.");
                 Console.WriteLine(!SystemLapack.Available
                     ? "No system LAPACK with dsyevr (Debian: apt-get install liblapack3): the exact eigensolver uses libtorch's eigh, five n × n copies (docs/scale.md)."

@@ -1,7 +1,10 @@
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using System.Runtime.Loader;
 using System.Security.Cryptography;
+using System.Text;
 using TorchSharp;
 
 namespace LabelSphere.Native;
@@ -18,12 +21,14 @@ namespace LabelSphere.Native;
 /// load succeeds nothing is patched: the resolver below only runs after the runtime's own probing failed.
 /// </para>
 /// <para>
-/// The process environment: on Linux, when the LabelSphere assembly loads and <c>ONEDNN_MAX_CPU_ISA</c> is not
-/// set, it is set to <see cref="OneDnnIsa"/> (AVX2), because libtorch's oneDNN has computed wrong convolution
-/// gradients on AVX-512 processors (<see cref="OneDnnIsa"/> says where); this is a correctness workaround, whose
-/// cost is oneDNN's AVX-512 kernels (libtorch's convolutions among them) running as AVX2. A host that
-/// sets the variable itself before LabelSphere loads keeps its value (<c>ALL</c> lifts every limit);
-/// <see cref="OneDnnIsaLimited"/> says whether LabelSphere set it. Nothing else in the environment is touched
+/// The process environment: on Linux, when the LabelSphere assembly loads on an AMD processor and
+/// <c>ONEDNN_MAX_CPU_ISA</c> is not set, it is set to <see cref="OneDnnIsa"/> (AVX2), because libtorch's oneDNN has
+/// computed wrong convolution gradients with its AVX-512 kernels on an AMD EPYC (<see cref="OneDnnIsa"/> says where);
+/// this is a correctness workaround, whose cost is oneDNN's kernels (libtorch's convolutions among them) running as
+/// AVX2, about half their AVX-512 speed. Other processors keep oneDNN's own choice, as PyTorch does: on an Intel Xeon
+/// the AVX-512 gradients agree with float64 and repeat exactly (docs/benchmarks.md). A host that sets the variable
+/// itself before LabelSphere loads keeps its value (<c>ALL</c> lifts every limit, <c>AVX2</c> holds any processor to
+/// it); <see cref="OneDnnIsaLimited"/> says whether LabelSphere set it. Nothing else in the environment is touched
 /// unless asked: <see cref="UsePassiveOpenMpWaiting"/> is an opt-in, which the <c>labelsphere</c> tool takes.
 /// </para>
 /// </remarks>
@@ -54,14 +59,32 @@ public static class TorchRuntime
     }
 
     /// <summary>
-    /// The instruction set oneDNN is held to when the process has not chosen one: AVX2. libtorch 2.10's oneDNN
-    /// returned wrong or NaN convolution gradients on an AVX-512 machine when a channel count was not a multiple of 16
-    /// (an AMD EPYC: 399 of 400 repeated backward passes differed for 12 channels, none with ONEDNN_MAX_CPU_ISA=AVX2;
-    /// see <see cref="Training.Models.ResNetOptions.Widths"/>).
+    /// The instruction set oneDNN is held to on an AMD processor when the process has not chosen one: AVX2.
+    /// libtorch 2.10's oneDNN returned wrong or NaN convolution gradients with its AVX-512 kernels when a channel count
+    /// was not a multiple of 16 (an AMD EPYC: 399 of 400 repeated backward passes differed for 12 channels, none with
+    /// ONEDNN_MAX_CPU_ISA=AVX2; see <see cref="Training.Models.ResNetOptions.Widths"/>); on an Intel Xeon none did.
     /// </summary>
     public const string OneDnnIsa = "AVX2";
 
-    /// <summary>Whether LabelSphere set ONEDNN_MAX_CPU_ISA to <see cref="OneDnnIsa"/> (false when the host had set it, or off Linux).</summary>
+    /// <summary>
+    /// The limit LabelSphere sets for a processor of this CPUID vendor when the host has not chosen one:
+    /// <see cref="OneDnnIsa"/> on AMD's, where the wrong gradients were seen, none (oneDNN's own choice) elsewhere.
+    /// </summary>
+    internal static string? DefaultOneDnnIsa(string? vendor) => vendor == "AuthenticAMD" ? OneDnnIsa : null;
+
+    /// <summary>The processor's CPUID vendor string ("GenuineIntel", "AuthenticAMD"), or null off x86.</summary>
+    internal static string? CpuVendor()
+    {
+        if (!X86Base.IsSupported) return null;
+        var (_, ebx, ecx, edx) = X86Base.CpuId(0, 0);
+        Span<byte> name = stackalloc byte[12];
+        BinaryPrimitives.WriteInt32LittleEndian(name, ebx);
+        BinaryPrimitives.WriteInt32LittleEndian(name[4..], edx);
+        BinaryPrimitives.WriteInt32LittleEndian(name[8..], ecx);
+        return Encoding.ASCII.GetString(name);
+    }
+
+    /// <summary>Whether LabelSphere set ONEDNN_MAX_CPU_ISA to <see cref="OneDnnIsa"/> (false when the host had set it, off AMD processors, or off Linux).</summary>
     public static bool OneDnnIsaLimited { get; private set; }
 
     // oneDNN reads the variable from the C environment when it first runs, which Environment.SetEnvironmentVariable
@@ -71,8 +94,8 @@ public static class TorchRuntime
     {
         try
         {
-            if (Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA") is not { Length: > 0 })
-                OneDnnIsaLimited = SetEnv("ONEDNN_MAX_CPU_ISA", OneDnnIsa, 0) == 0;
+            if (Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA") is not { Length: > 0 } && DefaultOneDnnIsa(CpuVendor()) is { } isa)
+                OneDnnIsaLimited = SetEnv("ONEDNN_MAX_CPU_ISA", isa, 0) == 0;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {

@@ -54,6 +54,49 @@ public sealed class BackboneTests
     }
 
     [Fact]
+    public void The_small_cnn_runs_its_layers_channels_last_and_computes_what_they_compute_on_NCHW_images()
+    {
+        // Given the small CNN in evaluation mode, a probe on its first convolution's input, and NCHW images
+        NoTensorLeaksAttribute.AllowConstruction(1, () => new SmallCnn(3, 8, 0));
+        torch.random.manual_seed(5).Dispose();
+        using var cnn = new SmallCnn(3, 8, 0);
+        cnn.eval();
+        var layers = (TorchSharp.Modules.Sequential)cnn.named_children().Single().module;
+        var conv = (TorchSharp.Modules.Conv2d)layers.named_children().First().module;
+        long[]? strides = null;
+        var probe = conv.register_forward_pre_hook((_, input) => { strides = input.stride(); return input; });
+        using var scope = NewDisposeScope();
+        var images = randn(2, 3, 12, 10);
+
+        // When it computes features, and the same layers compute them on the images as they are
+        var features = cnn.forward(images);
+        probe.remove();
+        var direct = layers.forward(images);
+
+        // Then its convolutions saw channels-last strides, and the features agree to float rounding
+        Assert.Equal([3L * 12 * 10, 1, 10 * 3, 3], strides!);
+        Assert.Equal([2L, 32], features.shape);
+        Assert.True(features.allclose(direct, rtol: 1e-5, atol: 1e-6), $"largest difference {(features - direct).abs().max().item<float>()}");
+    }
+
+    [Fact]
+    public void Channels_last_keeps_shape_and_values_and_refuses_what_is_not_an_image_batch()
+    {
+        // Given a batch of two 3-channel 4×5 images
+        using var scope = NewDisposeScope();
+        var images = arange(2 * 3 * 4 * 5, dtype: float32).reshape(2, 3, 4, 5);
+
+        // When it is laid out channels-last
+        var nhwc = MemoryFormat.ChannelsLast(images);
+
+        // Then the shape and every value stay, the channel is the innermost stride, and a 3-d tensor is refused
+        Assert.Equal(images.shape, nhwc.shape);
+        Assert.Equal([60L, 1, 15, 3], nhwc.stride());
+        Assert.True(nhwc.equal(images).all().item<bool>());
+        Assert.Throws<ArgumentException>(() => MemoryFormat.ChannelsLast(images[0]));
+    }
+
+    [Fact]
     public void A_backbone_refuses_inputs_of_the_other_kind()
     {
         Assert.Throws<ArgumentException>(() => Backbones.Create(new BackboneConfig(BackboneKind.Mlp, [3, 32, 32], [8], 0, 8)));

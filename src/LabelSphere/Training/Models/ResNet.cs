@@ -23,8 +23,8 @@ internal sealed record ResNetOptions
 {
     /// <summary>
     /// Channels of each stage; every stage after the first halves the spatial size. Default ResNet-18's. Prefer
-    /// multiples of 16: on AVX-512 processors libtorch's oneDNN convolutions have given corrupt input gradients for
-    /// other channel counts (seen with libtorch 2.10 on AMD EPYC unless ONEDNN_MAX_CPU_ISA=AVX2 is set).
+    /// multiples of 16: on an AVX-512 AMD EPYC libtorch's oneDNN convolutions have given corrupt input gradients for
+    /// other channel counts (libtorch 2.10, unless ONEDNN_MAX_CPU_ISA=AVX2 is set, which LabelSphere does on AMD processors).
     /// </summary>
     public int[] Widths { get; init; } = [64, 128, 256, 512];
 

@@ -20,7 +20,7 @@ public sealed class ResNetTests : IDisposable
         torch.manual_seed(3);
         resNet18 = new ResNet(ResNetOptions.ResNet18);
         foreach (var stem in Enum.GetValues<ResNetStem>())
-            // Widths are multiples of 16: on AVX-512 machines oneDNN's convolution backward gives corrupt input gradients
+            // Widths are multiples of 16: on an AVX-512 AMD EPYC oneDNN's convolution backward gave corrupt input gradients
             // (NaN at times) for other channel counts unless ONEDNN_MAX_CPU_ISA=AVX2 is set.
             small[stem] = new ResNet(new ResNetOptions { Widths = [16, 32, 48], Blocks = [1, 2, 1], Stem = stem });
         projected = new ResNet(new ResNetOptions { Widths = [16, 16, 32], Blocks = [2, 1, 1], Stem = ResNetStem.Small });
