@@ -80,7 +80,7 @@ public sealed record EmbeddingPlan(PmiStorage Storage, EigenSolver Solver, doubl
         bool mixed = sparseable && SymmetricEigensolver.MixedExact(n, ranking);
         if (storage == PmiStorage.Sparse && solver == EigenSolver.Exact && !mixed)
             throw new ArgumentException("the exact eigensolver needs the dense PMI matrix unless it ranks by value with the system's LAPACK (ssyevr) " +
-                                        "on a matrix too large for the whole spectrum; a sparse one is factorised by the Lanczos or randomized solver",
+                                        "on a matrix too large for the whole spectrum; a sparse one is factorised by the Lanczos, Chebyshev or randomized solver",
                 nameof(EmbeddingOptions.Storage));
         bool chebyshev = sparseable && ranking == EigenRanking.Algebraic && ChebyshevSubspace.Fits(n, k);
         if (solver == EigenSolver.Chebyshev && (!chebyshev || storage == PmiStorage.Dense))

@@ -112,7 +112,7 @@ internal static unsafe class SymmetricEigensolver
             EigenSolver.Chebyshev => throw new ArgumentOutOfRangeException(nameof(solver), solver,
                 "the Chebyshev solver finds the largest eigenvalues by value; ranking by magnitude needs the Lanczos or the randomized solver"),
             EigenSolver.Exact or EigenSolver.Auto => throw new ArgumentOutOfRangeException(nameof(solver), solver,
-                "a sparse matrix is factorised by an iterative solver (Lanczos or randomized); the exact solver needs it dense " +
+                "a sparse matrix is factorised by an iterative solver (Lanczos, Chebyshev or randomized); the exact solver needs it dense " +
                 "unless the leading eigenvalues are ranked by value and the system's LAPACK has ssyevr"),
             _ => throw new ArgumentOutOfRangeException(nameof(solver)),
         };
@@ -193,12 +193,13 @@ internal static unsafe class SymmetricEigensolver
         cancellationToken.ThrowIfCancellationRequested();
         var rows = tensor(single, [m, n]);
         single = [];
-        return Refine(matrix, rows, k, EigenSolver.Exact, null);
+        return Refine(matrix, rows, k, EigenSolver.Exact, null, cancellationToken);
     }
 
     /// <summary>
     /// The k leading eigenpairs (by value) of a sparse symmetric matrix by Chebyshev-filtered subspace iteration in
-    /// float32 (<see cref="ChebyshevSubspace"/>), then Rayleigh–Ritz in float64 on the block it converged to.
+    /// float32 (<see cref="ChebyshevSubspace"/>), then Rayleigh–Ritz in float64 on the block it converged to. The
+    /// reported largest residual is the float32 iteration's last, measured on its Ritz vectors.
     /// </summary>
     internal static EigenDecomposition Chebyshev(CsrMatrix matrix, int k, long seed, IProgress<BlockLanczos.Step>? progress = null,
                                                  CancellationToken cancellationToken = default)
@@ -208,7 +209,7 @@ internal static unsafe class SymmetricEigensolver
         var rows = block.t().contiguous();
         block.Dispose();
         cancellationToken.ThrowIfCancellationRequested();
-        return Refine(matrix, rows, k, EigenSolver.Chebyshev, residual);
+        return Refine(matrix, rows, k, EigenSolver.Chebyshev, residual, cancellationToken);
     }
 
     /// <summary>
@@ -216,7 +217,8 @@ internal static unsafe class SymmetricEigensolver
     /// vectors orthonormal to about 1e-6, one per row), which it disposes: the k leading Ritz pairs of the exact matrix,
     /// whose values' error is the square of the subspace's angle.
     /// </summary>
-    static EigenDecomposition Refine(CsrMatrix matrix, Tensor rows, int k, EigenSolver solver, double? maxResidual)
+    /// <param name="maxResidual">The largest relative residual the solver that made the vectors measured, reported with the pairs.</param>
+    static EigenDecomposition Refine(CsrMatrix matrix, Tensor rows, int k, EigenSolver solver, double? maxResidual, CancellationToken cancellationToken)
     {
         int n = matrix.Size, m = (int)rows.shape[0];
         using var scope = NewDisposeScope();
@@ -241,6 +243,7 @@ internal static unsafe class SymmetricEigensolver
             int width = Math.Min(block, m - c);
             aq.narrow(1, c, width).copy_(multiply(qt.narrow(0, c, width).t().contiguous()));
         }
+        cancellationToken.ThrowIfCancellationRequested();
         Tensor top, values;
         using (NewDisposeScope())
         {
