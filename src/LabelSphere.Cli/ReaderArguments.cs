@@ -66,11 +66,16 @@ internal sealed class ReaderArguments(bool trains = false)
     /// </summary>
     public static AnnotationSet ReportSkipped(AnnotationSet data)
     {
-        var report = data.Report;
+        ReportSkipped(data.Report);
+        return data;
+    }
+
+    /// <summary>The same line for a file read as a stream.</summary>
+    public static void ReportSkipped(ReadReport report)
+    {
         if (report.SkippedInvalid > 0)
             Console.Error.WriteLine($"{report.Path}: {report.SkippedInvalid:N0} invalid instances skipped" +
                 (report.FirstErrors.Count > 0 ? $"; first: {report.FirstErrors[0]}" : ""));
-        return data;
     }
 
     /// <summary>The reader options the command line sets; the text vectoriser's are checked here, before any file is read.</summary>

@@ -28,17 +28,26 @@ internal static class PackCommand
             using var folder = OutputArguments.Open(parse, parse.GetValue(output)!, Pack.Kind, [dataPath, .. OutputArguments.ReaderInputs(parse, reader)]);
             var readerOptions = reader.Get(parse);
             var clock = Stopwatch.StartNew();
-            var annotations = ReaderArguments.ReportSkipped(AnnotationReader.Read(dataPath, readerOptions));
             PackManifest? manifest = null;
-            Cli.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-                .Start(context =>
-                {
-                    var write = context.AddTask("packing instances", maxValue: Math.Max(1, annotations.Count));
-                    manifest = Pack.Write(annotations, readerOptions.TextFeatures, folder, parse.GetValue(shardRows),
-                        new SynchronousProgress<long>(done => write.Value = done), ct);
-                    write.Value = write.MaxValue;
-                });
+            // Feature vectors of a declared width are packed as they are read, so a file larger than memory can be packed;
+            // text (whose vectoriser is fitted on every row) and LIBSVM (whose width is known at its end) are read whole.
+            using (var stream = AnnotationReader.Open(dataPath, readerOptions))
+            {
+                bool streamed = Pack.Streams(stream);
+                var annotations = streamed ? null : ReaderArguments.ReportSkipped(AnnotationReader.Read(stream));
+                Cli.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                    .Start(context =>
+                    {
+                        var write = context.AddTask("packing instances", maxValue: Math.Max(1, annotations?.Count ?? stream.TotalBytes));
+                        var progress = new SynchronousProgress<long>(done => write.Value = done);
+                        manifest = annotations is null
+                            ? Pack.Write(stream, folder, parse.GetValue(shardRows), progress, ct)
+                            : Pack.Write(annotations, readerOptions.TextFeatures, folder, parse.GetValue(shardRows), progress, ct);
+                        write.Value = write.MaxValue;
+                    });
+                if (streamed) ReaderArguments.ReportSkipped(stream.Report);
+            }
             var summary = new
             {
                 output = folder.Path,

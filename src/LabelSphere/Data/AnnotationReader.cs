@@ -34,6 +34,12 @@ public static class AnnotationReader
     public static AnnotationSet Read(string path, ReaderOptions? options = null)
     {
         using var stream = Open(path, options);
+        return Read(stream);
+    }
+
+    /// <summary>Reads the rest of an opened stream into memory.</summary>
+    internal static AnnotationSet Read(AnnotationStream stream)
+    {
         var labels = new LabelMatrixBuilder();
         FeatureMatrixBuilder? features = stream.FeatureCount > 0 ? new FeatureMatrixBuilder() : null;
         List<string>? ids = null;

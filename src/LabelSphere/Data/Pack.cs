@@ -128,27 +128,66 @@ internal sealed class Pack
         PackManifest? manifest = null;
         output.Write(temp =>
         {
-            int width = transform.Columns;
-            using var writer = new PackWriter(temp, width, data.Vocabulary.Count, shardRows ?? ShardRowsFor(width));
-            var row = new float[width];
-            var offsets = features.Offsets;
-            var indices = features.Indices;
-            var values = features.Values;
-            for (int r = 0; r < data.Count; r++)
-            {
-                if ((r & 0xFFF) == 0)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    progress?.Report(r);
-                }
-                Array.Clear(row);
-                for (long k = offsets[r]; k < offsets[r + 1]; k++) row[indices[(int)k]] = values[(int)k];
-                writer.Add(row, data.Labels.Row(r));
-            }
+            using var writer = new PackWriter(temp, transform.Columns, data.Vocabulary.Count, shardRows ?? ShardRowsFor(transform.Columns));
+            AddRows(writer, transform.Columns, features, data.Labels, progress, cancellationToken);
             manifest = writer.Complete(data.Vocabulary, data.Report.Path, transform.NamesHash, transform.Text);
             progress?.Report(data.Count);
         });
         return manifest!;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="stream"/> can be packed as it is read (<see cref="Write(AnnotationStream, IO.OutputFolder, int?, IProgress{long}?, CancellationToken, int)"/>):
+    /// feature vectors of a width the file declares (Extreme Classification text, ARFF, CSV). Text needs its vectoriser
+    /// fitted on every row first, and LIBSVM's width is known only at its end: those are read whole.
+    /// </summary>
+    public static bool Streams(AnnotationStream stream) => !stream.HasText && !stream.FeatureCountInferred && stream.FeatureCount > 0;
+
+    /// <summary>
+    /// Writes the rows of <paramref name="stream"/> as a pack as they are read, a chunk at a time, so that a file larger
+    /// than memory can be packed: the same pack, file for file, as <see cref="Write(AnnotationSet, TextFeatureOptions?, IO.OutputFolder, int?, IProgress{long}?, CancellationToken)"/>
+    /// of the same file read whole. Reports the bytes of the file read; <see cref="AnnotationStream.Report"/> is complete when it returns.
+    /// </summary>
+    /// <param name="chunkRows">Rows read at a time.</param>
+    public static PackManifest Write(AnnotationStream stream, IO.OutputFolder output, int? shardRows = null, IProgress<long>? progress = null,
+                                     CancellationToken cancellationToken = default, int chunkRows = 65536)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(output);
+        if (!Streams(stream)) throw new ArgumentException($"{stream.Path}: text and LIBSVM data are packed from memory, not streamed", nameof(stream));
+        int width = stream.FeatureCount;
+        PackManifest? manifest = null;
+        output.Write(temp =>
+        {
+            using var writer = new PackWriter(temp, width, stream.Vocabulary.Count, shardRows ?? ShardRowsFor(width));
+            foreach (var chunk in stream.ReadChunks(chunkRows))
+            {
+                AddRows(writer, width, chunk.Features!, chunk.Labels, null, cancellationToken);
+                progress?.Report(stream.BytesRead);
+            }
+            manifest = writer.Complete(stream.Vocabulary, stream.Path, Training.FeatureTransform.HashNames(stream.FeatureNames), null);
+        });
+        return manifest!;
+    }
+
+    /// <summary>Adds every row of <paramref name="features"/> (densified) with its label set to <paramref name="writer"/>.</summary>
+    static void AddRows(PackWriter writer, int width, FeatureMatrix features, LabelMatrix labels, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var row = new float[width];
+        var offsets = features.Offsets;
+        var indices = features.Indices;
+        var values = features.Values;
+        for (int r = 0; r < features.Rows; r++)
+        {
+            if ((r & 0xFFF) == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                progress?.Report(r);
+            }
+            Array.Clear(row);
+            for (long k = offsets[r]; k < offsets[r + 1]; k++) row[indices[(int)k]] = values[(int)k];
+            writer.Add(row, labels.Row(r));
+        }
     }
 
     /// <summary>Whether <paramref name="path"/> is a folder holding a pack manifest.</summary>

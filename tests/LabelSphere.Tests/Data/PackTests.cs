@@ -136,6 +136,68 @@ public sealed class PackTests : IDisposable
         Assert.Contains($"shard {shard},", error.Message);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_file_packed_as_it_is_read_gives_the_same_pack_as_the_file_read_whole(bool featureNames)
+    {
+        // Given an Extreme Classification file of 53 rows (some without labels), with or without its features file
+        var random = new Random(5);
+        var lines = new List<string> { "53 6 5" };
+        for (int r = 0; r < 53; r++)
+        {
+            var labels = Enumerable.Range(0, 5).Where(_ => random.NextDouble() < 0.3);
+            var features = Enumerable.Range(0, 6).Where(_ => random.NextDouble() < 0.5).Select(f => $"{f}:{random.Next(1, 9) / 4.0}");
+            lines.Add(string.Join(",", labels) + " " + string.Join(" ", features));
+        }
+        var path = Path.Combine(dir, "rows_data.txt");
+        File.WriteAllLines(path, lines);
+        if (featureNames) File.WriteAllLines(Path.Combine(dir, "rows_features.txt"), ["a", "b", "c", "d", "e", "f"]);
+
+        // When it is packed read whole, and read 7 rows at a time
+        var ct = TestContext.Current.CancellationToken;
+        PackManifest whole, streamed;
+        using (var folder = OutputFolder.Open(Path.Combine(dir, "whole"), Pack.Kind))
+            whole = Pack.Write(AnnotationReader.Read(path), null, folder, 10, cancellationToken: ct);
+        using (var stream = AnnotationReader.Open(path))
+        using (var folder = OutputFolder.Open(Path.Combine(dir, "streamed"), Pack.Kind))
+        {
+            Assert.True(Pack.Streams(stream));
+            streamed = Pack.Write(stream, folder, 10, cancellationToken: ct, chunkRows: 7);
+        }
+
+        // Then the two packs are the same, file for file, and the same to read
+        Assert.Equal((whole.Rows, whole.Width, whole.EmptyRows, whole.FeatureNamesHash), (streamed.Rows, streamed.Width, streamed.EmptyRows, streamed.FeatureNamesHash));
+        Assert.Equal(53, streamed.Rows);
+        Assert.Equal(featureNames, streamed.FeatureNamesHash is not null);
+        Assert.Equal(whole.Labels, streamed.Labels);
+        Assert.Equal(whole.LabelCounts, streamed.LabelCounts);
+        Assert.Equal(whole.DocumentFrequency, streamed.DocumentFrequency);
+        Assert.Equal((whole.LabelOffsets.Sha256, whole.LabelIds.Sha256), (streamed.LabelOffsets.Sha256, streamed.LabelIds.Sha256));
+        Assert.Equal(whole.Shards.Select(s => (s.Rows, s.Features.Sha256)), streamed.Shards.Select(s => (s.Rows, s.Features.Sha256)));
+        Assert.Equal(6, streamed.Shards.Count);
+    }
+
+    [Fact]
+    public void Text_and_LIBSVM_are_packed_from_memory_not_streamed()
+    {
+        // Given a file of text and a LIBSVM file, whose widths are known only once every row is read
+        var text = Path.Combine(dir, "posts.tsv");
+        File.WriteAllLines(text, ["salt\tsalty soup", "sugar\tsweet cake"]);
+        var libsvm = Path.Combine(dir, "rows.svm");
+        File.WriteAllLines(libsvm, ["0,1 1:0.5 3:1", "2 2:1"]);
+
+        // Then neither streams, and asking to stream one is refused naming the file
+        foreach (var (path, format) in new[] { (text, AnnotationFormat.Text), (libsvm, AnnotationFormat.Libsvm) })
+        {
+            using var stream = AnnotationReader.Open(path, new ReaderOptions { Format = format });
+            Assert.False(Pack.Streams(stream));
+            using var folder = OutputFolder.Open(Path.Combine(dir, "refused"), Pack.Kind);
+            var error = Assert.Throws<ArgumentException>(() => Pack.Write(stream, folder, cancellationToken: TestContext.Current.CancellationToken));
+            Assert.StartsWith(path, error.Message);
+        }
+    }
+
     [Fact]
     public void A_pack_stopped_while_it_was_written_leaves_no_folder_that_loads()
     {
