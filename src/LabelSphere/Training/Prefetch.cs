@@ -1,5 +1,4 @@
 using System.Runtime.ExceptionServices;
-using System.Threading.Channels;
 
 namespace LabelSphere.Training;
 
@@ -23,18 +22,28 @@ internal static class Prefetch
     static IEnumerable<InstanceBatch> Run(Func<CancellationToken, IEnumerable<InstanceBatch>> produce, int ahead, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var channel = Channel.CreateBounded<InstanceBatch>(new BoundedChannelOptions(ahead)
-        {
-            SingleReader = true,
-            SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        // A queue under its own monitor rather than a channel: a bounded channel hands a waiting writer its slot through
+        // the thread pool, whose worker then spins and yields before it sleeps; on two cores that preempted libtorch's
+        // OpenMP threads some 70 times a step (docs/scale.md). Monitor.Wait sleeps at once, and the side that frees or
+        // fills a slot wakes the other itself.
+        var queue = new Queue<InstanceBatch>(ahead);
+        bool finished = false;
         ExceptionDispatchInfo? failure = null;
+        using var wake = stop.Token.Register(() => { lock (queue) Monitor.PulseAll(queue); });
         var producer = Task.Factory.StartNew(() =>
         {
             try
             {
-                foreach (var batch in produce(stop.Token)) channel.Writer.WriteAsync(batch, stop.Token).AsTask().GetAwaiter().GetResult();
+                foreach (var batch in produce(stop.Token))
+                {
+                    lock (queue)
+                    {
+                        while (queue.Count >= ahead && !stop.IsCancellationRequested) Monitor.Wait(queue);
+                        stop.Token.ThrowIfCancellationRequested();
+                        queue.Enqueue(batch);
+                        Monitor.PulseAll(queue);
+                    }
+                }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -45,17 +54,29 @@ internal static class Prefetch
             }
             finally
             {
-                channel.Writer.TryComplete();
+                lock (queue)
+                {
+                    finished = true;
+                    Monitor.PulseAll(queue);
+                }
             }
         }, stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
         try
         {
-            while (channel.Reader.WaitToReadAsync(cancellationToken).AsTask().GetAwaiter().GetResult())
+            while (true)
             {
-                while (channel.Reader.TryRead(out var batch)) yield return batch;
+                InstanceBatch batch;
+                lock (queue)
+                {
+                    while (queue.Count == 0 && !finished && !cancellationToken.IsCancellationRequested) Monitor.Wait(queue);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (queue.Count == 0) break;
+                    batch = queue.Dequeue();
+                    Monitor.PulseAll(queue);
+                }
+                yield return batch;
             }
-            cancellationToken.ThrowIfCancellationRequested();
             failure?.Throw();
         }
         finally
