@@ -157,7 +157,7 @@ internal static unsafe class ChebyshevSubspace
         {
             for (int i = chunk * 32, end = Math.Min(n, i + 32); i < end; i++)
             {
-                Gather(matrix, values, input, b, i, row);
+                Gather(matrix, values, input, b, b, i, row);
                 var target = new Span<float>(result + (long)i * b, b);
                 if (accumulate)
                 {
@@ -179,11 +179,11 @@ internal static unsafe class ChebyshevSubspace
         float* input = Pointer(x);
         var total = new double[k];
         var gate = new object();
-        Parallel.For(0, (n + 31) / 32, () => (Row: new float[b], Sums: new double[k]), (chunk, _, local) =>
+        Parallel.For(0, (n + 31) / 32, () => (Row: new float[k], Sums: new double[k]), (chunk, _, local) =>
         {
             for (int i = chunk * 32, end = Math.Min(n, i + 32); i < end; i++)
             {
-                Gather(matrix, values, input, k, i, local.Row.AsSpan(0, k), b);
+                Gather(matrix, values, input, b, k, i, local.Row);
                 var own = new ReadOnlySpan<float>(input + (long)i * b, k);
                 for (int c = 0; c < k; c++)
                 {
@@ -198,9 +198,8 @@ internal static unsafe class ChebyshevSubspace
     }
 
     /// <summary>Row i of A·X, its first <paramref name="width"/> columns: X is [n, stride] float32.</summary>
-    static void Gather(CsrMatrix matrix, float[] values, float* x, int width, int i, Span<float> row, int stride = -1)
+    static void Gather(CsrMatrix matrix, float[] values, float* x, int stride, int width, int i, Span<float> row)
     {
-        if (stride < 0) stride = width;
         row.Clear();
         for (long e = matrix.Offsets[i]; e < matrix.Offsets[i + 1]; e++)
             TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(x + (long)matrix.Columns[e] * stride, width), values[e], row, row);

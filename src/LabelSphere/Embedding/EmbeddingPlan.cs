@@ -43,7 +43,8 @@ public sealed record EmbeddingPlan(PmiStorage Storage, EigenSolver Solver, doubl
     /// <summary>
     /// What an operation bound by memory bandwidth costs in dense matrix-product operations: the matrix–vector half of
     /// a tridiagonal reduction, a product of the sparse PMI with a block. At the paper's size ssyevr's reduction ran at
-    /// about a twenty-fifth of the rate of the Chebyshev solver's matrix products (docs/scale.md); 8 is conservative.
+    /// roughly a twenty-fifth of the rate of the Chebyshev solver's matrix products (an estimate from the two solvers'
+    /// times and operation counts, docs/scale.md, not a separate measurement); 8 is conservative.
     /// </summary>
     internal const double MemoryBoundWeight = 8;
 
