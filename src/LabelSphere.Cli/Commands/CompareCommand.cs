@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using System.Diagnostics;
 using LabelSphere.Embedding;
@@ -35,8 +36,9 @@ internal static class CompareCommand
             DefaultValueFactory = _ => HeadKind.Embedding.Name(),
             Validators = { HeadArguments.ValidateHeads },
         };
+        var tuning = new TuningArguments();
         var command = new Command("compare", "Train the heads and the sigmoid baseline identically and compare them (the paper's figure 1 and table)");
-        arguments.AddTo(command, dims, heads);
+        arguments.AddTo(command, [dims, heads, .. tuning.All()]);
         command.SetAction((parse, ct) => Cli.Run(parse, async () =>
         {
             var options = arguments.Options(parse);
@@ -46,10 +48,12 @@ internal static class CompareCommand
             var setup = arguments.Prepare(parse, options);
             var embeddings = Embeddings(setup, parse.GetValue(dims));
             var weights = arguments.Weights(parse, setup);
+            var share = arguments.ValidationShare(parse, setup.Train.Count);
             var comparison = new ComparisonRunner.Setup(setup.Train, setup.Validation!, embeddings, options, folder, weights)
             {
                 Heads = compared,
-                ValidationShare = arguments.ValidationShare(parse, setup.Train.Count),
+                ValidationShare = share,
+                Grid = tuning.Grid(parse, arguments.Training, options, share, setup, scaling => arguments.Prepare(parse, options with { Scaling = scaling })),
             };
             bool json = parse.GetValue(Cli.Json);
             if (!json) TrainCommand.PrintSetup(setup, options);
@@ -65,9 +69,10 @@ internal static class CompareCommand
                     output = output.Path,
                     models = result.Models.Select(m => new
                     {
-                        name = m.Name, dimension = m.Dimension, final = m.Final, last = m.Curve[^1], keptStep = m.Training.KeptStep,
+                        name = m.Name, dimension = m.Dimension, setting = m.Setting, final = m.Final, last = m.Curve[^1], keptStep = m.Training.KeptStep,
                         reachesBaselineAt = result.StepReachingBaseline(m), convergence = result.ConvergenceOf(m),
                     }),
+                    tuning = result.Tuning,
                 });
             else
             {
@@ -97,8 +102,19 @@ internal static class CompareCommand
     {
         Directory.CreateDirectory(folder);
         result.WriteCurves(Path.Combine(folder, "curves.csv"));
+        if (result.Tuning.Count > 0) result.WriteTuning(Path.Combine(folder, "tuning.csv"));
         Plots.Convergence(result, folder, title);
         var table = result.Table();
+        var tuning = result.Tuning.Count == 0 ? "" : $"""
+
+            ## Tuning
+
+            Every model trained once per setting of the grid and kept the setting with the best validation score (class-weighted MAP@100 on the
+            validation split at the step whose weights it kept; the first on ties), in bold; the table above is each model at its chosen setting.
+            Only the chosen settings' runs are kept (tuning.csv has every score).
+
+            {result.TuningTable()}
+            """;
         var markdown = $"""
             # {title}
 
@@ -106,13 +122,14 @@ internal static class CompareCommand
             {setup.Vocabulary.Count:N0} classes; {Backbones.Name(options.Backbone)} body, {TrainingArguments.OptimizerName(options.Optimizer)}, batch {options.BatchSize},
             {Length(options)}, measured {Interval(options)}; {elapsed.TotalMinutes:F1} minutes in all.
             The MAP@100 that ranks the models is {(result.Baseline.Final.WeightedPaperMap is null ? "unweighted" : "class-weighted (weights from the class frequencies, capped; docs/metrics.md)")}.
-            {Protocol(options, validationShare)}
+            {Protocol(options, validationShare, result)}
             Every figure is measured on the test data: "at step" is the step of the weights each model kept, "best on test" the best of its curve (which no
             selection rule sees); the steps ratios divide the step at which the baseline first reached its own final score, and its last step, by the step
             at which the model first reaches that score.
 
             {table}
             ![MAP@100 against steps](convergence.png)
+            {tuning}
             """;
         IO.AtomicFolder.WriteText(Path.Combine(folder, "results.md"), markdown);
         return table;
@@ -123,12 +140,20 @@ internal static class CompareCommand
 
     static string Interval(TrainingOptions options) => options.EvalEvery > 0 ? $"every {options.EvalEvery} steps" : "at the end";
 
-    // The protocol line of results.md: which split chose the weights each model kept.
-    static string Protocol(TrainingOptions options, double validationShare) =>
-        $"Learning rate {options.PeakLearningRate:G3} ({Cli.Kebab(options.Schedule.ToString())} schedule), dropout {options.Dropout:0.##}, weight decay {options.WeightDecay:G3}, " +
-        $"features {Cli.Kebab(options.Scaling.ToString())}, binary loss {Cli.Kebab(options.BinaryLoss.ToString())}; joint head: w = {options.JointWeight:G3}, ranked by {Cli.Kebab(options.JointRanking.ToString())}.\n" +
-        (validationShare > 0 ? $"{validationShare:0.##%} of the training data carved off for validation (seed {options.Seed}), the same for every model; " : "no validation split; ") +
-        (options.Keep == KeepKind.Best ? "each model keeps the weights of its best class-weighted MAP@100 on it." : "each model keeps its last step's weights.");
+    // The protocol line of results.md: the settings every model shared (those of a tuning grid: "tuned"), and which
+    // split chose the weights each model kept.
+    static string Protocol(TrainingOptions options, double validationShare, ComparisonResult result)
+    {
+        // A setting's label names each axis it varies before the axis's value ("lr 0.003, dropout 0.5").
+        var tuned = result.Tuning.SelectMany(r => r.Setting.Split(", ")).Select(part => part[..part.LastIndexOf(' ')]).ToHashSet();
+        string Shared(string axis, string value) => tuned.Contains(axis) ? "tuned" : value;
+        return $"Learning rate {Shared("lr", options.PeakLearningRate.ToString("G3", CultureInfo.InvariantCulture))} ({Cli.Kebab(options.Schedule.ToString())} schedule), " +
+            $"dropout {Shared("dropout", options.Dropout.ToString("0.##", CultureInfo.InvariantCulture))}, weight decay {Shared("weight decay", options.WeightDecay.ToString("G3", CultureInfo.InvariantCulture))}, " +
+            $"features {Shared("features", Cli.Kebab(options.Scaling.ToString()))}, binary loss {Cli.Kebab(options.BinaryLoss.ToString())}; joint head: w = {options.JointWeight:G3}, ranked by {Cli.Kebab(options.JointRanking.ToString())}.\n" +
+            (tuned.Count > 0 ? $"Tuned for every model alike, on the validation split: {string.Join(", ", tuned)} (see Tuning below).\n" : "") +
+            (validationShare > 0 ? $"{validationShare:0.##%} of the training data carved off for validation (seed {options.Seed}), the same for every model; " : "no validation split; ") +
+            (options.Keep == KeepKind.Best ? "each model keeps the weights of its best class-weighted MAP@100 on it." : "each model keeps its last step's weights.");
+    }
 
     // The image line of results.md: folders, size and augmentation; nothing for feature data.
     static string Images(TrainingData setup)

@@ -71,4 +71,74 @@ public sealed class ComparisonRunnerTests : IDisposable
             Assert.Equal(25, model.Training.Step);
         }
     }
+
+    [Fact]
+    public void A_tuning_grid_trains_every_model_once_per_setting_and_keeps_the_setting_best_on_validation()
+    {
+        // Given a comparison of the baseline and the joint head over a grid of three learning rates and two dropouts
+        var data = TrainingFixtures.Synthetic(300);
+        var test = TrainingFixtures.Synthetic(80, seed: 42);
+        var transform = FeatureTransform.Fit(data.Features, FeatureScaling.None);
+        var (train, testSource) = (data.Source(transform), test.Source(transform));
+        var options = new TrainingOptions { Hidden = [16], BatchSize = 32, Steps = 30, EvalEvery = 10, LogEvery = 5, CheckpointEvery = 0, Seed = 3, Keep = KeepKind.Best, Scaling = FeatureScaling.None };
+        var grid = (from lr in new[] { 1e-4, 3e-3, 3e-2 } from dropout in new[] { 0.0, 0.5 }
+                    select new TuningSetting($"lr {lr}, dropout {dropout}", options with { LearningRate = lr, Dropout = dropout }, train, testSource)).ToArray();
+        var embedding = data.Embed(4);
+        var setup = new ComparisonRunner.Setup(train, testSource, [embedding], options, Path.Combine(dir, "tuned"), ClassWeights.FromLabels(data.Labels))
+        {
+            Heads = [HeadKind.Joint],
+            ValidationShare = 0.2,
+            Grid = grid,
+        };
+
+        // When the comparison runs
+        var result = ComparisonRunner.Run(setup, cancellationToken: TestContext.Current.CancellationToken);
+
+        // Then each model has one row per setting, in the grid's order, and chose the one with the best validation score
+        Assert.Equal(2 * grid.Length, result.Tuning.Count);
+        foreach (var model in result.Models)
+        {
+            var rows = result.Tuning.Where(r => r.Model == model.Name).ToArray();
+            Assert.Equal(grid.Select(g => g.Label), rows.Select(r => r.Setting));
+            var chosen = Assert.Single(rows, r => r.Chosen);
+            Assert.Equal(rows.Max(r => r.Validation), chosen.Validation);
+            Assert.Equal(chosen.Setting, model.Setting);
+            Assert.Equal(chosen.KeptStep, model.Final.Step);
+            Assert.Equal(chosen.Validation, model.Training.Validation!.Selection);
+            // the settings differ (the smallest rate barely moves the model), so the choice is not the first by default
+            Assert.True(rows.Select(r => r.Validation).Distinct().Count() > 1);
+        }
+        // and only the chosen runs' folders are kept, under the models' own names
+        Assert.Equal(["joint-k-4", "sigmoid"], Directory.GetDirectories(Path.Combine(dir, "tuned")).Select(Path.GetFileName).Order());
+        Assert.StartsWith(Path.Combine(dir, "tuned", "sigmoid"), result.Baseline.Training.ModelFolder);
+        Assert.True(Directory.Exists(result.Baseline.Training.ModelFolder));
+
+        // and the chosen model is the run of its setting alone: training that setting without a grid gives the same curve
+        var chosenSetting = grid.Single(g => g.Label == result.Baseline.Setting);
+        var alone = ComparisonRunner.Run(new ComparisonRunner.Setup(train, testSource, [embedding], chosenSetting.Options, Path.Combine(dir, "alone"), setup.ClassWeights)
+        {
+            Heads = [],
+            ValidationShare = 0.2,
+        }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(result.Baseline.Curve.Select(p => p.WeightedPaperMap), alone.Baseline.Curve.Select(p => p.WeightedPaperMap));
+        Assert.Equal(result.Baseline.Final.Step, alone.Baseline.Final.Step);
+        Assert.Empty(alone.Tuning);
+    }
+
+    [Fact]
+    public void A_tuning_grid_without_a_validation_split_is_refused()
+    {
+        var data = TrainingFixtures.Synthetic(60);
+        var transform = FeatureTransform.Fit(data.Features, FeatureScaling.None);
+        var source = data.Source(transform);
+        var options = new TrainingOptions { Hidden = [8], Steps = 2, CheckpointEvery = 0 };
+        var setup = new ComparisonRunner.Setup(source, source, [], options, dir, null)
+        {
+            Heads = [],
+            Grid = [new TuningSetting("lr 0.001", options, source, source), new TuningSetting("lr 0.01", options with { LearningRate = 0.01 }, source, source)],
+        };
+        var e = Assert.Throws<ArgumentException>(() => ComparisonRunner.Run(setup, cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Contains("chooses each model's setting on the validation split", e.Message);
+        Assert.Empty(Directory.GetDirectories(dir));
+    }
 }

@@ -16,7 +16,7 @@ public sealed class ComparisonTests
     public void The_step_reaching_the_baseline_is_the_first_at_or_above_its_final_score()
     {
         // Given a baseline rising to 0.50 at its last step (400) and a model that passes 0.50 at step 300
-        var result = new ComparisonResult(Model("sigmoid", [0.2, 0.4, 0.45, 0.5]), [Model("embedding k=8", [0.3, 0.45, 0.51, 0.55])]);
+        var result = new ComparisonResult(Model("sigmoid", [0.2, 0.4, 0.45, 0.5]), [Model("embedding k=8", [0.3, 0.45, 0.51, 0.55])], []);
 
         // Then the model reaches it at step 300, the baseline first at 400: 1.3 times fewer steps either way, 10% higher at the end
         var c = result.ConvergenceOf(result.Embeddings[0]);
@@ -30,7 +30,7 @@ public sealed class ComparisonTests
     public void The_steps_ratio_divides_the_step_the_baseline_first_reached_its_final_score_not_its_last()
     {
         // Given a baseline at its final 0.50 from step 200 of 500, and a model at 0.50 from step 100, ending higher
-        var result = new ComparisonResult(Model("sigmoid", [0.4, 0.5, 0.5, 0.5, 0.5]), [Model("joint k=8", [0.5, 0.52, 0.53, 0.54, 0.55])]);
+        var result = new ComparisonResult(Model("sigmoid", [0.4, 0.5, 0.5, 0.5, 0.5]), [Model("joint k=8", [0.5, 0.52, 0.53, 0.54, 0.55])], []);
 
         // Then the honest ratio is 200/100 = 2×; 500/100 = 5× is shown only as the ratio against the baseline's last step
         var c = result.ConvergenceOf(result.Embeddings[0]);
@@ -45,7 +45,7 @@ public sealed class ComparisonTests
     public void A_model_that_ends_below_the_baseline_is_never_given_a_bare_ratio()
     {
         // Given a model that leads early, reaches the baseline's final 0.60 at step 100 and ends at 0.50
-        var result = new ComparisonResult(Model("sigmoid", [0.3, 0.4, 0.5, 0.6]), [Model("embedding k=8", [0.6, 0.55, 0.5, 0.5])]);
+        var result = new ComparisonResult(Model("sigmoid", [0.3, 0.4, 0.5, 0.6]), [Model("embedding k=8", [0.6, 0.55, 0.5, 0.5])], []);
 
         // Then it is marked as ending below, next to its relative change and each ratio
         var c = result.ConvergenceOf(result.Embeddings[0]);
@@ -61,7 +61,7 @@ public sealed class ComparisonTests
     [Fact]
     public void A_model_that_never_reaches_the_baseline_says_so()
     {
-        var result = new ComparisonResult(Model("sigmoid", [0.5, 0.6]), [Model("embedding k=8", [0.3, 0.4])]);
+        var result = new ComparisonResult(Model("sigmoid", [0.5, 0.6]), [Model("embedding k=8", [0.3, 0.4])], []);
         Assert.Null(result.StepReachingBaseline(result.Embeddings[0]));
         Assert.Null(result.ConvergenceOf(result.Embeddings[0]).RatioToBaselineReach);
         Assert.Contains("| not reached | 200 (its last: 200) | not reached | not reached |", Row(result.Table(), "embedding k=8"));
@@ -71,7 +71,7 @@ public sealed class ComparisonTests
     public void Models_are_reported_and_compared_at_the_weights_they_kept()
     {
         // Given a baseline that kept step 200 (0.50; its last, 0.45, is lower) and a model that kept step 300 (0.48)
-        var result = new ComparisonResult(Model("sigmoid", [0.4, 0.5, 0.47, 0.45], kept: 200), [Model("cosine-logit k=8", [0.3, 0.49, 0.48, 0.52], kept: 300)]);
+        var result = new ComparisonResult(Model("sigmoid", [0.4, 0.5, 0.47, 0.45], kept: 200), [Model("cosine-logit k=8", [0.3, 0.49, 0.48, 0.52], kept: 300)], []);
 
         // Then the baseline's final score is 0.50, reached first at 200; the model's 0.48 is below it, though its last and best 0.52 is not
         var c = result.ConvergenceOf(result.Embeddings[0]);
