@@ -9,14 +9,21 @@ public sealed class CompareVerbTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, true);
 
-    [Fact]
-    public void Compare_trains_every_head_named_by_heads_and_reports_each_at_its_kept_step()
+    // Synthetic training and test data, and an embedding (k = 6) of the training labels.
+    (string Train, string Test, string Embedding) Data()
     {
-        // Given synthetic training and test data and an embedding of the training labels
         var train = CliFixtures.WriteExtremeText(dir, "syn", 300, 7);
         var test = CliFixtures.WriteExtremeText(dir, "syntest", 60, 8);
         var embedding = Path.Combine(dir, "emb");
         Assert.Equal(0, CliRunner.Run("embed", train, "--dim", "6", "--out", embedding, "--json").ExitCode);
+        return (train, test, embedding);
+    }
+
+    [Fact]
+    public void Compare_trains_every_head_named_by_heads_and_reports_each_at_its_kept_step()
+    {
+        // Given synthetic training and test data and an embedding of the training labels
+        var (train, test, embedding) = Data();
 
         // When compare trains all four heads for 20 steps, measured every 10, at its defaults
         var output = Path.Combine(dir, "compare");
@@ -47,10 +54,7 @@ public sealed class CompareVerbTests : IDisposable
     public void Compare_tunes_every_model_on_the_same_grid_and_reports_the_setting_each_chose()
     {
         // Given synthetic training and test data and an embedding of the training labels
-        var train = CliFixtures.WriteExtremeText(dir, "syn", 300, 7);
-        var test = CliFixtures.WriteExtremeText(dir, "syntest", 60, 8);
-        var embedding = Path.Combine(dir, "emb");
-        Assert.Equal(0, CliRunner.Run("embed", train, "--dim", "6", "--out", embedding, "--json").ExitCode);
+        var (train, test, embedding) = Data();
 
         // When compare tunes the learning rate and the feature scaling of the baseline and the joint head
         var output = Path.Combine(dir, "compare");
