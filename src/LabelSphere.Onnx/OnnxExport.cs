@@ -245,9 +245,9 @@ public static class OnnxExport
         }
     }
 
-    // The joint head: a·σ(l) + c·cos + z·(α·(cos − μc)/σc + (1 − α)·(l − μl)/σl) for trained labels, and for labels
-    // added zero-shot (no logit of their own) a·σ(b̄)·(1 + cos)/2 + c·cos + z·(cos − mean μc)/mean σc, as JointHead does;
-    // both written per label as P·σ(l) + Q·cos + R·l + S, the logits of added labels being 0.
+    // The joint head: a·σ(l) + c·cos + z·(μl + σl·(α·(cos − μc)/σc + (1 − α)·(l − μl)/σl)) for trained labels, and for
+    // labels added zero-shot (no logit of their own) a·σ(b̄)·(1 + cos)/2 + c·cos + z·(mean μl + mean σl·(cos − mean μc)/mean σc),
+    // as JointHead does; both written per label as P·σ(l) + Q·cos + R·l + S, the logits of added labels being 0.
     static string Joint(OnnxGraph g, Weights weights, LabelEmbedding embedding, int n, string x, int width)
     {
         int k = embedding.Dimension, all = embedding.LabelCount;
@@ -262,18 +262,19 @@ public static class OnnxExport
         {
             float lm = stats[j], ls = stats[n + j], cm = stats[2 * n + j], cs = stats[3 * n + j];
             p[j] = a;
-            q[j] = c + z * alpha / cs;
-            r[j] = z * (1 - alpha) / ls;
-            s[j] = -z * alpha * cm / cs - z * (1 - alpha) * lm / ls;
+            q[j] = c + z * alpha * ls / cs;
+            r[j] = z * (1 - alpha);
+            s[j] = z * alpha * (lm - ls * cm / cs);
         }
         if (all > n)
         {
             float prior = 1 / (1 + MathF.Exp(-bias.Average()));
-            float meanMean = stats.AsSpan(2 * n, n).ToArray().Average(), meanDeviation = stats.AsSpan(3 * n, n).ToArray().Average();
+            float Mean(int row) => stats.AsSpan(row * n, n).ToArray().Average();
+            float logitMean = Mean(0), logitDeviation = Mean(1), cosineMean = Mean(2), cosineDeviation = Mean(3);
             for (int j = n; j < all; j++)
             {
-                q[j] = a * prior * 0.5f + c + z / meanDeviation;
-                s[j] = a * prior * 0.5f - z * meanMean / meanDeviation;
+                q[j] = a * prior * 0.5f + c + z * logitDeviation / cosineDeviation;
+                s[j] = a * prior * 0.5f + z * (logitMean - logitDeviation * cosineMean / cosineDeviation);
             }
         }
         var logits = Linear(g, weights, "head.logits", x, n, width);

@@ -362,13 +362,18 @@ internal sealed class JointHead : LabelHead, IEmbeddingHead
         var st = zStats.to(outputs.device);
         var zl = (l - st[0]) / st[1];
         var zc = (c - st[2]) / st[3];
-        return l.sigmoid() * w[0] + c * w[1] + (zc * w[2] + zl * (1 - w[2])) * w[3];
+        // The z-scored mix, mapped back to the scale of the label's logits: per label an increasing affine map, so it
+        // orders a label's instances as the mix does (what MAP@100 scores), while across the labels of one instance it
+        // stays on the logit scale (α = 0 gives the logits), not on z-scores that lift rare labels' scores to the
+        // frequent ones'.
+        return l.sigmoid() * w[0] + c * w[1] + (st[0] + st[1] * (zc * w[2] + zl * (1 - w[2]))) * w[3];
     }
 
     /// <summary>
     /// An added label has no logit of its own: in the probability term its probability is taken as σ(b̄), the trained
     /// labels' typical prior, shaded by its proximity, σ(b̄)·(1 + cos)/2; in the z-scored mix both its z-scores are its
-    /// cosine's, standardised by the mean of the trained labels' cosine statistics. Either way it ranks by cosine.
+    /// cosine's, standardised by the mean of the trained labels' cosine statistics, and mapped to the logit scale by the
+    /// mean of their logit statistics. Either way it ranks by cosine.
     /// </summary>
     public Tensor AddedScores(Tensor outputs, Tensor unitVectors)
     {
@@ -377,7 +382,7 @@ internal sealed class JointHead : LabelHead, IEmbeddingHead
         var w = mix.to(outputs.device);
         var st = zStats.to(outputs.device);
         var zc = (c - st[2].mean()) / st[3].mean();
-        return (c + 1) * 0.5 * logits.bias!.mean().sigmoid() * w[0] + c * w[1] + zc * w[3];
+        return (c + 1) * 0.5 * logits.bias!.mean().sigmoid() * w[0] + c * w[1] + (st[0].mean() + st[1].mean() * zc) * w[3];
     }
 }
 

@@ -174,10 +174,11 @@ public sealed class OnnxExportTests : IDisposable
     [InlineData(HeadKind.Embedding)]
     [InlineData(HeadKind.CosineLogit)]
     [InlineData(HeadKind.Joint)]
-    public void Labels_added_zero_shot_are_ranked_by_the_exported_model_as_predict_ranks_them(HeadKind head)
+    [InlineData(HeadKind.Joint, JointRanking.Fitted)]
+    public void Labels_added_zero_shot_are_ranked_by_the_exported_model_as_predict_ranks_them(HeadKind head, JointRanking ranking = JointRanking.Sum)
     {
         // Given a model whose embedding has a label added after training (it co-occurs with labels 0 and 3)
-        var folder = Train(head);
+        var folder = Train(head, ranking: ranking);
         var embedding = LabelEmbedding.Load(Path.Combine(folder, "embedding"));
         var cooccurrences = new long[embedding.LabelCount];
         cooccurrences[0] = 40;

@@ -312,12 +312,17 @@ public sealed class HeadTests
         AssertClose((l.sigmoid() * 0.5 + c * 2).data<float>().ToArray(), head.Scores(outputs).data<float>().ToArray());
         Assert.Throws<ArgumentOutOfRangeException>(() => head.Mix = (0, 0));
 
-        // and a fitted ranking by α·(cos − μc)/σc + (1 − α)·(l − μl)/σl, per label
+        // and a fitted ranking by the mix m = α·(cos − μc)/σc + (1 − α)·(l − μl)/σl per label, on the logit scale μl + σl·m
         float[] lm = [0.1f, -1, 2, 0], ls = [1, 2, 0.5f, 3], cm = [0.2f, 0, -0.1f, 0.3f], cs = [0.1f, 0.2f, 0.3f, 0.4f];
         head.Fit(new JointMix.Fitted(0.3, lm, ls, cm, cs, 0));
         Assert.Equal(0.3, head.Alpha!.Value, 6);
-        var expected = ((c - tensor(cm)) / tensor(cs) * 0.3 + (l - tensor(lm)) / tensor(ls) * 0.7).data<float>().ToArray();
-        AssertClose(expected, head.Scores(outputs).data<float>().ToArray());
+        var mixed = (c - tensor(cm)) / tensor(cs) * 0.3 + (l - tensor(lm)) / tensor(ls) * 0.7;
+        AssertClose((tensor(lm) + tensor(ls) * mixed).data<float>().ToArray(), head.Scores(outputs).data<float>().ToArray());
+
+        // so that with α = 0 it scores by the logits themselves: the labels of an instance in the sigmoid half's order,
+        // not lifted by their standardisation (a rare label's small spread would otherwise put its z-scores on top)
+        head.Fit(new JointMix.Fitted(0, lm, ls, cm, cs, 0));
+        AssertClose(l.data<float>().ToArray(), head.Scores(outputs).data<float>().ToArray());
     }
 
     static void AssertClose(float[] expected, float[] actual)
@@ -356,6 +361,29 @@ public sealed class HeadTests
             for (int i = 0; i < 60; i++) Assert.Equal(0.2 * (1 + cos[i]) / 2 + cos[i], added[i], 4);
         }
         else for (int i = 0; i < 60; i++) Assert.Equal(trained[i], added[i], 4);
+    }
+
+    [Fact]
+    public void A_label_added_to_a_fitted_joint_head_ranks_by_its_cosine_on_the_trained_labels_typical_logit_scale()
+    {
+        // Given a joint head ranking by a fitted mix, and an added label
+        var vectors = Vectors(4, 3, 4);
+        NoTensorLeaksAttribute.AllowConstruction(1, () => new JointHead(6, vectors, 4, 3, 10, JointRanking.Fitted));
+        using var head = new JointHead(6, vectors, 4, 3, 10, JointRanking.Fitted);
+        using var scope = NewDisposeScope();
+        var outputs = head.forward(randn(5, 6));
+        float[] lm = [-3, -1, -5, -2], ls = [1, 2, 0.5f, 3], cm = [0.2f, 0, -0.1f, 0.3f], cs = [0.1f, 0.2f, 0.3f, 0.4f];
+        head.Fit(new JointMix.Fitted(0.3, lm, ls, cm, cs, 0));
+        var unit = nn.functional.normalize(randn(1, 3), p: 2, dim: 1);
+
+        // When it is scored
+        var added = head.AddedScores(outputs, unit).data<float>().ToArray();
+
+        // Then its score is its cosine standardised by the trained labels' mean cosine statistics, then mapped to the
+        // logit scale by their mean logit statistics: mean μl + mean σl·(cos − mean μc)/mean σc
+        var cos = (nn.functional.normalize(head.Split(outputs).Point, p: 2, dim: 1).matmul(unit.T)).data<float>().ToArray();
+        var expected = cos.Select(c => -2.75f + 1.625f * (c - 0.1f) / 0.25f).ToArray();
+        AssertClose(expected, added);
     }
 
     [Fact]
