@@ -134,7 +134,7 @@ public sealed class ImageVerbsTests : IDisposable
         // When compare trains a small CNN under each head for four steps, measured every two, testing on the same images
         var output = Path.Combine(dir, "compare");
         var result = CliRunner.Run("compare", csv, csv, "--images", images, "--embedding", embedding, "--image-size", "8", "--cnn-width", "4",
-            "--steps", "4", "--eval-every", "2", "--batch-size", "2", "--validation", "0.25", "--out", output);
+            "--steps", "4", "--eval-every", "2", "--batch-size", "2", "--validation", "0.25", "--heads", "embedding", "--out", output);
 
         // Then it succeeds and both heads have a curve point at steps 2 and 4, a row in the table and the figure
         Assert.True(result.ExitCode == 0, result.Err);
