@@ -3,11 +3,13 @@
 
     /usr/bin/python3 docs/scripts/heads/label_regime.py TRAIN [TRAIN ...]
 
-TRAIN is a Mulan ARFF file (its label XML beside it) or an Extreme Classification text file. For each: instances,
+TRAIN is a Mulan ARFF file (its label XML beside it), a long CSV `image,label` (emoji_split.py's train.csv) or an
+Extreme Classification text file. For each: instances,
 labels with at least one positive, the median positives per label, and the positives per label weighted by the class
 weights of the class-weighted MAP@100 (training frequency clipped to [0.1/C, 10/C], docs/metrics.md), i.e. how many
 examples the labels that carry the metric have.
 """
+import csv
 import glob
 import os
 import sys
@@ -24,6 +26,15 @@ def labels_of(path):
         if len(xml) != 1:
             raise SystemExit(f'{path}: expected one label XML beside it, found {len(xml)}')
         return R.read_arff(path, R.xml_labels(xml[0]))[1]
+    if path.endswith('.csv'):
+        with open(path, encoding='utf-8', newline='') as f:
+            rows = list(csv.reader(f))[1:]
+        images = {name: i for i, name in enumerate(sorted({r[0] for r in rows}))}
+        labels = {name: j for j, name in enumerate(sorted({r[1] for r in rows}))}
+        Y = np.zeros((len(images), len(labels)), np.uint8)
+        for image, label in rows:
+            Y[images[image], labels[label]] = 1
+        return Y
     return R.read_xc(path)[1]
 
 
