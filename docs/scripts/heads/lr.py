@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""Issue 13: the learning rate and weight decay in the tuning budget (the runs of jobs_lr.txt, seed 0).
+
+    /usr/bin/python3 docs/scripts/heads/lr.py
+
+Per data set, the tuned sigmoid (the inputs and dropout validation chose for it: sig_tf_d5, on delicious sig_raw_d5)
+and the joint head at LabelSphere's defaults (joint100_tf_d5, ranked by the validation-fitted mix, analyze.py's
+zsel), each at lr 1e-3 / wd 0 (the runs of jobs.txt) and at lr 3e-4, lr 3e-3 (wd 0) and wd 1e-4 (lr 1e-3). For every
+run: the best validation score (what the choice is made on), the kept step, the test score there (early stopping)
+and at step 100. Then, per data set, the setting validation picks for each head, and what the choice changes: the
+sigmoid's final, the joint head's final, the gap, the step-100 lead and the step at which the joint head first
+reaches the sigmoid's final test score against the step at which the sigmoid itself first reached it."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import analyze as A  # noqa: E402
+
+SETS = [('bibtex', 'tf'), ('corel5k', 'tf'), ('stackex_cooking', 'tf'), ('delicious', 'raw')]
+SETTINGS = [('lr 1e-3, wd 0', ''), ('lr 3e-4', 'lr3e-4'), ('lr 3e-3', 'lr3e-3'), ('wd 1e-4', 'wd1e-4')]
+
+
+def cfg(head, feat, tag):
+    if head == 'sig':
+        return f'sig{tag}_{feat}_d5' if tag else f'sig_{feat}_d5'
+    return f'joint100_tf_d5_{tag}' if tag else 'joint100_tf_d5'
+
+
+def first_reach(s, target):
+    return A.first_reach(s['steps'], s['test'], target)
+
+
+def main():
+    runs = A.load_runs()
+    print('Every run (seed 0): best validation score, kept step, test at the kept step, test at step 100.\n')
+    print('| data set | head | setting | val best | kept step | test final | test step 100 |')
+    print('|---|---|---|---|---|---|---|')
+    chosen = {}
+    missing = []
+    for d, feat in SETS:
+        for head, rule in (('sig', 'sig'), ('joint', 'zsel')):
+            res = {}
+            for label, tag in SETTINGS:
+                name = f'{d}_{cfg(head, feat, tag)}_s0'
+                if name not in runs:
+                    missing.append(name)
+                    continue
+                s = A.summary(runs[name], rule)
+                res[label] = s
+                print(f'| {d} | {head} | {label} | {s["val_best"]:.4f} | {s["best_step"]} | {s["final"]:.4f} | {s["s100"]:.4f} |')
+            chosen[(d, head)] = res
+    if missing:
+        print(f'\nnot run yet: {", ".join(missing)}')
+    print('\nValidation\'s choice per head against lr 1e-3, wd 0 (the default); "reaches" = the first step at which the '
+          'joint head\'s test score reaches the sigmoid\'s final, against the sigmoid\'s own first step there.\n')
+    print('| data set | budget | sigmoid setting | sigmoid step 100 / final (kept) | joint setting | joint step 100 / final (kept) '
+          '| gap | step-100 lead | joint reaches sigmoid final / sigmoid reached it | ratio |')
+    print('|---|---|---|---|---|---|---|---|---|---|')
+    for d, _ in SETS:
+        S, J = chosen[(d, 'sig')], chosen[(d, 'joint')]
+        if not S or not J:
+            continue
+        for budget, pool in (('lr 1e-3, wd 0', [SETTINGS[0][0]]), ('+ lr, wd', [x[0] for x in SETTINGS])):
+            ps = [x for x in pool if x in S]
+            pj = [x for x in pool if x in J]
+            # validation picks; ties go to the earlier setting (the default first)
+            bs = max(ps, key=lambda x: (S[x]['val_best'], -ps.index(x)))
+            bj = max(pj, key=lambda x: (J[x]['val_best'], -pj.index(x)))
+            s, j = S[bs], J[bj]
+            gap = j['final'] / s['final'] - 1
+            lead = j['s100'] / s['s100'] - 1
+            rj, rs = first_reach(j, s['final']), first_reach(s, s['final'])
+            ratio = f'{rs / rj:.1f}x' if rj else '-'
+            print(f'| {d} | {budget} | {bs} ({s["val_best"]:.4f}) | {s["s100"]:.4f} / {s["final"]:.4f} ({s["best_step"]}) | '
+                  f'{bj} ({j["val_best"]:.4f}) | {j["s100"]:.4f} / {j["final"]:.4f} ({j["best_step"]}) | {gap * 100:+.1f}% | '
+                  f'{lead * 100:+.0f}% | {rj or "never"} / {rs} | {ratio} |')
+
+
+if __name__ == '__main__':
+    main()
