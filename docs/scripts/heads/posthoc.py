@@ -34,8 +34,8 @@ BETAS = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
 GAINS = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
 
 
-def setup(args):
-    """The run's split, label matrices, class weights and embedding, rebuilt as reference.py built them."""
+def labels(args):
+    """The run's training, validation and test label matrices and class weights, split as reference.py split them."""
     Xtr_all, Ytr_all, Xte, Yte = R.load(args['data'])
     n = len(Xtr_all)
     perm = np.random.RandomState(args['val_seed']).permutation(n)
@@ -44,6 +44,12 @@ def setup(args):
     Ytr, Yva = Ytr_all[ti], Ytr_all[vi]
     counts = Ytr.sum(0).astype(np.float64)
     w = R.class_weights(counts, Ytr.shape[1])
+    return Ytr, Yva, Yte, w
+
+
+def setup(args):
+    """labels(args) and the run's label embedding and PMI matrix, rebuilt as reference.py built them."""
+    Ytr, Yva, Yte, w = labels(args)
     E, P = R.pmi_embedding(Ytr, args['k'], args['p'], args['cds'])
     return Ytr, Yva, Yte, w, E, P
 
