@@ -242,9 +242,14 @@ public sealed class LabelReloadTests : IAsyncLifetime
         var tokenFile = Path.Combine(root, "token");
         File.WriteAllText(tokenFile, AdminToken + "\n");
         using var process = Cli.CliRunner.Start(["serve", folder, "--port", "0", "--admin-token-file", tokenFile]);
+        // A reply that never comes fails the test in minutes rather than stalling the run (it once hung here under a
+        // load average of 10, and passed alone).
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        patience.CancelAfter(TimeSpan.FromMinutes(3));
+        var token = patience.Token;
         try
         {
-            var line = await process.StandardError.ReadLineAsync(Token);
+            var line = await process.StandardError.ReadLineAsync(token);
             Assert.NotNull(line);
             Assert.Contains("POST /labels with the admin token", line);
             Assert.DoesNotContain(AdminToken, line);
@@ -255,17 +260,17 @@ public sealed class LabelReloadTests : IAsyncLifetime
             File.WriteAllLines(counts, ["label,count", "fresh,20", "tag0,18", "tag3,6"]);
             var added = Cli.CliRunner.Run("add-label", folder, "--name", "fresh", "--counts", counts, "--out", folder, "--overwrite");
             Assert.True(added.ExitCode == 0, added.Err);
-            Assert.DoesNotContain("fresh", (await ServeFixtures.Ok<LabelList>(await http.GetAsync("/labels", Token), Token)).Labels);
+            Assert.DoesNotContain("fresh", (await ServeFixtures.Ok<LabelList>(await http.GetAsync("/labels", token), token)).Labels);
 
             // and after SIGHUP it does
             Assert.Equal(0, kill(process.Id, SIGHUP));
-            Assert.Equal($"reloaded {folder}: 13 labels (1 added zero-shot)", await process.StandardError.ReadLineAsync(Token));
-            Assert.Contains("fresh", (await ServeFixtures.Ok<LabelList>(await http.GetAsync("/labels", Token), Token)).Labels);
+            Assert.Equal($"reloaded {folder}: 13 labels (1 added zero-shot)", await process.StandardError.ReadLineAsync(token));
+            Assert.Contains("fresh", (await ServeFixtures.Ok<LabelList>(await http.GetAsync("/labels", token), token)).Labels);
 
             // and POST /labels takes the token from the file
-            using var response = await http.SendAsync(Post(NewLabel("fresher"), AdminToken), Token);
+            using var response = await http.SendAsync(Post(NewLabel("fresher"), AdminToken), token);
             Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-            Assert.Equal(14, (await ServeFixtures.Ok<LabelList>(await http.GetAsync("/labels", Token), Token)).Labels.Length);
+            Assert.Equal(14, (await ServeFixtures.Ok<LabelList>(await http.GetAsync("/labels", token), token)).Labels.Length);
             Assert.False(process.HasExited);
         }
         finally
