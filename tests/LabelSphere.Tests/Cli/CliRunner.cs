@@ -35,6 +35,16 @@ internal static class CliRunner
         return Process.Start(start)!;
     }
 
+    /// <summary>
+    /// Whether <paramref name="signal"/> is ignored in this process (Linux: SigIgn of /proc/self/status), and so in
+    /// every process it starts: a test run under nohup ignores SIGHUP, one started with &amp; by a non-interactive
+    /// shell ignores SIGINT, and a test that signals a child would wait for it forever.
+    /// </summary>
+    public static bool Ignores(int signal) =>
+        File.Exists("/proc/self/status")
+        && File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal)) is { } line
+        && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & (1UL << (signal - 1))) != 0;
+
     public static string TempFolder()
     {
         var path = Path.Combine(Path.GetTempPath(), "labelsphere-cli-" + Guid.NewGuid().ToString("N"));

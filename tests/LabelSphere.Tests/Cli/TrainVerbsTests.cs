@@ -230,6 +230,7 @@ public sealed class TrainVerbsTests : IDisposable
     [Fact]
     public async Task Ctrl_c_stops_after_a_checkpoint_and_resume_finishes_the_run()
     {
+        if (CliRunner.Ignores(SignalInterrupt)) Assert.Skip("SIGINT is ignored in this test run (started in the background by a shell?), and the run it starts inherits that");
         // Given a training run long enough to interrupt
         var train = WriteExtremeText("syn", 300, 7);
         var run = Path.Combine(dir, "run");
