@@ -36,7 +36,7 @@ internal sealed class TuningArguments
         };
     }
 
-    /// <summary>The options, with the option each replaces, for <see cref="Grid"/>'s check.</summary>
+    /// <summary>The options, in the order help lists them.</summary>
     public IEnumerable<Option> All() => [LearningRates, Dropouts, WeightDecays, Features];
 
     /// <summary>Whether the command line names an axis.</summary>
@@ -64,6 +64,8 @@ internal sealed class TuningArguments
         var dropouts = Axis(parse, Dropouts);
         var decays = Axis(parse, WeightDecays);
         var scalings = Axis(parse, Features);
+        if (scalings is not null && setup.Image is not null)
+            throw new UsageException("--tune-features: feature scaling applies to feature data, and this run trains on images");
         var data = new Dictionary<FeatureScaling, TrainingData> { [options.Scaling] = setup };
         var grid = new List<TuningSetting>();
         foreach (var scaling in scalings ?? [options.Scaling])

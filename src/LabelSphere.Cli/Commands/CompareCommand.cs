@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using LabelSphere.Embedding;
 using LabelSphere.Evaluation;
 using LabelSphere.Training;

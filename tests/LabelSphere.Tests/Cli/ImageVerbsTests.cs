@@ -164,6 +164,20 @@ public sealed class ImageVerbsTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(dir, "compare")));
     }
 
+    [Fact]
+    public void Compare_on_images_refuses_to_tune_the_feature_scaling_in_one_usage_line()
+    {
+        var (csv, images) = WriteSquares();
+        var embedding = Path.Combine(dir, "emb");
+        Assert.Equal(0, CliRunner.Run("embed", csv, "--dim", "2", "--out", embedding, "--json").ExitCode);
+        var result = CliRunner.Run("compare", csv, csv, "--images", images, "--embedding", embedding, "--image-size", "8", "--cnn-width", "4",
+            "--steps", "2", "--validation", "0.25", "--tune-features", "none,tf-idf", "--out", Path.Combine(dir, "compare"));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--tune-features: feature scaling applies to feature data, and this run trains on images",
+            Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.False(Directory.Exists(Path.Combine(dir, "compare")));
+    }
+
     (string Csv, string Images) WriteSquares() => WriteSquares(dir, colourLabel: true);
 
     /// <summary>
