@@ -42,6 +42,11 @@ internal sealed class TuningArguments
     /// <summary>Whether the command line names an axis.</summary>
     public bool Any(ParseResult parse) => All().Any(o => TrainingArguments.Given(parse, o));
 
+    /// <summary>The names of the axes the command line gives ("lr", "dropout", "weight decay", "features"), as settings' labels name them.</summary>
+    public IReadOnlyCollection<string> Axes(ParseResult parse) =>
+        [.. new (Option Option, string Name)[] { (LearningRates, "lr"), (Dropouts, "dropout"), (WeightDecays, "weight decay"), (Features, "features") }
+            .Where(a => TrainingArguments.Given(parse, a.Option)).Select(a => a.Name)];
+
     /// <summary>
     /// The grid the command line asks for (empty without a --tune-* option): the product of its axes over
     /// <paramref name="options"/>, the data prepared once per feature scaling by <paramref name="prepare"/>

@@ -62,7 +62,7 @@ internal static class CompareCommand
             var result = await Task.Run(() => RunWithProgress(comparison, ct), CancellationToken.None);
             var input = setup.Image is { } size ? $" on {size.Size}×{size.Size} images" : "";
             var title = $"{Path.GetFileName(setup.Paths.Data)}: {Backbones.Name(options.Backbone)}{input}, {Length(options)}";
-            var table = Write(result, folder, title, setup, options, clock.Elapsed, comparison.ValidationShare);
+            var table = Write(result, folder, title, setup, options, clock.Elapsed, comparison.ValidationShare, tuning.Axes(parse));
             output.Commit();
             if (json)
                 Cli.WriteJson(new
@@ -99,7 +99,7 @@ internal static class CompareCommand
         ComparisonArguments.WithProgress(progress => ComparisonRunner.Run(setup, progress, ct));
 
     internal static string Write(ComparisonResult result, string folder, string title, TrainingData setup, TrainingOptions options, TimeSpan elapsed,
-                                 double validationShare = 0)
+                                 double validationShare = 0, IReadOnlyCollection<string>? tuned = null)
     {
         Directory.CreateDirectory(folder);
         result.WriteCurves(Path.Combine(folder, "curves.csv"));
@@ -123,7 +123,7 @@ internal static class CompareCommand
             {setup.Vocabulary.Count:N0} classes; {Backbones.Name(options.Backbone)} body, {TrainingArguments.OptimizerName(options.Optimizer)}, batch {options.BatchSize},
             {Length(options)}, measured {Interval(options)}; {elapsed.TotalMinutes:F1} minutes in all.
             The MAP@100 that ranks the models is {(result.Baseline.Final.WeightedPaperMap is null ? "unweighted" : "class-weighted (weights from the class frequencies, capped; docs/metrics.md)")}.
-            {Protocol(options, validationShare, result)}
+            {Protocol(options, validationShare, tuned ?? [])}
             Every figure is measured on the test data: "at step" is the step of the weights each model kept, "best on test" the best of its curve (which no
             selection rule sees); the steps ratios divide the step at which the baseline first reached its own final score, and its last step, by the step
             at which the model first reaches that score.
@@ -141,12 +141,10 @@ internal static class CompareCommand
 
     static string Interval(TrainingOptions options) => options.EvalEvery > 0 ? $"every {options.EvalEvery} steps" : "at the end";
 
-    // The protocol line of results.md: the settings every model shared (those of a tuning grid: "tuned"), and which
-    // split chose the weights each model kept.
-    static string Protocol(TrainingOptions options, double validationShare, ComparisonResult result)
+    // The protocol line of results.md: the settings every model shared (the axes of a tuning grid, named in tuned:
+    // "tuned"), and which split chose the weights each model kept.
+    static string Protocol(TrainingOptions options, double validationShare, IReadOnlyCollection<string> tuned)
     {
-        // A setting's label names each axis it varies before the axis's value ("lr 0.003, dropout 0.5").
-        var tuned = result.Tuning.SelectMany(r => r.Setting.Split(", ")).Select(part => part[..part.LastIndexOf(' ')]).ToHashSet();
         string Shared(string axis, string value) => tuned.Contains(axis) ? "tuned" : value;
         return $"Learning rate {Shared("lr", options.PeakLearningRate.ToString("G3", CultureInfo.InvariantCulture))} ({Cli.Kebab(options.Schedule.ToString())} schedule), " +
             $"dropout {Shared("dropout", options.Dropout.ToString("0.##", CultureInfo.InvariantCulture))}, weight decay {Shared("weight decay", options.WeightDecay.ToString("G3", CultureInfo.InvariantCulture))}, " +
