@@ -28,7 +28,7 @@ internal sealed class RMSProp : TorchSharp.Modules.RMSProp
             throw new NotSupportedException("this RMSprop step implements neither maximize, centered nor momentum");
         double weightDecay = options.weight_decay!.Value;
         using Scalar rho = options.alpha!.Value, rest = 1 - options.alpha.Value, eps = options.eps!.Value;
-        using Scalar decay = weightDecay, rate = -options.LearningRate!.Value;
+        using Scalar decay = weightDecay, rate = -options.LearningRate!.Value, one = 1;
         foreach (var parameter in group.Parameters)
         {
             var grad = parameter.grad;
@@ -40,7 +40,9 @@ internal sealed class RMSProp : TorchSharp.Modules.RMSProp
             using var decayed = weightDecay != 0 ? grad.add(parameter, decay) : null;
             if (decayed is not null) grad = decayed;
             state.square_avg.mul_(rho).addcmul_(grad, grad, rest);
-            using var average = state.square_avg.sqrt().add_(eps);
+            // alpha given explicitly: a clean-clone run once failed in add_(Tensor, Scalar, Scalar) converting a Scalar
+            // ("Expected false to be true" in toFloat), as if the alpha TorchSharp builds for add_(eps) had been freed.
+            using var average = state.square_avg.sqrt().add_(eps, one);
             parameter.addcdiv_(grad, average, rate);
         }
     }, closure);
